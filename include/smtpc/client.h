@@ -1,0 +1,135 @@
+/*
+ * smtpc/client.h - the blocking client: runs the engine over a transport.
+ *
+ * A client owns nothing but what the caller gives it: the struct, a
+ * transport and an I/O buffer.  It never allocates and never prints.
+ *
+ *   smtpc_client c;  smtpc_tcp tcp;  unsigned char buf[4096];
+ *   smtpc_client_init(&c, &cfg, smtpc_tcp_transport(&tcp), buf, sizeof buf);
+ *   smtpc_client_open(&c);                       connect .. AUTH
+ *   smtpc_client_send(&c, &env, &body, &res);    one mail; repeat at will
+ *   smtpc_client_close(&c);                      QUIT and close
+ *
+ * or smtpc_client_sendmail(), which does all three.  Every call returns
+ * SMTPC_OK or a negative smtpc_status; the first error of a session is the
+ * one reported (a later QUIT failure never replaces it).  QUIT is sent on
+ * every orderly end; after a timeout or a closed connection nothing more is
+ * sent.
+ */
+#ifndef SMTPC_CLIENT_H
+#define SMTPC_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "transport.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Timeouts in milliseconds.  Defaults (RFC 5321 4.5.3.2): greeting 5 min,
+ * MAIL 5 min, RCPT 5 min, DATA 2 min, each data block 3 min, end of data
+ * 10 min, other commands 5 min; connect 30 s. */
+typedef struct smtpc_timeouts {
+    uint32_t connect_ms;
+    uint32_t greeting_ms;
+    uint32_t command_ms;    /* EHLO, STARTTLS, TLS handshake, AUTH, RSET, QUIT */
+    uint32_t mail_ms;
+    uint32_t rcpt_ms;
+    uint32_t data_ms;       /* reply to DATA */
+    uint32_t block_ms;      /* sending each piece of the message */
+    uint32_t data_end_ms;   /* reply after the message (or BDAT LAST) */
+} smtpc_timeouts;
+
+/* The RFC 5321 defaults, or every phase set to override_ms when it is
+ * not 0. */
+void smtpc_timeouts_default(smtpc_timeouts *t, uint32_t override_ms);
+
+/* Direction of a traced line. */
+enum { SMTPC_TRACE_SENT = 0, SMTPC_TRACE_RECEIVED = 1, SMTPC_TRACE_INFO = 2 };
+
+/* Called with the dialogue, one piece at a time (not always whole lines).
+ * Secrets are already replaced by "<redacted>". */
+typedef void (*smtpc_trace_fn)(void *ctx, int direction, const char *data,
+                               size_t len);
+
+typedef struct smtpc_client_config {
+    const char *host;         /* server name or IP literal; copied by pointer */
+    uint16_t port;            /* 0: 25, or 465 for SMTPC_TLS_IMPLICIT */
+    smtpc_config session;     /* EHLO name, TLS mode, AUTH, options */
+    smtpc_timeouts timeouts;  /* all zero: RFC defaults */
+    smtpc_trace_fn trace;     /* NULL: no trace */
+    void *trace_ctx;
+} smtpc_client_config;
+
+/* Where the message comes from: the client asks for pieces until *len is 0.
+ * next returns SMTPC_OK, or an error that ends the session (the message
+ * is not completed, so the server discards it). *data stays valid until
+ * the next call. */
+typedef struct smtpc_body_source {
+    int (*next)(void *ctx, const void **data, size_t *len);
+    void *ctx;
+} smtpc_body_source;
+
+/* A body held in memory, for smtpc_body_memory. */
+typedef struct smtpc_body_mem {
+    const void *data;
+    size_t len;
+    int done;
+} smtpc_body_mem;
+
+/* A source over len bytes at data (caller-owned, valid while sending). */
+smtpc_body_source smtpc_body_memory(smtpc_body_mem *m, const void *data,
+                                    size_t len);
+
+/* One mail's outcome.  Each recipient's own outcome is in env->rcpts. */
+typedef struct smtpc_result {
+    int status;            /* SMTPC_OK: the server took the message */
+    int phase;             /* smtpc_phase where it failed */
+    smtpc_reply reply;     /* on success the final 250 (often the queue id);
+                              else the reply that failed it, if any */
+    size_t rcpt_accepted;
+} smtpc_result;
+
+typedef struct smtpc_client {
+    smtpc_session session;
+    smtpc_transport transport;
+    const smtpc_client_config *cfg;
+    smtpc_timeouts timeouts;   /* cfg's, with defaults filled in */
+    unsigned char *buf;
+    size_t buf_len;
+    int open;                  /* connected */
+    int status;                /* first error of the session */
+    int phase;
+} smtpc_client;
+
+/* Prepares c.  cfg, the transport's context and buf MUST outlive c; buf_len
+ * at least SMTPC_IO_MIN (4 KiB or more recommended). */
+int smtpc_client_init(smtpc_client *c, const smtpc_client_config *cfg,
+                      smtpc_transport transport, void *buf, size_t buf_len);
+
+/* Connects and runs the session up to READY: greeting, EHLO (HELO when
+ * EHLO is refused), STARTTLS, AUTH. */
+int smtpc_client_open(smtpc_client *c);
+
+/* Sends one mail on the open session.  res (may be NULL) gets the outcome.
+ * A mail refused on its own leaves the session open for the next one. */
+int smtpc_client_send(smtpc_client *c, smtpc_envelope *env,
+                      smtpc_body_source *body, smtpc_result *res);
+
+/* Sends QUIT, waits for its reply, closes.  Returns the session's first
+ * error, or SMTPC_OK. */
+int smtpc_client_close(smtpc_client *c);
+
+/* open + send + close: one connection for one mail.  res gets the mail's
+ * outcome, or the session's failure. */
+int smtpc_client_sendmail(smtpc_client *c, smtpc_envelope *env,
+                          smtpc_body_source *body, smtpc_result *res);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SMTPC_CLIENT_H */

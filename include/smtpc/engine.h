@@ -1,0 +1,417 @@
+/*
+ * smtpc/engine.h - the SMTP protocol engine, with no I/O.
+ *
+ * The engine is a state machine.  It never reads or writes a socket, never
+ * allocates, never looks at a clock and never prints.  The caller:
+ *
+ *   1. owns a struct smtpc_session (static, on the stack, anywhere) and one
+ *      I/O buffer, and calls smtpc_session_init;
+ *   2. asks smtpc_session_state() what the engine wants, and then
+ *        - SMTPC_WANT_SEND: takes bytes with smtpc_send_buf(), writes them to
+ *          the server, acknowledges with smtpc_send_ack();
+ *        - SMTPC_WANT_RECV: gets room with smtpc_recv_buf(), reads server
+ *          bytes into it, acknowledges with smtpc_recv_ack() (or hands bytes
+ *          it already has to smtpc_feed());
+ *        - SMTPC_WANT_BODY: writes message bytes with smtpc_body_write() and
+ *          ends them with smtpc_body_end();
+ *        - SMTPC_WANT_TLS: starts TLS on the connection (STARTTLS was
+ *          accepted) and calls smtpc_tls_done();
+ *        - SMTPC_READY: starts a mail with smtpc_mail_begin(), or ends the
+ *          session with smtpc_quit();
+ *        - SMTPC_CLOSED: the session is over; smtpc_session_status() says
+ *          whether it ended well.
+ *      Several bits may be set at once (SEND with RECV when commands are
+ *      pipelined, SEND with BODY while a body streams).  A caller that can
+ *      do only one thing at a time does SEND first.
+ *
+ * Bytes from the server may arrive split anywhere, one at a time or many
+ * replies at once: the result is the same.
+ *
+ * Rules for every function here:
+ *   - Pointers the caller passes in (config strings, envelope, recipients)
+ *     MUST stay valid and unchanged until the session no longer needs them:
+ *     config strings until the session is closed, an envelope until the
+ *     mail's result is in (state READY or CLOSED again).
+ *   - Errors are sticky: once smtpc_session_status() is not SMTPC_OK for a
+ *     session-level failure, the engine only finishes its QUIT (when the
+ *     connection is still orderly) and then reports SMTPC_CLOSED.
+ *   - A mail that fails on its own (MAIL or every RCPT refused, the message
+ *     refused) does not fail the session: the engine sends RSET when needed
+ *     and is READY again; smtpc_mail_status() tells the mail's outcome.
+ *   - Nothing received from the server can overflow a buffer; reply text
+ *     copied out is truncated, NUL-terminated and made printable.
+ *
+ * The session struct is defined here so that sizeof and static allocation
+ * work.  Its members are private: read them only through the functions.
+ */
+#ifndef SMTPC_ENGINE_H
+#define SMTPC_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "smtpc_config.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Status: one enum for the whole library, never an SMTP code ---- */
+
+typedef enum smtpc_status {
+    SMTPC_OK = 0,
+    SMTPC_ERR_ARG = -1,            /* bad argument: nothing was sent */
+    SMTPC_ERR_STATE = -2,          /* call not valid in this state */
+    SMTPC_ERR_BUFFER = -3,         /* caller's I/O buffer too small */
+    SMTPC_ERR_PROTOCOL = -4,       /* malformed or unexpected server bytes */
+    SMTPC_ERR_REPLY_TOO_LONG = -5, /* reply line or line count over limit */
+    SMTPC_ERR_REJECTED = -6,       /* server answered 5xx */
+    SMTPC_ERR_TEMPFAIL = -7,       /* server answered 4xx */
+    SMTPC_ERR_NO_RECIPIENTS = -8,  /* every recipient was refused */
+    SMTPC_ERR_SIZE = -9,           /* message larger than the server's SIZE */
+    SMTPC_ERR_AUTH = -10,          /* server refused the credentials */
+    SMTPC_ERR_AUTH_UNAVAILABLE = -11, /* no acceptable AUTH mechanism */
+    SMTPC_ERR_AUTH_INSECURE = -12, /* credentials would cross in clear */
+    SMTPC_ERR_TLS_UNAVAILABLE = -13, /* TLS required, server did not give it */
+    SMTPC_ERR_TLS_INJECTION = -14, /* bytes sent before TLS after STARTTLS */
+    SMTPC_ERR_EXTENSION = -15,     /* mail needs an extension not offered */
+    SMTPC_ERR_CLOSED = -16,        /* server closed the connection early */
+    /* Set by drivers and transports, never by the engine itself: */
+    SMTPC_ERR_TIMEOUT = -32,
+    SMTPC_ERR_RESOLVE = -33,       /* host name unknown */
+    SMTPC_ERR_CONNECT = -34,       /* no address accepted the connection */
+    SMTPC_ERR_IO = -35,            /* send or receive failed */
+    SMTPC_ERR_TLS = -36,           /* TLS handshake or record error */
+    SMTPC_ERR_TLS_CERT = -37,      /* server certificate not trusted */
+    SMTPC_ERR_BODY_SOURCE = -38,   /* the caller's body source failed */
+    SMTPC_ERR_UNSUPPORTED = -39    /* feature compiled out */
+} smtpc_status;
+
+/* A short, constant, English description of a status.  Never NULL. */
+const char *smtpc_status_str(int status);
+
+/* Where in the session something happened. */
+typedef enum smtpc_phase {
+    SMTPC_PHASE_NONE = 0,
+    SMTPC_PHASE_CONNECT,
+    SMTPC_PHASE_GREETING,
+    SMTPC_PHASE_EHLO,
+    SMTPC_PHASE_STARTTLS,
+    SMTPC_PHASE_TLS,
+    SMTPC_PHASE_AUTH,
+    SMTPC_PHASE_MAIL,
+    SMTPC_PHASE_RCPT,
+    SMTPC_PHASE_DATA,      /* the DATA command, or a BDAT chunk */
+    SMTPC_PHASE_MESSAGE,   /* the reply after the message */
+    SMTPC_PHASE_RSET,
+    SMTPC_PHASE_QUIT
+} smtpc_phase;
+
+const char *smtpc_phase_str(int phase);
+
+/* ---- Replies ---- */
+
+typedef struct smtpc_reply {
+    uint16_t code;      /* 200..599, or 0 when no reply was read */
+    uint16_t enh[3];    /* RFC 3463 class.subject.detail; enh[0] == 0: none */
+    char text[SMTPC_REPLY_TEXT_MAX]; /* first lines' text, printable, NUL-ended */
+} smtpc_reply;
+
+/* ---- Capabilities learned from EHLO ---- */
+
+enum {
+    SMTPC_CAP_ESMTP = 1u << 0,    /* EHLO was accepted */
+    SMTPC_CAP_SIZE = 1u << 1,
+    SMTPC_CAP_PIPELINING = 1u << 2,
+    SMTPC_CAP_8BITMIME = 1u << 3,
+    SMTPC_CAP_SMTPUTF8 = 1u << 4,
+    SMTPC_CAP_STARTTLS = 1u << 5,
+    SMTPC_CAP_AUTH = 1u << 6,
+    SMTPC_CAP_CHUNKING = 1u << 7,
+    SMTPC_CAP_BINARYMIME = 1u << 8,
+    SMTPC_CAP_DSN = 1u << 9,
+    SMTPC_CAP_ENHANCEDSTATUSCODES = 1u << 10,
+    SMTPC_CAP_REQUIRETLS = 1u << 11
+};
+
+/* AUTH mechanisms, as a bit set of those the server offers and as the
+ * caller's choice. */
+typedef enum smtpc_auth_mech {
+    SMTPC_AUTH_NONE = 0,          /* never authenticate */
+    SMTPC_AUTH_PLAIN = 1u << 0,
+    SMTPC_AUTH_LOGIN = 1u << 1,
+    SMTPC_AUTH_CRAM_MD5 = 1u << 2,
+    SMTPC_AUTH_XOAUTH2 = 1u << 3,
+    SMTPC_AUTH_OAUTHBEARER = 1u << 4,
+    /* Strongest offered: OAUTHBEARER > XOAUTH2 when a token is given,
+     * else CRAM-MD5 > PLAIN > LOGIN when a password is given. */
+    SMTPC_AUTH_AUTO = 0xff
+} smtpc_auth_mech;
+
+const char *smtpc_auth_mech_str(int mech);
+
+typedef struct smtpc_caps {
+    uint32_t flags;      /* SMTPC_CAP_* */
+    uint32_t auth;       /* SMTPC_AUTH_* bits offered */
+    uint64_t size_max;   /* SIZE value; 0: none announced or no limit */
+} smtpc_caps;
+
+/* ---- Session configuration ---- */
+
+typedef enum smtpc_tls_mode {
+    SMTPC_TLS_NONE = 0,       /* never TLS; credentials only to loopback */
+    SMTPC_TLS_STARTTLS,       /* STARTTLS required: no plaintext fallback */
+    SMTPC_TLS_IMPLICIT,       /* the connection is TLS from its first byte */
+    SMTPC_TLS_OPPORTUNISTIC   /* STARTTLS when offered; never with
+                                 credentials, which then require TLS */
+} smtpc_tls_mode;
+
+enum {
+    /* Allow credentials over a cleartext connection to any host.  Insecure;
+     * without it they go in clear only to a loopback address. */
+    SMTPC_OPT_ALLOW_PLAINTEXT_AUTH = 1u << 0,
+    /* The peer is a loopback address (set by the driver, not the user). */
+    SMTPC_OPT_PEER_LOOPBACK = 1u << 1,
+    /* Never use PIPELINING / CHUNKING even when offered. */
+    SMTPC_OPT_NO_PIPELINING = 1u << 2,
+    SMTPC_OPT_NO_CHUNKING = 1u << 3,
+    /* Send HELO, never EHLO (no extension is then used). */
+    SMTPC_OPT_HELO_ONLY = 1u << 4
+};
+
+typedef struct smtpc_config {
+    const char *ehlo_name;  /* domain or address literal; NULL: "localhost" */
+    unsigned tls;           /* smtpc_tls_mode */
+    unsigned auth;          /* smtpc_auth_mech: one mechanism, AUTO or NONE */
+    const char *username;   /* NULL: no AUTH (unless a token is given) */
+    const char *password;   /* for PLAIN, LOGIN, CRAM-MD5 */
+    const char *token;      /* OAuth 2 bearer token for XOAUTH2/OAUTHBEARER */
+    const char *authzid;    /* PLAIN authorization identity; usually NULL */
+    const char *host;       /* server name, for OAUTHBEARER's host=; may be NULL */
+    uint16_t port;          /* for OAUTHBEARER's port=; may be 0 */
+    unsigned options;       /* SMTPC_OPT_* */
+} smtpc_config;
+
+/* ---- A mail: envelope and recipients ---- */
+
+/* DSN NOTIFY bits for smtpc_rcpt.notify (RFC 3461). */
+enum {
+    SMTPC_NOTIFY_SUCCESS = 1u << 0,
+    SMTPC_NOTIFY_FAILURE = 1u << 1,
+    SMTPC_NOTIFY_DELAY = 1u << 2,
+    SMTPC_NOTIFY_NEVER = 1u << 3
+};
+
+typedef struct smtpc_rcpt {
+    const char *address;  /* in: forward-path without <>; caller-owned */
+    unsigned notify;      /* in: SMTPC_NOTIFY_* (needs DSN); 0: none */
+    const char *orcpt;    /* in: DSN ORCPT as "rfc822;addr"; NULL: none */
+    /* out: */
+    int status;           /* SMTPC_OK when accepted (250/251) */
+    uint16_t code;        /* the RCPT reply code; 0 if never answered */
+    uint16_t enh[3];
+    char text[SMTPC_RCPT_TEXT_MAX];
+} smtpc_rcpt;
+
+/* Body and envelope flags for smtpc_envelope.flags. */
+enum {
+    SMTPC_MAIL_8BITMIME = 1u << 0,    /* BODY=8BITMIME (when offered) */
+    SMTPC_MAIL_BINARYMIME = 1u << 1,  /* BODY=BINARYMIME: needs CHUNKING */
+    SMTPC_MAIL_SMTPUTF8 = 1u << 2,    /* force SMTPUTF8 (automatic when an
+                                         address has non-ASCII bytes) */
+    SMTPC_MAIL_RET_FULL = 1u << 3,    /* DSN RET=FULL */
+    SMTPC_MAIL_RET_HDRS = 1u << 4,    /* DSN RET=HDRS */
+    SMTPC_MAIL_REQUIRE_8BITMIME = 1u << 5 /* fail if 8BITMIME not offered */
+};
+
+typedef struct smtpc_envelope {
+    const char *from;      /* reverse-path without <>; "" for the null path */
+    smtpc_rcpt *rcpts;     /* in/out, rcpt_count entries */
+    size_t rcpt_count;     /* at least 1 */
+    uint64_t size;         /* message size in bytes if known, else 0 */
+    unsigned flags;        /* SMTPC_MAIL_* */
+    const char *envid;     /* DSN ENVID (xtext-encoded by the engine); NULL */
+} smtpc_envelope;
+
+/* ---- The session ---- */
+
+/* Everything below is private; see the functions. */
+typedef struct smtpc_session {
+    const smtpc_config *cfg;
+    smtpc_envelope *env;
+    unsigned char *rx;          /* receive area, SMTPC_LINE_MAX bytes */
+    unsigned char *tx;          /* send area */
+    uint32_t tx_cap, tx_head, tx_tail; /* pending bytes: tx[head..tail) */
+    uint32_t tx_chunk;          /* offset of the open BDAT chunk's header */
+    uint32_t tx_secret_lo, tx_secret_hi; /* tx bytes holding a secret */
+    uint32_t progress;
+    uint16_t rx_fill, rx_scan;  /* bytes in rx; bytes already scanned */
+    uint16_t line_count;        /* lines of the reply being read */
+    uint8_t state, st_flags;
+    uint8_t mode;               /* transaction mode: DATA / BDAT, pipelined */
+    uint8_t body_state;         /* line-start / after-CR for the encoder */
+    uint8_t auth_mech, auth_step, auth_tried;
+    uint8_t flags;              /* SESSION_F_* private bits */
+    uint8_t q_head, q_len;      /* replies awaited, oldest first */
+    uint8_t queue[SMTPC_PIPELINE_MAX];
+    size_t rcpt_next;           /* next RCPT to send */
+    size_t rcpt_reply;          /* next RCPT whose reply is awaited */
+    size_t rcpt_ok;             /* recipients accepted */
+    uint64_t body_bytes;        /* body bytes written this mail */
+    int status;                 /* session status, sticky */
+    int mail_status;            /* last mail's status */
+    uint8_t phase, mail_phase;
+    uint16_t cur_code;          /* code of the reply being read */
+    smtpc_caps caps;
+    smtpc_reply reply;          /* last complete reply */
+} smtpc_session;
+
+/* What the engine wants: a bit set. */
+enum {
+    SMTPC_WANT_SEND = 1u << 0,
+    SMTPC_WANT_RECV = 1u << 1,
+    SMTPC_WANT_BODY = 1u << 2,
+    SMTPC_WANT_TLS = 1u << 3,
+    SMTPC_READY = 1u << 4,
+    SMTPC_CLOSED = 1u << 5
+};
+
+/*
+ * Prepares a session.  cfg and its strings, and buf, MUST stay valid until
+ * the session is closed.  buf_len MUST be at least SMTPC_IO_MIN; the part
+ * past SMTPC_LINE_MAX is the send area, and a larger one means larger
+ * writes (a body streams in pieces of about that size).  Every config
+ * argument is checked here; a bad one gives SMTPC_ERR_ARG and a session
+ * that is already CLOSED (nothing will be sent).
+ */
+int smtpc_session_init(smtpc_session *s, const smtpc_config *cfg,
+                       void *buf, size_t buf_len);
+
+/* SMTPC_WANT_* / SMTPC_READY / SMTPC_CLOSED bits. */
+unsigned smtpc_session_state(const smtpc_session *s);
+
+/* The session's status: SMTPC_OK, or the first error it met. */
+int smtpc_session_status(const smtpc_session *s);
+
+/* The phase in which the session's status was set. */
+int smtpc_session_phase(const smtpc_session *s);
+
+/* The last complete reply from the server.  Valid until the next call
+ * that hands the engine bytes. */
+const smtpc_reply *smtpc_last_reply(const smtpc_session *s);
+
+/* The capabilities of the last EHLO reply (forgotten at STARTTLS). */
+const smtpc_caps *smtpc_session_caps(const smtpc_session *s);
+
+/* The mechanism that authenticated the session, or SMTPC_AUTH_NONE. */
+int smtpc_session_auth_mech(const smtpc_session *s);
+
+/* Nonzero when the engine was told the connection is TLS. */
+int smtpc_session_secure(const smtpc_session *s);
+
+/* The phase whose reply the engine awaits (oldest first), for a driver to
+ * pick its timeout; SMTPC_PHASE_NONE when it awaits none. */
+int smtpc_session_wait_phase(const smtpc_session *s);
+
+/* A counter that moves whenever a reply completes or a command is queued:
+ * a driver restarts its timer when it changes. */
+uint32_t smtpc_session_progress(const smtpc_session *s);
+
+/* -- bytes to the server -- */
+
+/* Pending bytes to send, *len of them; NULL and 0 when none. */
+const unsigned char *smtpc_send_buf(smtpc_session *s, size_t *len);
+
+/* n of them were sent (n <= *len of the last smtpc_send_buf). */
+void smtpc_send_ack(smtpc_session *s, size_t n);
+
+/* Which of the pending bytes hold a secret (an AUTH payload): offsets from
+ * the smtpc_send_buf pointer, *start == *end when none.  A driver that
+ * traces the dialogue MUST print something else in their place. */
+void smtpc_send_secret_range(const smtpc_session *s, size_t *start,
+                             size_t *end);
+
+/* -- bytes from the server -- */
+
+/* Room for received bytes, *len of it; NULL and 0 when the engine does not
+ * want bytes now (send first). */
+unsigned char *smtpc_recv_buf(smtpc_session *s, size_t *len);
+
+/* n bytes were written into the room from smtpc_recv_buf. */
+void smtpc_recv_ack(smtpc_session *s, size_t n);
+
+/* Copies bytes into the engine: returns how many it took (fewer than len
+ * when it must send first; call again after sending). */
+size_t smtpc_feed(smtpc_session *s, const void *data, size_t len);
+
+/* The server closed the connection (end of stream).  Expected after QUIT;
+ * anywhere else it ends the session with SMTPC_ERR_CLOSED. */
+void smtpc_recv_eof(smtpc_session *s);
+
+/* The driver failed (timeout, I/O, TLS): the session is CLOSED with that
+ * status unless it already has one.  Nothing more will be sent. */
+void smtpc_session_abort(smtpc_session *s, int status);
+
+/* -- STARTTLS -- */
+
+/* TLS is now up on the connection (after SMTPC_WANT_TLS).  The engine
+ * forgets the capabilities and sends EHLO again. */
+int smtpc_tls_done(smtpc_session *s);
+
+/* -- mail -- */
+
+/*
+ * Starts a mail (state READY).  Every address and parameter is checked
+ * before anything is queued: a bad one returns SMTPC_ERR_ARG and the
+ * session stays READY.  The envelope's recipients' outcomes are filled in
+ * as replies arrive.
+ */
+int smtpc_mail_begin(smtpc_session *s, smtpc_envelope *env);
+
+/*
+ * Message bytes (state WANT_BODY): any size, any split.  Returns how many
+ * it took, 0 when the send area is full (send, then call again).  Line
+ * ends are made CRLF and leading dots doubled (DATA), or bytes go out as
+ * they are in BDAT chunks.
+ */
+size_t smtpc_body_write(smtpc_session *s, const void *data, size_t len);
+
+/* The message is complete.  SMTPC_ERR_BUFFER means "send first, then call
+ * again". */
+int smtpc_body_end(smtpc_session *s);
+
+/* Outcome of the last mail: SMTPC_OK once the server accepted it.  Valid
+ * when the session is READY or CLOSED after smtpc_mail_begin. */
+int smtpc_mail_status(const smtpc_session *s);
+
+/* The phase in which the last mail failed. */
+int smtpc_mail_phase(const smtpc_session *s);
+
+/* Number of recipients of the last mail that the server accepted. */
+size_t smtpc_mail_accepted(const smtpc_session *s);
+
+/* Sends QUIT (state READY); the session ends CLOSED. */
+int smtpc_quit(smtpc_session *s);
+
+/* ---- Argument checks (the one place every wire argument is checked) ---- */
+
+/* A mailbox for MAIL FROM / RCPT TO: no CR, LF, NUL or other control byte,
+ * no '<' or '>', no unquoted space, at most 256 bytes.  "" passes only
+ * when allow_empty is set (the null reverse-path).  Returns SMTPC_OK or
+ * SMTPC_ERR_ARG. */
+int smtpc_check_address(const char *addr, int allow_empty);
+
+/* An EHLO domain or address literal. */
+int smtpc_check_domain(const char *name);
+
+/* A header field value (Subject, ...): no CR, LF or NUL. */
+int smtpc_check_header_value(const char *value);
+
+/* Any other text argument: no CR, LF or NUL, at most max bytes. */
+int smtpc_check_text(const char *text, size_t max);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SMTPC_ENGINE_H */

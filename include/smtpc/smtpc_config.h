@@ -1,0 +1,110 @@
+/*
+ * smtpc_config.h - compile-time options of the smtpc library.
+ *
+ * Every option is "#ifndef X / #define X default", so a build sets any of
+ * them with -DX=value.  A build that wants its own file names it with
+ * -DSMTPC_CONFIG_FILE='"my_smtpc_config.h"'; that file is included first.
+ *
+ * Profiles: -DSMTPC_PROFILE_MINIMAL=1 turns off everything the NetX Duo SMTP
+ * client does not do (it keeps EHLO/HELO, AUTH PLAIN/LOGIN, DATA with
+ * dot-stuffing).  The default is the full profile.  Any single feature can
+ * still be switched on or off after choosing a profile.
+ */
+#ifndef SMTPC_CONFIG_H
+#define SMTPC_CONFIG_H
+
+#ifdef SMTPC_CONFIG_FILE
+#include SMTPC_CONFIG_FILE
+#endif
+
+#ifndef SMTPC_PROFILE_MINIMAL
+#define SMTPC_PROFILE_MINIMAL 0
+#endif
+
+#if SMTPC_PROFILE_MINIMAL
+#define SMTPC_FEATURE_DEFAULT 0
+#else
+#define SMTPC_FEATURE_DEFAULT 1
+#endif
+
+/* ---- Features (1 = compiled in, 0 = left out and not linked) ---- */
+
+#ifndef SMTPC_WITH_AUTH_PLAIN
+#define SMTPC_WITH_AUTH_PLAIN 1
+#endif
+#ifndef SMTPC_WITH_AUTH_LOGIN
+#define SMTPC_WITH_AUTH_LOGIN 1
+#endif
+#ifndef SMTPC_WITH_AUTH_CRAM_MD5
+#define SMTPC_WITH_AUTH_CRAM_MD5 SMTPC_FEATURE_DEFAULT
+#endif
+#ifndef SMTPC_WITH_AUTH_XOAUTH2
+#define SMTPC_WITH_AUTH_XOAUTH2 SMTPC_FEATURE_DEFAULT
+#endif
+#ifndef SMTPC_WITH_AUTH_OAUTHBEARER
+#define SMTPC_WITH_AUTH_OAUTHBEARER SMTPC_FEATURE_DEFAULT
+#endif
+/* STARTTLS in the engine; the TLS library itself lives in a transport. */
+#ifndef SMTPC_WITH_TLS
+#define SMTPC_WITH_TLS SMTPC_FEATURE_DEFAULT
+#endif
+#ifndef SMTPC_WITH_PIPELINING
+#define SMTPC_WITH_PIPELINING SMTPC_FEATURE_DEFAULT
+#endif
+#ifndef SMTPC_WITH_CHUNKING
+#define SMTPC_WITH_CHUNKING SMTPC_FEATURE_DEFAULT
+#endif
+/* DSN parameters (RET, ENVID, NOTIFY, ORCPT). */
+#ifndef SMTPC_WITH_DSN
+#define SMTPC_WITH_DSN SMTPC_FEATURE_DEFAULT
+#endif
+/* SMTPUTF8 and 8BITMIME/BINARYMIME body parameters. */
+#ifndef SMTPC_WITH_SMTPUTF8
+#define SMTPC_WITH_SMTPUTF8 SMTPC_FEATURE_DEFAULT
+#endif
+/* The NetX Duo compatible API (nxd_smtp_client.h). */
+#ifndef SMTPC_WITH_COMPAT
+#define SMTPC_WITH_COMPAT 1
+#endif
+
+/* ---- Sizes and limits ---- */
+
+/* Longest reply line accepted, CRLF included (RFC 5321 4.5.3.1.5: 512).
+ * This is also the receive area the engine keeps in the caller's buffer. */
+#ifndef SMTPC_LINE_MAX
+#define SMTPC_LINE_MAX 512
+#endif
+
+/* Most lines one reply may have (a multi-line EHLO reply has about 15). */
+#ifndef SMTPC_REPLY_LINES_MAX
+#define SMTPC_REPLY_LINES_MAX 64
+#endif
+
+/* Bytes of reply text kept for the caller (NUL included), per session. */
+#ifndef SMTPC_REPLY_TEXT_MAX
+#define SMTPC_REPLY_TEXT_MAX 128
+#endif
+
+/* Bytes of reply text kept per recipient (NUL included). */
+#ifndef SMTPC_RCPT_TEXT_MAX
+#define SMTPC_RCPT_TEXT_MAX 64
+#endif
+
+/* Commands in flight at once when pipelining.  Bounds how far the client
+ * runs ahead of a server that stops reading. */
+#ifndef SMTPC_PIPELINE_MAX
+#define SMTPC_PIPELINE_MAX 32
+#endif
+
+/* Smallest I/O buffer smtpc_session_init accepts: the receive area plus a
+ * send area that holds any command of RFC 5321 length. */
+#ifndef SMTPC_IO_MIN
+#define SMTPC_IO_MIN (SMTPC_LINE_MAX + 512)
+#endif
+
+/* Longest user name, password or token accepted, in bytes. */
+#ifndef SMTPC_SECRET_MAX
+#define SMTPC_SECRET_MAX 4096
+#endif
+
+#endif /* SMTPC_CONFIG_H */
