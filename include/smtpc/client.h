@@ -97,6 +97,10 @@ typedef struct smtpc_client {
     smtpc_session session;
     smtpc_transport transport;
     const smtpc_client_config *cfg;
+    /* cfg->session as the engine sees it: the driver adds what it learns
+     * (SMTPC_OPT_PEER_LOOPBACK, host and port for OAUTHBEARER).  The
+     * engine keeps a pointer to it, so it lives here, not on a stack. */
+    smtpc_config session_cfg;
     smtpc_timeouts timeouts;   /* cfg's, with defaults filled in */
     unsigned char *buf;
     size_t buf_len;
