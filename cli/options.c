@@ -1,0 +1,584 @@
+/*
+ * cli/options.c - the command line of smtpc.
+ *
+ * Everything that would reach the server is checked here, with the
+ * library's own checks, so a bad value stops the tool before it connects.
+ */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "cli.h"
+
+#if SMTPC_WITH_TLS
+#include "smtpc/tls.h"
+#endif
+
+enum {
+    OPT_SERVER = 256, OPT_FROM, OPT_USER, OPT_PASSWORD_ENV, OPT_PASSWORD_FILE,
+    OPT_AUTH, OPT_EHLO, OPT_TLS, OPT_CAFILE, OPT_CAPATH, OPT_PIN,
+    OPT_INSECURE, OPT_TOKEN_FILE, OPT_TOKEN_ENV, OPT_TOKEN_CMD, OPT_TIMEOUT,
+    OPT_JSON, OPT_ALLOW_PLAINTEXT, OPT_NO_PIPELINING, OPT_NO_CHUNKING,
+    OPT_8BITMIME, OPT_SMTPUTF8, OPT_DSN_NOTIFY, OPT_DSN_RET, OPT_ENVID,
+    OPT_HELP, OPT_VERSION
+};
+
+static const struct option long_opts[] = {
+    {"server", required_argument, NULL, OPT_SERVER},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"user", required_argument, NULL, OPT_USER},
+    {"password-env", required_argument, NULL, OPT_PASSWORD_ENV},
+    {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+    {"auth", required_argument, NULL, OPT_AUTH},
+    {"ehlo", required_argument, NULL, OPT_EHLO},
+    {"tls", required_argument, NULL, OPT_TLS},
+    {"cafile", required_argument, NULL, OPT_CAFILE},
+    {"capath", required_argument, NULL, OPT_CAPATH},
+    {"pin-sha256", required_argument, NULL, OPT_PIN},
+    {"insecure-skip-verify", no_argument, NULL, OPT_INSECURE},
+    {"oauth2-token-file", required_argument, NULL, OPT_TOKEN_FILE},
+    {"oauth2-token-env", required_argument, NULL, OPT_TOKEN_ENV},
+    {"oauth2-token-cmd", required_argument, NULL, OPT_TOKEN_CMD},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"verbose", no_argument, NULL, 'v'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"allow-plaintext-auth", no_argument, NULL, OPT_ALLOW_PLAINTEXT},
+    {"no-pipelining", no_argument, NULL, OPT_NO_PIPELINING},
+    {"no-chunking", no_argument, NULL, OPT_NO_CHUNKING},
+    {"8bitmime", no_argument, NULL, OPT_8BITMIME},
+    {"smtputf8", no_argument, NULL, OPT_SMTPUTF8},
+    {"dsn-notify", required_argument, NULL, OPT_DSN_NOTIFY},
+    {"dsn-ret", required_argument, NULL, OPT_DSN_RET},
+    {"envid", required_argument, NULL, OPT_ENVID},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0}
+};
+
+void cli_usage(FILE *f)
+{
+    fputs(
+"Usage: smtpc --server HOST[:PORT] --from ADDR [OPTION]... RECIPIENT...\n"
+"Send the message read from standard input to each RECIPIENT through the\n"
+"SMTP submission server HOST.  The message goes as it is (line ends become\n"
+"CRLF); it should hold its own headers (From:, To:, Subject:, ...).\n"
+"\n"
+"Server and envelope:\n"
+"  --server HOST[:PORT]    server name, IPv4, [IPv6] or [IPv6]:PORT; the port\n"
+"                          defaults to 587 (465 with --tls implicit, 25 with\n"
+"                          --tls none)\n"
+"  -f, --from ADDR         envelope sender (\"\" for the null reverse-path)\n"
+"  --ehlo NAME             name to greet with (default: localhost)\n"
+"\n"
+"Security:\n"
+"  --tls MODE              auto (default): implicit TLS on port 465, otherwise\n"
+"                          STARTTLS when offered, and required when\n"
+"                          credentials are used; starttls: required;\n"
+"                          implicit: TLS from the first byte; none: never\n"
+"  --cafile FILE           trust the CA certificates in FILE (PEM)\n"
+"  --capath DIR            trust the hashed CA certificates in DIR\n"
+"  --pin-sha256 BASE64     require this SHA-256 of the server's public key\n"
+"  --insecure-skip-verify  accept any certificate (INSECURE: tests only)\n"
+"  --allow-plaintext-auth  allow credentials over a cleartext connection to a\n"
+"                          host other than loopback (INSECURE)\n"
+"\n"
+"Authentication:\n"
+"  --user NAME             authenticate as NAME\n"
+"  --password-env VAR      the password is in environment variable VAR\n"
+"  --password-file FILE    the password is in FILE (one trailing newline\n"
+"                          removed)\n"
+"  --oauth2-token-file F   OAuth 2 access token in file F\n"
+"  --oauth2-token-env V    OAuth 2 access token in environment variable V\n"
+"  --oauth2-token-cmd CMD  OAuth 2 access token printed by /bin/sh -c CMD\n"
+"  --auth MECH             auto (default), plain, login, cram-md5, xoauth2,\n"
+"                          oauthbearer, or none (never authenticate)\n"
+"\n"
+"Message:\n"
+"  --8bitmime              declare BODY=8BITMIME when the server offers it\n"
+"  --smtputf8              ask for SMTPUTF8 (automatic for non-ASCII\n"
+"                          addresses)\n"
+"  --dsn-notify LIST       never, or a comma list of success,failure,delay\n"
+"  --dsn-ret full|hdrs     what a delivery status notification returns\n"
+"  --envid ID              DSN envelope identifier\n"
+"  --no-pipelining         never pipeline commands\n"
+"  --no-chunking           never use BDAT (CHUNKING)\n"
+"\n"
+"Output:\n"
+"  --timeout SECONDS       one timeout for every phase (default: RFC 5321's)\n"
+"  -v, --verbose           print the SMTP dialogue on stderr (secrets hidden)\n"
+"  --json                  print the outcome as one JSON object on stdout\n"
+"  -h, --help              print this help and exit\n"
+"  -V, --version           print the version and exit\n"
+"\n"
+"Passwords are never taken from the command line.\n"
+"Exit status (sysexits.h): 0 sent (to at least one recipient), 64 usage,\n"
+"65 bad message data, 68 unknown host, 69 refused, 74 input error,\n"
+"75 temporary failure, 76 protocol error, 77 authentication failed,\n"
+"78 configuration error.  See smtpc(1).\n",
+        f);
+}
+
+/* fmt holds at most one "%s", replaced by arg with control and non-ASCII
+ * bytes escaped: a hostile argument cannot drive the terminal. */
+static void usage_error(const char *fmt, const char *arg)
+{
+    const char *mark = strstr(fmt, "%s");
+
+    fprintf(stderr, "%s: ", CLI_NAME);
+    if (mark) {
+        fwrite(fmt, 1, (size_t)(mark - fmt), stderr);
+        if (arg)
+            cli_put_escaped(stderr, arg);
+        fputs(mark + 2, stderr);
+    } else {
+        fputs(fmt, stderr);
+    }
+    fprintf(stderr, " (see '%s --help')\n", CLI_NAME);
+}
+
+int cli_split_server(const char *arg, char **host, uint16_t *port)
+{
+    const char *h = arg, *p = NULL;
+    size_t hlen;
+
+    *host = NULL;
+    *port = 0;
+    if (arg[0] == '[') {
+        const char *close = strchr(arg, ']');
+        if (!close || close == arg + 1)
+            return -1;
+        h = arg + 1;
+        hlen = (size_t)(close - h);
+        if (close[1] == ':')
+            p = close + 2;
+        else if (close[1] != '\0')
+            return -1;
+    } else {
+        const char *colon = strchr(arg, ':');
+        if (colon && strchr(colon + 1, ':')) {
+            hlen = strlen(arg); /* bare IPv6 literal: no port */
+        } else if (colon) {
+            hlen = (size_t)(colon - arg);
+            p = colon + 1;
+        } else {
+            hlen = strlen(arg);
+        }
+    }
+    if (hlen == 0 || hlen > 255)
+        return -1;
+    for (size_t i = 0; i < hlen; i++) {
+        unsigned char c = (unsigned char)h[i];
+        /* A name or literal: no spaces, controls, or characters that
+         * would end a URL-like form. */
+        if (c <= 0x20 || c == 0x7f || c == '/' || c == '@' || c == '[' ||
+            c == ']')
+            return -1;
+    }
+    if (p) {
+        char *end;
+        unsigned long v;
+        if (*p < '0' || *p > '9')
+            return -1;
+        errno = 0;
+        v = strtoul(p, &end, 10);
+        if (errno || *end || v == 0 || v > 65535)
+            return -1;
+        *port = (uint16_t)v;
+    }
+    *host = malloc(hlen + 1);
+    if (!*host)
+        return -1;
+    memcpy(*host, h, hlen);
+    (*host)[hlen] = '\0';
+    return 0;
+}
+
+static int parse_auth(const char *s, unsigned *out)
+{
+    static const struct { const char *name; unsigned mech; } names[] = {
+        {"auto", SMTPC_AUTH_AUTO},
+        {"none", SMTPC_AUTH_NONE},
+        {"plain", SMTPC_AUTH_PLAIN},
+        {"login", SMTPC_AUTH_LOGIN},
+        {"cram-md5", SMTPC_AUTH_CRAM_MD5},
+        {"xoauth2", SMTPC_AUTH_XOAUTH2},
+        {"oauthbearer", SMTPC_AUTH_OAUTHBEARER},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        if (strcasecmp(s, names[i].name) == 0) {
+            *out = names[i].mech;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int parse_tls(const char *s, int *out)
+{
+    if (strcmp(s, "auto") == 0)
+        *out = CLI_TLS_AUTO;
+    else if (strcmp(s, "none") == 0)
+        *out = SMTPC_TLS_NONE;
+    else if (strcmp(s, "starttls") == 0)
+        *out = SMTPC_TLS_STARTTLS;
+    else if (strcmp(s, "implicit") == 0)
+        *out = SMTPC_TLS_IMPLICIT;
+    else
+        return -1;
+    return 0;
+}
+
+static int parse_notify(const char *s, unsigned *out)
+{
+    unsigned bits = 0;
+    const char *p = s;
+
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        if (n == 5 && strncasecmp(p, "never", 5) == 0)
+            bits |= SMTPC_NOTIFY_NEVER;
+        else if (n == 7 && strncasecmp(p, "success", 7) == 0)
+            bits |= SMTPC_NOTIFY_SUCCESS;
+        else if (n == 7 && strncasecmp(p, "failure", 7) == 0)
+            bits |= SMTPC_NOTIFY_FAILURE;
+        else if (n == 5 && strncasecmp(p, "delay", 5) == 0)
+            bits |= SMTPC_NOTIFY_DELAY;
+        else
+            return -1;
+        p += n;
+        if (*p == ',') {
+            p++;
+            if (!*p)
+                return -1;
+        }
+    }
+    /* RFC 3461 4.1: NEVER stands alone. */
+    if (bits == 0 || ((bits & SMTPC_NOTIFY_NEVER) && bits != SMTPC_NOTIFY_NEVER))
+        return -1;
+    *out = bits;
+    return 0;
+}
+
+static int parse_timeout(const char *s, uint32_t *out)
+{
+    char *end;
+    unsigned long v;
+
+    if (*s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    v = strtoul(s, &end, 10);
+    if (errno || *end || v == 0 || v > CLI_TIMEOUT_MAX_S)
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* Sets *slot unless an option of the same group already did. */
+static int set_once(const char **slot, const char *val, const char *name)
+{
+    if (*slot) {
+        usage_error("%s given twice", name);
+        return -1;
+    }
+    *slot = val;
+    return 0;
+}
+
+static int check_values(cli_opts *o)
+{
+    int pw = (o->password_env != NULL) + (o->password_file != NULL);
+    int tok = (o->token_file != NULL) + (o->token_env != NULL) +
+              (o->token_cmd != NULL);
+
+    if (!o->host) {
+        usage_error("missing --server HOST[:PORT]%s", NULL);
+        return EX_USAGE;
+    }
+    if (!o->from) {
+        usage_error("missing --from ADDRESS%s", NULL);
+        return EX_USAGE;
+    }
+    if (o->rcpt_count == 0) {
+        usage_error("no recipient given%s", NULL);
+        return EX_USAGE;
+    }
+    if (smtpc_check_address(o->from, 1) != SMTPC_OK) {
+        usage_error("invalid sender address \"%s\": it must be a bare "
+                    "mailbox (no <>, spaces or control characters)",
+                    o->from);
+        return EX_USAGE;
+    }
+    for (size_t i = 0; i < o->rcpt_count; i++) {
+        if (smtpc_check_address(o->rcpts[i], 0) != SMTPC_OK) {
+            usage_error("invalid recipient address \"%s\": it must be a "
+                        "bare mailbox (no <>, spaces or control characters)",
+                        o->rcpts[i]);
+            return EX_USAGE;
+        }
+    }
+    if (o->ehlo && smtpc_check_domain(o->ehlo) != SMTPC_OK) {
+        usage_error("invalid --ehlo name \"%s\": it must be a domain or an "
+                    "address literal", o->ehlo);
+        return EX_USAGE;
+    }
+    if (o->user && (o->user[0] == '\0' ||
+                    smtpc_check_text(o->user, SMTPC_SECRET_MAX) != SMTPC_OK)) {
+        usage_error("invalid --user \"%s\"", o->user);
+        return EX_USAGE;
+    }
+    if (o->envid && (o->envid[0] == '\0' ||
+                     smtpc_check_text(o->envid, CLI_ENVID_MAX) != SMTPC_OK)) {
+        usage_error("invalid --envid \"%s\" (at most 100 printable characters)",
+                    o->envid);
+        return EX_USAGE;
+    }
+    if (o->envid) {
+        for (const char *p = o->envid; *p; p++) {
+            if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e) {
+                usage_error("invalid --envid \"%s\" (at most 100 printable "
+                            "characters)", o->envid);
+                return EX_USAGE;
+            }
+        }
+    }
+    if (pw > 1) {
+        usage_error("give only one of --password-env and --password-file%s",
+                    NULL);
+        return EX_USAGE;
+    }
+    if (tok > 1) {
+        usage_error("give only one of --oauth2-token-file, --oauth2-token-env "
+                    "and --oauth2-token-cmd%s", NULL);
+        return EX_USAGE;
+    }
+    if (o->auth != SMTPC_AUTH_NONE) {
+        if (pw && !o->user) {
+            usage_error("a password needs --user NAME%s", NULL);
+            return EX_USAGE;
+        }
+        if (o->user && !pw && !tok) {
+            usage_error("--user needs --password-env, --password-file or an "
+                        "--oauth2-token-* option%s", NULL);
+            return EX_USAGE;
+        }
+        if ((o->auth == SMTPC_AUTH_PLAIN || o->auth == SMTPC_AUTH_LOGIN ||
+             o->auth == SMTPC_AUTH_CRAM_MD5) && !pw) {
+            usage_error("--auth %s needs --user and a password option",
+                        smtpc_auth_mech_str((int)o->auth));
+            return EX_USAGE;
+        }
+        if ((o->auth == SMTPC_AUTH_XOAUTH2 ||
+             o->auth == SMTPC_AUTH_OAUTHBEARER) && !tok) {
+            usage_error("--auth %s needs an --oauth2-token-* option",
+                        smtpc_auth_mech_str((int)o->auth));
+            return EX_USAGE;
+        }
+        if (o->auth == SMTPC_AUTH_XOAUTH2 && !o->user) {
+            usage_error("--auth xoauth2 needs --user NAME%s", NULL);
+            return EX_USAGE;
+        }
+    }
+    if (o->tls == SMTPC_TLS_NONE &&
+        (o->cafile || o->capath || o->pin_sha256 || o->insecure_skip_verify)) {
+        usage_error("certificate options make no sense with --tls none%s",
+                    NULL);
+        return EX_USAGE;
+    }
+    return CLI_PARSE_OK;
+}
+
+/* --tls auto and the default port, once everything else is known. */
+static void resolve_tls(cli_opts *o)
+{
+    int creds = o->auth != SMTPC_AUTH_NONE &&
+                (o->user || o->token_file || o->token_env || o->token_cmd);
+
+    if (o->tls_auto) {
+        if (o->port == 465)
+            o->tls = SMTPC_TLS_IMPLICIT;
+        else
+            o->tls = creds ? SMTPC_TLS_STARTTLS : SMTPC_TLS_OPPORTUNISTIC;
+    }
+    if (o->port == 0) {
+        switch (o->tls) {
+        case SMTPC_TLS_NONE: o->port = 25; break;
+        case SMTPC_TLS_IMPLICIT: o->port = 465; break;
+        default: o->port = 587; break;
+        }
+    }
+}
+
+int cli_parse_args(int argc, char **argv, cli_opts *o)
+{
+    int c, tls = CLI_TLS_AUTO, rc;
+    const char *server = NULL;
+
+    memset(o, 0, sizeof *o);
+    o->auth = SMTPC_AUTH_AUTO;
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":f:vhV", long_opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_SERVER:
+            if (set_once(&server, optarg, "--server"))
+                return EX_USAGE;
+            break;
+        case 'f':
+        case OPT_FROM:
+            if (set_once(&o->from, optarg, "--from"))
+                return EX_USAGE;
+            break;
+        case OPT_USER:
+            if (set_once(&o->user, optarg, "--user"))
+                return EX_USAGE;
+            break;
+        case OPT_PASSWORD_ENV:
+            if (set_once(&o->password_env, optarg, "--password-env"))
+                return EX_USAGE;
+            break;
+        case OPT_PASSWORD_FILE:
+            if (set_once(&o->password_file, optarg, "--password-file"))
+                return EX_USAGE;
+            break;
+        case OPT_AUTH:
+            if (parse_auth(optarg, &o->auth)) {
+                usage_error("unknown --auth \"%s\" (auto, plain, login, "
+                            "cram-md5, xoauth2, oauthbearer or none)", optarg);
+                return EX_USAGE;
+            }
+            break;
+        case OPT_EHLO:
+            if (set_once(&o->ehlo, optarg, "--ehlo"))
+                return EX_USAGE;
+            break;
+        case OPT_TLS:
+            if (parse_tls(optarg, &tls)) {
+                usage_error("unknown --tls \"%s\" (auto, starttls, implicit "
+                            "or none)", optarg);
+                return EX_USAGE;
+            }
+            break;
+        case OPT_CAFILE:
+            if (set_once(&o->cafile, optarg, "--cafile"))
+                return EX_USAGE;
+            break;
+        case OPT_CAPATH:
+            if (set_once(&o->capath, optarg, "--capath"))
+                return EX_USAGE;
+            break;
+        case OPT_PIN:
+            if (set_once(&o->pin_sha256, optarg, "--pin-sha256"))
+                return EX_USAGE;
+            break;
+        case OPT_INSECURE:
+            o->insecure_skip_verify = 1;
+            break;
+        case OPT_TOKEN_FILE:
+            if (set_once(&o->token_file, optarg, "--oauth2-token-file"))
+                return EX_USAGE;
+            break;
+        case OPT_TOKEN_ENV:
+            if (set_once(&o->token_env, optarg, "--oauth2-token-env"))
+                return EX_USAGE;
+            break;
+        case OPT_TOKEN_CMD:
+            if (set_once(&o->token_cmd, optarg, "--oauth2-token-cmd"))
+                return EX_USAGE;
+            break;
+        case OPT_TIMEOUT:
+            if (parse_timeout(optarg, &o->timeout_s)) {
+                usage_error("invalid --timeout \"%s\" (whole seconds, 1 to "
+                            "86400)", optarg);
+                return EX_USAGE;
+            }
+            break;
+        case 'v':
+            o->verbose++;
+            break;
+        case OPT_JSON:
+            o->json = 1;
+            break;
+        case OPT_ALLOW_PLAINTEXT:
+            o->session_options |= SMTPC_OPT_ALLOW_PLAINTEXT_AUTH;
+            break;
+        case OPT_NO_PIPELINING:
+            o->session_options |= SMTPC_OPT_NO_PIPELINING;
+            break;
+        case OPT_NO_CHUNKING:
+            o->session_options |= SMTPC_OPT_NO_CHUNKING;
+            break;
+        case OPT_8BITMIME:
+            o->mail_flags |= SMTPC_MAIL_8BITMIME;
+            break;
+        case OPT_SMTPUTF8:
+            o->mail_flags |= SMTPC_MAIL_SMTPUTF8;
+            break;
+        case OPT_DSN_NOTIFY:
+            if (parse_notify(optarg, &o->notify)) {
+                usage_error("invalid --dsn-notify \"%s\" (never, or a comma "
+                            "list of success, failure, delay)", optarg);
+                return EX_USAGE;
+            }
+            break;
+        case OPT_DSN_RET:
+            o->mail_flags &= ~(unsigned)(SMTPC_MAIL_RET_FULL | SMTPC_MAIL_RET_HDRS);
+            if (strcasecmp(optarg, "full") == 0) {
+                o->mail_flags |= SMTPC_MAIL_RET_FULL;
+            } else if (strcasecmp(optarg, "hdrs") == 0) {
+                o->mail_flags |= SMTPC_MAIL_RET_HDRS;
+            } else {
+                usage_error("invalid --dsn-ret \"%s\" (full or hdrs)", optarg);
+                return EX_USAGE;
+            }
+            break;
+        case OPT_ENVID:
+            if (set_once(&o->envid, optarg, "--envid"))
+                return EX_USAGE;
+            break;
+        case 'h':
+        case OPT_HELP:
+            cli_usage(stdout);
+            return CLI_PARSE_DONE;
+        case 'V':
+        case OPT_VERSION:
+#if SMTPC_WITH_TLS
+            printf("smtpc %s (TLS: %s)\n", SMTPC_VERSION, smtpc_tls_backend());
+#else
+            printf("smtpc %s (TLS: none)\n", SMTPC_VERSION);
+#endif
+            return CLI_PARSE_DONE;
+        case ':':
+            usage_error("option %s needs a value", argv[optind - 1]);
+            return EX_USAGE;
+        default:
+            usage_error("unknown option %s", argv[optind - 1]);
+            return EX_USAGE;
+        }
+    }
+    o->rcpts = argv + optind;
+    o->rcpt_count = (size_t)(argc - optind);
+
+    if (server && cli_split_server(server, &o->host, &o->port)) {
+        usage_error("invalid --server \"%s\" (HOST, HOST:PORT, [IPv6] or "
+                    "[IPv6]:PORT)", server);
+        return EX_USAGE;
+    }
+    o->tls_auto = tls == CLI_TLS_AUTO;
+    o->tls = o->tls_auto ? SMTPC_TLS_OPPORTUNISTIC : tls;
+    rc = check_values(o);
+    if (rc != CLI_PARSE_OK)
+        return rc;
+    resolve_tls(o);
+    return CLI_PARSE_OK;
+}
+
+void cli_opts_free(cli_opts *o)
+{
+    free(o->host);
+    o->host = NULL;
+}

@@ -1,0 +1,205 @@
+/*
+ * cli/report.c - "smtpc: <what failed>: <server reply or reason>" lines.
+ *
+ * Every string that came from the server or the command line is printed
+ * through cli_put_escaped, so it cannot drive the terminal.
+ */
+#include <sysexits.h>
+
+#include "cli.h"
+
+void cli_put_escaped(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c >= 0x7f)
+            fprintf(f, "\\x%02x", c);
+        else
+            fputc(c, f);
+    }
+}
+
+/* "550 5.1.1 text", the parts that exist. */
+static void put_reply(FILE *f, unsigned code, const uint16_t enh[3],
+                      const char *text)
+{
+    fprintf(f, "%u", code);
+    if (enh[0])
+        fprintf(f, " %u.%u.%u", enh[0], enh[1], enh[2]);
+    if (text && *text) {
+        fputc(' ', f);
+        cli_put_escaped(f, text);
+    }
+}
+
+static void warn_refused(FILE *f, const smtpc_rcpt *r)
+{
+    fprintf(f, "%s: recipient <", CLI_NAME);
+    cli_put_escaped(f, r->address);
+    fputs("> refused: ", f);
+    put_reply(f, r->code, r->enh, r->text);
+    fputc('\n', f);
+}
+
+/* What failed, from the phase it failed in. */
+static void put_what(FILE *f, const cli_outcome *oc, int phase)
+{
+    switch (phase) {
+    case SMTPC_PHASE_GREETING:
+        fputs("server refused the session", f);
+        break;
+    case SMTPC_PHASE_EHLO:
+        fputs("EHLO refused", f);
+        break;
+    case SMTPC_PHASE_STARTTLS:
+        fputs("STARTTLS refused", f);
+        break;
+    case SMTPC_PHASE_AUTH:
+        fputs("authentication failed", f);
+        break;
+    case SMTPC_PHASE_MAIL:
+        fputs("sender <", f);
+        cli_put_escaped(f, oc->opts->from);
+        fputs("> refused", f);
+        break;
+    case SMTPC_PHASE_RCPT:
+        fputs("no recipient accepted", f);
+        break;
+    case SMTPC_PHASE_DATA:
+        fputs("DATA refused", f);
+        break;
+    case SMTPC_PHASE_MESSAGE:
+        fputs("message refused", f);
+        break;
+    default:
+        fprintf(f, "%s failed", smtpc_phase_str(phase));
+        break;
+    }
+}
+
+static void put_host(FILE *f, const cli_opts *o)
+{
+    fputc('"', f);
+    cli_put_escaped(f, o->host);
+    fprintf(f, "\" port %u", (unsigned)o->port);
+}
+
+/* Statuses that a server reply brings about. */
+static int reply_caused(int st)
+{
+    switch (st) {
+    case SMTPC_ERR_REJECTED:
+    case SMTPC_ERR_TEMPFAIL:
+    case SMTPC_ERR_AUTH:
+    case SMTPC_ERR_SIZE:
+    case SMTPC_ERR_TLS_UNAVAILABLE:
+    case SMTPC_ERR_AUTH_UNAVAILABLE:
+    case SMTPC_ERR_PROTOCOL:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+void cli_report_human(const cli_outcome *oc, FILE *f)
+{
+    const smtpc_reply *rp = oc->res ? &oc->res->reply : NULL;
+    int phase = oc->res ? oc->res->phase : SMTPC_PHASE_NONE;
+    int st = oc->status;
+
+    /* One warning per refused recipient, whether or not the mail went. */
+    if (oc->env) {
+        for (size_t i = 0; i < oc->env->rcpt_count; i++) {
+            const smtpc_rcpt *r = &oc->env->rcpts[i];
+            if (r->status != SMTPC_OK && r->code != 0)
+                warn_refused(f, r);
+        }
+    }
+    if (st == SMTPC_OK)
+        return;
+
+    fprintf(f, "%s: ", CLI_NAME);
+    switch (st) {
+    case SMTPC_ERR_RESOLVE:
+        fputs("cannot resolve host \"", f);
+        cli_put_escaped(f, oc->opts->host);
+        fputc('"', f);
+        break;
+    case SMTPC_ERR_CONNECT:
+        fputs("cannot connect to ", f);
+        put_host(f, oc->opts);
+        break;
+    case SMTPC_ERR_TIMEOUT:
+        fprintf(f, "timeout during %s with ", smtpc_phase_str(phase));
+        put_host(f, oc->opts);
+        break;
+    case SMTPC_ERR_CLOSED:
+        fprintf(f, "connection closed by the server during %s",
+                smtpc_phase_str(phase));
+        break;
+    case SMTPC_ERR_IO:
+        fprintf(f, "connection to the server failed during %s",
+                smtpc_phase_str(phase));
+        break;
+    case SMTPC_ERR_TLS_CERT:
+        fputs("TLS certificate verification failed for ", f);
+        put_host(f, oc->opts);
+        break;
+    case SMTPC_ERR_TLS:
+        fputs("TLS failed with ", f);
+        put_host(f, oc->opts);
+        break;
+    case SMTPC_ERR_TLS_UNAVAILABLE:
+        fputs("TLS is required but the server does not offer it", f);
+        break;
+    case SMTPC_ERR_TLS_INJECTION:
+        fputs("server sent data before the TLS handshake (possible "
+              "injection attack)", f);
+        break;
+    case SMTPC_ERR_AUTH_INSECURE:
+        fputs("refusing to send credentials over an unencrypted connection "
+              "(use --tls starttls or --tls implicit)", f);
+        break;
+    case SMTPC_ERR_AUTH_UNAVAILABLE:
+        fputs("no usable authentication mechanism", f);
+        if (oc->opts->auth != SMTPC_AUTH_AUTO)
+            fprintf(f, " (server does not offer %s)",
+                    smtpc_auth_mech_str((int)oc->opts->auth));
+        break;
+    case SMTPC_ERR_SIZE:
+        fputs("message is larger than the server accepts", f);
+        break;
+    case SMTPC_ERR_EXTENSION:
+        fputs("the message needs an extension the server does not offer", f);
+        break;
+    case SMTPC_ERR_BODY_SOURCE:
+        if (oc->exit_code == EX_DATAERR)
+            fputs("message contains a NUL byte; nothing was delivered", f);
+        else
+            fputs("cannot read the message from standard input", f);
+        break;
+    case SMTPC_ERR_PROTOCOL:
+    case SMTPC_ERR_REPLY_TOO_LONG:
+        fprintf(f, "protocol error during %s", smtpc_phase_str(phase));
+        break;
+    case SMTPC_ERR_REJECTED:
+    case SMTPC_ERR_TEMPFAIL:
+    case SMTPC_ERR_NO_RECIPIENTS:
+    case SMTPC_ERR_AUTH:
+        put_what(f, oc, phase);
+        break;
+    default:
+        fputs(smtpc_status_str(st), f);
+        break;
+    }
+    /* The reason: the server's reply when a reply caused the failure (an
+     * older reply would mislead after a timeout), else our detail. */
+    if (rp && rp->code >= 400 && reply_caused(st)) {
+        fputs(": ", f);
+        put_reply(f, rp->code, rp->enh, rp->text);
+    } else if (oc->detail && *oc->detail) {
+        fputs(": ", f);
+        cli_put_escaped(f, oc->detail);
+    }
+    fputc('\n', f);
+}

@@ -1,0 +1,255 @@
+/*
+ * cli/smtpc.c - smtpc: send the message on stdin to the recipients named
+ * on the command line, sendmail/msmtp style.
+ *
+ *   smtpc --server HOST[:PORT] --from ADDR [OPTION]... RECIPIENT... <msg
+ *
+ * The order matters for safety: every argument is checked and every
+ * secret loaded before a connection is opened, so a mistake sends nothing.
+ */
+#define _DEFAULT_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#if SMTPC_WITH_TLS
+#include "smtpc/tls.h"
+#endif
+
+/* Everything one run owns, so that one exit path frees and wipes it. */
+typedef struct cli_run {
+    cli_opts opts;
+    cli_secrets secrets;
+    cli_body body;
+    cli_trace trace;
+    smtpc_tcp tcp;
+#if SMTPC_WITH_TLS
+    smtpc_tls *tls;
+#endif
+    smtpc_rcpt *rcpts;
+    unsigned char *io;
+    smtpc_client *client;
+} cli_run;
+
+static void run_free(cli_run *r)
+{
+    if (r->client) {
+        /* The session struct and I/O buffer held AUTH payloads. */
+        cli_wipe(r->client, sizeof *r->client);
+        free(r->client);
+    }
+    if (r->io) {
+        cli_wipe(r->io, CLI_IO_BUF);
+        free(r->io);
+    }
+#if SMTPC_WITH_TLS
+    smtpc_tls_free(r->tls);
+    r->tls = NULL;
+#endif
+    free(r->rcpts);
+    cli_body_free(&r->body);
+    cli_secrets_wipe(&r->secrets);
+    cli_opts_free(&r->opts);
+}
+
+/* Prints the JSON object for a failure before a session started. */
+static int early_exit(cli_run *r, int exit_code, const char *detail)
+{
+    if (r->opts.json) {
+        cli_outcome oc = {0};
+        oc.opts = &r->opts;
+        oc.status = SMTPC_ERR_ARG;
+        oc.exit_code = exit_code;
+        oc.detail = detail;
+        cli_report_json(&oc, stdout);
+    }
+    run_free(r);
+    return exit_code;
+}
+
+/* The transport: TCP, wrapped in TLS unless --tls none. */
+static int make_transport(cli_run *r, smtpc_transport *out)
+{
+    smtpc_transport tcp = smtpc_tcp_transport(&r->tcp);
+
+    if (r->opts.tls == SMTPC_TLS_NONE) {
+        *out = tcp;
+        return 0;
+    }
+#if SMTPC_WITH_TLS
+    {
+        smtpc_tls_options topt;
+        int st;
+
+        memset(&topt, 0, sizeof topt);
+        topt.cafile = r->opts.cafile;
+        topt.capath = r->opts.capath;
+        topt.pin_sha256 = r->opts.pin_sha256;
+        topt.insecure_skip_verify = r->opts.insecure_skip_verify;
+        st = smtpc_tls_new(&r->tls, tcp, &topt);
+        if (st == SMTPC_ERR_ARG) {
+            fprintf(stderr, "%s: invalid --pin-sha256 (base64 of a 32-byte "
+                    "SHA-256 digest)\n", CLI_NAME);
+            return EX_USAGE;
+        }
+        if (st != SMTPC_OK) {
+            fprintf(stderr, "%s: cannot set up TLS", CLI_NAME);
+            if (r->tls && *smtpc_tls_error(r->tls)) {
+                fputs(": ", stderr);
+                cli_put_escaped(stderr, smtpc_tls_error(r->tls));
+            } else if (r->opts.cafile || r->opts.capath) {
+                fputs(" (check --cafile / --capath)", stderr);
+            }
+            fputc('\n', stderr);
+            return EX_CONFIG;
+        }
+        *out = smtpc_tls_transport(r->tls);
+        return 0;
+    }
+#else
+    if (r->opts.tls == SMTPC_TLS_OPPORTUNISTIC) {
+        /* Nothing to negotiate with: plain TCP, and the engine still
+         * refuses credentials in clear. */
+        r->opts.tls = SMTPC_TLS_NONE;
+        *out = tcp;
+        return 0;
+    }
+    fprintf(stderr, "%s: this smtpc was built without TLS support\n",
+            CLI_NAME);
+    return EX_CONFIG;
+#endif
+}
+
+/* The reason behind a transport-level failure, for the message. */
+static const char *failure_detail(const cli_run *r, int status)
+{
+    switch (status) {
+    case SMTPC_ERR_CONNECT:
+    case SMTPC_ERR_IO:
+        return r->tcp.last_errno ? strerror(r->tcp.last_errno) : NULL;
+    case SMTPC_ERR_BODY_SOURCE:
+        return r->body.read_errno ? strerror(r->body.read_errno) : NULL;
+#if SMTPC_WITH_TLS
+    case SMTPC_ERR_TLS:
+    case SMTPC_ERR_TLS_CERT:
+        return r->tls ? smtpc_tls_error(r->tls) : NULL;
+#endif
+    default:
+        return NULL;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    cli_run run;
+    cli_run *r = &run;
+    smtpc_client_config ccfg;
+    smtpc_envelope env;
+    smtpc_body_source src;
+    smtpc_transport transport;
+    smtpc_result res;
+    cli_outcome oc;
+    int rc, st;
+
+    memset(r, 0, sizeof *r);
+    /* A server that closes early must give an error, not kill us. */
+    signal(SIGPIPE, SIG_IGN);
+
+    rc = cli_parse_args(argc, argv, &r->opts);
+    if (rc == CLI_PARSE_DONE) {
+        run_free(r);
+        return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
+    }
+    if (rc != CLI_PARSE_OK)
+        return early_exit(r, rc, "invalid command line");
+
+    rc = cli_secrets_load(&r->opts, &r->secrets);
+    if (rc)
+        return early_exit(r, rc, "cannot load credentials");
+
+    r->rcpts = calloc(r->opts.rcpt_count, sizeof *r->rcpts);
+    r->io = malloc(CLI_IO_BUF);
+    r->client = calloc(1, sizeof *r->client);
+    if (!r->rcpts || !r->io || !r->client ||
+        cli_body_init(&r->body, STDIN_FILENO, &src) != 0) {
+        fprintf(stderr, "%s: out of memory\n", CLI_NAME);
+        return early_exit(r, EX_OSERR, "out of memory");
+    }
+
+    rc = make_transport(r, &transport);
+    if (rc)
+        return early_exit(r, rc, "cannot set up TLS");
+
+    memset(&ccfg, 0, sizeof ccfg);
+    ccfg.host = r->opts.host;
+    ccfg.port = r->opts.port;
+    ccfg.session.ehlo_name = r->opts.ehlo;
+    ccfg.session.tls = (unsigned)r->opts.tls;
+    ccfg.session.auth = r->opts.auth;
+    if (r->opts.auth != SMTPC_AUTH_NONE) {
+        ccfg.session.username = r->opts.user;
+        ccfg.session.password = r->secrets.password;
+        ccfg.session.token = r->secrets.token;
+    }
+    ccfg.session.host = r->opts.host;
+    ccfg.session.port = r->opts.port;
+    ccfg.session.options = r->opts.session_options;
+    if (r->opts.timeout_s)
+        smtpc_timeouts_default(&ccfg.timeouts, r->opts.timeout_s * 1000u);
+    if (r->opts.verbose) {
+        cli_trace_init(&r->trace, stderr);
+        ccfg.trace = cli_trace_fn;
+        ccfg.trace_ctx = &r->trace;
+    }
+
+    for (size_t i = 0; i < r->opts.rcpt_count; i++) {
+        r->rcpts[i].address = r->opts.rcpts[i];
+        r->rcpts[i].notify = r->opts.notify;
+    }
+    memset(&env, 0, sizeof env);
+    env.from = r->opts.from;
+    env.rcpts = r->rcpts;
+    env.rcpt_count = r->opts.rcpt_count;
+    env.size = cli_body_size_hint(STDIN_FILENO);
+    env.flags = r->opts.mail_flags;
+    env.envid = r->opts.envid;
+
+    memset(&res, 0, sizeof res);
+    st = smtpc_client_init(r->client, &ccfg, transport, r->io, CLI_IO_BUF);
+    if (st == SMTPC_OK)
+        st = smtpc_client_sendmail(r->client, &env, &src, &res);
+    else
+        res.status = st;
+    if (st == SMTPC_OK && res.status != SMTPC_OK)
+        st = res.status;
+    if (r->opts.verbose)
+        cli_trace_finish(&r->trace);
+
+    memset(&oc, 0, sizeof oc);
+    oc.opts = &r->opts;
+    oc.status = st;
+    oc.exit_code = cli_exit_code(st, &env, &r->body);
+    oc.res = &res;
+    oc.env = &env;
+    oc.detail = failure_detail(r, st);
+#if SMTPC_WITH_TLS
+    oc.tls_info = r->tls ? smtpc_tls_info(r->tls) : "";
+#else
+    oc.tls_info = "";
+#endif
+    if (smtpc_session_auth_mech(&r->client->session) != SMTPC_AUTH_NONE)
+        oc.auth_mech =
+            smtpc_auth_mech_str(smtpc_session_auth_mech(&r->client->session));
+
+    cli_report_human(&oc, stderr);
+    if (r->opts.json)
+        cli_report_json(&oc, stdout);
+    rc = oc.exit_code;
+    run_free(r);
+    return rc;
+}
