@@ -1,0 +1,388 @@
+/*
+ * SMTP AUTH (RFC 4954): PLAIN (RFC 4616, initial response), LOGIN,
+ * CRAM-MD5 (RFC 2195), XOAUTH2 (Google/Microsoft) and OAUTHBEARER (RFC
+ * 7628).  Credentials are only ever written base64-encoded, inside the
+ * secret range of the send area, which is wiped once sent.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+/* Mechanisms compiled in. */
+static const unsigned compiled_mechs = 0
+#if SMTPC_WITH_AUTH_PLAIN
+    | SMTPC_AUTH_PLAIN
+#endif
+#if SMTPC_WITH_AUTH_LOGIN
+    | SMTPC_AUTH_LOGIN
+#endif
+#if SMTPC_WITH_AUTH_CRAM_MD5
+    | SMTPC_AUTH_CRAM_MD5
+#endif
+#if SMTPC_WITH_AUTH_XOAUTH2
+    | SMTPC_AUTH_XOAUTH2
+#endif
+#if SMTPC_WITH_AUTH_OAUTHBEARER
+    | SMTPC_AUTH_OAUTHBEARER
+#endif
+    ;
+
+#define PASSWORD_MECHS (SMTPC_AUTH_PLAIN | SMTPC_AUTH_LOGIN | SMTPC_AUTH_CRAM_MD5)
+#define TOKEN_MECHS (SMTPC_AUTH_XOAUTH2 | SMTPC_AUTH_OAUTHBEARER)
+
+/* A credential may hold any byte but CR, LF and NUL; OAuth strings also
+ * not ^A, their field separator. */
+static int check_secret(const char *v, int oauth)
+{
+    if (v == NULL)
+        return SMTPC_OK;
+    if (smtpc_check_text(v, SMTPC_SECRET_MAX) != SMTPC_OK)
+        return SMTPC_ERR_ARG;
+    if (oauth && strchr(v, '\001') != NULL)
+        return SMTPC_ERR_ARG;
+    return SMTPC_OK;
+}
+
+int smtpc_e_auth_check_config(const smtpc_config *cfg)
+{
+    unsigned m = cfg->auth;
+
+    if (check_secret(cfg->username, 1) || check_secret(cfg->password, 0) ||
+        check_secret(cfg->token, 1) || check_secret(cfg->authzid, 0) ||
+        (cfg->host && smtpc_check_text(cfg->host, 255) != SMTPC_OK) ||
+        (cfg->host && strchr(cfg->host, '\001') != NULL))
+        return SMTPC_ERR_ARG;
+    if (m == SMTPC_AUTH_NONE || m == SMTPC_AUTH_AUTO)
+        return SMTPC_OK;
+    if ((m & (m - 1)) != 0 || (m & (PASSWORD_MECHS | TOKEN_MECHS)) == 0)
+        return SMTPC_ERR_ARG; /* exactly one known mechanism */
+    if (!(m & compiled_mechs))
+        return SMTPC_ERR_UNSUPPORTED;
+    if ((m & PASSWORD_MECHS) && (!cfg->username || !cfg->password))
+        return SMTPC_ERR_ARG;
+    if (m == SMTPC_AUTH_XOAUTH2 && (!cfg->username || !cfg->token))
+        return SMTPC_ERR_ARG;
+    if (m == SMTPC_AUTH_OAUTHBEARER && !cfg->token)
+        return SMTPC_ERR_ARG;
+    return SMTPC_OK;
+}
+
+static int auth_wanted(const smtpc_config *cfg)
+{
+    if (cfg->auth == SMTPC_AUTH_NONE)
+        return 0;
+    return cfg->token != NULL || (cfg->username && cfg->password);
+}
+
+/* The next mechanism to try, or 0. */
+static unsigned next_mech(const smtpc_session *s)
+{
+    static const unsigned token_order[] = {SMTPC_AUTH_OAUTHBEARER,
+                                           SMTPC_AUTH_XOAUTH2};
+    static const unsigned password_order[] = {
+        SMTPC_AUTH_CRAM_MD5, SMTPC_AUTH_PLAIN, SMTPC_AUTH_LOGIN};
+    const smtpc_config *cfg = s->cfg;
+    const unsigned *order;
+    size_t n, i;
+
+    if (cfg->auth != SMTPC_AUTH_AUTO) /* the caller knows best */
+        return (s->auth_tried & cfg->auth) ? 0 : cfg->auth;
+    if (cfg->token != NULL) {
+        order = token_order;
+        n = 2;
+    } else {
+        order = password_order;
+        n = 3;
+    }
+    for (i = 0; i < n; i++) {
+        unsigned m = order[i];
+        if ((s->caps.auth & m) && !(s->auth_tried & m) &&
+            (m & compiled_mechs) &&
+            !(m == SMTPC_AUTH_XOAUTH2 && cfg->username == NULL))
+            return m;
+    }
+    return 0;
+}
+
+/* OAUTHBEARER's GS2 header names the user as a saslname (RFC 5801):
+ * ',' and '=' are escaped. */
+static void b64_saslname(smtpc_cmd *c, const char *name)
+{
+    for (; *name != '\0'; name++) {
+        if (*name == ',')
+            smtpc_e_cmd_b64(c, "=2C", 3);
+        else if (*name == '=')
+            smtpc_e_cmd_b64(c, "=3D", 3);
+        else
+            smtpc_e_cmd_b64(c, name, 1);
+    }
+}
+
+static void b64_str(smtpc_cmd *c, const char *text)
+{
+    smtpc_e_cmd_b64(c, text, strlen(text));
+}
+
+static void send_auth(smtpc_session *s, unsigned mech)
+{
+    const smtpc_config *cfg = s->cfg;
+    smtpc_cmd c;
+
+    s->auth_mech = (uint8_t)mech;
+    s->auth_tried |= (uint8_t)mech;
+    s->auth_step = 0;
+    s->state = ST_AUTH;
+    smtpc_e_cmd_begin(&c, s);
+    smtpc_e_cmd_add(&c, "AUTH ");
+    smtpc_e_cmd_add(&c, smtpc_auth_mech_str((int)mech));
+    switch (mech) {
+    case SMTPC_AUTH_PLAIN:
+        smtpc_e_cmd_add(&c, " ");
+        smtpc_e_cmd_secret_begin(&c);
+        if (cfg->authzid)
+            b64_str(&c, cfg->authzid);
+        smtpc_e_cmd_b64(&c, "", 1);
+        b64_str(&c, cfg->username);
+        smtpc_e_cmd_b64(&c, "", 1);
+        b64_str(&c, cfg->password);
+        smtpc_e_cmd_b64_end(&c);
+        smtpc_e_cmd_secret_end(&c);
+        break;
+    case SMTPC_AUTH_XOAUTH2:
+        smtpc_e_cmd_add(&c, " ");
+        smtpc_e_cmd_secret_begin(&c);
+        b64_str(&c, "user=");
+        b64_str(&c, cfg->username);
+        b64_str(&c, "\001auth=Bearer ");
+        b64_str(&c, cfg->token);
+        b64_str(&c, "\001\001");
+        smtpc_e_cmd_b64_end(&c);
+        smtpc_e_cmd_secret_end(&c);
+        break;
+    case SMTPC_AUTH_OAUTHBEARER:
+        smtpc_e_cmd_add(&c, " ");
+        smtpc_e_cmd_secret_begin(&c);
+        b64_str(&c, "n,");
+        if (cfg->username) {
+            b64_str(&c, "a=");
+            b64_saslname(&c, cfg->username);
+        }
+        b64_str(&c, ",");
+        if (cfg->host) {
+            b64_str(&c, "\001host=");
+            b64_str(&c, cfg->host);
+        }
+        if (cfg->port) {
+            char digits[6];
+            size_t n = sizeof digits;
+            unsigned v = cfg->port;
+            do {
+                digits[--n] = (char)('0' + v % 10);
+                v /= 10;
+            } while (v);
+            b64_str(&c, "\001port=");
+            smtpc_e_cmd_b64(&c, digits + n, sizeof digits - n);
+        }
+        b64_str(&c, "\001auth=Bearer ");
+        b64_str(&c, cfg->token);
+        b64_str(&c, "\001\001");
+        smtpc_e_cmd_b64_end(&c);
+        smtpc_e_cmd_secret_end(&c);
+        break;
+    default: /* LOGIN and CRAM-MD5 wait for a challenge */
+        break;
+    }
+    if (smtpc_e_cmd_end(&c, R_AUTH) != SMTPC_OK)
+        smtpc_e_fail_session(s, SMTPC_ERR_BUFFER, SMTPC_PHASE_AUTH, 1);
+}
+
+void smtpc_e_auth_start(smtpc_session *s)
+{
+    const smtpc_config *cfg = s->cfg;
+    unsigned mech;
+
+    if (!auth_wanted(cfg) || (s->flags & F_AUTHED)) {
+        smtpc_e_enter_ready(s);
+        return;
+    }
+    if (!(s->flags & F_SECURE) &&
+        !(cfg->options &
+          (SMTPC_OPT_PEER_LOOPBACK | SMTPC_OPT_ALLOW_PLAINTEXT_AUTH))) {
+        smtpc_e_fail_session(s, SMTPC_ERR_AUTH_INSECURE, SMTPC_PHASE_AUTH, 1);
+        return;
+    }
+    mech = next_mech(s);
+    if (mech == 0 || (cfg->auth == SMTPC_AUTH_AUTO &&
+                      !(s->caps.flags & SMTPC_CAP_AUTH))) {
+        smtpc_e_fail_session(s, SMTPC_ERR_AUTH_UNAVAILABLE,
+                             SMTPC_PHASE_AUTH, 1);
+        return;
+    }
+    send_auth(s, mech);
+}
+
+/* One base64 line answering a challenge; secret unless it is a cancel. */
+static void send_response(smtpc_session *s, const char *prefix,
+                          const char *value)
+{
+    smtpc_cmd c;
+
+    smtpc_e_cmd_begin(&c, s);
+    smtpc_e_cmd_secret_begin(&c);
+    if (prefix)
+        b64_str(&c, prefix);
+    if (value)
+        b64_str(&c, value);
+    smtpc_e_cmd_b64_end(&c);
+    smtpc_e_cmd_secret_end(&c);
+    if (smtpc_e_cmd_end(&c, R_AUTH) != SMTPC_OK)
+        smtpc_e_fail_session(s, SMTPC_ERR_BUFFER, SMTPC_PHASE_AUTH, 1);
+}
+
+static void send_raw(smtpc_session *s, const char *line)
+{
+    smtpc_cmd c;
+
+    smtpc_e_cmd_begin(&c, s);
+    smtpc_e_cmd_add(&c, line);
+    if (smtpc_e_cmd_end(&c, R_AUTH) != SMTPC_OK)
+        smtpc_e_fail_session(s, SMTPC_ERR_BUFFER, SMTPC_PHASE_AUTH, 1);
+}
+
+/* A step we cannot answer: "*" cancels the exchange (RFC 4954 4). */
+#define STEP_CANCELLED 0xff
+
+#if SMTPC_WITH_AUTH_CRAM_MD5
+static void cram_md5_response(smtpc_session *s, const smtpc_line *l)
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char *chal = (unsigned char *)(uintptr_t)l->text;
+    unsigned char digest[16];
+    char out[33];
+    size_t n, i;
+    int ok;
+    smtpc_cmd c;
+
+    /* The line is ours (the receive area): decode in place. */
+    n = smtpc_e_b64_decode(chal, l->text_len, chal, l->text_len, &ok);
+    if (!ok || n == 0) {
+        s->auth_step = STEP_CANCELLED;
+        send_raw(s, "*");
+        return;
+    }
+    smtpc_e_hmac_md5(s->cfg->password, strlen(s->cfg->password), chal, n,
+                     digest);
+    for (i = 0; i < 16; i++) {
+        out[2 * i] = hex[digest[i] >> 4];
+        out[2 * i + 1] = hex[digest[i] & 15];
+    }
+    out[32] = '\0';
+    smtpc_e_cmd_begin(&c, s);
+    smtpc_e_cmd_secret_begin(&c);
+    b64_str(&c, s->cfg->username);
+    b64_str(&c, " ");
+    smtpc_e_cmd_b64(&c, out, 32);
+    smtpc_e_cmd_b64_end(&c);
+    smtpc_e_cmd_secret_end(&c);
+    if (smtpc_e_cmd_end(&c, R_AUTH) != SMTPC_OK)
+        smtpc_e_fail_session(s, SMTPC_ERR_BUFFER, SMTPC_PHASE_AUTH, 1);
+    smtpc_e_wipe(digest, sizeof digest);
+    smtpc_e_wipe(out, sizeof out);
+}
+#endif
+
+/* XOAUTH2 and OAUTHBEARER answer a failure with a 334 holding a base64
+ * JSON error.  The client acknowledges it (an empty line for XOAUTH2, a
+ * lone ^A for OAUTHBEARER, RFC 7628 3.2.3) and the server then ends the
+ * exchange with an error.  The JSON is kept for the caller. */
+static void oauth_error_challenge(smtpc_session *s, const smtpc_line *l)
+{
+    unsigned char *p = (unsigned char *)(uintptr_t)l->text;
+    size_t n;
+    int ok;
+
+    n = smtpc_e_b64_decode(p, l->text_len, p, l->text_len, &ok);
+    s->reply.text[0] = '\0';
+    smtpc_e_text_append(s->reply.text, sizeof s->reply.text, (char *)p,
+                        ok ? n : 0);
+    s->flags |= F_AUTH_ERRTEXT;
+    if (s->auth_mech == SMTPC_AUTH_XOAUTH2)
+        send_raw(s, "");
+    else
+        send_raw(s, "AQ==");
+}
+
+void smtpc_e_auth_reply(smtpc_session *s, const smtpc_line *l,
+                        unsigned char *line, size_t len)
+{
+    unsigned code = s->cur_code;
+    const smtpc_config *cfg = s->cfg;
+    int status;
+
+    (void)line;
+    (void)len;
+    if (code == 235 && s->auth_step != STEP_CANCELLED) {
+        s->flags |= F_AUTHED;
+        smtpc_e_enter_ready(s);
+        return;
+    }
+    if (code == 334 && s->auth_step != STEP_CANCELLED) {
+        unsigned step = s->auth_step++;
+        switch (s->auth_mech) {
+        case SMTPC_AUTH_LOGIN:
+            if (step == 0) {
+                send_response(s, NULL, cfg->username);
+                return;
+            }
+            if (step == 1) {
+                send_response(s, NULL, cfg->password);
+                return;
+            }
+            break;
+#if SMTPC_WITH_AUTH_CRAM_MD5
+        case SMTPC_AUTH_CRAM_MD5:
+            if (step == 0) {
+                cram_md5_response(s, l);
+                return;
+            }
+            break;
+#endif
+        case SMTPC_AUTH_XOAUTH2:
+        case SMTPC_AUTH_OAUTHBEARER:
+            if (step == 0) {
+                oauth_error_challenge(s, l);
+                return;
+            }
+            break;
+        default:
+            break;
+        }
+        s->auth_step = STEP_CANCELLED;
+        send_raw(s, "*");
+        return;
+    }
+    if (s->auth_step == STEP_CANCELLED) {
+        smtpc_e_fail_session(s, SMTPC_ERR_PROTOCOL, SMTPC_PHASE_AUTH,
+                             code != 421);
+        return;
+    }
+    /* 504: the server does not know the mechanism after all.  Try the
+     * next acceptable one, once. */
+    if (code == 504 && !(s->st_flags & A_FALLBACK_USED)) {
+        unsigned next = next_mech(s);
+        if (next != 0) {
+            s->st_flags |= A_FALLBACK_USED;
+            send_auth(s, next);
+            return;
+        }
+    }
+    if (code >= 400 && code < 500)
+        status = SMTPC_ERR_TEMPFAIL;
+    else if (code == 504)
+        status = SMTPC_ERR_AUTH_UNAVAILABLE;
+    else if (code >= 500 && code < 600)
+        status = SMTPC_ERR_AUTH;
+    else
+        status = SMTPC_ERR_PROTOCOL;
+    smtpc_e_fail_session(s, status, SMTPC_PHASE_AUTH, code != 421);
+}

@@ -1,0 +1,644 @@
+/*
+ * The session: buffers, the queue of awaited replies, reading replies and
+ * handing each complete one to the step that waits for it.
+ *
+ * Receive area: rx[0..rx_fill) holds bytes not yet consumed; a line is
+ * handled once its LF is in, then dropped.  Send area: tx[head..tail) are
+ * pending bytes.  The queue lists, oldest first, what each awaited reply
+ * answers, so pipelined replies are matched to their commands in order.
+ */
+#include "internal.h"
+
+#include <string.h>
+
+/* ---- small helpers shared by the engine ---- */
+
+void smtpc_e_wipe(void *p, size_t n)
+{
+    /* volatile so that the compiler cannot drop a store to dead memory */
+    volatile unsigned char *v = p;
+
+    while (n-- > 0)
+        *v++ = 0;
+}
+
+int smtpc_e_status_for_code(unsigned code)
+{
+    if (code >= 400 && code < 500)
+        return SMTPC_ERR_TEMPFAIL;
+    if (code >= 500 && code < 600)
+        return SMTPC_ERR_REJECTED;
+    return SMTPC_ERR_PROTOCOL; /* a 2xx or 3xx where it makes no sense */
+}
+
+unsigned smtpc_e_queue_free(const smtpc_session *s)
+{
+    return SMTPC_PIPELINE_MAX - s->q_len;
+}
+
+void smtpc_e_queue_push(smtpc_session *s, uint8_t kind)
+{
+    s->queue[(s->q_head + s->q_len) % SMTPC_PIPELINE_MAX] = kind;
+    s->q_len++;
+}
+
+static uint8_t queue_pop(smtpc_session *s)
+{
+    uint8_t kind = s->queue[s->q_head];
+
+    s->q_head = (uint8_t)((s->q_head + 1) % SMTPC_PIPELINE_MAX);
+    s->q_len--;
+    return kind;
+}
+
+static int phase_of(uint8_t kind)
+{
+    static const uint8_t phases[] = {
+        SMTPC_PHASE_GREETING, SMTPC_PHASE_EHLO,    SMTPC_PHASE_EHLO,
+        SMTPC_PHASE_STARTTLS, SMTPC_PHASE_AUTH,    SMTPC_PHASE_MAIL,
+        SMTPC_PHASE_RCPT,     SMTPC_PHASE_DATA,    SMTPC_PHASE_MESSAGE,
+        SMTPC_PHASE_DATA,     SMTPC_PHASE_MESSAGE, SMTPC_PHASE_RSET,
+        SMTPC_PHASE_QUIT};
+    return kind < sizeof phases ? phases[kind] : SMTPC_PHASE_NONE;
+}
+
+static void clear_tx(smtpc_session *s)
+{
+    if (s->tx != NULL)
+        smtpc_e_wipe(s->tx, s->tx_cap);
+    s->tx_head = s->tx_tail = 0;
+    s->tx_secret_lo = s->tx_secret_hi = 0;
+    s->flags &= (uint8_t)~F_CHUNK_OPEN;
+}
+
+static void close_now(smtpc_session *s)
+{
+    s->state = ST_CLOSED;
+    s->q_len = 0;
+    s->rx_fill = s->rx_scan = 0;
+    clear_tx(s);
+}
+
+static int writing_body(const smtpc_session *s)
+{
+    /* Inside DATA's message text a QUIT would be read as text. */
+    return s->state == ST_MAIL && (s->mode & M_BODY) &&
+           !(s->mode & M_CHUNKING) && !(s->flags & F_BODY_DONE);
+}
+
+void smtpc_e_fail_session(smtpc_session *s, int status, int phase,
+                          int orderly)
+{
+    smtpc_cmd c;
+
+    if (s->status == SMTPC_OK) {
+        s->status = status;
+        s->phase = (uint8_t)phase;
+    }
+    if (s->state == ST_MAIL && s->mail_status == SMTPC_OK) {
+        s->mail_status = status;
+        s->mail_phase = (uint8_t)phase;
+    }
+    if (s->state == ST_CLOSED || s->state == ST_QUIT) {
+        if (!orderly)
+            close_now(s);
+        return;
+    }
+    if (!orderly || writing_body(s)) {
+        close_now(s);
+        return;
+    }
+    /* Orderly end: QUIT after whatever is still in flight. */
+    if (s->flags & F_CHUNK_OPEN) {
+        s->tx_tail = s->tx_chunk;
+        s->flags &= (uint8_t)~F_CHUNK_OPEN;
+    }
+    s->state = ST_QUIT;
+    smtpc_e_cmd_begin(&c, s);
+    smtpc_e_cmd_add(&c, "QUIT");
+    if (smtpc_e_cmd_end(&c, R_QUIT) != SMTPC_OK)
+        close_now(s);
+}
+
+void smtpc_e_fail_mail(smtpc_session *s, int status, int phase)
+{
+    if (s->mail_status == SMTPC_OK) {
+        s->mail_status = status;
+        s->mail_phase = (uint8_t)phase;
+    }
+    s->flags |= F_NEED_RSET;
+}
+
+void smtpc_e_enter_ready(smtpc_session *s)
+{
+    s->state = ST_READY;
+    s->mode = 0;
+    s->flags &= (uint8_t)~(F_NEED_RSET | F_BODY_DONE | F_CHUNK_OPEN);
+}
+
+/* ---- hello, STARTTLS ---- */
+
+static void send_hello(smtpc_session *s, int helo)
+{
+    smtpc_cmd c;
+    const char *name = s->cfg->ehlo_name ? s->cfg->ehlo_name : "localhost";
+
+    memset(&s->caps, 0, sizeof s->caps);
+    s->state = ST_HELLO;
+    smtpc_e_cmd_begin(&c, s);
+    smtpc_e_cmd_add(&c, helo ? "HELO " : "EHLO ");
+    smtpc_e_cmd_add(&c, name);
+    if (smtpc_e_cmd_end(&c, helo ? R_HELO : R_EHLO) != SMTPC_OK)
+        smtpc_e_fail_session(s, SMTPC_ERR_BUFFER, SMTPC_PHASE_EHLO, 0);
+}
+
+/* TLS is demanded by the configuration (not merely welcome). */
+static int tls_required(const smtpc_session *s)
+{
+    return s->cfg->tls == SMTPC_TLS_STARTTLS ||
+           s->cfg->tls == SMTPC_TLS_IMPLICIT;
+}
+
+void smtpc_e_after_hello(smtpc_session *s)
+{
+#if SMTPC_WITH_TLS
+    unsigned mode = s->cfg->tls;
+
+    if (!(s->flags & F_SECURE) &&
+        (mode == SMTPC_TLS_STARTTLS || mode == SMTPC_TLS_OPPORTUNISTIC)) {
+        if (s->caps.flags & SMTPC_CAP_STARTTLS) {
+            smtpc_cmd c;
+            s->state = ST_STARTTLS;
+            smtpc_e_cmd_begin(&c, s);
+            smtpc_e_cmd_add(&c, "STARTTLS");
+            if (smtpc_e_cmd_end(&c, R_STARTTLS) != SMTPC_OK)
+                smtpc_e_fail_session(s, SMTPC_ERR_BUFFER,
+                                     SMTPC_PHASE_STARTTLS, 0);
+            return;
+        }
+        if (mode == SMTPC_TLS_STARTTLS) {
+            smtpc_e_fail_session(s, SMTPC_ERR_TLS_UNAVAILABLE,
+                                 SMTPC_PHASE_STARTTLS, 1);
+            return;
+        }
+    }
+#endif
+    smtpc_e_auth_start(s);
+}
+
+static void hello_reply(smtpc_session *s, uint8_t kind, unsigned code)
+{
+    if (code == 250) {
+        if (kind == R_EHLO)
+            s->caps.flags |= SMTPC_CAP_ESMTP;
+        else
+            memset(&s->caps, 0, sizeof s->caps);
+        smtpc_e_after_hello(s);
+        return;
+    }
+    /* RFC 5321 4.1.4: HELO when EHLO is not understood.  Never when TLS
+     * is demanded or has been started: HELO would hide STARTTLS. */
+    if (kind == R_EHLO && (code == 500 || code == 502 || code == 504) &&
+        !(s->flags & F_TLS_TRIED) && !tls_required(s)) {
+        send_hello(s, 1);
+        return;
+    }
+    if (!(s->flags & F_SECURE) && s->cfg->tls == SMTPC_TLS_STARTTLS)
+        smtpc_e_fail_session(s, SMTPC_ERR_TLS_UNAVAILABLE,
+                             SMTPC_PHASE_EHLO, code != 421);
+    else
+        smtpc_e_fail_session(s, smtpc_e_status_for_code(code),
+                             SMTPC_PHASE_EHLO, code != 421);
+}
+
+static void starttls_reply(smtpc_session *s, unsigned code, size_t line_len)
+{
+    s->flags |= F_TLS_TRIED;
+    if (code == 220) {
+        /* Anything after the 220 came before TLS and would be read as if
+         * it came over TLS (CVE-2021-22947 class): end here. */
+        if (s->rx_fill > line_len) {
+            smtpc_e_fail_session(s, SMTPC_ERR_TLS_INJECTION,
+                                 SMTPC_PHASE_STARTTLS, 0);
+            return;
+        }
+        s->state = ST_TLS;
+        return;
+    }
+    if (s->cfg->tls == SMTPC_TLS_STARTTLS || code == 421) {
+        smtpc_e_fail_session(s, SMTPC_ERR_TLS_UNAVAILABLE,
+                             SMTPC_PHASE_STARTTLS, code != 421);
+        return;
+    }
+    smtpc_e_auth_start(s); /* opportunistic: go on without TLS */
+}
+
+/* ---- reading replies ---- */
+
+static void dispatch(smtpc_session *s, uint8_t kind, const smtpc_line *l,
+                     unsigned char *line, size_t len, size_t line_len)
+{
+    unsigned code = s->cur_code;
+
+    if (s->state == ST_QUIT) {
+        if (kind == R_QUIT)
+            close_now(s);
+        return;
+    }
+    if (code == 421 && kind != R_QUIT) {
+        /* The server is closing the channel (RFC 5321 3.8). */
+        smtpc_e_fail_session(s, SMTPC_ERR_TEMPFAIL, phase_of(kind), 0);
+        return;
+    }
+    switch (kind) {
+    case R_GREETING:
+        if (code == 220)
+            send_hello(s, (s->cfg->options & SMTPC_OPT_HELO_ONLY) != 0);
+        else
+            smtpc_e_fail_session(s, smtpc_e_status_for_code(code),
+                                 SMTPC_PHASE_GREETING, 1);
+        break;
+    case R_EHLO:
+    case R_HELO:
+        hello_reply(s, kind, code);
+        break;
+    case R_STARTTLS:
+        starttls_reply(s, code, line_len);
+        break;
+    case R_AUTH:
+        smtpc_e_auth_reply(s, l, line, len);
+        break;
+    case R_RSET:
+        if (code == 250)
+            smtpc_e_enter_ready(s);
+        else
+            smtpc_e_fail_session(s, smtpc_e_status_for_code(code),
+                                 SMTPC_PHASE_RSET, 1);
+        break;
+    case R_QUIT:
+        close_now(s);
+        break;
+    default:
+        smtpc_e_mail_reply(s, kind, code);
+        break;
+    }
+}
+
+/* Whether the reply now at the head of the queue goes into s->reply: not
+ * the routine answers to RSET and QUIT, and nothing that follows a failed
+ * mail's first failure, so the reply that explains a failure survives. */
+static int record_reply(const smtpc_session *s, uint8_t kind)
+{
+    if (kind == R_RSET || kind == R_QUIT || s->state == ST_QUIT)
+        return 0;
+    if (s->state == ST_MAIL && s->mail_status != SMTPC_OK)
+        return 0;
+    return 1;
+}
+
+/* Handles one line (LF included).  Returns 0 when the line must wait
+ * until the send area has room. */
+static int handle_line(smtpc_session *s, unsigned char *line, size_t line_len)
+{
+    smtpc_line l;
+    size_t len = line_len - 1;
+    uint8_t kind;
+
+    if (len > 0 && line[len - 1] == '\r')
+        len--;
+    if (smtpc_e_line_parse(line, len, &l) != SMTPC_OK ||
+        (s->line_count > 0 && l.code != s->cur_code)) {
+        smtpc_e_fail_session(s, SMTPC_ERR_PROTOCOL,
+                             smtpc_session_wait_phase(s),
+                             s->state != ST_QUIT);
+        if (s->state == ST_QUIT)
+            close_now(s);
+        return 1;
+    }
+    if (s->q_len == 0) {
+        /* A reply to nothing: the server is out of step with us. */
+        smtpc_e_fail_session(s, l.code == 421 ? SMTPC_ERR_TEMPFAIL
+                                              : SMTPC_ERR_PROTOCOL,
+                             SMTPC_PHASE_NONE, l.code != 421);
+        return 1;
+    }
+    kind = s->queue[s->q_head];
+    if (l.last) {
+        /* The step that takes this reply may write commands. */
+        size_t need = (s->state == ST_MAIL) ? SMTPC_CMD_ROOM : s->tx_cap;
+        if (smtpc_e_tx_free(s) < need)
+            return 0;
+    }
+    if (s->line_count == 0) {
+        s->cur_code = (uint16_t)l.code;
+        s->flags &= (uint8_t)~F_RECORD;
+        if (record_reply(s, kind)) {
+            s->flags |= F_RECORD;
+            s->reply.code = (uint16_t)l.code;
+            memcpy(s->reply.enh, l.enh, sizeof l.enh);
+            if (!(s->flags & F_AUTH_ERRTEXT))
+                s->reply.text[0] = '\0';
+            s->flags &= (uint8_t)~F_AUTH_ERRTEXT;
+        }
+        if (kind == R_RCPT && s->state == ST_MAIL)
+            smtpc_e_rcpt_line(s, &l);
+    }
+    if (++s->line_count > SMTPC_REPLY_LINES_MAX) {
+        smtpc_e_fail_session(s, SMTPC_ERR_REPLY_TOO_LONG,
+                             phase_of(kind), 0);
+        return 1;
+    }
+    if (kind == R_EHLO && l.code == 250 && s->line_count > 1)
+        smtpc_e_caps_line(&s->caps, l.text, l.text_len);
+    if (s->flags & F_RECORD)
+        smtpc_e_text_append(s->reply.text, sizeof s->reply.text, l.text,
+                            l.text_len);
+    if (!l.last)
+        return 1;
+    s->line_count = 0;
+    queue_pop(s);
+    s->progress++;
+    dispatch(s, kind, &l, line, len, line_len);
+    return 1;
+}
+
+static void process_rx(smtpc_session *s)
+{
+    for (;;) {
+        unsigned char *nl;
+        size_t line_len;
+
+        if (s->state == ST_CLOSED) {
+            s->rx_fill = s->rx_scan = 0;
+            return;
+        }
+        if (s->state == ST_TLS && s->rx_fill > 0) {
+            smtpc_e_fail_session(s, SMTPC_ERR_TLS_INJECTION,
+                                 SMTPC_PHASE_STARTTLS, 0);
+            continue;
+        }
+        nl = memchr(s->rx + s->rx_scan, '\n', s->rx_fill - s->rx_scan);
+        if (nl == NULL) {
+            s->rx_scan = s->rx_fill;
+            if (s->rx_fill >= SMTPC_LINE_MAX)
+                smtpc_e_fail_session(s, SMTPC_ERR_REPLY_TOO_LONG,
+                                     smtpc_session_wait_phase(s), 0);
+            return;
+        }
+        line_len = (size_t)(nl - s->rx) + 1;
+        if (!handle_line(s, s->rx, line_len)) {
+            s->rx_scan = 0; /* rescan later: the line is still whole */
+            return;
+        }
+        if (s->state == ST_CLOSED)
+            continue;
+        memmove(s->rx, s->rx + line_len, s->rx_fill - line_len);
+        s->rx_fill = (uint16_t)(s->rx_fill - line_len);
+        s->rx_scan = 0;
+    }
+}
+
+/* Everything that may move after bytes went either way. */
+static void run(smtpc_session *s)
+{
+    process_rx(s);
+    if (s->state == ST_MAIL)
+        smtpc_e_mail_pump(s);
+}
+
+/* ---- public API ---- */
+
+int smtpc_session_init(smtpc_session *s, const smtpc_config *cfg, void *buf,
+                       size_t buf_len)
+{
+    int err = SMTPC_OK;
+    size_t tx_len;
+
+    if (s == NULL)
+        return SMTPC_ERR_ARG;
+    memset(s, 0, sizeof *s);
+    s->state = ST_CLOSED;
+    s->cfg = cfg;
+    if (cfg == NULL || buf == NULL || buf_len < SMTPC_IO_MIN)
+        err = SMTPC_ERR_ARG;
+    else if (cfg->ehlo_name != NULL &&
+             smtpc_check_domain(cfg->ehlo_name) != SMTPC_OK)
+        err = SMTPC_ERR_ARG;
+    else if (cfg->tls > SMTPC_TLS_OPPORTUNISTIC)
+        err = SMTPC_ERR_ARG;
+#if !SMTPC_WITH_TLS
+    else if (cfg->tls == SMTPC_TLS_STARTTLS)
+        err = SMTPC_ERR_UNSUPPORTED;
+#endif
+    else
+        err = smtpc_e_auth_check_config(cfg);
+    if (err != SMTPC_OK) {
+        s->status = err;
+        s->phase = SMTPC_PHASE_NONE;
+        return err;
+    }
+    tx_len = buf_len - SMTPC_LINE_MAX;
+    if (tx_len > 0x7fffffffu)
+        tx_len = 0x7fffffffu;
+    s->rx = buf;
+    s->tx = (unsigned char *)buf + SMTPC_LINE_MAX;
+    s->tx_cap = (uint32_t)tx_len;
+    s->state = ST_GREETING;
+    if (cfg->tls == SMTPC_TLS_IMPLICIT)
+        s->flags |= F_SECURE;
+    smtpc_e_queue_push(s, R_GREETING);
+    return SMTPC_OK;
+}
+
+unsigned smtpc_session_state(const smtpc_session *s)
+{
+    unsigned st = 0;
+    uint32_t end = s->tx_tail;
+
+    if (s->state == ST_CLOSED)
+        return SMTPC_CLOSED;
+    if ((s->flags & F_CHUNK_OPEN) && s->tx_tail == s->tx_chunk + SMTPC_BDAT_HDR)
+        end = s->tx_chunk; /* an empty chunk is not sent */
+    if (end > s->tx_head)
+        st |= SMTPC_WANT_SEND;
+    if (s->state == ST_TLS)
+        return st ? st : SMTPC_WANT_TLS;
+    if (s->q_len > 0)
+        st |= SMTPC_WANT_RECV;
+    if (smtpc_e_body_wanted(s))
+        st |= SMTPC_WANT_BODY;
+    if (s->state == ST_READY && s->q_len == 0)
+        st |= SMTPC_READY;
+    return st;
+}
+
+int smtpc_session_status(const smtpc_session *s)
+{
+    return s->status;
+}
+
+int smtpc_session_phase(const smtpc_session *s)
+{
+    return s->phase;
+}
+
+const smtpc_reply *smtpc_last_reply(const smtpc_session *s)
+{
+    return &s->reply;
+}
+
+const smtpc_caps *smtpc_session_caps(const smtpc_session *s)
+{
+    return &s->caps;
+}
+
+int smtpc_session_auth_mech(const smtpc_session *s)
+{
+    return (s->flags & F_AUTHED) ? s->auth_mech : SMTPC_AUTH_NONE;
+}
+
+int smtpc_session_secure(const smtpc_session *s)
+{
+    return (s->flags & F_SECURE) != 0;
+}
+
+int smtpc_session_wait_phase(const smtpc_session *s)
+{
+    return s->q_len ? phase_of(s->queue[s->q_head]) : SMTPC_PHASE_NONE;
+}
+
+uint32_t smtpc_session_progress(const smtpc_session *s)
+{
+    return s->progress;
+}
+
+const unsigned char *smtpc_send_buf(smtpc_session *s, size_t *len)
+{
+    uint32_t end = s->tx_tail;
+
+    if (s->flags & F_CHUNK_OPEN) {
+        if (s->tx_tail > s->tx_chunk + SMTPC_BDAT_HDR)
+            smtpc_e_chunk_seal(s, 0);
+        else
+            end = s->tx_chunk;
+    }
+    *len = end - s->tx_head;
+    return *len ? s->tx + s->tx_head : NULL;
+}
+
+void smtpc_send_secret_range(const smtpc_session *s, size_t *start,
+                             size_t *end)
+{
+    *start = *end = 0;
+    if (s->tx_secret_hi > s->tx_secret_lo && s->tx_secret_hi > s->tx_head) {
+        *start = s->tx_secret_lo > s->tx_head ? s->tx_secret_lo - s->tx_head
+                                              : 0;
+        *end = s->tx_secret_hi - s->tx_head;
+    }
+}
+
+void smtpc_send_ack(smtpc_session *s, size_t n)
+{
+    if (s->state == ST_CLOSED)
+        return;
+    if (n > s->tx_tail - s->tx_head)
+        n = s->tx_tail - s->tx_head;
+    s->tx_head += (uint32_t)n;
+    if (s->tx_secret_hi > s->tx_secret_lo && s->tx_head >= s->tx_secret_hi) {
+        /* The secret is on its way: its copy here is no longer needed. */
+        smtpc_e_wipe(s->tx + s->tx_secret_lo,
+                     s->tx_secret_hi - s->tx_secret_lo);
+        s->tx_secret_lo = s->tx_secret_hi = 0;
+    }
+    if (s->tx_head == s->tx_tail && !(s->flags & F_CHUNK_OPEN))
+        s->tx_head = s->tx_tail = 0;
+    run(s);
+}
+
+unsigned char *smtpc_recv_buf(smtpc_session *s, size_t *len)
+{
+    *len = 0;
+    if (s->state == ST_CLOSED || s->rx_fill >= SMTPC_LINE_MAX)
+        return NULL;
+    *len = SMTPC_LINE_MAX - s->rx_fill;
+    return s->rx + s->rx_fill;
+}
+
+void smtpc_recv_ack(smtpc_session *s, size_t n)
+{
+    if (s->state == ST_CLOSED)
+        return;
+    if (n > (size_t)(SMTPC_LINE_MAX - s->rx_fill))
+        n = SMTPC_LINE_MAX - s->rx_fill;
+    s->rx_fill = (uint16_t)(s->rx_fill + n);
+    run(s);
+}
+
+size_t smtpc_feed(smtpc_session *s, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    size_t done = 0;
+
+    while (done < len) {
+        size_t room;
+        unsigned char *dst = smtpc_recv_buf(s, &room);
+        if (dst == NULL || room == 0)
+            break;
+        if (room > len - done)
+            room = len - done;
+        memcpy(dst, p + done, room);
+        smtpc_recv_ack(s, room);
+        done += room;
+    }
+    return done;
+}
+
+void smtpc_recv_eof(smtpc_session *s)
+{
+    if (s->state == ST_CLOSED)
+        return;
+    if (s->state == ST_QUIT) {
+        close_now(s); /* the server did not wait for our QUIT: fine */
+        return;
+    }
+    smtpc_e_fail_session(s, SMTPC_ERR_CLOSED,
+                         s->q_len ? smtpc_session_wait_phase(s)
+                                  : SMTPC_PHASE_NONE,
+                         0);
+}
+
+void smtpc_session_abort(smtpc_session *s, int status)
+{
+    if (status == SMTPC_OK)
+        status = SMTPC_ERR_IO;
+    if (s->state == ST_TLS)
+        smtpc_e_fail_session(s, status, SMTPC_PHASE_TLS, 0);
+    else
+        smtpc_e_fail_session(s, status, smtpc_session_wait_phase(s), 0);
+}
+
+int smtpc_tls_done(smtpc_session *s)
+{
+    if (s->state != ST_TLS)
+        return SMTPC_ERR_STATE;
+    s->flags |= F_SECURE;
+    /* What the server said before TLS may have been forged: ask again. */
+    send_hello(s, 0);
+    return s->state == ST_CLOSED ? s->status : SMTPC_OK;
+}
+
+int smtpc_quit(smtpc_session *s)
+{
+    smtpc_cmd c;
+
+    if (s->state == ST_CLOSED || s->state == ST_QUIT)
+        return s->status;
+    if (s->state != ST_READY)
+        return SMTPC_ERR_STATE;
+    s->state = ST_QUIT;
+    smtpc_e_cmd_begin(&c, s);
+    smtpc_e_cmd_add(&c, "QUIT");
+    if (smtpc_e_cmd_end(&c, R_QUIT) != SMTPC_OK)
+        close_now(s);
+    return SMTPC_OK;
+}

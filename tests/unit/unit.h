@@ -1,0 +1,58 @@
+/*
+ * unit.h - the smallest test harness that does the job: CHECK records a
+ * failure with its place and goes on; unit_done() prints "N passed, N
+ * failed" (the line CI reads) and gives the exit status.
+ */
+#ifndef SMTPC_TEST_UNIT_H
+#define SMTPC_TEST_UNIT_H
+
+#include <stdio.h>
+#include <string.h>
+
+static int unit_passed, unit_failed;
+static const char *unit_case = "";
+
+#define CHECK(cond)                                                          \
+    do {                                                                     \
+        if (cond) {                                                          \
+            unit_passed++;                                                   \
+        } else {                                                             \
+            unit_failed++;                                                   \
+            fprintf(stderr, "FAIL %s:%d [%s]: %s\n", __FILE__, __LINE__,     \
+                    unit_case, #cond);                                       \
+        }                                                                    \
+    } while (0)
+
+#define CHECK_EQ_INT(a, b)                                                   \
+    do {                                                                     \
+        long long unit_a = (long long)(a), unit_b = (long long)(b);          \
+        if (unit_a == unit_b) {                                              \
+            unit_passed++;                                                   \
+        } else {                                                             \
+            unit_failed++;                                                   \
+            fprintf(stderr, "FAIL %s:%d [%s]: %s == %s (%lld != %lld)\n",    \
+                    __FILE__, __LINE__, unit_case, #a, #b, unit_a, unit_b);  \
+        }                                                                    \
+    } while (0)
+
+#define CHECK_EQ_STR(a, b)                                                   \
+    do {                                                                     \
+        const char *unit_sa = (a), *unit_sb = (b);                           \
+        if (unit_sa && unit_sb && strcmp(unit_sa, unit_sb) == 0) {           \
+            unit_passed++;                                                   \
+        } else {                                                             \
+            unit_failed++;                                                   \
+            fprintf(stderr, "FAIL %s:%d [%s]: %s == %s (\"%s\" != \"%s\")\n",\
+                    __FILE__, __LINE__, unit_case, #a, #b,                   \
+                    unit_sa ? unit_sa : "(null)",                            \
+                    unit_sb ? unit_sb : "(null)");                           \
+        }                                                                    \
+    } while (0)
+
+static int unit_done(void)
+{
+    printf("%d passed, %d failed\n", unit_passed, unit_failed);
+    return unit_failed ? 1 : 0;
+}
+
+#endif
