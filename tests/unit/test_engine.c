@@ -1,0 +1,1027 @@
+/*
+ * Engine transcripts: what the server says and the exact bytes the client
+ * must send.  Every transcript runs twice: server bytes fed whole, then one
+ * byte at a time (and body bytes likewise), and must give the same result.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "smtpc/engine.h"
+#include "unit.h"
+
+enum op {
+    S,        /* server sends */
+    C,        /* client must have sent exactly this */
+    C_NONE,   /* client has nothing to send */
+    MAIL,     /* smtpc_mail_begin(env), expect arg as status */
+    BODY,     /* smtpc_body_write all of text */
+    END,      /* smtpc_body_end */
+    QUIT,     /* smtpc_quit */
+    TLS,      /* smtpc_tls_done (expects WANT_TLS first) */
+    EOFS,     /* server closes */
+    STATE,    /* smtpc_session_state() has all bits of num */
+    NOSTATE,  /* smtpc_session_state() has none of the bits of num */
+    STATUS,   /* session status == num */
+    MSTATUS,  /* mail status == num */
+    END_OF
+};
+
+struct step {
+    enum op op;
+    const char *text;
+    long num;
+};
+
+static unsigned char io[4096];
+
+static int drain(smtpc_session *s, char *out, size_t cap)
+{
+    size_t total = 0, n;
+    const unsigned char *p;
+
+    while ((p = smtpc_send_buf(s, &n)) != NULL && n > 0) {
+        if (total + n >= cap)
+            n = cap - total - 1;
+        memcpy(out + total, p, n);
+        total += n;
+        smtpc_send_ack(s, n);
+        if (total + 1 >= cap)
+            break;
+    }
+    out[total] = '\0';
+    return (int)total;
+}
+
+static void run(const char *name, const smtpc_config *cfg,
+                smtpc_envelope *env, const struct step *steps, int bytewise)
+{
+    smtpc_session s;
+    static char got[65536];
+    static char label[128];
+    int i;
+
+    snprintf(label, sizeof label, "%s%s", name, bytewise ? " (bytewise)" : "");
+    unit_case = label;
+    CHECK_EQ_INT(smtpc_session_init(&s, cfg, io, sizeof io), SMTPC_OK);
+    for (i = 0; steps[i].op != END_OF; i++) {
+        const struct step *st = &steps[i];
+        size_t len = st->text ? strlen(st->text) : 0;
+        switch (st->op) {
+        case S:
+            if (bytewise) {
+                size_t k;
+                /* A session that closed takes no more bytes. */
+                for (k = 0; k < len; k++) {
+                    if (smtpc_session_state(&s) & SMTPC_CLOSED)
+                        break;
+                    CHECK_EQ_INT(smtpc_feed(&s, st->text + k, 1), 1);
+                }
+            } else {
+                CHECK_EQ_INT(smtpc_feed(&s, st->text, len), len);
+            }
+            break;
+        case C:
+            drain(&s, got, sizeof got);
+            CHECK_EQ_STR(got, st->text);
+            break;
+        case C_NONE:
+            drain(&s, got, sizeof got);
+            CHECK_EQ_STR(got, "");
+            break;
+        case MAIL:
+            CHECK_EQ_INT(smtpc_mail_begin(&s, env), st->num);
+            break;
+        case BODY: {
+            size_t off = 0;
+            while (off < len) {
+                size_t piece = bytewise ? 1 : len - off;
+                size_t n = smtpc_body_write(&s, st->text + off, piece);
+                if (n == 0) { /* send area full: the "server" takes it */
+                    size_t m;
+                    const unsigned char *p = smtpc_send_buf(&s, &m);
+                    CHECK(p != NULL);
+                    if (p == NULL)
+                        break;
+                    /* keep it: append to a side buffer of the C step */
+                    memcpy(got, p, m);
+                    smtpc_send_ack(&s, m);
+                    continue;
+                }
+                off += n;
+            }
+            break;
+        }
+        case END:
+            CHECK_EQ_INT(smtpc_body_end(&s), st->num);
+            break;
+        case QUIT:
+            CHECK_EQ_INT(smtpc_quit(&s), SMTPC_OK);
+            break;
+        case TLS:
+            CHECK(smtpc_session_state(&s) & SMTPC_WANT_TLS);
+            CHECK_EQ_INT(smtpc_tls_done(&s), SMTPC_OK);
+            break;
+        case EOFS:
+            smtpc_recv_eof(&s);
+            break;
+        case STATE:
+            CHECK_EQ_INT(smtpc_session_state(&s) & (unsigned)st->num,
+                         (unsigned)st->num);
+            break;
+        case NOSTATE:
+            CHECK_EQ_INT(smtpc_session_state(&s) & (unsigned)st->num, 0);
+            break;
+        case STATUS:
+            CHECK_EQ_INT(smtpc_session_status(&s), st->num);
+            break;
+        case MSTATUS:
+            CHECK_EQ_INT(smtpc_mail_status(&s), st->num);
+            break;
+        case END_OF:
+            break;
+        }
+    }
+}
+
+static void both(const char *name, const smtpc_config *cfg,
+                 smtpc_envelope *env, const struct step *steps)
+{
+    run(name, cfg, env, steps, 0);
+    run(name, cfg, env, steps, 1);
+}
+
+static smtpc_rcpt rcpts[3];
+static smtpc_envelope env1;
+
+static void env_reset(size_t n)
+{
+    memset(rcpts, 0, sizeof rcpts);
+    rcpts[0].address = "alice@example.com";
+    rcpts[1].address = "bob@example.com";
+    rcpts[2].address = "carol@example.com";
+    memset(&env1, 0, sizeof env1);
+    env1.from = "sender@example.org";
+    env1.rcpts = rcpts;
+    env1.rcpt_count = n;
+}
+
+#define GREET {S, "220 mx.example.com ESMTP\r\n", 0}, \
+              {C, "EHLO client.example.org\r\n", 0}
+
+/* ---- the basic session, with every awkward body shape ---- */
+
+static void test_basic(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        {S, "250-mx.example.com hello\r\n250-8BITMIME\r\n250 HELP\r\n", 0},
+        {STATE, NULL, SMTPC_READY},
+        {MAIL, NULL, SMTPC_OK},
+        {C, "MAIL FROM:<sender@example.org>\r\n", 0},
+        {S, "250 2.1.0 Ok\r\n", 0},
+        {C, "RCPT TO:<alice@example.com>\r\n", 0},
+        {S, "250 2.1.5 Ok\r\n", 0},
+        {C, "DATA\r\n", 0},
+        {S, "354 End data with <CR><LF>.<CR><LF>\r\n", 0},
+        {STATE, NULL, SMTPC_WANT_BODY},
+        {BODY, "Subject: t\n\n.\n..\n.x\nbare\rcr\r\nok\nlast", 0},
+        {END, NULL, SMTPC_OK},
+        {C, "Subject: t\r\n\r\n..\r\n...\r\n..x\r\nbare\r\ncr\r\nok\r\nlast"
+            "\r\n.\r\n", 0},
+        {S, "250 2.0.0 Ok: queued as ABC123\r\n", 0},
+        {STATE, NULL, SMTPC_READY},
+        {MSTATUS, NULL, SMTPC_OK},
+        {QUIT, NULL, 0},
+        {C, "QUIT\r\n", 0},
+        {S, "221 2.0.0 Bye\r\n", 0},
+        {STATE, NULL, SMTPC_CLOSED},
+        {STATUS, NULL, SMTPC_OK},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    env_reset(1);
+    both("basic", &cfg, &env1, steps);
+}
+
+static void test_body_ends_with_crlf(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        {S, "250 mx\r\n", 0},
+        {MAIL, NULL, SMTPC_OK},
+        {C, "MAIL FROM:<sender@example.org>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {C, "RCPT TO:<alice@example.com>\r\n", 0},
+        {S, "251 will forward\r\n", 0},
+        {C, "DATA\r\n", 0},
+        {S, "354 go\r\n", 0},
+        {BODY, "line\r\n", 0},
+        {END, NULL, SMTPC_OK},
+        {C, "line\r\n.\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {MSTATUS, NULL, SMTPC_OK},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    env_reset(1);
+    both("body ending in CRLF, 251 accepted", &cfg, &env1, steps);
+    CHECK_EQ_INT(rcpts[0].status, SMTPC_OK);
+    CHECK_EQ_INT(rcpts[0].code, 251);
+}
+
+static void test_helo_fallback(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        {S, "502 5.5.2 what?\r\n", 0},
+        {C, "HELO client.example.org\r\n", 0},
+        {S, "250 hi\r\n", 0},
+        {STATE, NULL, SMTPC_READY},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    both("HELO after 502", &cfg, NULL, steps);
+}
+
+/* ---- capabilities ---- */
+
+static void test_caps(void)
+{
+    smtpc_config cfg = {0};
+    smtpc_session s;
+    const smtpc_caps *caps;
+    static const char ehlo[] =
+        "220 hi\r\n"
+        "250-mx.example.com says AUTH PLAIN and STARTTLS in its text\r\n"
+        "250-size 1000000\r\n"
+        "250-PIPELINING\r\n"
+        "250-8bitmime\r\n"
+        "250-SMTPUTF8\r\n"
+        "250-X-NOTAUTH CRAM-MD5\r\n"
+        "250-AUTH=LOGIN\r\n"
+        "250-AUTH PLAIN cram-md5 XOAUTH2\r\n"
+        "250-CHUNKING\r\n"
+        "250-BINARYMIME\r\n"
+        "250-DSN\r\n"
+        "250-ENHANCEDSTATUSCODES\r\n"
+        "250-STARTTLSX\r\n"
+        "250 REQUIRETLS\r\n";
+    char out[256];
+
+    unit_case = "capabilities";
+    cfg.ehlo_name = "c.example";
+    CHECK_EQ_INT(smtpc_session_init(&s, &cfg, io, sizeof io), SMTPC_OK);
+    CHECK_EQ_INT(smtpc_feed(&s, ehlo, 8), 8);
+    drain(&s, out, sizeof out);
+    CHECK_EQ_STR(out, "EHLO c.example\r\n");
+    CHECK_EQ_INT(smtpc_feed(&s, ehlo + 8, sizeof ehlo - 9), sizeof ehlo - 9);
+    caps = smtpc_session_caps(&s);
+    CHECK(caps->flags & SMTPC_CAP_ESMTP);
+    CHECK(caps->flags & SMTPC_CAP_SIZE);
+    CHECK_EQ_INT(caps->size_max, 1000000);
+    CHECK(caps->flags & SMTPC_CAP_PIPELINING);
+    CHECK(caps->flags & SMTPC_CAP_8BITMIME);
+    CHECK(caps->flags & SMTPC_CAP_SMTPUTF8);
+    CHECK(caps->flags & SMTPC_CAP_CHUNKING);
+    CHECK(caps->flags & SMTPC_CAP_BINARYMIME);
+    CHECK(caps->flags & SMTPC_CAP_DSN);
+    CHECK(caps->flags & SMTPC_CAP_ENHANCEDSTATUSCODES);
+    CHECK(caps->flags & SMTPC_CAP_REQUIRETLS);
+    CHECK(caps->flags & SMTPC_CAP_AUTH);
+    /* "STARTTLSX" is another word; the first line is free text. */
+    CHECK(!(caps->flags & SMTPC_CAP_STARTTLS));
+    CHECK_EQ_INT(caps->auth, SMTPC_AUTH_LOGIN | SMTPC_AUTH_PLAIN |
+                                 SMTPC_AUTH_CRAM_MD5 | SMTPC_AUTH_XOAUTH2);
+    CHECK(smtpc_session_state(&s) & SMTPC_READY);
+}
+
+/* ---- replies ---- */
+
+static void test_code_only_and_enhanced(void)
+{
+    smtpc_config cfg = {0};
+    smtpc_session s;
+    char out[256];
+    const smtpc_reply *r;
+
+    unit_case = "code-only reply line";
+    cfg.ehlo_name = "c.example";
+    smtpc_session_init(&s, &cfg, io, sizeof io);
+    smtpc_feed(&s, "220\r\n", 5);
+    drain(&s, out, sizeof out);
+    CHECK_EQ_STR(out, "EHLO c.example\r\n");
+    smtpc_feed(&s, "250-x\r\n250\r\n", 12);
+    CHECK(smtpc_session_state(&s) & SMTPC_READY);
+    r = smtpc_last_reply(&s);
+    CHECK_EQ_INT(r->code, 250);
+    CHECK_EQ_INT(smtpc_quit(&s), SMTPC_OK);
+    drain(&s, out, sizeof out);
+    smtpc_feed(&s, "221 2.0.0 bye\r\n", 15);
+    CHECK(smtpc_session_state(&s) & SMTPC_CLOSED);
+}
+
+static void expect_protocol_error(const char *label, const char *server,
+                                  int status)
+{
+    smtpc_config cfg = {0};
+    smtpc_session s;
+    char out[256];
+
+    unit_case = label;
+    cfg.ehlo_name = "c.example";
+    smtpc_session_init(&s, &cfg, io, sizeof io);
+    smtpc_feed(&s, "220 hi\r\n", 8);
+    drain(&s, out, sizeof out);
+    smtpc_feed(&s, server, strlen(server));
+    CHECK_EQ_INT(smtpc_session_status(&s), status);
+    CHECK(!(smtpc_session_state(&s) & SMTPC_READY));
+}
+
+static void test_bad_replies(void)
+{
+    static char longline[700];
+
+    expect_protocol_error("four-digit code", "2500 x\r\n", SMTPC_ERR_PROTOCOL);
+    expect_protocol_error("two-digit code", "25 x\r\n", SMTPC_ERR_PROTOCOL);
+    expect_protocol_error("letters", "abc x\r\n", SMTPC_ERR_PROTOCOL);
+    expect_protocol_error("code 199", "199 x\r\n", SMTPC_ERR_PROTOCOL);
+    expect_protocol_error("mixed codes", "250-a\r\n251 b\r\n",
+                          SMTPC_ERR_PROTOCOL);
+    memset(longline, 'a', sizeof longline - 1);
+    memcpy(longline, "250 ", 4);
+    unit_case = "line over 512";
+    expect_protocol_error("line over 512", longline, SMTPC_ERR_REPLY_TOO_LONG);
+}
+
+static void test_endless_continuation(void)
+{
+    smtpc_config cfg = {0};
+    smtpc_session s;
+    char out[256];
+    int i;
+
+    unit_case = "endless continuation";
+    cfg.ehlo_name = "c.example";
+    smtpc_session_init(&s, &cfg, io, sizeof io);
+    smtpc_feed(&s, "220 hi\r\n", 8);
+    drain(&s, out, sizeof out);
+    for (i = 0; i < 1000 && !(smtpc_session_state(&s) & SMTPC_CLOSED); i++)
+        smtpc_feed(&s, "250-more\r\n", 10);
+    CHECK_EQ_INT(smtpc_session_status(&s), SMTPC_ERR_REPLY_TOO_LONG);
+    CHECK(i <= SMTPC_REPLY_LINES_MAX + 1);
+}
+
+static void test_unsolicited(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        {S, "250 mx\r\n", 0},
+        {S, "250 nobody asked\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_PROTOCOL},
+        {C, "QUIT\r\n", 0},
+        {S, "221 bye\r\n", 0},
+        {STATE, NULL, SMTPC_CLOSED},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    both("reply to no command", &cfg, NULL, steps);
+}
+
+static void test_greeting_554_and_421(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step refused[] = {
+        {S, "554 5.3.2 go away\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_REJECTED},
+        {C, "QUIT\r\n", 0},
+        {EOFS, NULL, 0},
+        {STATE, NULL, SMTPC_CLOSED},
+        {STATUS, NULL, SMTPC_ERR_REJECTED},
+        {END_OF, NULL, 0}};
+    static const struct step closing[] = {
+        GREET,
+        {S, "421 4.3.2 shutting down\r\n", 0},
+        {STATE, NULL, SMTPC_CLOSED},
+        {C_NONE, NULL, 0},
+        {STATUS, NULL, SMTPC_ERR_TEMPFAIL},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    both("greeting 554: QUIT", &cfg, NULL, refused);
+    both("421: no QUIT", &cfg, NULL, closing);
+}
+
+static void test_eof_midway(void)
+{
+    smtpc_config cfg = {0};
+    smtpc_session s;
+    char out[64];
+
+    unit_case = "eof after EHLO";
+    cfg.ehlo_name = "c.example";
+    smtpc_session_init(&s, &cfg, io, sizeof io);
+    smtpc_feed(&s, "220 hi\r\n", 8);
+    drain(&s, out, sizeof out);
+    smtpc_recv_eof(&s);
+    CHECK_EQ_INT(smtpc_session_status(&s), SMTPC_ERR_CLOSED);
+    CHECK_EQ_INT(smtpc_session_phase(&s), SMTPC_PHASE_EHLO);
+    CHECK(smtpc_session_state(&s) & SMTPC_CLOSED);
+    CHECK(smtpc_send_buf(&s, &(size_t){0}) == NULL);
+}
+
+/* ---- recipients ---- */
+
+static void test_recipients(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        {S, "250 mx\r\n", 0},
+        {MAIL, NULL, SMTPC_OK},
+        {C, "MAIL FROM:<sender@example.org>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {C, "RCPT TO:<alice@example.com>\r\n", 0},
+        {S, "550 5.1.1 no such user\r\n", 0},
+        {C, "RCPT TO:<bob@example.com>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {C, "RCPT TO:<carol@example.com>\r\n", 0},
+        {S, "450 4.2.1 try later\r\n", 0},
+        {C, "DATA\r\n", 0},
+        {S, "354 go\r\n", 0},
+        {BODY, "hi", 0},
+        {END, NULL, SMTPC_OK},
+        {C, "hi\r\n.\r\n", 0},
+        {S, "250 queued\r\n", 0},
+        {MSTATUS, NULL, SMTPC_OK},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    env_reset(3);
+    both("per-recipient results", &cfg, &env1, steps);
+    CHECK_EQ_INT(rcpts[0].status, SMTPC_ERR_REJECTED);
+    CHECK_EQ_INT(rcpts[0].code, 550);
+    CHECK_EQ_INT(rcpts[0].enh[0], 5);
+    CHECK_EQ_INT(rcpts[0].enh[2], 1);
+    CHECK_EQ_STR(rcpts[0].text, "no such user");
+    CHECK_EQ_INT(rcpts[1].status, SMTPC_OK);
+    CHECK_EQ_INT(rcpts[2].status, SMTPC_ERR_TEMPFAIL);
+}
+
+static void test_no_recipient_then_next_mail(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        {S, "250 mx\r\n", 0},
+        {MAIL, NULL, SMTPC_OK},
+        {C, "MAIL FROM:<sender@example.org>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {C, "RCPT TO:<alice@example.com>\r\n", 0},
+        {S, "550 no\r\n", 0},
+        {C, "RSET\r\n", 0},
+        {S, "250 reset\r\n", 0},
+        {STATE, NULL, SMTPC_READY},
+        {MSTATUS, NULL, SMTPC_ERR_NO_RECIPIENTS},
+        {STATUS, NULL, SMTPC_OK},
+        {MAIL, NULL, SMTPC_OK},
+        {C, "MAIL FROM:<sender@example.org>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {C, "RCPT TO:<alice@example.com>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {C, "DATA\r\n", 0},
+        {S, "354 go\r\n", 0},
+        {BODY, "x\n", 0},
+        {END, NULL, SMTPC_OK},
+        {C, "x\r\n.\r\n", 0},
+        {S, "250 queued\r\n", 0},
+        {MSTATUS, NULL, SMTPC_OK},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    env_reset(1);
+    both("no recipient, RSET, next mail", &cfg, &env1, steps);
+}
+
+static void test_size_limit(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        {S, "250-mx\r\n250 SIZE 1000\r\n", 0},
+        {MAIL, NULL, SMTPC_ERR_SIZE},
+        {C_NONE, NULL, 0},
+        {STATE, NULL, SMTPC_READY},
+        {END_OF, NULL, 0}};
+    static const struct step fits[] = {
+        GREET,
+        {S, "250-mx\r\n250 SIZE 1000\r\n", 0},
+        {MAIL, NULL, SMTPC_OK},
+        {C, "MAIL FROM:<sender@example.org> SIZE=1000\r\n", 0},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    env_reset(1);
+    env1.size = 1001;
+    both("SIZE over the limit: nothing sent", &cfg, &env1, steps);
+    env_reset(1);
+    env1.size = 1000;
+    both("SIZE within the limit", &cfg, &env1, fits);
+}
+
+static void test_injection_refused(void)
+{
+    smtpc_config cfg = {0};
+    static const char *bad[] = {"a@b.c\r\nRCPT TO:<x@y.z>", "a@b.c>", "a b@c.d",
+                                "a@b.c\n", "<a@b.c>", "", "no-at-sign"};
+    size_t i;
+
+    cfg.ehlo_name = "client.example.org";
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const struct step steps[] = {
+            GREET,
+            {S, "250 mx\r\n", 0},
+            {MAIL, NULL, SMTPC_ERR_ARG},
+            {C_NONE, NULL, 0},
+            {STATE, NULL, SMTPC_READY},
+            {END_OF, NULL, 0}};
+        env_reset(1);
+        rcpts[0].address = bad[i];
+        both("bad recipient refused", &cfg, &env1, steps);
+    }
+    {
+        smtpc_session s;
+        smtpc_config bad_ehlo = {0};
+        unit_case = "bad EHLO name";
+        bad_ehlo.ehlo_name = "evil\r\nMAIL FROM:<x>";
+        CHECK_EQ_INT(smtpc_session_init(&s, &bad_ehlo, io, sizeof io),
+                     SMTPC_ERR_ARG);
+        CHECK(smtpc_session_state(&s) & SMTPC_CLOSED);
+    }
+}
+
+/* ---- PIPELINING and CHUNKING ---- */
+
+static void test_pipelining(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        {S, "250-mx\r\n250 PIPELINING\r\n", 0},
+        {MAIL, NULL, SMTPC_OK},
+        {C, "MAIL FROM:<sender@example.org>\r\nRCPT TO:<alice@example.com>\r\n"
+            "RCPT TO:<bob@example.com>\r\nDATA\r\n", 0},
+        {S, "250 ok\r\n550 no bob\r\n250 ok\r\n354 go\r\n", 0},
+        {BODY, ".", 0},
+        {END, NULL, SMTPC_OK},
+        {C, "..\r\n.\r\n", 0},
+        {S, "250 queued\r\n", 0},
+        {MSTATUS, NULL, SMTPC_OK},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    env_reset(2);
+    both("pipelining", &cfg, &env1, steps);
+    CHECK_EQ_INT(rcpts[0].status, SMTPC_ERR_REJECTED);
+    CHECK_EQ_INT(rcpts[1].status, SMTPC_OK);
+}
+
+static void test_pipelining_none_accepted(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        {S, "250-mx\r\n250 PIPELINING\r\n", 0},
+        {MAIL, NULL, SMTPC_OK},
+        {C, "MAIL FROM:<sender@example.org>\r\nRCPT TO:<alice@example.com>\r\n"
+            "DATA\r\n", 0},
+        {S, "250 ok\r\n550 no\r\n354 go anyway\r\n", 0},
+        {C, ".\r\n", 0},
+        {S, "554 no valid recipients\r\n", 0},
+        {C, "RSET\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {MSTATUS, NULL, SMTPC_ERR_NO_RECIPIENTS},
+        {STATE, NULL, SMTPC_READY},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    env_reset(1);
+    both("pipelined, none accepted, 354 anyway", &cfg, &env1, steps);
+}
+
+static void test_chunking(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        {S, "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n", 0},
+        {MAIL, NULL, SMTPC_OK},
+        {STATE, NULL, SMTPC_WANT_BODY},
+        {BODY, ".a\nb", 0},
+        {END, NULL, SMTPC_OK},
+        {C, "MAIL FROM:<sender@example.org>\r\nRCPT TO:<alice@example.com>\r\n"
+            "BDAT 7 LAST\r\n.a\r\nb\r\n", 0},
+        {S, "250 ok\r\n250 ok\r\n250 2.0.0 queued as X\r\n", 0},
+        {MSTATUS, NULL, SMTPC_OK},
+        {STATE, NULL, SMTPC_READY},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    env_reset(1);
+    /* Fed whole only: bytewise body writes would seal one chunk a byte. */
+    run("chunking + pipelining: one round trip", &cfg, &env1, steps, 0);
+}
+
+static void test_chunking_without_pipelining(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        {S, "250-mx\r\n250 CHUNKING\r\n", 0},
+        {MAIL, NULL, SMTPC_OK},
+        {C, "MAIL FROM:<sender@example.org>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {C, "RCPT TO:<alice@example.com>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {BODY, "abc", 0},
+        {C, "BDAT 3\r\nabc", 0},
+        {NOSTATE, NULL, SMTPC_WANT_BODY},
+        {S, "250 ok\r\n", 0},
+        {END, NULL, SMTPC_OK},
+        {C, "BDAT 2 LAST\r\n\r\n", 0},
+        {S, "250 queued\r\n", 0},
+        {MSTATUS, NULL, SMTPC_OK},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    env_reset(1);
+    run("chunking without pipelining", &cfg, &env1, steps, 0);
+}
+
+/* ---- AUTH ---- */
+
+static void test_auth_plain(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        {S, "250-mx\r\n250 AUTH LOGIN PLAIN\r\n", 0},
+        /* "\0user\0pass" */
+        {C, "AUTH PLAIN AHVzZXIAcGFzcw==\r\n", 0},
+        {S, "235 2.7.0 ok\r\n", 0},
+        {STATE, NULL, SMTPC_READY},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    cfg.auth = SMTPC_AUTH_AUTO;
+    cfg.username = "user";
+    cfg.password = "pass";
+    cfg.options = SMTPC_OPT_PEER_LOOPBACK;
+    both("AUTH PLAIN (auto picks PLAIN over LOGIN)", &cfg, NULL, steps);
+}
+
+static void test_auth_login(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        {S, "250-mx\r\n250 AUTH LOGIN PLAIN\r\n", 0},
+        {C, "AUTH LOGIN\r\n", 0},
+        {S, "334 VXNlcm5hbWU6\r\n", 0},
+        {C, "dXNlcg==\r\n", 0},
+        {S, "334 UGFzc3dvcmQ6\r\n", 0},
+        {C, "cGFzcw==\r\n", 0},
+        {S, "235 ok\r\n", 0},
+        {STATE, NULL, SMTPC_READY},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    cfg.auth = SMTPC_AUTH_LOGIN;
+    cfg.username = "user";
+    cfg.password = "pass";
+    cfg.options = SMTPC_OPT_PEER_LOOPBACK;
+    both("AUTH LOGIN", &cfg, NULL, steps);
+}
+
+static void test_auth_cram_md5(void)
+{
+    smtpc_config cfg = {0};
+    /* RFC 2195 section 2's example. */
+    static const struct step steps[] = {
+        GREET,
+        {S, "250-mx\r\n250 AUTH CRAM-MD5 PLAIN LOGIN\r\n", 0},
+        {C, "AUTH CRAM-MD5\r\n", 0},
+        {S, "334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+\r\n", 0},
+        {C, "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw\r\n", 0},
+        {S, "235 ok\r\n", 0},
+        {STATE, NULL, SMTPC_READY},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    cfg.auth = SMTPC_AUTH_AUTO;
+    cfg.username = "tim";
+    cfg.password = "tanstaaftanstaaf";
+    cfg.options = SMTPC_OPT_PEER_LOOPBACK;
+    both("AUTH CRAM-MD5 (RFC 2195 vector)", &cfg, NULL, steps);
+}
+
+static void test_auth_insecure(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        {S, "250-mx\r\n250 AUTH PLAIN\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_AUTH_INSECURE},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    cfg.auth = SMTPC_AUTH_AUTO;
+    cfg.username = "user";
+    cfg.password = "pass";
+    both("credentials never in clear to a remote host", &cfg, NULL, steps);
+}
+
+static void test_auth_failed_and_504(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        {S, "250-mx\r\n250 AUTH CRAM-MD5 PLAIN\r\n", 0},
+        {C, "AUTH CRAM-MD5\r\n", 0},
+        {S, "504 5.5.4 not really\r\n", 0},
+        {C, "AUTH PLAIN AHVzZXIAcGFzcw==\r\n", 0},
+        {S, "535 5.7.8 bad credentials\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_AUTH},
+        {S, "221 bye\r\n", 0},
+        {STATE, NULL, SMTPC_CLOSED},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    cfg.auth = SMTPC_AUTH_AUTO;
+    cfg.username = "user";
+    cfg.password = "pass";
+    cfg.options = SMTPC_OPT_PEER_LOOPBACK;
+    both("504 moves to the next mechanism; 535 fails", &cfg, NULL, steps);
+}
+
+static void test_xoauth2_error(void)
+{
+    smtpc_config cfg = {0};
+    smtpc_session s;
+    char out[512];
+    static const char json_b64[] =
+        "eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIn0="; /* {"status":"401","schemes":"bearer"} */
+
+    unit_case = "XOAUTH2 error challenge";
+    cfg.ehlo_name = "c.example";
+    cfg.auth = SMTPC_AUTH_AUTO;
+    cfg.username = "u@example.com";
+    cfg.token = "tok";
+    cfg.options = SMTPC_OPT_PEER_LOOPBACK;
+    CHECK_EQ_INT(smtpc_session_init(&s, &cfg, io, sizeof io), SMTPC_OK);
+    smtpc_feed(&s, "220 hi\r\n", 8);
+    drain(&s, out, sizeof out);
+    smtpc_feed(&s, "250-mx\r\n250 AUTH XOAUTH2\r\n", 26);
+    drain(&s, out, sizeof out);
+    /* user=u@example.com^Aauth=Bearer tok^A^A */
+    CHECK_EQ_STR(out, "AUTH XOAUTH2 dXNlcj11QGV4YW1wbGUuY29tAWF1dGg9QmVhcmVyIHRvawEB\r\n");
+    smtpc_feed(&s, "334 ", 4);
+    smtpc_feed(&s, json_b64, strlen(json_b64));
+    smtpc_feed(&s, "\r\n", 2);
+    drain(&s, out, sizeof out);
+    CHECK_EQ_STR(out, "\r\n");
+    smtpc_feed(&s, "535 5.7.8 no\r\n", 14);
+    CHECK_EQ_INT(smtpc_session_status(&s), SMTPC_ERR_AUTH);
+    CHECK(strstr(smtpc_last_reply(&s)->text, "\"status\":\"401\"") != NULL);
+    CHECK_EQ_INT(smtpc_last_reply(&s)->code, 535);
+}
+
+static void test_secret_range(void)
+{
+    smtpc_config cfg = {0};
+    smtpc_session s;
+    char out[256];
+    const unsigned char *p;
+    size_t n, a, b;
+
+    unit_case = "secret range";
+    cfg.ehlo_name = "c.example";
+    cfg.auth = SMTPC_AUTH_PLAIN;
+    cfg.username = "user";
+    cfg.password = "pass";
+    cfg.options = SMTPC_OPT_PEER_LOOPBACK;
+    smtpc_session_init(&s, &cfg, io, sizeof io);
+    smtpc_feed(&s, "220 hi\r\n", 8);
+    drain(&s, out, sizeof out);
+    smtpc_feed(&s, "250 AUTH PLAIN\r\n", 16);
+    p = smtpc_send_buf(&s, &n);
+    smtpc_send_secret_range(&s, &a, &b);
+    CHECK(p != NULL);
+    CHECK_EQ_INT(a, 11); /* "AUTH PLAIN " */
+    CHECK_EQ_INT(b, n - 2);
+    smtpc_send_ack(&s, n);
+    /* Sent: the copy in the buffer is gone. */
+    CHECK(memmem(io, sizeof io, "AHVzZXIAcGFzcw==", 16) == NULL);
+}
+
+/* ---- STARTTLS ---- */
+
+static void test_starttls(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        {S, "250-mx\r\n250-STARTTLS\r\n250 SIZE 10\r\n", 0},
+        {C, "STARTTLS\r\n", 0},
+        {S, "220 2.0.0 go ahead\r\n", 0},
+        {TLS, NULL, 0},
+        {C, "EHLO client.example.org\r\n", 0},
+        {S, "250-mx\r\n250 AUTH PLAIN\r\n", 0},
+        {C, "AUTH PLAIN AHVzZXIAcGFzcw==\r\n", 0},
+        {S, "235 ok\r\n", 0},
+        {STATE, NULL, SMTPC_READY},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    cfg.tls = SMTPC_TLS_STARTTLS;
+    cfg.auth = SMTPC_AUTH_AUTO;
+    cfg.username = "user";
+    cfg.password = "pass";
+    both("STARTTLS then EHLO again, then AUTH", &cfg, NULL, steps);
+}
+
+static void test_starttls_injection(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        {S, "250-mx\r\n250 STARTTLS\r\n", 0},
+        {C, "STARTTLS\r\n", 0},
+        {S, "220 go ahead\r\n250-injected\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_TLS_INJECTION},
+        {STATE, NULL, SMTPC_CLOSED},
+        {C_NONE, NULL, 0},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    cfg.tls = SMTPC_TLS_STARTTLS;
+    both("bytes after STARTTLS's 220", &cfg, NULL, steps);
+}
+
+static void test_starttls_stripped(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step missing[] = {
+        GREET,
+        {S, "250-mx\r\n250 AUTH PLAIN\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_TLS_UNAVAILABLE},
+        {END_OF, NULL, 0}};
+    static const struct step refused[] = {
+        GREET,
+        {S, "250-mx\r\n250 STARTTLS\r\n", 0},
+        {C, "STARTTLS\r\n", 0},
+        {S, "454 4.7.0 TLS not available\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_TLS_UNAVAILABLE},
+        {END_OF, NULL, 0}};
+    static const struct step no_ehlo[] = {
+        GREET,
+        {S, "502 no EHLO here\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_TLS_UNAVAILABLE},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    cfg.tls = SMTPC_TLS_STARTTLS;
+    cfg.auth = SMTPC_AUTH_AUTO;
+    cfg.username = "user";
+    cfg.password = "pass";
+    both("STARTTLS not offered", &cfg, NULL, missing);
+    both("454 to STARTTLS", &cfg, NULL, refused);
+    both("EHLO refused when TLS is required: no HELO", &cfg, NULL, no_ehlo);
+}
+
+/* ---- the body encoder, against a model ---- */
+
+/* The reference: CRLF-normalise, stuff dots, end with CRLF.CRLF. */
+static size_t model_encode(const unsigned char *in, size_t n, unsigned char *out)
+{
+    size_t i, o = 0;
+    int bol = 1;
+
+    for (i = 0; i < n; i++) {
+        if (in[i] == '\r' || in[i] == '\n') {
+            out[o++] = '\r';
+            out[o++] = '\n';
+            if (in[i] == '\r' && i + 1 < n && in[i + 1] == '\n')
+                i++;
+            bol = 1;
+            continue;
+        }
+        if (bol && in[i] == '.')
+            out[o++] = '.';
+        out[o++] = in[i];
+        bol = 0;
+    }
+    if (!bol) {
+        out[o++] = '\r';
+        out[o++] = '\n';
+    }
+    memcpy(out + o, ".\r\n", 3);
+    return o + 3;
+}
+
+static void test_body_random(void)
+{
+    static const unsigned char alphabet[] = {'.', '\r', '\n', 'a', '.', 'b'};
+    static unsigned char in[3000], expect[9000], got[9000];
+    static unsigned char small_io[SMTPC_IO_MIN];
+    unsigned seed = 12345;
+    int round;
+
+    unit_case = "body encoder vs model, random splits";
+    for (round = 0; round < 300; round++) {
+        smtpc_config cfg = {0};
+        smtpc_session s;
+        smtpc_rcpt r = {0};
+        smtpc_envelope env = {0};
+        size_t n, i, off = 0, o = 0, en, m;
+        const unsigned char *p;
+        char out[256];
+
+        seed = seed * 1103515245u + 12345u;
+        n = (seed >> 8) % sizeof in;
+        for (i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            in[i] = alphabet[(seed >> 16) % sizeof alphabet];
+        }
+        en = model_encode(in, n, expect);
+        cfg.ehlo_name = "c.example";
+        r.address = "a@b.c";
+        env.from = "f@b.c";
+        env.rcpts = &r;
+        env.rcpt_count = 1;
+        smtpc_session_init(&s, &cfg, small_io, sizeof small_io);
+        smtpc_feed(&s, "220 x\r\n", 7);
+        drain(&s, out, sizeof out);
+        smtpc_feed(&s, "250 x\r\n", 7);
+        smtpc_mail_begin(&s, &env);
+        drain(&s, out, sizeof out);
+        smtpc_feed(&s, "250 x\r\n", 7);
+        drain(&s, out, sizeof out);
+        smtpc_feed(&s, "250 x\r\n", 7);
+        drain(&s, out, sizeof out);
+        smtpc_feed(&s, "354 x\r\n", 7);
+        while (off < n) {
+            size_t piece, took;
+            seed = seed * 1103515245u + 12345u;
+            piece = 1 + (seed >> 16) % 97;
+            if (piece > n - off)
+                piece = n - off;
+            took = smtpc_body_write(&s, in + off, piece);
+            off += took;
+            if (took < piece) {
+                p = smtpc_send_buf(&s, &m);
+                memcpy(got + o, p, m);
+                o += m;
+                smtpc_send_ack(&s, m);
+            }
+        }
+        while (smtpc_body_end(&s) == SMTPC_ERR_BUFFER) {
+            p = smtpc_send_buf(&s, &m);
+            memcpy(got + o, p, m);
+            o += m;
+            smtpc_send_ack(&s, m);
+        }
+        while ((p = smtpc_send_buf(&s, &m)) != NULL) {
+            memcpy(got + o, p, m);
+            o += m;
+            smtpc_send_ack(&s, m);
+        }
+        CHECK_EQ_INT(o, en);
+        if (o != en || memcmp(got, expect, en) != 0) {
+            CHECK(0);
+            break;
+        }
+    }
+}
+
+int main(void)
+{
+    test_basic();
+    test_body_ends_with_crlf();
+    test_helo_fallback();
+    test_caps();
+    test_code_only_and_enhanced();
+    test_bad_replies();
+    test_endless_continuation();
+    test_unsolicited();
+    test_greeting_554_and_421();
+    test_eof_midway();
+    test_recipients();
+    test_no_recipient_then_next_mail();
+    test_size_limit();
+    test_injection_refused();
+    test_pipelining();
+    test_pipelining_none_accepted();
+    test_chunking();
+    test_chunking_without_pipelining();
+    test_auth_plain();
+    test_auth_login();
+    test_auth_cram_md5();
+    test_auth_insecure();
+    test_auth_failed_and_504();
+    test_xoauth2_error();
+    test_secret_range();
+    test_starttls();
+    test_starttls_injection();
+    test_starttls_stripped();
+    test_body_random();
+    return unit_done();
+}
