@@ -1,0 +1,60 @@
+# smtpc: a thin wrapper around CMake.
+#
+#   make            build into build/ (RelWithDebInfo: -O2 -g) -> build/smtpc
+#   make check      install test deps, build with ASan+UBSan into build-check/,
+#                   run every unit and integration test (tests/run.sh)
+#   make test       run the tests against build/ (no sanitizers, no deps step)
+#   make demo       send a sample message through build/smtpc (scripts/demo.sh)
+#   make install    install build/ (PREFIX=/usr/local, DESTDIR honoured)
+#   make clean      remove build/ and build-check/
+#
+# Variables: BUILD_TYPE, PREFIX, JOBS, WERROR=ON (warnings are errors),
+# CMAKE_ARGS (extra -D options), TESTS (name patterns for tests/run.sh).
+
+BUILD_DIR    ?= build
+CHECK_DIR    ?= build-check
+BUILD_TYPE   ?= RelWithDebInfo
+CHECK_TYPE   ?= Debug
+PREFIX       ?= /usr/local
+JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
+WERROR       ?= OFF
+CMAKE        ?= cmake
+CMAKE_ARGS   ?=
+TESTS        ?=
+
+.PHONY: all build deps-build deps configure check test demo install clean
+# Room for later: size fuzz bench
+
+all: build
+
+deps-build:
+	@scripts/deps.sh --build
+
+deps:
+	@scripts/deps.sh
+
+configure: deps-build
+	$(CMAKE) -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+	  -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DSMTPC_WERROR=$(WERROR) $(CMAKE_ARGS)
+
+build: configure
+	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS)
+
+check: deps
+	$(CMAKE) -S . -B $(CHECK_DIR) -DCMAKE_BUILD_TYPE=$(CHECK_TYPE) \
+	  -DSMTPC_SANITIZE=ON -DSMTPC_WERROR=$(WERROR) $(CMAKE_ARGS)
+	$(CMAKE) --build $(CHECK_DIR) -j $(JOBS)
+	tests/run.sh $(CHECK_DIR) $(TESTS)
+
+test: build
+	tests/run.sh $(BUILD_DIR) $(TESTS)
+
+demo: build
+	scripts/demo.sh
+
+install: build
+	DESTDIR="$(DESTDIR)" $(CMAKE) --install $(BUILD_DIR)
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+clean:
+	rm -rf $(BUILD_DIR) $(CHECK_DIR)
