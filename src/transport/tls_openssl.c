@@ -340,7 +340,7 @@ static void tls_teardown(smtpc_tls *t)
     t->inner_err = 0;
     t->pin_failed = 0;
     t->oom = 0;
-    t->info[0] = '\0';
+    /* info is kept: after the session it still says what was used. */
 }
 
 /* Error from an SSL_read/SSL_write that did not make progress. */
@@ -513,11 +513,12 @@ static int tls_start(void *ctx, const char *host, uint32_t timeout_ms)
     uint64_t deadline;
     int is_ip;
 
-    t->err[0] = '\0';
     if (t->active || t->ssl != NULL) {
         tls_set_err(t, "TLS already started on this connection");
         return SMTPC_ERR_STATE;
     }
+    t->err[0] = '\0';
+    t->info[0] = '\0';
     if (host == NULL || host[0] == '\0' || strlen(host) > TLS_HOST_MAX) {
         tls_set_err(t, "no valid host name to verify");
         return SMTPC_ERR_ARG;
@@ -735,7 +736,7 @@ const char *smtpc_tls_error(const smtpc_tls *t)
 
 const char *smtpc_tls_info(const smtpc_tls *t)
 {
-    return (t != NULL && t->active) ? t->info : "";
+    return t != NULL ? t->info : "";
 }
 
 void smtpc_tls_free(smtpc_tls *t)

@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # tests/servers/tls_lib.sh: helpers for the TLS integration tests
-# (tests/integration/4*_tls*.sh).  Source it after lib.sh:
+# (tests/integration/4*_tls*.sh).  Source it after cli_lib.sh (which brings
+# lib.sh, run_smtpc, expect_rc, fail, step):
 #
-#     . "$SMTPC_ROOT/tests/servers/lib.sh"
+#     . "$SMTPC_ROOT/tests/servers/cli_lib.sh"
 #     . "$SMTPC_ROOT/tests/servers/tls_lib.sh"
 #
 #   tls_certs DIR                 certs.sh into DIR -> CERTS=DIR, GOOD_PIN, OTHER_PIN
@@ -10,10 +11,7 @@
 #                                 -> HOSTILE_PORT, HOSTILE_DIR, HOSTILE_PID
 #   hostile_client_lines          what the client sent ("C:" lines, prefix removed)
 #   hostile_sent VERB             0 when the client sent a command VERB
-#   smtpc_run ARGS...             build/smtpc with stdin from $MSG; sets RC,
-#                                 OUT (stdout file), ERR (stderr file)
-
-SMTPC_BIN=${SMTPC_BIN:-${SMTPC_BUILD:-$SMTPC_ROOT/build}/smtpc}
+#   hostile_events                the "--" event lines (tls up, auth-ok, ...)
 
 # tls_certs DIR: fresh certificates (see certs.sh for the list).
 tls_certs() {
@@ -73,10 +71,4 @@ hostile_client_lines() { sed -n 's/^#[0-9]* C: //p' "$HOSTILE_DIR/transcript"; }
 # hostile_sent VERB: did the client send a command starting with VERB?
 hostile_sent() { hostile_client_lines | grep -qi "^$1\\b"; }
 
-# smtpc_run ARGS...: runs smtpc with the message $MSG on stdin.
-smtpc_run() {
-    OUT=$(mktemp "$HARNESS_TMP/smtpc.out.XXXXXX")
-    ERR=$(mktemp "$HARNESS_TMP/smtpc.err.XXXXXX")
-    RC=0
-    timeout 60 "$SMTPC_BIN" "$@" <"$MSG" >"$OUT" 2>"$ERR" || RC=$?
-}
+hostile_events() { sed -n 's/^#[0-9]* -- //p' "$HOSTILE_DIR/transcript"; }
