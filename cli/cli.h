@@ -18,6 +18,14 @@
 
 #define CLI_NAME "smtpc"
 
+/* A TLS backend is linked (the build defines SMTPC_HAVE_<BACKEND>) and the
+ * engine was built with TLS. */
+#if SMTPC_WITH_TLS && (defined(SMTPC_HAVE_OPENSSL) || defined(SMTPC_HAVE_MBEDTLS))
+#define CLI_HAVE_TLS 1
+#else
+#define CLI_HAVE_TLS 0
+#endif
+
 /* Bytes read from stdin at a time: memory stays this size whatever the
  * message size. */
 #define CLI_BODY_CHUNK (64u * 1024u)
@@ -151,6 +159,10 @@ typedef struct cli_outcome {
 /* Writes "smtpc: <what>: <why>" lines on stderr: one warning per refused
  * recipient, and the failure when there is one. */
 void cli_report_human(const cli_outcome *oc, FILE *err);
+
+/* Nonzero for statuses that a server reply brings about (so that reply
+ * explains the failure; after a timeout the last reply is an old one). */
+int cli_reply_caused(int status);
 
 /* Writes s with bytes outside printable ASCII as \xNN. */
 void cli_put_escaped(FILE *f, const char *s);

@@ -99,6 +99,12 @@ void cli_report_json(const cli_outcome *oc, FILE *out)
     const smtpc_envelope *env = oc->env;
     const char *word = cli_exit_word(oc->exit_code);
     int ok = oc->status == SMTPC_OK && oc->exit_code == EX_OK;
+    /* The reply that explains the outcome: the final one on success, the
+     * failing one when a reply failed the mail, else none (an older reply
+     * would mislead). */
+    const smtpc_reply *rp =
+        res && res->reply.code && (ok || cli_reply_caused(oc->status))
+            ? &res->reply : NULL;
 
     if (ok && env && res && res->rcpt_accepted < env->rcpt_count)
         word = "partial";
@@ -113,16 +119,16 @@ void cli_report_json(const cli_outcome *oc, FILE *out)
     cli_json_string(out, !ok && res && res->phase != SMTPC_PHASE_NONE
                              ? smtpc_phase_str(res->phase) : NULL);
     fputs(",\"code\":", out);
-    json_code(out, res ? res->reply.code : 0);
+    json_code(out, rp ? rp->code : 0);
     fputs(",\"enhanced\":", out);
-    if (res)
-        json_enh(out, res->reply.enh);
+    if (rp)
+        json_enh(out, rp->enh);
     else
         fputs("null", out);
     fputs(",\"text\":", out);
-    cli_json_string(out, res && res->reply.code ? res->reply.text : NULL);
+    cli_json_string(out, rp ? rp->text : NULL);
     fputs(",\"queue\":", out);
-    cli_json_string(out, ok && res ? res->reply.text : NULL);
+    cli_json_string(out, ok && rp ? rp->text : NULL);
     fputs(",\"server\":", out);
     cli_json_string(out, oc->opts->host);
     fprintf(out, ",\"port\":%u", (unsigned)oc->opts->port);

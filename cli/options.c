@@ -14,7 +14,7 @@
 
 #include "cli.h"
 
-#if SMTPC_WITH_TLS
+#if CLI_HAVE_TLS
 #include "smtpc/tls.h"
 #endif
 
@@ -197,24 +197,38 @@ int cli_split_server(const char *arg, char **host, uint16_t *port)
     return 0;
 }
 
+static const struct {
+    const char *name;
+    unsigned mech;
+} auth_names[] = {
+    {"auto", SMTPC_AUTH_AUTO},
+    {"none", SMTPC_AUTH_NONE},
+    {"plain", SMTPC_AUTH_PLAIN},
+    {"login", SMTPC_AUTH_LOGIN},
+    {"cram-md5", SMTPC_AUTH_CRAM_MD5},
+    {"xoauth2", SMTPC_AUTH_XOAUTH2},
+    {"oauthbearer", SMTPC_AUTH_OAUTHBEARER},
+};
+
 static int parse_auth(const char *s, unsigned *out)
 {
-    static const struct { const char *name; unsigned mech; } names[] = {
-        {"auto", SMTPC_AUTH_AUTO},
-        {"none", SMTPC_AUTH_NONE},
-        {"plain", SMTPC_AUTH_PLAIN},
-        {"login", SMTPC_AUTH_LOGIN},
-        {"cram-md5", SMTPC_AUTH_CRAM_MD5},
-        {"xoauth2", SMTPC_AUTH_XOAUTH2},
-        {"oauthbearer", SMTPC_AUTH_OAUTHBEARER},
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (strcasecmp(s, names[i].name) == 0) {
-            *out = names[i].mech;
+    for (size_t i = 0; i < sizeof auth_names / sizeof auth_names[0]; i++) {
+        if (strcasecmp(s, auth_names[i].name) == 0) {
+            *out = auth_names[i].mech;
             return 0;
         }
     }
     return -1;
+}
+
+/* The --auth spelling of a mechanism, for messages. */
+static const char *auth_name(unsigned mech)
+{
+    for (size_t i = 0; i < sizeof auth_names / sizeof auth_names[0]; i++) {
+        if (auth_names[i].mech == mech)
+            return auth_names[i].name;
+    }
+    return "?";
 }
 
 static int parse_tls(const char *s, int *out)
@@ -369,13 +383,13 @@ static int check_values(cli_opts *o)
         if ((o->auth == SMTPC_AUTH_PLAIN || o->auth == SMTPC_AUTH_LOGIN ||
              o->auth == SMTPC_AUTH_CRAM_MD5) && !pw) {
             usage_error("--auth %s needs --user and a password option",
-                        smtpc_auth_mech_str((int)o->auth));
+                        auth_name(o->auth));
             return EX_USAGE;
         }
         if ((o->auth == SMTPC_AUTH_XOAUTH2 ||
              o->auth == SMTPC_AUTH_OAUTHBEARER) && !tok) {
             usage_error("--auth %s needs an --oauth2-token-* option",
-                        smtpc_auth_mech_str((int)o->auth));
+                        auth_name(o->auth));
             return EX_USAGE;
         }
         if (o->auth == SMTPC_AUTH_XOAUTH2 && !o->user) {
@@ -546,7 +560,7 @@ int cli_parse_args(int argc, char **argv, cli_opts *o)
             return CLI_PARSE_DONE;
         case 'V':
         case OPT_VERSION:
-#if SMTPC_WITH_TLS
+#if CLI_HAVE_TLS
             printf("smtpc %s (TLS: %s)\n", SMTPC_VERSION, smtpc_tls_backend());
 #else
             printf("smtpc %s (TLS: none)\n", SMTPC_VERSION);

@@ -84,8 +84,7 @@ static void put_host(FILE *f, const cli_opts *o)
     fprintf(f, "\" port %u", (unsigned)o->port);
 }
 
-/* Statuses that a server reply brings about. */
-static int reply_caused(int st)
+int cli_reply_caused(int st)
 {
     switch (st) {
     case SMTPC_ERR_REJECTED:
@@ -93,7 +92,6 @@ static int reply_caused(int st)
     case SMTPC_ERR_AUTH:
     case SMTPC_ERR_SIZE:
     case SMTPC_ERR_TLS_UNAVAILABLE:
-    case SMTPC_ERR_AUTH_UNAVAILABLE:
     case SMTPC_ERR_PROTOCOL:
         return 1;
     default:
@@ -162,9 +160,6 @@ void cli_report_human(const cli_outcome *oc, FILE *f)
         break;
     case SMTPC_ERR_AUTH_UNAVAILABLE:
         fputs("no usable authentication mechanism", f);
-        if (oc->opts->auth != SMTPC_AUTH_AUTO)
-            fprintf(f, " (server does not offer %s)",
-                    smtpc_auth_mech_str((int)oc->opts->auth));
         break;
     case SMTPC_ERR_SIZE:
         fputs("message is larger than the server accepts", f);
@@ -194,7 +189,7 @@ void cli_report_human(const cli_outcome *oc, FILE *f)
     }
     /* The reason: the server's reply when a reply caused the failure (an
      * older reply would mislead after a timeout), else our detail. */
-    if (rp && rp->code >= 400 && reply_caused(st)) {
+    if (rp && rp->code >= 400 && cli_reply_caused(st)) {
         fputs(": ", f);
         put_reply(f, rp->code, rp->enh, rp->text);
     } else if (oc->detail && *oc->detail) {

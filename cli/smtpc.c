@@ -17,7 +17,7 @@
 
 #include "cli.h"
 
-#if SMTPC_WITH_TLS
+#if CLI_HAVE_TLS
 #include "smtpc/tls.h"
 #endif
 
@@ -28,7 +28,7 @@ typedef struct cli_run {
     cli_body body;
     cli_trace trace;
     smtpc_tcp tcp;
-#if SMTPC_WITH_TLS
+#if CLI_HAVE_TLS
     smtpc_tls *tls;
 #endif
     smtpc_rcpt *rcpts;
@@ -47,7 +47,7 @@ static void run_free(cli_run *r)
         cli_wipe(r->io, CLI_IO_BUF);
         free(r->io);
     }
-#if SMTPC_WITH_TLS
+#if CLI_HAVE_TLS
     smtpc_tls_free(r->tls);
     r->tls = NULL;
 #endif
@@ -81,7 +81,7 @@ static int make_transport(cli_run *r, smtpc_transport *out)
         *out = tcp;
         return 0;
     }
-#if SMTPC_WITH_TLS
+#if CLI_HAVE_TLS
     {
         smtpc_tls_options topt;
         int st;
@@ -125,16 +125,41 @@ static int make_transport(cli_run *r, smtpc_transport *out)
 #endif
 }
 
-/* The reason behind a transport-level failure, for the message. */
-static const char *failure_detail(const cli_run *r, int status)
+/* "the server offers PLAIN LOGIN", from the last EHLO. */
+static const char *offered_auth(const cli_run *r, char *buf, size_t len)
+{
+    static const unsigned mechs[] = {SMTPC_AUTH_OAUTHBEARER, SMTPC_AUTH_XOAUTH2,
+                                     SMTPC_AUTH_CRAM_MD5, SMTPC_AUTH_PLAIN,
+                                     SMTPC_AUTH_LOGIN};
+    const smtpc_caps *caps = smtpc_session_caps(&r->client->session);
+    size_t o;
+
+    if (!caps || !(caps->flags & SMTPC_CAP_AUTH) || !caps->auth) {
+        snprintf(buf, len, "the server offers no AUTH mechanism");
+        return buf;
+    }
+    o = (size_t)snprintf(buf, len, "the server offers");
+    for (size_t i = 0; i < sizeof mechs / sizeof mechs[0] && o < len; i++) {
+        if (caps->auth & mechs[i])
+            o += (size_t)snprintf(buf + o, len - o, " %s",
+                                  smtpc_auth_mech_str((int)mechs[i]));
+    }
+    return buf;
+}
+
+/* The reason behind a failure that no server reply explains. */
+static const char *failure_detail(const cli_run *r, int status, char *buf,
+                                  size_t len)
 {
     switch (status) {
+    case SMTPC_ERR_AUTH_UNAVAILABLE:
+        return offered_auth(r, buf, len);
     case SMTPC_ERR_CONNECT:
     case SMTPC_ERR_IO:
         return r->tcp.last_errno ? strerror(r->tcp.last_errno) : NULL;
     case SMTPC_ERR_BODY_SOURCE:
         return r->body.read_errno ? strerror(r->body.read_errno) : NULL;
-#if SMTPC_WITH_TLS
+#if CLI_HAVE_TLS
     case SMTPC_ERR_TLS:
     case SMTPC_ERR_TLS_CERT:
         return r->tls ? smtpc_tls_error(r->tls) : NULL;
@@ -154,6 +179,7 @@ int main(int argc, char **argv)
     smtpc_transport transport;
     smtpc_result res;
     cli_outcome oc;
+    char detail[160];
     int rc, st;
 
     memset(r, 0, sizeof *r);
@@ -236,8 +262,8 @@ int main(int argc, char **argv)
     oc.exit_code = cli_exit_code(st, &env, &r->body);
     oc.res = &res;
     oc.env = &env;
-    oc.detail = failure_detail(r, st);
-#if SMTPC_WITH_TLS
+    oc.detail = failure_detail(r, st, detail, sizeof detail);
+#if CLI_HAVE_TLS
     oc.tls_info = r->tls ? smtpc_tls_info(r->tls) : "";
 #else
     oc.tls_info = "";
