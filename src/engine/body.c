@@ -167,7 +167,10 @@ size_t smtpc_body_write(smtpc_session *s, const void *data, size_t len)
             done = encode(s, data, len, 0);
         }
     } else {
-        smtpc_e_tx_free(s); /* make the free space one piece */
+        /* Move unsent bytes to the front only when the room behind them
+         * runs short: each move copies them all. */
+        if (s->tx_cap - s->tx_tail < s->tx_cap / 2)
+            smtpc_e_tx_free(s);
         done = encode(s, data, len, 1);
     }
     s->body_bytes += done;

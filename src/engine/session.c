@@ -127,6 +127,11 @@ void smtpc_e_fail_mail(smtpc_session *s, int status, int phase)
         s->mail_phase = (uint8_t)phase;
     }
     s->flags |= F_NEED_RSET;
+    /* A chunk not yet announced need not go out at all. */
+    if (s->flags & F_CHUNK_OPEN) {
+        s->tx_tail = s->tx_chunk;
+        s->flags &= (uint8_t)~F_CHUNK_OPEN;
+    }
 }
 
 void smtpc_e_enter_ready(smtpc_session *s)
@@ -150,13 +155,6 @@ static void send_hello(smtpc_session *s, int helo)
     smtpc_e_cmd_add(&c, name);
     if (smtpc_e_cmd_end(&c, helo ? R_HELO : R_EHLO) != SMTPC_OK)
         smtpc_e_fail_session(s, SMTPC_ERR_BUFFER, SMTPC_PHASE_EHLO, 0);
-}
-
-/* TLS is demanded by the configuration (not merely welcome). */
-static int tls_required(const smtpc_session *s)
-{
-    return s->cfg->tls == SMTPC_TLS_STARTTLS ||
-           s->cfg->tls == SMTPC_TLS_IMPLICIT;
 }
 
 void smtpc_e_after_hello(smtpc_session *s)
@@ -196,10 +194,10 @@ static void hello_reply(smtpc_session *s, uint8_t kind, unsigned code)
         smtpc_e_after_hello(s);
         return;
     }
-    /* RFC 5321 4.1.4: HELO when EHLO is not understood.  Never when TLS
-     * is demanded or has been started: HELO would hide STARTTLS. */
+    /* RFC 5321 4.1.4: HELO when EHLO is not understood.  Never when
+     * STARTTLS is demanded or was used: HELO would hide STARTTLS. */
     if (kind == R_EHLO && (code == 500 || code == 502 || code == 504) &&
-        !(s->flags & F_TLS_TRIED) && !tls_required(s)) {
+        !(s->flags & F_TLS_TRIED) && s->cfg->tls != SMTPC_TLS_STARTTLS) {
         send_hello(s, 1);
         return;
     }

@@ -624,6 +624,29 @@ static void test_chunking(void)
     run("chunking + pipelining: one round trip", &cfg, &env1, steps, 0);
 }
 
+static void test_chunking_all_refused_midbody(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        {S, "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n", 0},
+        {MAIL, NULL, SMTPC_OK},
+        {C, "MAIL FROM:<sender@example.org>\r\nRCPT TO:<alice@example.com>\r\n", 0},
+        {BODY, "abc", 0},
+        {S, "250 ok\r\n550 no\r\n", 0},
+        {NOSTATE, NULL, SMTPC_WANT_BODY},
+        /* the chunk never announced is dropped, not sent */
+        {C, "RSET\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {MSTATUS, NULL, SMTPC_ERR_NO_RECIPIENTS},
+        {STATE, NULL, SMTPC_READY},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    env_reset(1);
+    run("chunking: every recipient refused while the body streams", &cfg,
+        &env1, steps, 0);
+}
+
 static void test_chunking_without_pipelining(void)
 {
     smtpc_config cfg = {0};
@@ -1012,6 +1035,7 @@ int main(void)
     test_pipelining_none_accepted();
     test_chunking();
     test_chunking_without_pipelining();
+    test_chunking_all_refused_midbody();
     test_auth_plain();
     test_auth_login();
     test_auth_cram_md5();
