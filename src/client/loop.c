@@ -298,6 +298,13 @@ int smtpc_client_run(smtpc_client *c, smtpc_body_source *body)
             mark = t->ops->now_ms(t->ctx);
             continue;
         }
+        /* The body first, until the send area is full: every send seals
+         * the open BDAT chunk, so sending after each small piece would
+         * make a chunk (and a reply to wait for) of each piece. */
+        while ((smtpc_session_state(s) & SMTPC_WANT_BODY) &&
+               smtpc_loop_body(c, &bp))
+            moved = 1;
+        st = smtpc_session_state(s);
         if (st & SMTPC_WANT_SEND) {
             long n = smtpc_loop_send(c, &in_secret, &bp);
 
@@ -308,9 +315,6 @@ int smtpc_client_run(smtpc_client *c, smtpc_body_source *body)
                 mark = t->ops->now_ms(t->ctx);
             }
         }
-        st = smtpc_session_state(s);
-        if (st & SMTPC_WANT_BODY)
-            moved |= smtpc_loop_body(c, &bp);
         st = smtpc_session_state(s);
         if (st & SMTPC_WANT_RECV)
             moved |= smtpc_loop_recv(c, &bp);
@@ -323,8 +327,13 @@ int smtpc_client_run(smtpc_client *c, smtpc_body_source *body)
             break;
         if (st & SMTPC_WANT_SEND)
             events |= SMTPC_IO_WRITE;
-        if (st & SMTPC_WANT_RECV)
-            events |= SMTPC_IO_READ;
+        if (st & SMTPC_WANT_RECV) {
+            size_t room = 0;
+            /* With its receive area full the engine must send first;
+             * waiting for readable bytes it cannot take would spin. */
+            if (smtpc_recv_buf(s, &room) != NULL && room != 0)
+                events |= SMTPC_IO_READ;
+        }
         if (events == 0) {
             /* The engine wants nothing the driver can give. */
             smtpc_client_fail(c, SMTPC_ERR_STATE, smtpc_loop_phase(c, &bp, st));

@@ -15,6 +15,8 @@
  *   T        from here the server's bytes trickle, one per 100 ms
  *   R        wait until the client has read everything sent so far
  *   U        the server reads again (undoes B)
+ *   K text   BDAT chunks: each non-last chunk is answered "250 chunk",
+ *            the LAST one with text; the chunk data is kept in bdat[]
  */
 #include <stdio.h>
 #include <string.h>
@@ -57,7 +59,7 @@ typedef struct fake {
     size_t pos;
     char out[8192];          /* server bytes, out[out_pos..out_len) unread */
     size_t out_len, out_pos;
-    char sent[65536];        /* everything the client sent */
+    char sent[262144];       /* everything the client sent */
     size_t sent_len;
     size_t line_pos;         /* first client byte no step has consumed */
     int eof, hang, block, trickle, trickle_ready;
@@ -71,7 +73,61 @@ typedef struct fake {
     int connect_result, tls_result;
     uint16_t port;
     int mismatch;
+    char bdat[262144];       /* BDAT chunk data, concatenated */
+    size_t bdat_len;
+    int bdat_chunks;
 } fake;
+
+static void fake_out(fake *f, const char *text)
+{
+    size_t n = strlen(text);
+
+    if (f->out_len + n > sizeof f->out) {
+        /* Drop what the client has read to make room. */
+        memmove(f->out, f->out + f->out_pos, f->out_len - f->out_pos);
+        f->out_len -= f->out_pos;
+        f->out_pos = 0;
+    }
+    if (f->out_len + n > sizeof f->out) {
+        fprintf(stderr, "fake: server output overflow\n");
+        f->mismatch = 1;
+        return;
+    }
+
+    if (f->out_len + n <= sizeof f->out) {
+        memcpy(f->out + f->out_len, text, n);
+        f->out_len += n;
+    }
+}
+
+/* One whole BDAT chunk at line_pos: 1 (and *last) when consumed, 0 when
+ * not all of it is in, -1 when it is not a BDAT command. */
+static int fake_bdat(fake *f, int *last)
+{
+    const char *p = f->sent + f->line_pos;
+    const char *nl = memchr(p, '\n', f->sent_len - f->line_pos);
+    unsigned long n = 0;
+    const char *q;
+    size_t hdr;
+
+    if (nl == NULL)
+        return 0;
+    if (strncmp(p, "BDAT ", 5) != 0)
+        return -1;
+    for (q = p + 5; *q >= '0' && *q <= '9'; q++)
+        n = n * 10 + (unsigned long)(*q - '0');
+    *last = strncmp(q, " LAST\r\n", 7) == 0;
+    hdr = (size_t)(nl - p) + 1;
+    if (f->sent_len - f->line_pos < hdr + n)
+        return 0;
+    if (f->bdat_len + n <= sizeof f->bdat) {
+        memcpy(f->bdat + f->bdat_len, p + hdr, n);
+        f->bdat_len += n;
+    }
+    f->bdat_chunks++;
+    f->line_pos += hdr + n;
+    return 1;
+}
 
 static void fake_advance(fake *f)
 {
@@ -80,15 +136,10 @@ static void fake_advance(fake *f)
         const char *nl;
 
         switch (st->op) {
-        case 'S': {
-            size_t n = strlen(st->text);
-            if (f->out_len + n <= sizeof f->out) {
-                memcpy(f->out + f->out_len, st->text, n);
-                f->out_len += n;
-            }
+        case 'S':
+            fake_out(f, st->text);
             f->pos++;
             break;
-        }
         case 'C':
             nl = memchr(f->sent + f->line_pos, '\n', f->sent_len - f->line_pos);
             if (nl == NULL)
@@ -129,6 +180,25 @@ static void fake_advance(fake *f)
         case 'T':
             f->trickle = 1;
             f->pos++;
+            break;
+        case 'K':
+            for (;;) {
+                int last = 0, r = fake_bdat(f, &last);
+                if (r == 0)
+                    return;
+                if (r < 0) {
+                    fprintf(stderr, "script step %zu: not BDAT\n", f->pos);
+                    f->mismatch = 1;
+                    f->pos++;
+                    break;
+                }
+                if (last) {
+                    fake_out(f, st->text);
+                    f->pos++;
+                    break;
+                }
+                fake_out(f, "250 2.0.0 chunk\r\n");
+            }
             break;
         case 'R':
             if (f->out_pos < f->out_len)
@@ -1010,6 +1080,143 @@ static void connect_and_args(void)
           t.block_ms == 777 && t.data_end_ms == 777);
 }
 
+/* ---- a large body through a small buffer, DATA and BDAT ---- */
+
+static char big[100000];
+static char big_wire[120000]; /* what DATA must carry, stuffed */
+static size_t big_wire_len;
+static char big_bdat[120000]; /* what BDAT must carry */
+static size_t big_bdat_len;
+
+typedef struct piece_source {
+    const char *data;
+    size_t len, off, piece;
+    int calls;
+} piece_source;
+
+static int piece_next(void *ctx, const void **data, size_t *len)
+{
+    piece_source *ps = ctx;
+    size_t n = ps->len - ps->off;
+
+    if (n > ps->piece)
+        n = ps->piece;
+    *data = ps->data + ps->off;
+    *len = n;
+    ps->off += n;
+    ps->calls++;
+    return SMTPC_OK;
+}
+
+/* Lines of every kind: LF, CRLF, bare CR, leading dots, a lone dot. */
+static void big_make(void)
+{
+    size_t i = 0, line = 0, j;
+
+    while (i < sizeof big - 40) {
+        int k = (int)(line % 7);
+        i += (size_t)sprintf(big + i, "%sline %zu of the message%s",
+                             k == 3 ? "." : (k == 5 ? ".." : ""), line,
+                             k == 1 ? "\r\n" : (k == 4 ? "\r" : "\n"));
+        if (line % 50 == 49)
+            i += (size_t)sprintf(big + i, ".\n");
+        line++;
+    }
+    memset(big + i, 'x', sizeof big - i); /* ends without a line end */
+    /* The expected wire forms, by a plain byte-at-a-time encoder. */
+    big_wire_len = big_bdat_len = 0;
+    for (j = 0; j < sizeof big; j++) {
+        char ch = big[j];
+        int at_start = big_bdat_len == 0 || big_bdat[big_bdat_len - 1] == '\n';
+        if (ch == '\n' && j > 0 && big[j - 1] == '\r')
+            continue;
+        if (ch == '\r' || ch == '\n') {
+            memcpy(big_wire + big_wire_len, "\r\n", 2);
+            memcpy(big_bdat + big_bdat_len, "\r\n", 2);
+            big_wire_len += 2;
+            big_bdat_len += 2;
+            continue;
+        }
+        if (ch == '.' && at_start)
+            big_wire[big_wire_len++] = '.';
+        big_wire[big_wire_len++] = ch;
+        big_bdat[big_bdat_len++] = ch;
+    }
+    memcpy(big_wire + big_wire_len, "\r\n.\r\n", 5);
+    big_wire_len += 5;
+    memcpy(big_bdat + big_bdat_len, "\r\n", 2);
+    big_bdat_len += 2;
+}
+
+static const step script_big_data[] = {
+    {'S', "220 hi\r\n"}, {'C', "EHLO"}, {'S', "250-mx\r\n250 PIPELINING\r\n"},
+    {'C', "MAIL"}, {'C', "RCPT"}, {'C', "DATA"},
+    {'S', "250 ok\r\n250 ok\r\n354 go\r\n"},
+    {'D', "."}, {'S', "250 big one\r\n"},
+    {'C', "QUIT"}, {'S', "221 bye\r\n"}, {'E', NULL},
+    {0, NULL},
+};
+
+static const step script_big_bdat[] = {
+    {'S', "220 hi\r\n"}, {'C', "EHLO"},
+    {'S', "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n"},
+    {'C', "MAIL"}, {'C', "RCPT"}, {'S', "250 ok\r\n250 ok\r\n"},
+    {'K', "250 2.0.0 big one\r\n"},
+    {'C', "QUIT"}, {'S', "221 bye\r\n"}, {'E', NULL},
+    {0, NULL},
+};
+
+static unsigned char smallbuf[SMTPC_IO_MIN];
+
+static void big_body(const step *script, size_t piece, size_t send_max,
+                     size_t recv_max)
+{
+    smtpc_client_config cfg;
+    smtpc_client c;
+    mail m;
+    piece_source ps;
+    smtpc_body_source src;
+    const char *data_at;
+
+    fake_init(&F, script);
+    F.send_max = send_max;
+    F.recv_max = recv_max;
+    cfg_init(&cfg);
+    CHECK_EQ(smtpc_client_init(&c, &cfg, fake_transport(&F), smallbuf,
+                               sizeof smallbuf), SMTPC_OK);
+    memset(&ps, 0, sizeof ps);
+    ps.data = big;
+    ps.len = sizeof big;
+    ps.piece = piece;
+    src.next = piece_next;
+    src.ctx = &ps;
+    mail_init(&m, 1);
+    CHECK_EQ(smtpc_client_sendmail(&c, &m.env, &src, &m.res), SMTPC_OK);
+    if (m.res.status != SMTPC_OK)
+        fprintf(stderr, "big body (%s, piece %zu, send %zu, recv %zu): "
+                "status %d phase %d after %lu ms, %zu bytes sent\n",
+                script == script_big_data ? "DATA" : "BDAT", piece, send_max,
+                recv_max, m.res.status, m.res.phase,
+                (unsigned long)(F.clock - 1000000), F.sent_len);
+    CHECK(strstr(m.res.reply.text, "big one") != NULL);
+    CHECK(script_done());
+    if (script == script_big_data) {
+        data_at = strstr(F.sent, "DATA\r\n");
+        CHECK(data_at != NULL);
+        if (data_at != NULL) {
+            data_at += 6;
+            CHECK((size_t)(F.sent + F.sent_len - data_at) >=
+                  big_wire_len + 6);
+            CHECK(memcmp(data_at, big_wire, big_wire_len) == 0);
+            CHECK(memcmp(data_at + big_wire_len, "QUIT\r\n", 6) == 0);
+        }
+    } else {
+        CHECK_EQ(F.bdat_len, big_bdat_len);
+        CHECK(memcmp(F.bdat, big_bdat, big_bdat_len) == 0);
+        CHECK(F.bdat_chunks > 100); /* streamed through a 512-byte area */
+    }
+}
+
 static void body_memory(void)
 {
     smtpc_body_mem mem;
@@ -1048,6 +1255,13 @@ int main(void)
     tls_paths();
     connect_and_args();
     body_memory();
+    big_make();
+    big_body(script_big_data, 1000, 0, 0);
+    big_body(script_big_data, 7, 13, 1);
+    big_body(script_big_data, sizeof big, 0, 0);
+    big_body(script_big_bdat, 1000, 0, 0);
+    big_body(script_big_bdat, 7, 13, 1);
+    big_body(script_big_bdat, sizeof big, 0, 0);
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }
