@@ -137,14 +137,13 @@ static int client_created(const NX_SMTP_CLIENT *c)
 }
 
 /* The session's AUTH settings from the NetX authentication type.
- * - No user name: nothing to authenticate with, so no AUTH at all.
- * - PLAIN, LOGIN, CRAM-MD5: that mechanism.  NetX Duo's documented rule
- *   "the server lists no mechanism: PLAIN or LOGIN use PLAIN" needs the
- *   engine's choice (docs/COMPAT.md).
- * - NONE with a user name: NetX Duo documents that the client then
- *   authenticates when the server offers AUTH; the engine's AUTO does
- *   that with the strongest mechanism offered, and skips AUTH when none
- *   is. */
+ * - NONE, or no user name: no AUTH.  NetX Duo's documentation says NONE
+ *   switches to PLAIN when the server offers AUTH, but its code never did;
+ *   applications built on it rely on NONE sending no credentials, so smtpc
+ *   keeps NONE meaning none (docs/COMPAT.md).
+ * - PLAIN, LOGIN, CRAM-MD5: that mechanism, sent whether or not the server
+ *   lists it (the caller knows best), so a server that lists none still
+ *   gets the configured PLAIN, as in NetX Duo. */
 static void auth_configure(NX_SMTP_CLIENT *c, smtpc_config *s)
 {
     s->auth = SMTPC_AUTH_NONE;
@@ -152,8 +151,6 @@ static void auth_configure(NX_SMTP_CLIENT *c, smtpc_config *s)
     s->password = NULL;
     if (c->nx_smtp_username[0] == '\0')
         return;
-    s->username = c->nx_smtp_username;
-    s->password = c->nx_smtp_password;
     switch (c->nx_smtp_client_authentication_type) {
     case NX_SMTP_CLIENT_AUTH_LOGIN:
         s->auth = SMTPC_AUTH_LOGIN;
@@ -165,9 +162,10 @@ static void auth_configure(NX_SMTP_CLIENT *c, smtpc_config *s)
         s->auth = SMTPC_AUTH_PLAIN;
         break;
     default: /* NX_SMTP_CLIENT_AUTH_NONE */
-        s->auth = SMTPC_AUTH_AUTO;
-        break;
+        return;
     }
+    s->username = c->nx_smtp_username;
+    s->password = c->nx_smtp_password;
 }
 
 static void config_build(NX_SMTP_CLIENT *c)

@@ -31,8 +31,10 @@ static const status_row status_table[] = {
     {SMTPC_ERR_IO, ANY_PHASE, NX_SMTP_TRANSMIT_ERROR},
     /* What the server sent could not be used. */
     {SMTPC_ERR_REPLY_TOO_LONG, ANY_PHASE, NX_SMTP_OVERSIZE_SERVER_REPLY},
+    /* The engine reports a malformed line and a code not allowed at that
+     * point (250 to DATA) alike; NX_SMTP_SERVER_ERROR_REPLY is not used. */
     {SMTPC_ERR_PROTOCOL, SMTPC_PHASE_AUTH, NX_SMTP_INVALID_SERVER_CHALLENGE},
-    {SMTPC_ERR_PROTOCOL, ANY_PHASE, NX_SMTP_SERVER_ERROR_REPLY},
+    {SMTPC_ERR_PROTOCOL, ANY_PHASE, NX_SMTP_INVALID_SERVER_REPLY},
     /* Authentication. */
     {SMTPC_ERR_AUTH, ANY_PHASE, NX_SMTP_AUTHENTICATION_ERROR},
     {SMTPC_ERR_AUTH_UNAVAILABLE, ANY_PHASE, NX_SMTP_AUTHENTICATION_ERROR},
