@@ -75,6 +75,12 @@ cmp -s "$W/msg.eml" "$HOSTILE_DIR/1.eml" || fail "auto-plain: message not stored
 never_sent auto-plain "$W/auto-plain.err" AUTH STARTTLS
 stop_hostile
 
+step "--tls none with credentials to a loopback address: AUTH in clear is allowed"
+run_case none-loopback no-starttls 0 --tls none "${USER_OPTS[@]}" -v
+hostile_events | grep -q '^auth-ok PLAIN' || { show "$W/none-loopback.err"; fail "none-loopback: no AUTH"; }
+grep -qF -- "$SMTPC_T42_PW" "$W/none-loopback.err" && fail "none-loopback: password in -v"
+stop_hostile
+
 # ------------------------------------------------------------------ injection
 step "injection: extra lines after 220 in the same segment -> 76, no handshake"
 run_case inject inject 76 --tls starttls "${CA[@]}" "${USER_OPTS[@]}" -v
