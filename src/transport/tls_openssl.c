@@ -590,13 +590,13 @@ static int tls_start(void *ctx, const char *host, uint32_t timeout_ms)
             ev |= SMTPC_IO_READ;
         if (out_pending(t))
             ev |= SMTPC_IO_WRITE;
-        if (ev == 0)
-            continue; /* WANT_WRITE with nothing queued: just retry */
         if (tls_now(t) >= deadline) {
             tls_set_err(t, "TLS handshake timed out");
             tls_teardown(t);
             return SMTPC_ERR_TIMEOUT;
         }
+        if (ev == 0)
+            continue; /* WANT_WRITE with nothing queued: just retry */
         r = t->inner.ops->wait(t->inner.ctx, ev, left_ms(t, deadline));
         if (r < 0) {
             tls_set_err(t, "I/O error during the TLS handshake");
