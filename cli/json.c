@@ -93,6 +93,17 @@ static void json_code(FILE *out, unsigned code)
         fputs("null", out);
 }
 
+static const char *tls_mode_name(int mode)
+{
+    switch (mode) {
+    case SMTPC_TLS_NONE: return "none";
+    case SMTPC_TLS_STARTTLS: return "starttls";
+    case SMTPC_TLS_IMPLICIT: return "implicit";
+    case SMTPC_TLS_OPPORTUNISTIC: return "opportunistic";
+    default: return NULL;
+    }
+}
+
 void cli_report_json(const cli_outcome *oc, FILE *out)
 {
     const smtpc_result *res = oc->res;
@@ -132,6 +143,8 @@ void cli_report_json(const cli_outcome *oc, FILE *out)
     fputs(",\"server\":", out);
     cli_json_string(out, oc->opts->host);
     fprintf(out, ",\"port\":%u", (unsigned)oc->opts->port);
+    fputs(",\"tls_mode\":", out);
+    cli_json_string(out, oc->opts->host ? tls_mode_name(oc->opts->tls) : NULL);
     fputs(",\"tls\":", out);
     cli_json_string(out, oc->tls_info && *oc->tls_info ? oc->tls_info : NULL);
     fputs(",\"auth\":", out);

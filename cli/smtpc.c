@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -85,6 +86,23 @@ static int make_transport(cli_run *r, smtpc_transport *out)
     {
         smtpc_tls_options topt;
         int st;
+
+        /* Say which file is wrong before the TLS library says less. */
+        if (r->opts.cafile && access(r->opts.cafile, R_OK) != 0) {
+            fprintf(stderr, "%s: cannot read --cafile \"", CLI_NAME);
+            cli_put_escaped(stderr, r->opts.cafile);
+            fprintf(stderr, "\": %s\n", strerror(errno));
+            return EX_CONFIG;
+        }
+        if (r->opts.capath) {
+            struct stat sb;
+            if (stat(r->opts.capath, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+                fprintf(stderr, "%s: --capath \"", CLI_NAME);
+                cli_put_escaped(stderr, r->opts.capath);
+                fprintf(stderr, "\" is not a directory\n");
+                return EX_CONFIG;
+            }
+        }
 
         memset(&topt, 0, sizeof topt);
         topt.cafile = r->opts.cafile;
