@@ -301,9 +301,14 @@ int smtpc_client_run(smtpc_client *c, smtpc_body_source *body)
         /* The body first, until the send area is full: every send seals
          * the open BDAT chunk, so sending after each small piece would
          * make a chunk (and a reply to wait for) of each piece. */
-        while ((smtpc_session_state(s) & SMTPC_WANT_BODY) &&
-               smtpc_loop_body(c, &bp))
-            moved = 1;
+        if (st & SMTPC_WANT_BODY) {
+            while ((smtpc_session_state(s) & SMTPC_WANT_BODY) &&
+                   smtpc_loop_body(c, &bp))
+                moved = 1;
+            /* Time spent in the caller's body source is not the
+             * server's: the block timer starts after it. */
+            mark = t->ops->now_ms(t->ctx);
+        }
         st = smtpc_session_state(s);
         if (st & SMTPC_WANT_SEND) {
             long n = smtpc_loop_send(c, &in_secret, &bp);

@@ -15,6 +15,7 @@
  *   T        from here the server's bytes trickle, one per 100 ms
  *   R        wait until the client has read everything sent so far
  *   U        the server reads again (undoes B)
+ *   W        the server stops reading until the client waits (10 ms)
  *   K text   BDAT chunks: each non-last chunk is answered "250 chunk",
  *            the LAST one with text; the chunk data is kept in bdat[]
  */
@@ -62,7 +63,7 @@ typedef struct fake {
     char sent[262144];       /* everything the client sent */
     size_t sent_len;
     size_t line_pos;         /* first client byte no step has consumed */
-    int eof, hang, block, trickle, trickle_ready;
+    int eof, hang, block, block_once, trickle, trickle_ready;
     size_t recv_max;         /* most bytes per recv (1: byte at a time) */
     size_t send_max;         /* most bytes per send */
     uint64_t clock;
@@ -209,6 +210,11 @@ static void fake_advance(fake *f)
             f->block = 0;
             f->pos++;
             break;
+        case 'W':
+            f->block = 1;
+            f->block_once = 1;
+            f->pos++;
+            break;
         default:
             return;
         }
@@ -281,6 +287,14 @@ static int fake_wait(void *ctx, unsigned events, uint32_t timeout_ms)
     fake *f = ctx;
     unsigned ready = 0;
     int pending = f->out_pos < f->out_len;
+
+    if (f->block_once) {
+        f->block_once = 0;
+        f->block = 0;
+        f->clock += 10;
+        if (events & SMTPC_IO_WRITE)
+            return SMTPC_IO_WRITE;
+    }
 
     if ((events & SMTPC_IO_READ) && pending && f->trickle && !f->trickle_ready) {
         uint32_t step_ms = timeout_ms < 100 ? timeout_ms : 100;
@@ -930,6 +944,55 @@ static void body_source_error(void)
     CHECK_EQ(F.clock, 1000000); /* no waiting for anything */
 }
 
+/* A body source that takes longer than the block timeout to produce its
+ * first piece, then a server that needs a moment to read: the time spent
+ * in the source is not the server's, so no timeout. */
+static int slow_next(void *ctx, const void **data, size_t *len)
+{
+    int *calls = ctx;
+
+    if ((*calls)++ == 0) {
+        F.clock += 7000; /* longer than block_ms */
+        /* More than the send area holds, so the engine cannot end the
+         * message (which would count as progress) before sending. */
+        static char text[8000];
+        size_t i;
+        for (i = 0; i < sizeof text; i++)
+            text[i] = i % 50 == 49 ? '\n' : 'b';
+        *data = text;
+        *len = sizeof text;
+        return SMTPC_OK;
+    }
+    *data = NULL;
+    *len = 0;
+    return SMTPC_OK;
+}
+
+static const step script_slow_source[] = {
+    {'S', "220 hi\r\n"}, {'C', "EHLO"}, {'S', "250 ok\r\n"},
+    {'C', "MAIL"}, {'S', "250 ok\r\n"}, {'C', "RCPT"}, {'S', "250 ok\r\n"},
+    {'C', "DATA"}, {'W', NULL}, {'S', "354 go\r\n"}, {'D', "."},
+    {'S', "250 done\r\n"}, {'C', "QUIT"}, {'S', "221 bye\r\n"}, {'E', NULL},
+    {0, NULL},
+};
+
+static void slow_body_source(void)
+{
+    smtpc_client_config cfg;
+    smtpc_client c;
+    mail m;
+    int calls = 0;
+    smtpc_body_source src;
+
+    src.next = slow_next;
+    src.ctx = &calls;
+    client_setup(&c, &cfg, script_slow_source);
+    mail_init(&m, 1);
+    CHECK_EQ(smtpc_client_sendmail(&c, &m.env, &src, &m.res), SMTPC_OK);
+    CHECK_EQ(calls, 2);
+    CHECK(script_done());
+}
+
 /* ---- pipelining against a server that stops reading ---- */
 
 /* The server reads MAIL, then stops reading until the client has read
@@ -1252,6 +1315,7 @@ int main(void)
     no_cleartext_auth();
     first_error_kept();
     body_source_error();
+    slow_body_source();
     tls_paths();
     connect_and_args();
     body_memory();
