@@ -21,6 +21,12 @@
 
 # ---------------------------------------------------------------- setup
 
+# Sourced twice (say by a helper library and by the test)?  Keep the first.
+if [ -n "${_HARNESS_LOADED:-}" ]; then
+    return 0
+fi
+_HARNESS_LOADED=1
+
 HARNESS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${SMTPC_ROOT:=$(cd "$HARNESS_LIB_DIR/../.." && pwd)}"
 HARNESS_PY=${HARNESS_PY:-/usr/bin/python3}     # Debian's, sees python3-aiosmtpd
