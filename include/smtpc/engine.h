@@ -162,8 +162,12 @@ typedef enum smtpc_tls_mode {
     SMTPC_TLS_NONE = 0,       /* never TLS; credentials only to loopback */
     SMTPC_TLS_STARTTLS,       /* STARTTLS required: no plaintext fallback */
     SMTPC_TLS_IMPLICIT,       /* the connection is TLS from its first byte */
-    SMTPC_TLS_OPPORTUNISTIC   /* STARTTLS when offered; never with
-                                 credentials, which then require TLS */
+    SMTPC_TLS_OPPORTUNISTIC   /* STARTTLS when offered, else cleartext;
+                                 credentials still go in clear only to a
+                                 loopback peer or with
+                                 SMTPC_OPT_ALLOW_PLAINTEXT_AUTH.  Use
+                                 SMTPC_TLS_STARTTLS whenever credentials
+                                 are sent to a remote server. */
 } smtpc_tls_mode;
 
 enum {

@@ -39,7 +39,8 @@ smtpc_transport smtpc_tls_transport(smtpc_tls *t);
 const char *smtpc_tls_error(const smtpc_tls *t);
 
 /* The negotiated protocol and cipher ("TLSv1.3 TLS_AES_256_GCM_SHA384"),
- * or "" before the handshake. */
+ * or "" before the handshake; kept after the connection closes, until t
+ * is freed. */
 const char *smtpc_tls_info(const smtpc_tls *t);
 
 /* Frees t (closing the connection first).  NULL is fine. */
