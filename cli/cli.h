@@ -151,6 +151,7 @@ typedef struct cli_outcome {
     int exit_code;
     const smtpc_result *res;   /* NULL when the run never started */
     const smtpc_envelope *env; /* NULL likewise */
+    const char *error;         /* what failed, when no smtpc_status says it */
     const char *detail;        /* extra reason (errno text, TLS error) */
     const char *tls_info;      /* "" when no TLS */
     const char *auth_mech;     /* NULL when no AUTH happened */

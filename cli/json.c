@@ -123,7 +123,9 @@ void cli_report_json(const cli_outcome *oc, FILE *out)
     cli_json_string(out, word);
     fprintf(out, ",\"exit\":%d", oc->exit_code);
     fputs(",\"error\":", out);
-    cli_json_string(out, ok ? NULL : smtpc_status_str(oc->status));
+    cli_json_string(out, ok ? NULL
+                             : oc->error ? oc->error
+                                         : smtpc_status_str(oc->status));
     fputs(",\"detail\":", out);
     cli_json_string(out, oc->detail && *oc->detail ? oc->detail : NULL);
     fputs(",\"phase\":", out);

@@ -77,6 +77,26 @@ static void put_what(FILE *f, const cli_outcome *oc, int phase)
     }
 }
 
+/* SMTPUTF8 asked for, or needed by a non-ASCII address. */
+static int needs_smtputf8(const cli_outcome *oc)
+{
+    const cli_opts *o = oc->opts;
+
+    if (o->mail_flags & SMTPC_MAIL_SMTPUTF8)
+        return 1;
+    for (const char *p = o->from; p && *p; p++) {
+        if ((unsigned char)*p >= 0x80)
+            return 1;
+    }
+    for (size_t i = 0; i < o->rcpt_count; i++) {
+        for (const char *p = o->rcpts[i]; *p; p++) {
+            if ((unsigned char)*p >= 0x80)
+                return 1;
+        }
+    }
+    return 0;
+}
+
 static void put_host(FILE *f, const cli_opts *o)
 {
     fputc('"', f);
@@ -165,7 +185,15 @@ void cli_report_human(const cli_outcome *oc, FILE *f)
         fputs("message is larger than the server accepts", f);
         break;
     case SMTPC_ERR_EXTENSION:
-        fputs("the message needs an extension the server does not offer", f);
+        if (needs_smtputf8(oc))
+            fputs("the server does not offer SMTPUTF8, which the addresses "
+                  "or --smtputf8 need", f);
+        else
+            fputs("the message needs an extension the server does not offer",
+                  f);
+        break;
+    case SMTPC_ERR_ARG:
+        fputs("the library refused an argument; nothing was sent", f);
         break;
     case SMTPC_ERR_BODY_SOURCE:
         if (oc->exit_code == EX_DATAERR)

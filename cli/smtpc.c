@@ -58,15 +58,16 @@ static void run_free(cli_run *r)
     cli_opts_free(&r->opts);
 }
 
-/* Prints the JSON object for a failure before a session started. */
-static int early_exit(cli_run *r, int exit_code, const char *detail)
+/* Prints the JSON object for a failure before a session started (the
+ * human message is already out). */
+static int early_exit(cli_run *r, int exit_code, const char *what)
 {
     if (r->opts.json) {
         cli_outcome oc = {0};
         oc.opts = &r->opts;
         oc.status = SMTPC_ERR_ARG;
         oc.exit_code = exit_code;
-        oc.detail = detail;
+        oc.error = what;
         cli_report_json(&oc, stdout);
     }
     run_free(r);
