@@ -302,12 +302,18 @@ int smtpc_client_run(smtpc_client *c, smtpc_body_source *body)
          * the open BDAT chunk, so sending after each small piece would
          * make a chunk (and a reply to wait for) of each piece. */
         if (st & SMTPC_WANT_BODY) {
+            int filled = 0;
+
             while ((smtpc_session_state(s) & SMTPC_WANT_BODY) &&
                    smtpc_loop_body(c, &bp))
-                moved = 1;
+                filled = 1;
             /* Time spent in the caller's body source is not the
-             * server's: the block timer starts after it. */
-            mark = t->ops->now_ms(t->ctx);
+             * server's: the block timer starts after it.  Only when the
+             * body moved: a full send area must not restart it. */
+            if (filled) {
+                moved = 1;
+                mark = t->ops->now_ms(t->ctx);
+            }
         }
         st = smtpc_session_state(s);
         if (st & SMTPC_WANT_SEND) {

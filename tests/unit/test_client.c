@@ -9,6 +9,7 @@
  *   S text   the server sends text
  *   C text   the client's next line must start with text
  *   D text   client lines are the message: skip up to the line == text
+ *   P text   skip client lines up to one that starts with text
  *   E        the server closes the connection (after what it sent)
  *   H        the server hangs: reads everything, answers nothing
  *   B        the server stops reading (sends block)
@@ -64,6 +65,7 @@ typedef struct fake {
     size_t sent_len;
     size_t line_pos;         /* first client byte no step has consumed */
     int eof, hang, block, block_once, trickle, trickle_ready;
+    unsigned long waits;     /* a loop that never gives up is caught */
     size_t recv_max;         /* most bytes per recv (1: byte at a time) */
     size_t send_max;         /* most bytes per send */
     uint64_t clock;
@@ -163,6 +165,18 @@ static void fake_advance(fake *f)
                     return;
                 f->line_pos = (size_t)(nl - f->sent) + 1;
                 if ((size_t)(nl - line) == n + 1 && memcmp(line, st->text, n) == 0)
+                    break;
+            }
+            f->pos++;
+            break;
+        case 'P':
+            for (;;) {
+                const char *line = f->sent + f->line_pos;
+                nl = memchr(line, '\n', f->sent_len - f->line_pos);
+                if (nl == NULL)
+                    return;
+                f->line_pos = (size_t)(nl - f->sent) + 1;
+                if (strncmp(line, st->text, strlen(st->text)) == 0)
                     break;
             }
             f->pos++;
@@ -288,6 +302,10 @@ static int fake_wait(void *ctx, unsigned events, uint32_t timeout_ms)
     unsigned ready = 0;
     int pending = f->out_pos < f->out_len;
 
+    if (++f->waits > 100000) {
+        fprintf(stderr, "fake: the client waits forever\n");
+        return SMTPC_ERR_IO;
+    }
     if (f->block_once) {
         f->block_once = 0;
         f->block = 0;
@@ -1280,6 +1298,41 @@ static void big_body(const step *script, size_t piece, size_t send_max,
     }
 }
 
+/* The server stops reading in the middle of a message larger than the
+ * send area: the block timeout ends it, however full the area is. */
+static const step script_block_big[] = {
+    {'S', "220 hi\r\n"}, {'C', "EHLO"}, {'S', "250 ok\r\n"},
+    {'C', "MAIL"}, {'S', "250 ok\r\n"}, {'C', "RCPT"}, {'S', "250 ok\r\n"},
+    {'C', "DATA"}, {'S', "354 go\r\n"}, {'P', "line 20 of"}, {'B', NULL},
+    {'H', NULL},
+    {0, NULL},
+};
+
+static void block_big_body(size_t send_max)
+{
+    smtpc_client_config cfg;
+    smtpc_client c;
+    mail m;
+    piece_source ps;
+    smtpc_body_source src;
+
+    client_setup(&c, &cfg, script_block_big);
+    F.send_max = send_max;
+    memset(&ps, 0, sizeof ps);
+    ps.data = big;
+    ps.len = sizeof big;
+    ps.piece = 1000;
+    src.next = piece_next;
+    src.ctx = &ps;
+    mail_init(&m, 1);
+    CHECK_EQ(smtpc_client_sendmail(&c, &m.env, &src, &m.res), SMTPC_ERR_TIMEOUT);
+    CHECK_EQ(m.res.phase, SMTPC_PHASE_MESSAGE);
+    CHECK_EQ(F.clock - F.last_send_clock, 6000);
+    CHECK(ps.off < sizeof big);
+    CHECK(F.waits < 10);
+    CHECK(!sent_has(&F, "QUIT"));
+}
+
 static void body_memory(void)
 {
     smtpc_body_mem mem;
@@ -1326,6 +1379,8 @@ int main(void)
     big_body(script_big_bdat, 1000, 0, 0);
     big_body(script_big_bdat, 7, 13, 1);
     big_body(script_big_bdat, sizeof big, 0, 0);
+    block_big_body(0);
+    block_big_body(100);
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }
