@@ -126,9 +126,10 @@ stop_script_server
 
 step "server escape sequences are not passed to the terminal"
 start_script_server $'.=554 5.7.1 bad \x1b[31mred'
-try 69 'bad .\[31mred' \
+try 69 'bad .\[31mred' -v \
     --server "$(harness_hostport "$SCRIPT_PORT")" --tls none --from a@example.com b@example.com
 grep -q $'\x1b' "$W/err" && fail "an ESC byte reached stderr"
+grep -qF '< 554 5.7.1 bad \x1b[31mred' "$W/err" || fail "-v does not show the ESC escaped"
 stop_script_server
 
 echo "ok"
