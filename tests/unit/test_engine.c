@@ -832,7 +832,12 @@ static void test_secret_range(void)
     CHECK_EQ_INT(b, n - 2);
     smtpc_send_ack(&s, n);
     /* Sent: the copy in the buffer is gone. */
-    CHECK(memmem(io, sizeof io, "AHVzZXIAcGFzcw==", 16) == NULL);
+    {
+        size_t k, found = 0;
+        for (k = 0; k + 16 <= sizeof io; k++)
+            found |= memcmp(io + k, "AHVzZXIAcGFzcw==", 16) == 0;
+        CHECK(!found);
+    }
 }
 
 /* ---- STARTTLS ---- */
