@@ -68,25 +68,21 @@ static int check_secret(const char *s, size_t len, const char *kind,
  * to tell "too long", and the terminator. */
 #define SECRET_BUF (SMTPC_SECRET_MAX + 4u)
 
-/* Reads everything from fd into a new SECRET_BUF buffer; what does not fit
- * is read and dropped, so a writer at the other end never blocks.  The
- * buffer is NUL-terminated.  0 or an errno. */
+/* Reads fd into a new SECRET_BUF buffer, NUL-terminated, stopping once it
+ * is full: a longer input is refused as too long anyway, and reading on
+ * would never end on /dev/zero or a command that prints forever (closing
+ * the pipe then stops it).  0 or an errno. */
 static int read_secret_fd(int fd, char **out, size_t *out_len)
 {
     const size_t cap = SECRET_BUF - 1;
     char *buf = malloc(SECRET_BUF);
-    char sink[512];
     size_t len = 0;
     int err = 0;
 
     if (!buf)
         return ENOMEM;
-    for (;;) {
-        ssize_t n;
-        if (len < cap)
-            n = read(fd, buf + len, cap - len);
-        else
-            n = read(fd, sink, sizeof sink);
+    while (len < cap) {
+        ssize_t n = read(fd, buf + len, cap - len);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -95,12 +91,8 @@ static int read_secret_fd(int fd, char **out, size_t *out_len)
         }
         if (n == 0)
             break;
-        if (len < cap)
-            len += (size_t)n;
-        else
-            len = cap; /* stays "too long" */
+        len += (size_t)n;
     }
-    cli_wipe(sink, sizeof sink);
     if (err) {
         cli_wipe(buf, SECRET_BUF);
         free(buf);
@@ -204,6 +196,8 @@ static int load_cmd(const char *cmd, char **out)
                 CLI_NAME, strerror(err));
         return err == ENOMEM ? EX_OSERR : EX_CONFIG;
     }
+    if (len > SMTPC_SECRET_MAX + 2) /* killed by SIGPIPE when it went on */
+        return check_secret(*out, len, "OAuth 2 token", "--oauth2-token-cmd");
     if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         if (status != -1 && WIFEXITED(status))
             fprintf(stderr, "%s: --oauth2-token-cmd failed (exit status %d)\n",

@@ -105,9 +105,11 @@ usage 78 'oauth2-token-cmd failed \(exit status 3\)' --server "$S" --tls none \
 grep -q secret-token "$W/err" && fail "a failed token command's output was printed"
 usage 78 'token from --oauth2-token-cmd is empty' --server "$S" --tls none \
     --oauth2-token-cmd 'true' --from a@example.com b@example.com
-# The token command must not eat the message on stdin.
-usage 78 'oauth2-token-cmd failed' --server "$S" --tls none \
-    --oauth2-token-cmd 'cat >/dev/null; n=$(wc -c); exit 9' --from a@example.com b@example.com
+# Endless input: refused as too long, without reading forever.
+usage 78 'password from file contains a NUL byte' --server "$S" --tls none \
+    --user alice --password-file /dev/zero --from a@example.com b@example.com
+usage 78 'token from --oauth2-token-cmd is longer than 4096 bytes' --server "$S" --tls none \
+    --oauth2-token-cmd 'yes' --from a@example.com b@example.com
 
 step "--json on a usage error"
 run_smtpc "$W/out" "$W/err" --json --server "$S" --from 'bad>' b@example.com <"$W/msg"
