@@ -381,6 +381,7 @@ UINT nx_smtp_mail_send(NX_SMTP_CLIENT *client_ptr, CHAR *recipient_address,
     /* The header says 8bit: ask for 8BITMIME wherever it is offered. */
     st->envelope.flags = SMTPC_MAIL_8BITMIME;
     memset(&st->result, 0, sizeof st->result);
+    client_ptr->nx_smtp_client_reply_code_status = 0;
 
     status = mail_run(client_ptr);
     client_ptr->nx_smtp_client_mail_status = status;
