@@ -180,7 +180,10 @@ enum {
     SMTPC_OPT_NO_PIPELINING = 1u << 2,
     SMTPC_OPT_NO_CHUNKING = 1u << 3,
     /* Send HELO, never EHLO (no extension is then used). */
-    SMTPC_OPT_HELO_ONLY = 1u << 4
+    SMTPC_OPT_HELO_ONLY = 1u << 4,
+    /* NetX Duo's rule: when the server lists no AUTH mechanism, a client
+     * configured for PLAIN or LOGIN uses PLAIN. */
+    SMTPC_OPT_PLAIN_WHEN_UNLISTED = 1u << 5
 };
 
 typedef struct smtpc_config {

@@ -142,8 +142,8 @@ static int client_created(const NX_SMTP_CLIENT *c)
  *   applications built on it rely on NONE sending no credentials, so smtpc
  *   keeps NONE meaning none (docs/COMPAT.md).
  * - PLAIN, LOGIN, CRAM-MD5: that mechanism, sent whether or not the server
- *   lists it (the caller knows best), so a server that lists none still
- *   gets the configured PLAIN, as in NetX Duo. */
+ *   lists it (the caller knows best); when the server lists no mechanism,
+ *   PLAIN or LOGIN becomes PLAIN, as NetX Duo documents. */
 static void auth_configure(NX_SMTP_CLIENT *c, smtpc_config *s)
 {
     s->auth = SMTPC_AUTH_NONE;
@@ -166,6 +166,7 @@ static void auth_configure(NX_SMTP_CLIENT *c, smtpc_config *s)
     }
     s->username = c->nx_smtp_username;
     s->password = c->nx_smtp_password;
+    s->options |= SMTPC_OPT_PLAIN_WHEN_UNLISTED;
 }
 
 static void config_build(NX_SMTP_CLIENT *c)

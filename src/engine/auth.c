@@ -85,8 +85,14 @@ static unsigned next_mech(const smtpc_session *s)
     const unsigned *order;
     size_t n, i;
 
-    if (cfg->auth != SMTPC_AUTH_AUTO) /* the caller knows best */
-        return (s->auth_tried & cfg->auth) ? 0 : cfg->auth;
+    if (cfg->auth != SMTPC_AUTH_AUTO) { /* the caller knows best */
+        unsigned m = cfg->auth;
+        if ((cfg->options & SMTPC_OPT_PLAIN_WHEN_UNLISTED) &&
+            s->caps.auth == 0 && m == SMTPC_AUTH_LOGIN &&
+            (compiled_mechs & SMTPC_AUTH_PLAIN))
+            m = SMTPC_AUTH_PLAIN;
+        return (s->auth_tried & m) ? 0 : m;
+    }
     if (cfg->token != NULL) {
         order = token_order;
         n = 2;
@@ -321,7 +327,9 @@ void smtpc_e_auth_reply(smtpc_session *s, const smtpc_line *l,
 
     (void)line;
     (void)len;
-    if (code == 235 && s->auth_step != STEP_CANCELLED) {
+    /* RFC 4954 says 235; a few servers (Postfix's smtp-sink among them)
+     * say 250.  Either way the server has accepted us. */
+    if (code >= 200 && code < 300 && s->auth_step != STEP_CANCELLED) {
         s->flags |= F_AUTHED;
         smtpc_e_enter_ready(s);
         return;

@@ -735,6 +735,21 @@ static void test_session_login_priority(void)
     CHECK(strstr(transcript, "X-Priority: 3\r\n") != NULL);
 }
 
+/* NetX Duo's documented rule: a server that lists no mechanism gets PLAIN
+ * from a client configured for LOGIN. */
+static void test_session_login_unlisted(void)
+{
+    script sc;
+
+    memset(&sc, 0, sizeof sc);
+    sc.ehlo = "250-test\r\n250 8BITMIME\r\n";
+    CHECK_EQ(run_one(&sc, "user", NX_SMTP_CLIENT_AUTH_LOGIN, "s", "x\r\n",
+                     NX_SMTP_MAIL_PRIORITY_NORMAL),
+             NX_SUCCESS);
+    CHECK(strstr(transcript, "AUTH PLAIN AHVzZXIAc2VjcmV0\r\n") != NULL);
+    CHECK(strstr(transcript, "AUTH LOGIN") == NULL);
+}
+
 /* NONE sends no credentials even when given some and AUTH is offered. */
 static void test_session_none(void)
 {
@@ -1062,6 +1077,7 @@ int main(void)
     test_session_plain();
     test_session_login_priority();
     test_session_none();
+    test_session_login_unlisted();
     test_session_trickle();
     test_subjects();
     test_message_ids();

@@ -736,6 +736,25 @@ static void test_auth_cram_md5(void)
     both("AUTH CRAM-MD5 (RFC 2195 vector)", &cfg, NULL, steps);
 }
 
+static void test_auth_netx_rules(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        {S, "250-mx\r\n250 8BITMIME\r\n", 0},
+        {C, "AUTH PLAIN AHVzZXIAcGFzcw==\r\n", 0},
+        {S, "250 2.0.0 Ok\r\n", 0},
+        {STATE, NULL, SMTPC_READY},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    cfg.auth = SMTPC_AUTH_LOGIN;
+    cfg.username = "user";
+    cfg.password = "pass";
+    cfg.options = SMTPC_OPT_PEER_LOOPBACK | SMTPC_OPT_PLAIN_WHEN_UNLISTED;
+    both("LOGIN becomes PLAIN when no mechanism is listed; 250 accepted",
+         &cfg, NULL, steps);
+}
+
 static void test_auth_insecure(void)
 {
     smtpc_config cfg = {0};
@@ -1044,6 +1063,7 @@ int main(void)
     test_auth_plain();
     test_auth_login();
     test_auth_cram_md5();
+    test_auth_netx_rules();
     test_auth_insecure();
     test_auth_failed_and_504();
     test_xoauth2_error();
