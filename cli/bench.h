@@ -94,6 +94,8 @@ typedef struct bench_opts {
     uint32_t timeout_ms;       /* 0: RFC 5321 defaults */
     size_t io_buf;
     int json_only;
+    int trace;                 /* --trace: the dialogue on stderr */
+    int quickack;              /* --quickack: TCP_QUICKACK experiment */
 } bench_opts;
 
 /* What every session shares: read-only options and text, and counters the
@@ -111,6 +113,7 @@ typedef struct bench_shared {
 typedef struct bench_worker {
     bench_shared *shared;
     unsigned index;
+    uint64_t trace_t0;            /* --trace times are relative to this */
     uint64_t share;               /* messages this session sends */
     /* results */
     uint64_t sent_ok;

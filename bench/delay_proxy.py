@@ -1,0 +1,129 @@
+#!/usr/bin/python3
+"""bench/delay_proxy.py - a TCP proxy on loopback that delays every byte.
+
+    delay_proxy.py --target 127.0.0.1:2525 --delay-ms 20 [--listen 127.0.0.1:0]
+                   [--port-file FILE]
+
+Each chunk read from one side is written to the other side --delay-ms
+milliseconds after it was read, in order, in both directions: a link with a
+round-trip time of 2 x delay and (nearly) unlimited bandwidth.  Unlike a
+proxy that sleeps before forwarding, a chunk never waits for the previous
+chunk's delay, so back-to-back writes stay back to back: what the client
+gains by pipelining shows as saved round trips.  netem is not available on
+the machines this runs on, hence this.
+
+The listening port goes to --port-file (written when ready) and to stdout.
+Loopback only: --listen and --target must be 127.0.0.1 or ::1.
+"""
+import argparse
+import asyncio
+import socket
+import sys
+import time
+
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def split_hostport(s):
+    if s.startswith("["):
+        host, _, port = s[1:].partition("]:")
+    else:
+        host, _, port = s.rpartition(":")
+    return host, int(port)
+
+
+def nodelay(writer):
+    sock = writer.get_extra_info("socket")
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
+
+async def pump(reader, writer, delay):
+    """Reads from reader; writes each chunk delay seconds after it came."""
+    loop = asyncio.get_running_loop()
+    queue = asyncio.Queue()
+
+    async def deliver():
+        while True:
+            due, data = await queue.get()
+            wait = due - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if data is None:
+                try:
+                    writer.write_eof()
+                except (OSError, RuntimeError):
+                    pass
+                return
+            writer.write(data)
+            await writer.drain()
+
+    task = asyncio.ensure_future(deliver())
+    try:
+        while True:
+            data = await reader.read(1 << 16)
+            queue.put_nowait((loop.time() + delay, data if data else None))
+            if not data:
+                break
+        await task
+    except (ConnectionError, OSError):
+        task.cancel()
+    finally:
+        if not task.done():
+            task.cancel()
+
+
+async def handle(client_r, client_w, target, delay):
+    try:
+        server_r, server_w = await asyncio.open_connection(*target)
+    except OSError as e:
+        print("delay_proxy: cannot reach %s:%d: %s" % (target[0], target[1], e),
+              file=sys.stderr)
+        client_w.close()
+        return
+    nodelay(client_w)
+    nodelay(server_w)
+    await asyncio.gather(pump(client_r, server_w, delay),
+                         pump(server_r, client_w, delay),
+                         return_exceptions=True)
+    for w in (client_w, server_w):
+        try:
+            w.close()
+        except OSError:
+            pass
+
+
+async def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--target", required=True, help="HOST:PORT to forward to")
+    ap.add_argument("--listen", default="127.0.0.1:0", help="HOST:PORT (port 0: any)")
+    ap.add_argument("--delay-ms", type=float, default=20.0, help="one-way delay")
+    ap.add_argument("--port-file", help="write the listening port here when ready")
+    a = ap.parse_args()
+
+    target = split_hostport(a.target)
+    lhost, lport = split_hostport(a.listen)
+    if target[0] not in LOOPBACK or lhost not in LOOPBACK:
+        ap.error("loopback addresses only")
+    delay = a.delay_ms / 1000.0
+    server = await asyncio.start_server(
+        lambda r, w: handle(r, w, target, delay), lhost, lport)
+    port = server.sockets[0].getsockname()[1]
+    if a.port_file:
+        with open(a.port_file + ".tmp", "w") as f:
+            f.write("%d\n" % port)
+        import os
+        os.replace(a.port_file + ".tmp", a.port_file)
+    print(port, flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass
