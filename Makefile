@@ -7,6 +7,7 @@
 #   make demo       send a sample message through build/smtpc (scripts/demo.sh)
 #   make install    install build/ (PREFIX=/usr/local, DESTDIR honoured)
 #   make clean      remove build/ and build-check/
+#   make size       Cortex-M4 footprint table into docs/FOOTPRINT.md (scripts/size.sh)
 #
 # Variables: BUILD_TYPE, PREFIX, JOBS, WERROR=ON (warnings are errors),
 # CMAKE_ARGS (extra -D options), TESTS (name patterns for tests/run.sh).
@@ -22,8 +23,8 @@ CMAKE        ?= cmake
 CMAKE_ARGS   ?=
 TESTS        ?=
 
-.PHONY: all build deps-build deps configure check test demo install clean
-# Room for later: size fuzz bench
+.PHONY: all build deps-build deps configure check test demo install clean size
+# Room for later: fuzz bench
 
 all: build
 
@@ -58,3 +59,7 @@ install: build
 
 clean:
 	rm -rf $(BUILD_DIR) $(CHECK_DIR)
+
+# Cross build of the core for a Cortex-M4, budgets checked (owner: helper-8).
+size:
+	scripts/size.sh --features --doc docs/FOOTPRINT.md

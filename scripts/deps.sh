@@ -16,7 +16,8 @@ set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake pkg-config libssl-dev libmbedtls-dev)
 TEST_PKGS=(postfix python3-aiosmtpd swaks libnet-ssleay-perl openssl valgrind
-           clang libclang-rt-14-dev)
+           clang libclang-rt-14-dev
+           gcc-arm-none-eabi libnewlib-arm-none-eabi liblwip-dev)
 
 mode=all
 case "${1:-}" in
