@@ -236,8 +236,12 @@ static int tcp_connect(void *ctx, const char *host, uint16_t port,
      * after it. */
     r = getaddrinfo(host, p, &hints, &res);
     if (r != 0) {
+        /* last_errno tells a caller (the CLI's exit code) a temporary
+         * resolver failure (EAGAIN) from an unknown name (0). */
+        t->last_errno = r == EAI_AGAIN ? EAGAIN : r == EAI_MEMORY ? ENOMEM : 0;
 #ifdef EAI_SYSTEM
-        t->last_errno = r == EAI_SYSTEM ? errno : 0;
+        if (r == EAI_SYSTEM)
+            t->last_errno = errno;
 #endif
         return SMTPC_ERR_RESOLVE;
     }
