@@ -178,9 +178,20 @@ static int smtpc_loop_recv(smtpc_client *c, const smtpc_body_pull *bp)
         return 0;
     if (n == SMTPC_ERR_CLOSED) {
         smtpc_trace_line l;
+        int phase = smtpc_loop_phase(c, bp, smtpc_session_state(s));
+
         smtpc_trace_line_start(&l, "connection closed by server");
         smtpc_client_trace_line(c, &l);
         smtpc_recv_eof(s);
+        /* The engine knows whether the end was expected (after QUIT);
+         * when it was not and no reply was awaited (the body was going
+         * out), the driver knows the phase. */
+        if (c->status == SMTPC_OK && smtpc_session_status(s) != SMTPC_OK) {
+            c->status = smtpc_session_status(s);
+            c->phase = smtpc_session_phase(s) != SMTPC_PHASE_NONE
+                           ? smtpc_session_phase(s)
+                           : phase;
+        }
         return 1;
     }
     if (n < 0) {

@@ -252,6 +252,8 @@ static long fake_send(void *ctx, const void *data, size_t len)
 {
     fake *f = ctx;
 
+    if (f->eof && f->out_pos == f->out_len)
+        return SMTPC_ERR_CLOSED; /* as a real peer's reset would */
     if (f->block)
         return 0;
     if (f->send_max && len > f->send_max)
@@ -1333,6 +1335,40 @@ static void block_big_body(size_t send_max)
     CHECK(!sent_has(&F, "QUIT"));
 }
 
+/* The server hangs up in the middle of the message. */
+static const step script_eof_in_body[] = {
+    {'S', "220 hi\r\n"}, {'C', "EHLO"}, {'S', "250 ok\r\n"},
+    {'C', "MAIL"}, {'S', "250 ok\r\n"}, {'C', "RCPT"}, {'S', "250 ok\r\n"},
+    {'C', "DATA"}, {'S', "354 go\r\n"}, {'P', "line 20 of"}, {'E', NULL},
+    {0, NULL},
+};
+
+static void eof_in_body(void)
+{
+    smtpc_client_config cfg;
+    smtpc_client c;
+    mail m;
+    piece_source ps;
+    smtpc_body_source src;
+
+    client_setup(&c, &cfg, script_eof_in_body);
+    memset(&ps, 0, sizeof ps);
+    ps.data = big;
+    ps.len = sizeof big;
+    ps.piece = 1000;
+    src.next = piece_next;
+    src.ctx = &ps;
+    mail_init(&m, 1);
+    CHECK_EQ(smtpc_client_sendmail(&c, &m.env, &src, &m.res), SMTPC_ERR_CLOSED);
+    CHECK_EQ(m.res.phase, SMTPC_PHASE_MESSAGE);
+    CHECK_EQ(c.phase, SMTPC_PHASE_MESSAGE);
+    /* No reply is awaited while the body goes out, so the client learns
+     * of the close from its next send. */
+    CHECK(ps.off < sizeof big);
+    CHECK(!sent_has(&F, "QUIT"));
+    CHECK(F.closes >= 1);
+}
+
 static void body_memory(void)
 {
     smtpc_body_mem mem;
@@ -1381,6 +1417,7 @@ int main(void)
     big_body(script_big_bdat, sizeof big, 0, 0);
     block_big_body(0);
     block_big_body(100);
+    eof_in_body();
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }
