@@ -213,7 +213,14 @@ int smtpc_client_send(smtpc_client *c, smtpc_envelope *env,
     st = smtpc_session_state(s);
     status = smtpc_mail_status(s);
     phase = smtpc_mail_phase(s);
-    if (!(st & SMTPC_READY) && status == SMTPC_OK) {
+    if (status != SMTPC_OK && status == c->status &&
+        status == smtpc_session_status(s) &&
+        phase == smtpc_session_phase(s)) {
+        /* The session's failure ended the mail.  When the driver caused
+         * it (a timeout while the body was going out), the driver knows
+         * the phase better than the engine's queue does. */
+        phase = c->phase;
+    } else if (!(st & SMTPC_READY) && status == SMTPC_OK) {
         /* The session ended before the mail's result was in: the mail
          * failed for the session's reason. */
         status = c->status != SMTPC_OK ? c->status : SMTPC_ERR_CLOSED;
