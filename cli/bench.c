@@ -66,6 +66,9 @@ static void usage(FILE *f)
         "  --quickack             experiment: acknowledge every received segment\n"
         "                         at once (Linux TCP_QUICKACK) through a wrapper\n"
         "                         of the TCP transport\n"
+        "  --print-message        write message 1 (headers and body, CRLF) to\n"
+        "                         stdout and exit: the same bytes for other\n"
+        "                         clients (--server not needed)\n"
         "  -h, --help             this help\n"
         "\n"
         "JSON fields: messages, failed, seconds, messages_per_second,\n"
@@ -145,7 +148,7 @@ static int bad(const char *what, const char *value)
 enum {
     O_SERVER = 256, O_MESSAGES, O_SESSIONS, O_PER_CONN, O_SIZE, O_RCPTS,
     O_FROM, O_TO, O_EHLO, O_NO_PIPE, O_NO_CHUNK, O_TLS, O_CAFILE,
-    O_INSECURE, O_USER, O_PASSWORD_ENV, O_TIMEOUT, O_BUFFER, O_JSON_ONLY, O_TRACE, O_QUICKACK
+    O_INSECURE, O_USER, O_PASSWORD_ENV, O_TIMEOUT, O_BUFFER, O_JSON_ONLY, O_TRACE, O_QUICKACK, O_PRINT_MESSAGE
 };
 
 static int parse_args(int argc, char **argv, bench_opts *o)
@@ -172,6 +175,7 @@ static int parse_args(int argc, char **argv, bench_opts *o)
         {"json-only", no_argument, NULL, O_JSON_ONLY},
         {"trace", no_argument, NULL, O_TRACE},
         {"quickack", no_argument, NULL, O_QUICKACK},
+        {"print-message", no_argument, NULL, O_PRINT_MESSAGE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     const char *password_env = NULL;
@@ -288,6 +292,9 @@ static int parse_args(int argc, char **argv, bench_opts *o)
         case O_QUICKACK:
             o->quickack = 1;
             break;
+        case O_PRINT_MESSAGE:
+            o->print_message = 1;
+            break;
         case 'h':
             usage(stdout);
             return -1;
@@ -304,7 +311,7 @@ static int parse_args(int argc, char **argv, bench_opts *o)
         fprintf(stderr, BENCH_NAME ": unexpected argument '%s'\n", argv[optind]);
         return EX_USAGE;
     }
-    if (o->host == NULL) {
+    if (o->host == NULL && !o->print_message) {
         fprintf(stderr, BENCH_NAME ": --server HOST:PORT is required\n");
         return EX_USAGE;
     }
@@ -389,6 +396,34 @@ static void first_error(const bench_worker *w, unsigned n, char *buf,
     }
 }
 
+/* --print-message: the bytes a session hands the engine for message 1.
+ * The body ends with a line end so that every client sends the same
+ * bytes (the engine would add the CRLF a cut line lacks). */
+static int print_message(const bench_opts *o, const unsigned char *block)
+{
+    char hdr[BENCH_HDR_MAX];
+    size_t hl = bench_headers_make(hdr, sizeof hdr, o->from, o->to, 1, 1,
+                                   o->size);
+    uint64_t left = o->size;
+
+    if (hl == 0 || fwrite(hdr, 1, hl, stdout) != hl)
+        return EX_IOERR;
+    while (left > 0) {
+        size_t n = left < BENCH_BLOCK_SIZE ? (size_t)left : BENCH_BLOCK_SIZE;
+        if (fwrite(block, 1, n, stdout) != n)
+            return EX_IOERR;
+        left -= n;
+    }
+    if (o->size > 0) {
+        unsigned char last = block[(o->size - 1) % BENCH_BLOCK_SIZE];
+        /* a cut after CR: the engine sends that CR as a line end */
+        const char *end = last == '\n' ? "" : last == '\r' ? "\n" : "\r\n";
+        if (fputs(end, stdout) == EOF)
+            return EX_IOERR;
+    }
+    return fflush(stdout) == 0 ? 0 : EX_IOERR;
+}
+
 int main(int argc, char **argv)
 {
     bench_opts o;
@@ -420,6 +455,10 @@ int main(int argc, char **argv)
         goto out;
     }
     bench_text_fill(block, BENCH_BLOCK_SIZE, 1);
+    if (o.print_message) {
+        rc = print_message(&o, block);
+        goto out;
+    }
     memset(&sh, 0, sizeof sh);
     sh.opts = &o;
     sh.block = block;

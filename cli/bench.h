@@ -96,6 +96,7 @@ typedef struct bench_opts {
     int json_only;
     int trace;                 /* --trace: the dialogue on stderr */
     int quickack;              /* --quickack: TCP_QUICKACK experiment */
+    int print_message;         /* --print-message: write one and exit */
 } bench_opts;
 
 /* What every session shares: read-only options and text, and counters the

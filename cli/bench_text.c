@@ -9,6 +9,10 @@
  * exercised as well.  Deterministic: a fixed seed gives the same bytes, so
  * runs are comparable.
  */
+#if !defined(_POSIX_C_SOURCE) || _POSIX_C_SOURCE < 200809L
+#undef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L /* gmtime_r */
+#endif
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
