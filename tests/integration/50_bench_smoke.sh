@@ -102,6 +102,35 @@ rc=0
 [ "$rc" = 1 ] || fail "exit status $rc without a server, expected 1"
 json_check "$W/out5" messages=2 failed=2 || fail "JSON (no server)"
 
+step "STARTTLS and AUTH (aiosmtpd)"
+rc=0
+make_test_certs "$W/certs" >/dev/null 2>&1 || rc=$?
+if [ "$rc" = 0 ]; then
+    start_aiosmtpd "$W/aio" --tls-cert "$W/certs/server.pem" --tls-key "$W/certs/server.key" \
+        --auth bob:'pw 1' --auth-require-tls --auth-required || rc=$?
+fi
+if [ "$rc" = 77 ]; then
+    echo "(skipped: no openssl or aiosmtpd here)"
+elif [ "$rc" != 0 ]; then
+    fail "TLS server setup"
+else
+    rc=0
+    BENCH_PW='pw 1' "$BENCH" --server "$(harness_hostport "$AIO_PORT")" --messages 4 \
+        --sessions 2 --tls starttls --cafile "$W/certs/ca.pem" --user bob \
+        --password-env BENCH_PW --json-only >"$W/out6" 2>"$W/err6" || rc=$?
+fi
+if [ "$rc" = 64 ] && grep -q "without TLS" "$W/err6"; then
+    echo "(skipped: smtpc-bench built without TLS)"
+elif [ -n "${AIO_PID:-}" ]; then
+    [ "$rc" = 0 ] || { cat "$W/err6" >&2; fail "STARTTLS + AUTH run: exit status $rc"; }
+    json_check "$W/out6" messages=4 failed=0 'tls="starttls"' || fail "JSON (TLS)"
+    aio_wait_count 4 || fail "aiosmtpd did not get 4 messages"
+    [ "$(aio_json_get 1 tls)" = true ] && [ "$(aio_json_get 1 login)" = bob ] \
+        || fail "message not sent over TLS as bob"
+    grep -q 'pw 1' "$W/out6" "$W/err6" && fail "the password was printed"
+    stop_aiosmtpd
+fi
+
 step "usage errors"
 for args in "" "--server nohostport" "--server 127.0.0.1:0" "--messages 0 --server 127.0.0.1:25" \
     "--size 12Q --server 127.0.0.1:25" "--to bad<addr --server 127.0.0.1:25" "--bogus"; do
