@@ -21,8 +21,11 @@
  *        - SMTPC_CLOSED: the session is over; smtpc_session_status() says
  *          whether it ended well.
  *      Several bits may be set at once (SEND with RECV when commands are
- *      pipelined, SEND with BODY while a body streams).  A caller that can
- *      do only one thing at a time does SEND first.
+ *      pipelined or a body streams, SEND with BODY while a body streams).
+ *      A caller that can do only one thing at a time writes body bytes
+ *      until smtpc_body_write takes no more, then sends (with CHUNKING
+ *      each send closes a BDAT chunk, so sending after every small piece
+ *      makes many small chunks), and otherwise does SEND first.
  *
  * Bytes from the server may arrive split anywhere, one at a time or many
  * replies at once: the result is the same.

@@ -313,6 +313,18 @@ static int handle_line(smtpc_session *s, unsigned char *line, size_t line_len)
             close_now(s);
         return 1;
     }
+    if (s->q_len == 0 && writing_body(s)) {
+        /* The server gave up on the message before its end (552 "too
+         * big", 421): report its words; the dialogue cannot go on. */
+        s->reply.code = (uint16_t)l.code;
+        memcpy(s->reply.enh, l.enh, sizeof l.enh);
+        s->reply.text[0] = '\0';
+        smtpc_e_text_append(s->reply.text, sizeof s->reply.text, l.text,
+                            l.text_len);
+        smtpc_e_fail_session(s, smtpc_e_status_for_code(l.code),
+                             SMTPC_PHASE_MESSAGE, 0);
+        return 1;
+    }
     if (s->q_len == 0) {
         /* A reply to nothing: the server is out of step with us. */
         smtpc_e_fail_session(s, l.code == 421 ? SMTPC_ERR_TEMPFAIL
@@ -461,7 +473,9 @@ unsigned smtpc_session_state(const smtpc_session *s)
         st |= SMTPC_WANT_SEND;
     if (s->state == ST_TLS)
         return st ? st : SMTPC_WANT_TLS;
-    if (s->q_len > 0)
+    /* While DATA's text streams no reply is due, but a server may refuse
+     * early and close: listening then lets its reason be reported. */
+    if (s->q_len > 0 || writing_body(s))
         st |= SMTPC_WANT_RECV;
     if (smtpc_e_body_wanted(s))
         st |= SMTPC_WANT_BODY;
@@ -591,6 +605,18 @@ size_t smtpc_feed(smtpc_session *s, const void *data, size_t len)
     return done;
 }
 
+/* The phase the session is in, for failures the driver reports. */
+static int phase_now(const smtpc_session *s)
+{
+    if (s->q_len)
+        return phase_of(s->queue[s->q_head]);
+    if (s->state == ST_TLS)
+        return SMTPC_PHASE_TLS;
+    if (writing_body(s) || (s->state == ST_MAIL && (s->mode & M_BODY)))
+        return SMTPC_PHASE_MESSAGE;
+    return SMTPC_PHASE_NONE;
+}
+
 void smtpc_recv_eof(smtpc_session *s)
 {
     if (s->state == ST_CLOSED)
@@ -599,20 +625,14 @@ void smtpc_recv_eof(smtpc_session *s)
         close_now(s); /* the server did not wait for our QUIT: fine */
         return;
     }
-    smtpc_e_fail_session(s, SMTPC_ERR_CLOSED,
-                         s->q_len ? smtpc_session_wait_phase(s)
-                                  : SMTPC_PHASE_NONE,
-                         0);
+    smtpc_e_fail_session(s, SMTPC_ERR_CLOSED, phase_now(s), 0);
 }
 
 void smtpc_session_abort(smtpc_session *s, int status)
 {
     if (status == SMTPC_OK)
         status = SMTPC_ERR_IO;
-    if (s->state == ST_TLS)
-        smtpc_e_fail_session(s, status, SMTPC_PHASE_TLS, 0);
-    else
-        smtpc_e_fail_session(s, status, smtpc_session_wait_phase(s), 0);
+    smtpc_e_fail_session(s, status, phase_now(s), 0);
 }
 
 int smtpc_tls_done(smtpc_session *s)

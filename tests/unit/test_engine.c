@@ -410,6 +410,31 @@ static void test_greeting_554_and_421(void)
     both("421: no QUIT", &cfg, NULL, closing);
 }
 
+static void test_early_reject_during_data(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        {S, "250 mx\r\n", 0},
+        {MAIL, NULL, SMTPC_OK},
+        {C, "MAIL FROM:<sender@example.org>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {C, "RCPT TO:<alice@example.com>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {C, "DATA\r\n", 0},
+        {S, "354 go\r\n", 0},
+        {STATE, NULL, SMTPC_WANT_BODY | SMTPC_WANT_RECV},
+        {BODY, "some text\n", 0},
+        {S, "552 5.3.4 message too big\r\n", 0},
+        {STATE, NULL, SMTPC_CLOSED},
+        {STATUS, NULL, SMTPC_ERR_REJECTED},
+        {MSTATUS, NULL, SMTPC_ERR_REJECTED},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    env_reset(1);
+    both("server refuses in the middle of DATA", &cfg, &env1, steps);
+}
+
 static void test_eof_midway(void)
 {
     smtpc_config cfg = {0};
@@ -1051,6 +1076,7 @@ int main(void)
     test_unsolicited();
     test_greeting_554_and_421();
     test_eof_midway();
+    test_early_reject_during_data();
     test_recipients();
     test_no_recipient_then_next_mail();
     test_size_limit();
