@@ -243,10 +243,27 @@ if [ "$FEATURES" = 1 ]; then
     done
 fi
 
+# The lwIP port (ports/lwip), bare-metal configuration: object sizes (it
+# cannot be linked without lwIP; every function is reachable from its
+# transport table anyway).
+PORT_SIZES=""
+if [ -f /usr/include/lwip/lwip/tcp.h ] && [ -f "$ROOT/ports/lwip/smtpc_lwip.c" ]; then
+    if "$CC" "${CFLAGS[@]}" -I"$ROOT/ports/lwip" -I"$ROOT/ports/lwip/example" \
+        -I/usr/include/lwip -c "$ROOT/ports/lwip/smtpc_lwip.c" -o "$OUT/smtpc_lwip.o" \
+        2>"$OUT/port-warnings.txt"; then
+        PORT_SIZES=$("${CROSS}size" -A "$OUT/smtpc_lwip.o" | awk '
+            $1 ~ /^\.text/ { t += $2 } $1 ~ /^\.rodata/ { r += $2 }
+            $1 ~ /^\.data/ { d += $2 } $1 ~ /^\.bss/ { b += $2 }
+            END { printf "%d %d %d %d", t, r, d, b }')
+    fi
+fi
+
 # ---- analysis, report, budgets --------------------------------------
-export OUT DOC CHECK QUIET FEATURE_LIST ROOT CROSS
+export OUT DOC CHECK QUIET FEATURE_LIST ROOT CROSS PORT_SIZES
 export BUDGET_MINIMAL_ENGINE_CLIENT BUDGET_FULL_ENGINE BUDGET_SESSION BUDGET_STACK
 export CC_VERSION="$("$CC" --version | head -n 1)"
+# The tree measured: its commit, "-dirty" when files differ from it.
+export TREE_REV="$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
 exec "$PY" - <<'EOF'
 import os, re, sys, glob, subprocess
 
@@ -630,7 +647,8 @@ def biggest(r, img, layer_prefix, n):
     return syms[:n]
 
 md = []
-md.append('Measured by `scripts/size.sh` (`make size`) with %s.' % os.environ['CC_VERSION'])
+md.append('Measured by `scripts/size.sh` (`make size`) on tree %s with %s.' % (
+    os.environ.get('TREE_REV', 'unknown'), os.environ['CC_VERSION']))
 md.append('Flags: `-std=c99 -Os -mthumb -mcpu=cortex-m4 -ffunction-sections -fdata-sections`, '
           'linked with newlib-nano, `-nostartfiles` and `--gc-sections`. Bytes.')
 md.append('')
@@ -657,6 +675,16 @@ md.append('| file | .text | .rodata | .text+.rodata |')
 md.append('|---|---:|---:|---:|')
 for f, v in sorted(minimal['client']['files'].items(), key=lambda kv: -(kv[1]['text'] + kv[1]['rodata'])):
     md.append('| %s | %d | %d | %d |' % (f, v['text'], v['rodata'], v['text'] + v['rodata']))
+PORT = os.environ.get('PORT_SIZES', '').split()
+if len(PORT) == 4:
+    t, r_, d_, b_ = (int(x) for x in PORT)
+    md.append('')
+    md.append('### Ports')
+    md.append('')
+    md.append('| port | .text | .rodata | .data | .bss | .text+.rodata |')
+    md.append('|---|---:|---:|---:|---:|---:|')
+    md.append('| `ports/lwip/smtpc_lwip.c` (NO_SYS=1, `ports/lwip/example/lwipopts.h`; object) '
+              '| %d | %d | %d | %d | %d |' % (t, r_, d_, b_, t + r_))
 md.append('')
 md.append('### Structures (sizeof on the target)')
 md.append('')
