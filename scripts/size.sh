@@ -262,8 +262,13 @@ fi
 export OUT DOC CHECK QUIET FEATURE_LIST ROOT CROSS PORT_SIZES
 export BUDGET_MINIMAL_ENGINE_CLIENT BUDGET_FULL_ENGINE BUDGET_SESSION BUDGET_STACK
 export CC_VERSION="$("$CC" --version | head -n 1)"
-# The tree measured: its commit, "-dirty" when files differ from it.
-export TREE_REV="$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
+# The tree measured: its commit, "+changes" when the measured sources
+# (src/, include/, ports/) differ from it.
+TREE_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ "$TREE_REV" != unknown ] && ! git -C "$ROOT" diff --quiet HEAD -- src include ports 2>/dev/null; then
+    TREE_REV="$TREE_REV+changes"
+fi
+export TREE_REV
 exec "$PY" - <<'EOF'
 import os, re, sys, glob, subprocess
 
