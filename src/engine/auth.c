@@ -259,12 +259,12 @@ static void send_raw(smtpc_session *s, const char *line)
 #define STEP_CANCELLED 0xff
 
 #if SMTPC_WITH_AUTH_CRAM_MD5
+/* RFC 2195: "user hex(HMAC-MD5(password, challenge))", base64-encoded. */
 static void cram_md5_response(smtpc_session *s, const smtpc_line *l)
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char *chal = (unsigned char *)(uintptr_t)l->text;
     unsigned char digest[16];
-    char out[33];
     size_t n, i;
     int ok;
     smtpc_cmd c;
@@ -278,22 +278,21 @@ static void cram_md5_response(smtpc_session *s, const smtpc_line *l)
     }
     smtpc_e_hmac_md5(s->cfg->password, strlen(s->cfg->password), chal, n,
                      digest);
-    for (i = 0; i < 16; i++) {
-        out[2 * i] = hex[digest[i] >> 4];
-        out[2 * i + 1] = hex[digest[i] & 15];
-    }
-    out[32] = '\0';
     smtpc_e_cmd_begin(&c, s);
     smtpc_e_cmd_secret_begin(&c);
     b64_str(&c, s->cfg->username);
     b64_str(&c, " ");
-    smtpc_e_cmd_b64(&c, out, 32);
+    for (i = 0; i < 16; i++) {
+        char pair[2];
+        pair[0] = hex[digest[i] >> 4];
+        pair[1] = hex[digest[i] & 15];
+        smtpc_e_cmd_b64(&c, pair, 2);
+    }
     smtpc_e_cmd_b64_end(&c);
     smtpc_e_cmd_secret_end(&c);
     if (smtpc_e_cmd_end(&c, R_AUTH) != SMTPC_OK)
         smtpc_e_fail_session(s, SMTPC_ERR_BUFFER, SMTPC_PHASE_AUTH, 1);
     smtpc_e_wipe(digest, sizeof digest);
-    smtpc_e_wipe(out, sizeof out);
 }
 #endif
 

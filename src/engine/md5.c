@@ -95,50 +95,58 @@ void smtpc_e_md5_update(smtpc_md5 *m, const void *data, size_t len)
 
 void smtpc_e_md5_final(smtpc_md5 *m, unsigned char out[16])
 {
-    unsigned char pad[72];
+    static const unsigned char zero = 0, one = 0x80;
+    unsigned char len[8];
     uint64_t bits = m->len * 8;
-    size_t used = (size_t)(m->len & 63);
-    size_t padlen = (used < 56) ? 56 - used : 120 - used;
     unsigned i;
 
-    memset(pad, 0, sizeof pad);
-    pad[0] = 0x80;
+    /* Padding fed a byte at a time: slower, but no 64-byte buffer on the
+     * stack of an engine call. */
+    smtpc_e_md5_update(m, &one, 1);
+    while ((m->len & 63) != 56)
+        smtpc_e_md5_update(m, &zero, 1);
     for (i = 0; i < 8; i++)
-        pad[padlen + i] = (unsigned char)(bits >> (8 * i));
-    smtpc_e_md5_update(m, pad, padlen + 8);
+        len[i] = (unsigned char)(bits >> (8 * i));
+    smtpc_e_md5_update(m, len, 8);
     for (i = 0; i < 16; i++)
         out[i] = (unsigned char)(m->h[i >> 2] >> (8 * (i & 3)));
     smtpc_e_wipe(m, sizeof *m);
 }
 
+/* Feeds the 64-byte block key XOR pad (the key zero-padded) to m. */
+static void md5_key_block(smtpc_md5 *m, const unsigned char *key,
+                          size_t key_len, unsigned char pad)
+{
+    size_t i;
+
+    for (i = 0; i < 64; i++) {
+        unsigned char b = (unsigned char)((i < key_len ? key[i] : 0) ^ pad);
+        smtpc_e_md5_update(m, &b, 1);
+    }
+}
+
 void smtpc_e_hmac_md5(const void *key, size_t key_len, const void *msg,
                       size_t msg_len, unsigned char out[16])
 {
-    unsigned char k[64];
     smtpc_md5 m;
-    unsigned i;
+    unsigned char hashed_key[16];
 
-    memset(k, 0, sizeof k);
-    if (key_len > 64) {
+    if (key_len > 64) { /* RFC 2104: a long key is hashed first */
         smtpc_e_md5_init(&m);
         smtpc_e_md5_update(&m, key, key_len);
-        smtpc_e_md5_final(&m, k);
-    } else {
-        memcpy(k, key, key_len);
+        smtpc_e_md5_final(&m, hashed_key);
+        key = hashed_key;
+        key_len = 16;
     }
-    for (i = 0; i < 64; i++)
-        k[i] ^= 0x36;
     smtpc_e_md5_init(&m);
-    smtpc_e_md5_update(&m, k, 64);
+    md5_key_block(&m, key, key_len, 0x36);
     smtpc_e_md5_update(&m, msg, msg_len);
     smtpc_e_md5_final(&m, out);
-    for (i = 0; i < 64; i++)
-        k[i] ^= 0x36 ^ 0x5c;
     smtpc_e_md5_init(&m);
-    smtpc_e_md5_update(&m, k, 64);
+    md5_key_block(&m, key, key_len, 0x5c);
     smtpc_e_md5_update(&m, out, 16);
     smtpc_e_md5_final(&m, out);
-    smtpc_e_wipe(k, sizeof k);
+    smtpc_e_wipe(hashed_key, sizeof hashed_key);
 }
 
 #endif /* SMTPC_WITH_AUTH_CRAM_MD5 */

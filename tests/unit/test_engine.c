@@ -761,6 +761,30 @@ static void test_auth_cram_md5(void)
     both("AUTH CRAM-MD5 (RFC 2195 vector)", &cfg, NULL, steps);
 }
 
+static void test_auth_cram_md5_long_key(void)
+{
+    smtpc_config cfg = {0};
+    /* An 80-byte password is hashed first (RFC 2104); the expected value
+     * is Python's hmac module's. */
+    static const struct step steps[] = {
+        GREET,
+        {S, "250-mx\r\n250 AUTH CRAM-MD5\r\n", 0},
+        {C, "AUTH CRAM-MD5\r\n", 0},
+        {S, "334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+\r\n", 0},
+        {C, "dGltIGZlM2Y1N2IyZDMzYzc1YzAyMmFmNjY1MDBmMDBhZmU2\r\n", 0},
+        {S, "235 ok\r\n", 0},
+        {STATE, NULL, SMTPC_READY},
+        {END_OF, NULL, 0}};
+    static char longpw[81];
+    memset(longpw, 'k', 80);
+    cfg.ehlo_name = "client.example.org";
+    cfg.auth = SMTPC_AUTH_CRAM_MD5;
+    cfg.username = "tim";
+    cfg.password = longpw;
+    cfg.options = SMTPC_OPT_PEER_LOOPBACK;
+    both("AUTH CRAM-MD5 with a key longer than a block", &cfg, NULL, steps);
+}
+
 static void test_auth_netx_rules(void)
 {
     smtpc_config cfg = {0};
@@ -1089,6 +1113,7 @@ int main(void)
     test_auth_plain();
     test_auth_login();
     test_auth_cram_md5();
+    test_auth_cram_md5_long_key();
     test_auth_netx_rules();
     test_auth_insecure();
     test_auth_failed_and_504();
