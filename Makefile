@@ -46,6 +46,7 @@ check: deps
 	  -DSMTPC_SANITIZE=ON -DSMTPC_WERROR=$(WERROR) $(CMAKE_ARGS)
 	$(CMAKE) --build $(CHECK_DIR) -j $(JOBS)
 	tests/run.sh $(CHECK_DIR) $(TESTS)
+	fuzz/run.sh $(FUZZ_CHECK_SECONDS)
 
 test: build
 	tests/run.sh $(BUILD_DIR) $(TESTS)
@@ -56,6 +57,15 @@ demo: build
 install: build
 	DESTDIR="$(DESTDIR)" $(CMAKE) --install $(BUILD_DIR)
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+# Fuzzing (fuzz/run.sh; owned with fuzz/): each libFuzzer target for
+# FUZZ_SECONDS; `make check` runs each for FUZZ_CHECK_SECONDS.  Skipped with
+# a message when clang's libFuzzer is not installed.
+FUZZ_SECONDS       ?= 600
+FUZZ_CHECK_SECONDS ?= 30
+.PHONY: fuzz
+fuzz:
+	fuzz/run.sh $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD_DIR) $(CHECK_DIR)

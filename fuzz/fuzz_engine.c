@@ -1,0 +1,322 @@
+/*
+ * fuzz/fuzz_engine.c - the whole engine, driven by arbitrary server bytes
+ * with arbitrary split points and arbitrary client actions.
+ *
+ * Input: byte 0 picks the configuration, byte 1 the envelope (as in
+ * fuzz_reply.c), then a program of one-byte operations, each perhaps with
+ * an argument byte and data taken from the input:
+ *
+ *   0-5  feed N server bytes (N = next byte, or 0x100+ for 0xff: the rest
+ *        up to 4 KiB), through smtpc_feed or recv_buf/recv_ack
+ *   6    send: acknowledge N pending bytes (N = next byte; 0 = all)
+ *   7    send everything pending
+ *   8    smtpc_mail_begin          9  smtpc_body_write(N bytes of input)
+ *   10   smtpc_body_end            11 smtpc_quit
+ *   12   smtpc_tls_done            13 smtpc_recv_eof
+ *   14   smtpc_session_abort       15 whatever the state asks for
+ *
+ * Any call may come in any state: the engine must refuse what does not
+ * fit and never break an invariant (fuzz_common.h): state bits
+ * consistent, sticky status, printable reply text, nothing to send once
+ * CLOSED, WANT_SEND exactly when there are bytes, no stuck state, no
+ * bytes left unread when it asks for TLS (those would be read as if they
+ * came over TLS).  At the end the session is closed (end of stream) and
+ * the whole client stream is read back: no command holds CR or LF, bodies
+ * and BDAT chunks are exactly the normalised input, nothing after QUIT.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fuzz_common.h"
+
+static void config_from(smtpc_config *c, uint8_t b)
+{
+    static const unsigned tls[] = {SMTPC_TLS_NONE, SMTPC_TLS_STARTTLS,
+                                   SMTPC_TLS_IMPLICIT,
+                                   SMTPC_TLS_OPPORTUNISTIC};
+
+    memset(c, 0, sizeof *c);
+    c->tls = tls[b & 3];
+    c->options = SMTPC_OPT_PEER_LOOPBACK;
+    switch ((b >> 2) & 7) {
+    case 0:
+        c->auth = SMTPC_AUTH_NONE;
+        break;
+    case 1:
+        c->auth = SMTPC_AUTH_AUTO;
+        c->username = "user";
+        c->password = "secret";
+        break;
+    case 2:
+        c->auth = SMTPC_AUTH_PLAIN;
+        c->username = "user";
+        c->password = "secret";
+        break;
+    case 3:
+        c->auth = SMTPC_AUTH_LOGIN;
+        c->username = "user";
+        c->password = "secret";
+        break;
+    case 4:
+        c->auth = SMTPC_AUTH_CRAM_MD5;
+        c->username = "user";
+        c->password = "secret";
+        break;
+    case 5:
+        c->auth = SMTPC_AUTH_XOAUTH2;
+        c->username = "user";
+        c->token = "token";
+        break;
+    case 6:
+        c->auth = SMTPC_AUTH_OAUTHBEARER;
+        c->token = "token";
+        c->host = "h";
+        c->port = 25;
+        break;
+    default:
+        c->auth = SMTPC_AUTH_AUTO;
+        c->username = "user";
+        c->token = "token";
+        break;
+    }
+    if (b & 0x20)
+        c->options |= SMTPC_OPT_NO_PIPELINING;
+    if (b & 0x40)
+        c->options |= SMTPC_OPT_NO_CHUNKING;
+    if (b & 0x80)
+        c->options |= SMTPC_OPT_HELO_ONLY;
+}
+
+static smtpc_rcpt rcpts[40];
+static smtpc_envelope env;
+
+static void envelope_from(uint8_t b)
+{
+    size_t i;
+
+    memset(&env, 0, sizeof env);
+    memset(rcpts, 0, sizeof rcpts);
+    for (i = 0; i < sizeof rcpts / sizeof rcpts[0]; i++)
+        rcpts[i].address = (i & 1) ? "b@x.test" : "a@x.test";
+    env.from = "s@x.test";
+    env.rcpts = rcpts;
+    /* 40 recipients fill the pipeline window (SMTPC_PIPELINE_MAX). */
+    env.rcpt_count = (b & 0x80) ? 40 : 1 + (b & 3);
+    if (b & 0x04)
+        env.flags |= SMTPC_MAIL_8BITMIME;
+    if (b & 0x08)
+        env.flags |= SMTPC_MAIL_BINARYMIME;
+    if (b & 0x10) {
+        env.flags |= SMTPC_MAIL_RET_FULL;
+        rcpts[0].notify = SMTPC_NOTIFY_NEVER;
+    }
+    if (b & 0x20)
+        env.size = 1000;
+    if (b & 0x40)
+        env.from = "";
+}
+
+static fz_run run;
+
+typedef struct input {
+    const uint8_t *p;
+    size_t n;
+} input;
+
+static unsigned take_byte(input *in)
+{
+    unsigned b;
+
+    if (in->n == 0)
+        return 0;
+    b = in->p[0];
+    in->p++;
+    in->n--;
+    return b;
+}
+
+/* Feeds len bytes; checks the STARTTLS rule on the way. */
+static void feed(const uint8_t *p, size_t len, int direct)
+{
+    while (len > 0) {
+        unsigned before = smtpc_session_state(&run.s);
+        size_t n;
+
+        if (before & SMTPC_CLOSED)
+            return;
+        n = fz_feed(&run, p, len, direct);
+        if ((before & SMTPC_WANT_TLS) && n > 0 &&
+            smtpc_session_status(&run.s) != SMTPC_ERR_TLS_INJECTION)
+            fz_fail("bytes received while waiting for TLS were not "
+                    "refused as an injection");
+        if ((smtpc_session_state(&run.s) & SMTPC_WANT_TLS) && n < len)
+            fz_fail("WANT_TLS with %zu server bytes left unread from the "
+                    "same read (they would pass as TLS-protected)", len - n);
+        if (n == 0) {
+            unsigned st = smtpc_session_state(&run.s);
+            if (!(st & (SMTPC_WANT_SEND | SMTPC_CLOSED)) &&
+                (st & SMTPC_WANT_RECV))
+                fz_fail("wants a reply, takes no bytes, sends nothing: "
+                        "stuck (state 0x%x)", st);
+            return; /* the driver must send first; bytes stay unread */
+        }
+        p += n;
+        len -= n;
+        if (!direct)
+            return; /* smtpc_feed already took all it could */
+    }
+}
+
+static void body_write(input *in)
+{
+    size_t len = take_byte(in);
+
+    if (len > in->n)
+        len = in->n;
+    if (len == 0)
+        return;
+    {
+        unsigned st = smtpc_session_state(&run.s);
+        size_t n = fz_body_write(&run, in->p, len);
+        if (!(st & SMTPC_WANT_BODY) && n != 0)
+            fz_fail("body taken outside WANT_BODY");
+    }
+    in->p += len;
+    in->n -= len;
+}
+
+static void natural_step(void)
+{
+    unsigned st = smtpc_session_state(&run.s);
+
+    if (st & SMTPC_WANT_SEND)
+        fz_send_all(&run);
+    else if (st & SMTPC_WANT_TLS) {
+        smtpc_tls_done(&run.s);
+        fz_check_state(&run);
+    } else if (st & SMTPC_WANT_BODY)
+        fz_body_end(&run);
+    else if (st & SMTPC_READY) {
+        if (run.mail_count < FZ_MAILS_MAX - 1)
+            fz_mail_begin(&run, &env);
+        else {
+            smtpc_quit(&run.s);
+            fz_check_state(&run);
+        }
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    input in;
+    unsigned ops = 0;
+
+    if (size < 2 || size > 65536)
+        return 0;
+    fz_run_reset(&run);
+    config_from(&run.cfg, data[0]);
+    envelope_from(data[1]);
+    /* Sometimes the smallest buffer the engine accepts. */
+    run.buf_len = (data[1] & 0x40) ? SMTPC_IO_MIN : sizeof run.buf;
+    if (smtpc_session_init(&run.s, &run.cfg, run.buf, run.buf_len) !=
+        SMTPC_OK)
+        fz_fail("session_init refused a valid configuration");
+    fz_check_state(&run);
+    in.p = data + 2;
+    in.n = size - 2;
+
+    while (in.n > 0 && !(smtpc_session_state(&run.s) & SMTPC_CLOSED)) {
+        unsigned op = take_byte(&in) & 15;
+        unsigned st = smtpc_session_state(&run.s);
+        int rc;
+
+        ops++;
+        switch (op) {
+        case 0: case 1: case 2: case 3: case 4: case 5: {
+            size_t len = take_byte(&in);
+            if (len == 0xff)
+                len = in.n < 4096 ? in.n : 4096;
+            if (len > in.n)
+                len = in.n;
+            feed(in.p, len, op & 1);
+            in.p += len;
+            in.n -= len;
+            break;
+        }
+        case 6:
+            fz_send(&run, take_byte(&in));
+            break;
+        case 7:
+            fz_send_all(&run);
+            break;
+        case 8:
+            rc = fz_mail_begin(&run, &env);
+            if (rc == SMTPC_OK && !(st & SMTPC_READY))
+                fz_fail("mail_begin accepted outside READY (0x%x)", st);
+            if (run.mail_count >= FZ_MAILS_MAX - 1)
+                in.n = 0; /* enough mails for one input */
+            break;
+        case 9:
+            body_write(&in);
+            break;
+        case 10:
+            fz_body_end(&run);
+            break;
+        case 11:
+            rc = smtpc_quit(&run.s);
+            if (rc == SMTPC_OK && !(st & (SMTPC_READY | SMTPC_CLOSED)) &&
+                smtpc_session_status(&run.s) == SMTPC_OK &&
+                (st & (SMTPC_WANT_BODY | SMTPC_WANT_TLS)))
+                fz_fail("quit accepted while a body or TLS is due");
+            fz_check_state(&run);
+            break;
+        case 12: {
+            size_t before = 0;
+            smtpc_send_buf(&run.s, &before);
+            rc = smtpc_tls_done(&run.s);
+            if (rc == SMTPC_OK && !(st & SMTPC_WANT_TLS))
+                fz_fail("tls_done accepted outside WANT_TLS");
+            if (rc == SMTPC_OK && !smtpc_session_secure(&run.s))
+                fz_fail("tls_done accepted but the session is not secure");
+            fz_check_state(&run);
+            break;
+        }
+        case 13:
+            smtpc_recv_eof(&run.s);
+            if (!(smtpc_session_state(&run.s) & SMTPC_CLOSED))
+                fz_fail("recv_eof left the session open");
+            fz_check_state(&run);
+            break;
+        case 14: {
+            static const int errs[] = {SMTPC_ERR_TIMEOUT, SMTPC_ERR_IO,
+                                       SMTPC_ERR_TLS, SMTPC_OK};
+            int was_ok = smtpc_session_status(&run.s) == SMTPC_OK &&
+                         !(st & SMTPC_CLOSED);
+            int e = errs[take_byte(&in) & 3];
+            smtpc_session_abort(&run.s, e);
+            if (!(smtpc_session_state(&run.s) & SMTPC_CLOSED))
+                fz_fail("abort left the session open");
+            if (was_ok && smtpc_session_status(&run.s) ==  SMTPC_OK)
+                fz_fail("abort of a good session left status OK");
+            fz_check_state(&run);
+            break;
+        }
+        default:
+            natural_step();
+            break;
+        }
+    }
+    /* The connection ends. */
+    if (!(smtpc_session_state(&run.s) & SMTPC_CLOSED)) {
+        smtpc_recv_eof(&run.s);
+        if (!(smtpc_session_state(&run.s) & SMTPC_CLOSED))
+            fz_fail("recv_eof left the session open");
+    }
+    fz_check_state(&run);
+    fz_check_stream(&run);
+    (void)ops;
+    return 0;
+}
