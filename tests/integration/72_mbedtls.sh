@@ -8,6 +8,7 @@
 #     OpenSSL server in a thread).  Its checks that name the backend
 #     ("openssl") or expect TLS 1.3 (mbedTLS 2.28 speaks TLS 1.2 at most)
 #     are the only failures accepted; every behavioural check must pass;
+#   - tests/unit/test_compat.c (the NetX Duo API, its TLS extension too);
 #   - every tests/integration/4*_tls*.sh (the CLI through real servers:
 #     STARTTLS, implicit TLS, certificate failures with their messages,
 #     pins, downgrade and injection attacks, OAuth over TLS).
@@ -33,6 +34,8 @@ fi
 step "configure and build $V (backend mbedtls, type ${type:-Debug}, sanitize ${sanitize:-OFF})"
 targets=(smtpc)
 [ -f "$SMTPC_ROOT/tests/unit/test_tls_openssl.c" ] && targets+=(test_tls_openssl)
+# The NetX Duo API's TLS extension (src/compat/nxd_smtp_tls.c) over mbedTLS.
+[ -f "$SMTPC_ROOT/tests/unit/test_compat.c" ] && targets+=(test_compat)
 if ! cmake -S "$SMTPC_ROOT" -B "$V" -DSMTPC_TLS_BACKEND=mbedtls \
         -DCMAKE_BUILD_TYPE="${type:-Debug}" -DSMTPC_SANITIZE="${sanitize:-OFF}" \
         >"$V.configure.log" 2>&1; then
@@ -68,6 +71,15 @@ if [ -x "$V/test_tls_openssl" ]; then
         [ "$nfail" = "$nlisted" ] || fail "test_tls_openssl: $nfail failures, $nlisted listed"
         echo "   ($nfail backend-identity checks differ, as expected: name 'mbedtls', TLS 1.2)"
     fi
+fi
+
+if [ -x "$V/test_compat" ]; then
+    step "test_compat (NetX Duo API, TLS extension) with the mbedTLS backend"
+    "$V/test_compat" >"$V/test_compat.log" 2>&1 || {
+        tail -n 40 "$V/test_compat.log" >&2
+        fail "test_compat with mbedTLS"
+    }
+    tail -n 1 "$V/test_compat.log"
 fi
 
 # ---- the TLS integration tests, through the mbedTLS build of the CLI
