@@ -185,6 +185,7 @@ unsigned char smtpc_sizeof_smtpc_session[sizeof(smtpc_session)];
 unsigned char smtpc_sizeof_smtpc_client[sizeof(smtpc_client)];
 unsigned char smtpc_sizeof_smtpc_rcpt[sizeof(smtpc_rcpt)];
 unsigned char smtpc_sizeof_NX_SMTP_CLIENT[sizeof(NX_SMTP_CLIENT)];
+unsigned char smtpc_sizeof_SMTPC_IO_MIN[SMTPC_IO_MIN];
 EOF
 
 # ---- build one configuration -----------------------------------------
@@ -702,7 +703,7 @@ md.append('`smtpc_client` holds a `smtpc_session`; `NX_SMTP_CLIENT` holds a `smt
           'header generator state and the I/O buffer (`NX_SMTP_CLIENT_BUFFER_SIZE`), and '
           'its transport is the host\'s `smtpc_tcp` here (a port sets `NX_SMTP_CLIENT_TRANSPORT_TYPE`). '
           'The caller adds its I/O buffer (at least `SMTPC_IO_MIN` = %d bytes with the default '
-          'options) to `smtpc_session`.' % (512 + 512))
+          'options) to `smtpc_session`.' % full['sizeof']['SMTPC_IO_MIN'])
 for cfg in ('minimal', 'full'):
     s = stacks[cfg]
     md.append('')
