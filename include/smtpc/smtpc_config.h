@@ -62,6 +62,15 @@
 #ifndef SMTPC_WITH_SMTPUTF8
 #define SMTPC_WITH_SMTPUTF8 SMTPC_FEATURE_DEFAULT
 #endif
+/* The blocking client's trace of the dialogue (smtpc_client_config.trace). */
+#ifndef SMTPC_WITH_TRACE
+#define SMTPC_WITH_TRACE SMTPC_FEATURE_DEFAULT
+#endif
+/* English text for statuses and phases (smtpc_status_str,
+ * smtpc_phase_str); without it they return a short fixed word. */
+#ifndef SMTPC_WITH_STATUS_TEXT
+#define SMTPC_WITH_STATUS_TEXT SMTPC_FEATURE_DEFAULT
+#endif
 /* The NetX Duo compatible API (nxd_smtp_client.h). */
 #ifndef SMTPC_WITH_COMPAT
 #define SMTPC_WITH_COMPAT 1

@@ -22,6 +22,8 @@ uint32_t smtpc_timeouts_for_phase(const smtpc_timeouts *t, int phase);
 
 /* ---- trace.c ---- */
 
+#if SMTPC_WITH_TRACE
+
 /* An info line under construction: fixed size, silently truncated. */
 #define SMTPC_TRACE_LINE_MAX 320
 
@@ -51,6 +53,22 @@ void smtpc_client_trace_sent(const smtpc_client *c, const unsigned char *p,
 /* Traces received bytes. */
 void smtpc_client_trace_received(const smtpc_client *c, const void *p,
                                  size_t n);
+
+#else
+/* Without trace support every call compiles to nothing. */
+typedef struct smtpc_trace_line {
+    char unused;
+} smtpc_trace_line;
+#define smtpc_trace_line_start(l, s) ((void)(l), (void)(s))
+#define smtpc_trace_line_add(l, s) ((void)(l), (void)(s))
+#define smtpc_trace_line_add_u32(l, v) ((void)(l), (void)(v))
+#define smtpc_client_trace_line(c, l) ((void)(c), (void)(l))
+#define smtpc_client_trace_status(c, w, st, ph)                           \
+    ((void)(c), (void)(w), (void)(st), (void)(ph))
+#define smtpc_client_trace_sent(c, p, n, ss, se, in)                      \
+    ((void)(c), (void)(p), (void)(n), (void)(ss), (void)(se), (void)(in))
+#define smtpc_client_trace_received(c, p, n) ((void)(c), (void)(p), (void)(n))
+#endif
 
 /* ---- loop.c ---- */
 

@@ -9,6 +9,8 @@
 
 #include "internal.h"
 
+#if SMTPC_WITH_TRACE
+
 static const char smtpc_redacted[] = "<redacted>";
 
 void smtpc_trace_line_start(smtpc_trace_line *l, const char *s)
@@ -100,3 +102,5 @@ void smtpc_client_trace_received(const smtpc_client *c, const void *p,
     if (c->cfg != NULL && c->cfg->trace != NULL)
         smtpc_trace_emit(c, SMTPC_TRACE_RECEIVED, p, n);
 }
+
+#endif /* SMTPC_WITH_TRACE */

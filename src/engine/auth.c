@@ -93,7 +93,7 @@ static unsigned next_mech(const smtpc_session *s)
             m = SMTPC_AUTH_PLAIN;
         return (s->auth_tried & m) ? 0 : m;
     }
-    if (cfg->token != NULL) {
+    if (OAUTH_COMPILED && cfg->token != NULL) {
         order = token_order;
         n = 2;
     } else {
@@ -110,6 +110,7 @@ static unsigned next_mech(const smtpc_session *s)
     return 0;
 }
 
+#if SMTPC_WITH_AUTH_OAUTHBEARER
 /* OAUTHBEARER's GS2 header names the user as a saslname (RFC 5801):
  * ',' and '=' are escaped. */
 static void b64_saslname(smtpc_cmd *c, const char *name)
@@ -123,6 +124,8 @@ static void b64_saslname(smtpc_cmd *c, const char *name)
             smtpc_e_cmd_b64(c, name, 1);
     }
 }
+
+#endif
 
 static void b64_str(smtpc_cmd *c, const char *text)
 {
@@ -154,6 +157,7 @@ static void send_auth(smtpc_session *s, unsigned mech)
         smtpc_e_cmd_b64_end(&c);
         smtpc_e_cmd_secret_end(&c);
         break;
+#if SMTPC_WITH_AUTH_XOAUTH2
     case SMTPC_AUTH_XOAUTH2:
         smtpc_e_cmd_add(&c, " ");
         smtpc_e_cmd_secret_begin(&c);
@@ -165,6 +169,8 @@ static void send_auth(smtpc_session *s, unsigned mech)
         smtpc_e_cmd_b64_end(&c);
         smtpc_e_cmd_secret_end(&c);
         break;
+#endif
+#if SMTPC_WITH_AUTH_OAUTHBEARER
     case SMTPC_AUTH_OAUTHBEARER:
         smtpc_e_cmd_add(&c, " ");
         smtpc_e_cmd_secret_begin(&c);
@@ -195,6 +201,7 @@ static void send_auth(smtpc_session *s, unsigned mech)
         smtpc_e_cmd_b64_end(&c);
         smtpc_e_cmd_secret_end(&c);
         break;
+#endif
     default: /* LOGIN and CRAM-MD5 wait for a challenge */
         break;
     }
@@ -296,6 +303,7 @@ static void cram_md5_response(smtpc_session *s, const smtpc_line *l)
 }
 #endif
 
+#if OAUTH_COMPILED
 /* XOAUTH2 and OAUTHBEARER answer a failure with a 334 holding a base64
  * JSON error.  The client acknowledges it (an empty line for XOAUTH2, a
  * lone ^A for OAUTHBEARER, RFC 7628 3.2.3) and the server then ends the
@@ -316,16 +324,15 @@ static void oauth_error_challenge(smtpc_session *s, const smtpc_line *l)
     else
         send_raw(s, "AQ==");
 }
+#endif
 
-void smtpc_e_auth_reply(smtpc_session *s, const smtpc_line *l,
-                        unsigned char *line, size_t len)
+void smtpc_e_auth_reply(smtpc_session *s, const smtpc_line *l)
 {
     unsigned code = s->cur_code;
     const smtpc_config *cfg = s->cfg;
     int status;
 
-    (void)line;
-    (void)len;
+    (void)l; /* challenges are read only by CRAM-MD5 and OAuth */
     /* RFC 4954 says 235; a few servers (Postfix's smtp-sink among them)
      * say 250.  Either way the server has accepted us. */
     if (code >= 200 && code < 300 && s->auth_step != STEP_CANCELLED) {
@@ -354,6 +361,7 @@ void smtpc_e_auth_reply(smtpc_session *s, const smtpc_line *l,
             }
             break;
 #endif
+#if OAUTH_COMPILED
         case SMTPC_AUTH_XOAUTH2:
         case SMTPC_AUTH_OAUTHBEARER:
             if (step == 0) {
@@ -361,6 +369,7 @@ void smtpc_e_auth_reply(smtpc_session *s, const smtpc_line *l,
                 return;
             }
             break;
+#endif
         default:
             break;
         }

@@ -27,13 +27,13 @@ int smtpc_e_body_wanted(const smtpc_session *s)
     if (s->state != ST_MAIL || s->mail_status != SMTPC_OK ||
         !(s->mode & M_BODY) || (s->flags & F_BODY_DONE))
         return 0;
-    if (!(s->mode & M_CHUNKING))
+    if (!CHUNKED(s))
         return 1;
-    if (s->flags & F_CHUNK_OPEN)
+    if (CHUNK_OPEN(s))
         return 1;
     /* A new chunk needs a reply slot; without PIPELINING it also waits
      * for the previous chunk's reply. */
-    if (s->mode & M_PIPELINING)
+    if (PIPELINED(s))
         return smtpc_e_queue_free(s) > 0;
     return s->q_len == 0;
 }
@@ -78,7 +78,7 @@ void smtpc_e_chunk_seal(smtpc_session *s, int last)
 
 static int chunk_open(smtpc_session *s)
 {
-    if (s->flags & F_CHUNK_OPEN)
+    if (CHUNK_OPEN(s))
         return 1;
     if (s->tx_tail - s->tx_head > CHUNK_OPEN_PENDING_MAX ||
         smtpc_e_tx_free(s) < SMTPC_BDAT_HDR + 2)
@@ -155,7 +155,7 @@ size_t smtpc_body_write(smtpc_session *s, const void *data, size_t len)
 
     if (data == NULL || len == 0 || !smtpc_e_body_wanted(s))
         return 0;
-    if (s->mode & M_CHUNKING) {
+    if (CHUNKED(s)) {
         if (!chunk_open(s))
             return 0;
         if (s->mode & M_BINARY) {
@@ -189,7 +189,7 @@ int smtpc_body_end(smtpc_session *s)
     if (!smtpc_e_body_wanted(s))
         return SMTPC_ERR_BUFFER; /* a reply is awaited first */
     need_crlf = !(s->body_state & B_LINE_START) && !(s->mode & M_BINARY);
-    if (s->mode & M_CHUNKING) {
+    if (CHUNKED(s)) {
         if (!chunk_open(s) || s->tx_cap - s->tx_tail < 2)
             return SMTPC_ERR_BUFFER;
         if (need_crlf) {

@@ -24,21 +24,32 @@ static int word_is(const char *w, size_t len, const char *name)
     return name[len] == '\0';
 }
 
+/* Only what this build can use is recognised: the rest costs nothing. */
 static const struct {
     const char *name;
     uint32_t flag;
 } cap_words[] = {
     {"size", SMTPC_CAP_SIZE},
-    {"pipelining", SMTPC_CAP_PIPELINING},
     {"8bitmime", SMTPC_CAP_8BITMIME},
-    {"smtputf8", SMTPC_CAP_SMTPUTF8},
-    {"starttls", SMTPC_CAP_STARTTLS},
     {"auth", SMTPC_CAP_AUTH},
+    {"enhancedstatuscodes", SMTPC_CAP_ENHANCEDSTATUSCODES},
+#if SMTPC_WITH_PIPELINING
+    {"pipelining", SMTPC_CAP_PIPELINING},
+#endif
+#if SMTPC_WITH_SMTPUTF8
+    {"smtputf8", SMTPC_CAP_SMTPUTF8},
+#endif
+#if SMTPC_WITH_TLS
+    {"starttls", SMTPC_CAP_STARTTLS},
+    {"requiretls", SMTPC_CAP_REQUIRETLS},
+#endif
+#if SMTPC_WITH_CHUNKING
     {"chunking", SMTPC_CAP_CHUNKING},
     {"binarymime", SMTPC_CAP_BINARYMIME},
+#endif
+#if SMTPC_WITH_DSN
     {"dsn", SMTPC_CAP_DSN},
-    {"enhancedstatuscodes", SMTPC_CAP_ENHANCEDSTATUSCODES},
-    {"requiretls", SMTPC_CAP_REQUIRETLS},
+#endif
 };
 
 static const struct {
@@ -47,9 +58,15 @@ static const struct {
 } mech_words[] = {
     {"plain", SMTPC_AUTH_PLAIN},
     {"login", SMTPC_AUTH_LOGIN},
+#if SMTPC_WITH_AUTH_CRAM_MD5
     {"cram-md5", SMTPC_AUTH_CRAM_MD5},
+#endif
+#if SMTPC_WITH_AUTH_XOAUTH2
     {"xoauth2", SMTPC_AUTH_XOAUTH2},
+#endif
+#if SMTPC_WITH_AUTH_OAUTHBEARER
     {"oauthbearer", SMTPC_AUTH_OAUTHBEARER},
+#endif
 };
 
 static void parse_auth(smtpc_caps *caps, const char *p, size_t len)

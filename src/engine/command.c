@@ -19,7 +19,7 @@ static void tx_compact(smtpc_session *s)
         memmove(s->tx, s->tx + shift, s->tx_tail - s->tx_head);
     s->tx_head = 0;
     s->tx_tail -= shift;
-    if (s->flags & F_CHUNK_OPEN)
+    if (CHUNK_OPEN(s))
         s->tx_chunk -= shift;
     if (s->tx_secret_hi > s->tx_secret_lo) {
         s->tx_secret_lo -= shift;

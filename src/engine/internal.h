@@ -74,6 +74,14 @@ enum {
     M_RCPTS_DONE = 1u << 6    /* every RCPT reply is in */
 };
 
+/* Feature tests that fold to 0 when the feature is compiled out, so the
+ * code behind them is dropped without #if around every use. */
+#define CHUNK_OPEN(s) (SMTPC_WITH_CHUNKING && ((s)->flags & F_CHUNK_OPEN))
+#define WAITING_TLS(s) (SMTPC_WITH_TLS && (s)->state == ST_TLS)
+#define PIPELINED(s) (SMTPC_WITH_PIPELINING && ((s)->mode & M_PIPELINING))
+#define CHUNKED(s) (SMTPC_WITH_CHUNKING && ((s)->mode & M_CHUNKING))
+#define OAUTH_COMPILED (SMTPC_WITH_AUTH_XOAUTH2 || SMTPC_WITH_AUTH_OAUTHBEARER)
+
 /* smtpc_session.st_flags: AUTH bookkeeping */
 enum {
     A_FALLBACK_USED = 1u << 0 /* a 504 already moved us to another mech */
@@ -139,8 +147,7 @@ void smtpc_e_caps_line(smtpc_caps *caps, const char *text, size_t len);
 int smtpc_e_auth_check_config(const smtpc_config *cfg);
 /* Starts AUTH, or goes READY when none is due. */
 void smtpc_e_auth_start(smtpc_session *s);
-void smtpc_e_auth_reply(smtpc_session *s, const smtpc_line *first,
-                       unsigned char *line, size_t len);
+void smtpc_e_auth_reply(smtpc_session *s, const smtpc_line *last);
 
 /* -- mail.c -- */
 void smtpc_e_mail_pump(smtpc_session *s);

@@ -53,18 +53,21 @@ static int check_envelope(const smtpc_envelope *env, int *utf8)
         return SMTPC_ERR_ARG;
     if ((env->flags & SMTPC_MAIL_8BITMIME) && (env->flags & SMTPC_MAIL_BINARYMIME))
         return SMTPC_ERR_ARG;
-    if (env->envid && smtpc_check_text(env->envid, 100) != SMTPC_OK)
+    if (SMTPC_WITH_DSN && env->envid &&
+        smtpc_check_text(env->envid, 100) != SMTPC_OK)
         return SMTPC_ERR_ARG;
-    *utf8 = (env->flags & SMTPC_MAIL_SMTPUTF8) || has_8bit(env->from);
+    *utf8 = (env->flags & SMTPC_MAIL_SMTPUTF8) ||
+            (SMTPC_WITH_SMTPUTF8 && has_8bit(env->from));
     for (i = 0; i < env->rcpt_count; i++) {
         const smtpc_rcpt *r = &env->rcpts[i];
-        if (smtpc_check_address(r->address, 0) != SMTPC_OK ||
-            !notify_valid(r->notify))
+        if (smtpc_check_address(r->address, 0) != SMTPC_OK)
             return SMTPC_ERR_ARG;
-        if (r->orcpt && (smtpc_check_text(r->orcpt, 500) != SMTPC_OK ||
-                         strchr(r->orcpt, ';') == NULL))
+        if (SMTPC_WITH_DSN &&
+            (!notify_valid(r->notify) ||
+             (r->orcpt && (smtpc_check_text(r->orcpt, 500) != SMTPC_OK ||
+                           strchr(r->orcpt, ';') == NULL))))
             return SMTPC_ERR_ARG;
-        if (has_8bit(r->address))
+        if (SMTPC_WITH_SMTPUTF8 && has_8bit(r->address))
             *utf8 = 1;
     }
     return SMTPC_OK;
@@ -154,12 +157,13 @@ static int write_mail(smtpc_session *s)
         smtpc_e_cmd_add(&c, " SIZE=");
         smtpc_e_cmd_add_u64(&c, env->size);
     }
-    if (env->flags & SMTPC_MAIL_BINARYMIME)
+    if (SMTPC_WITH_CHUNKING && (env->flags & SMTPC_MAIL_BINARYMIME))
         smtpc_e_cmd_add(&c, " BODY=BINARYMIME");
     else if ((env->flags & SMTPC_MAIL_8BITMIME) && (caps & SMTPC_CAP_8BITMIME))
         smtpc_e_cmd_add(&c, " BODY=8BITMIME");
-    if (env->flags & SMTPC_MAIL_SMTPUTF8)
+    if (SMTPC_WITH_SMTPUTF8 && (env->flags & SMTPC_MAIL_SMTPUTF8))
         smtpc_e_cmd_add(&c, " SMTPUTF8");
+#if SMTPC_WITH_DSN
     if (env->flags & SMTPC_MAIL_RET_FULL)
         smtpc_e_cmd_add(&c, " RET=FULL");
     else if (env->flags & SMTPC_MAIL_RET_HDRS)
@@ -168,10 +172,13 @@ static int write_mail(smtpc_session *s)
         smtpc_e_cmd_add(&c, " ENVID=");
         smtpc_e_cmd_add_xtext(&c, env->envid);
     }
+#endif
     return smtpc_e_cmd_end(&c, R_MAIL);
 }
 
-static int write_rcpt(smtpc_session *s, const smtpc_rcpt *r)
+#if SMTPC_WITH_DSN
+/* NOTIFY= and ORCPT= (RFC 3461). */
+static void write_rcpt_dsn(smtpc_cmd *c, const smtpc_rcpt *r)
 {
     static const struct {
         unsigned bit;
@@ -180,19 +187,14 @@ static int write_rcpt(smtpc_session *s, const smtpc_rcpt *r)
                         {SMTPC_NOTIFY_SUCCESS, "SUCCESS"},
                         {SMTPC_NOTIFY_FAILURE, "FAILURE"},
                         {SMTPC_NOTIFY_DELAY, "DELAY"}};
-    smtpc_cmd c;
 
-    smtpc_e_cmd_begin(&c, s);
-    smtpc_e_cmd_add(&c, "RCPT TO:<");
-    smtpc_e_cmd_add(&c, r->address);
-    smtpc_e_cmd_add(&c, ">");
     if (r->notify) {
         size_t i;
         const char *sep = " NOTIFY=";
         for (i = 0; i < sizeof notify_names / sizeof notify_names[0]; i++) {
             if (r->notify & notify_names[i].bit) {
-                smtpc_e_cmd_add(&c, sep);
-                smtpc_e_cmd_add(&c, notify_names[i].name);
+                smtpc_e_cmd_add(c, sep);
+                smtpc_e_cmd_add(c, notify_names[i].name);
                 sep = ",";
             }
         }
@@ -200,10 +202,24 @@ static int write_rcpt(smtpc_session *s, const smtpc_rcpt *r)
     if (r->orcpt) {
         /* "rfc822;addr": the type is kept, the address xtext-encoded. */
         const char *semi = strchr(r->orcpt, ';');
-        smtpc_e_cmd_add(&c, " ORCPT=");
-        smtpc_e_cmd_add_n(&c, r->orcpt, (size_t)(semi - r->orcpt) + 1);
-        smtpc_e_cmd_add_xtext(&c, semi + 1);
+        smtpc_e_cmd_add(c, " ORCPT=");
+        smtpc_e_cmd_add_n(c, r->orcpt, (size_t)(semi - r->orcpt) + 1);
+        smtpc_e_cmd_add_xtext(c, semi + 1);
     }
+}
+#endif
+
+static int write_rcpt(smtpc_session *s, const smtpc_rcpt *r)
+{
+    smtpc_cmd c;
+
+    smtpc_e_cmd_begin(&c, s);
+    smtpc_e_cmd_add(&c, "RCPT TO:<");
+    smtpc_e_cmd_add(&c, r->address);
+    smtpc_e_cmd_add(&c, ">");
+#if SMTPC_WITH_DSN
+    write_rcpt_dsn(&c, r);
+#endif
     return smtpc_e_cmd_end(&c, R_RCPT);
 }
 
@@ -222,7 +238,7 @@ static void write_simple(smtpc_session *s, const char *verb, uint8_t kind,
  * cheap when there is nothing to do. */
 void smtpc_e_mail_pump(smtpc_session *s)
 {
-    int pipelined = (s->mode & M_PIPELINING) != 0;
+    int pipelined = PIPELINED(s) != 0;
     size_t count;
 
     if (s->state != ST_MAIL)
@@ -230,7 +246,7 @@ void smtpc_e_mail_pump(smtpc_session *s)
     count = s->env->rcpt_count;
     if (s->mail_status != SMTPC_OK) {
         /* The mail failed: once every awaited reply is in, reset. */
-        if (s->q_len == 0 && !(s->flags & F_CHUNK_OPEN)) {
+        if (s->q_len == 0 && !CHUNK_OPEN(s)) {
             if (s->flags & F_NEED_RSET)
                 write_simple(s, "RSET", R_RSET, SMTPC_PHASE_RSET);
             else
@@ -260,7 +276,7 @@ void smtpc_e_mail_pump(smtpc_session *s)
     }
     if (!pipelined && !(s->mode & M_RCPTS_DONE))
         return;
-    if (s->mode & M_CHUNKING) {
+    if (CHUNKED(s)) {
         s->mode |= M_BODY;
         return;
     }

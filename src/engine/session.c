@@ -83,7 +83,7 @@ static int writing_body(const smtpc_session *s)
 {
     /* Inside DATA's message text a QUIT would be read as text. */
     return s->state == ST_MAIL && (s->mode & M_BODY) &&
-           !(s->mode & M_CHUNKING) && !(s->flags & F_BODY_DONE);
+           !CHUNKED(s) && !(s->flags & F_BODY_DONE);
 }
 
 void smtpc_e_fail_session(smtpc_session *s, int status, int phase,
@@ -109,7 +109,7 @@ void smtpc_e_fail_session(smtpc_session *s, int status, int phase,
         return;
     }
     /* Orderly end: QUIT after whatever is still in flight. */
-    if (s->flags & F_CHUNK_OPEN) {
+    if (CHUNK_OPEN(s)) {
         s->tx_tail = s->tx_chunk;
         s->flags &= (uint8_t)~F_CHUNK_OPEN;
     }
@@ -128,7 +128,7 @@ void smtpc_e_fail_mail(smtpc_session *s, int status, int phase)
     }
     s->flags |= F_NEED_RSET;
     /* A chunk not yet announced need not go out at all. */
-    if (s->flags & F_CHUNK_OPEN) {
+    if (CHUNK_OPEN(s)) {
         s->tx_tail = s->tx_chunk;
         s->flags &= (uint8_t)~F_CHUNK_OPEN;
     }
@@ -234,7 +234,7 @@ static void starttls_reply(smtpc_session *s, unsigned code, size_t line_len)
 /* ---- reading replies ---- */
 
 static void dispatch(smtpc_session *s, uint8_t kind, const smtpc_line *l,
-                     unsigned char *line, size_t len, size_t line_len)
+                     size_t line_len)
 {
     unsigned code = s->cur_code;
 
@@ -261,10 +261,11 @@ static void dispatch(smtpc_session *s, uint8_t kind, const smtpc_line *l,
         hello_reply(s, kind, code);
         break;
     case R_STARTTLS:
-        starttls_reply(s, code, line_len);
+        if (SMTPC_WITH_TLS)
+            starttls_reply(s, code, line_len);
         break;
     case R_AUTH:
-        smtpc_e_auth_reply(s, l, line, len);
+        smtpc_e_auth_reply(s, l);
         break;
     case R_RSET:
         if (code == 250)
@@ -346,7 +347,7 @@ static int handle_line(smtpc_session *s, unsigned char *line, size_t line_len)
             s->flags |= F_RECORD;
             s->reply.code = (uint16_t)l.code;
             memcpy(s->reply.enh, l.enh, sizeof l.enh);
-            if (!(s->flags & F_AUTH_ERRTEXT))
+            if (!OAUTH_COMPILED || !(s->flags & F_AUTH_ERRTEXT))
                 s->reply.text[0] = '\0';
             s->flags &= (uint8_t)~F_AUTH_ERRTEXT;
         }
@@ -368,7 +369,7 @@ static int handle_line(smtpc_session *s, unsigned char *line, size_t line_len)
     s->line_count = 0;
     queue_pop(s);
     s->progress++;
-    dispatch(s, kind, &l, line, len, line_len);
+    dispatch(s, kind, &l, line_len);
     return 1;
 }
 
@@ -382,7 +383,7 @@ static void process_rx(smtpc_session *s)
             s->rx_fill = s->rx_scan = 0;
             return;
         }
-        if (s->state == ST_TLS && s->rx_fill > 0) {
+        if (WAITING_TLS(s) && s->rx_fill > 0) {
             smtpc_e_fail_session(s, SMTPC_ERR_TLS_INJECTION,
                                  SMTPC_PHASE_STARTTLS, 0);
             continue;
@@ -467,11 +468,11 @@ unsigned smtpc_session_state(const smtpc_session *s)
 
     if (s->state == ST_CLOSED)
         return SMTPC_CLOSED;
-    if ((s->flags & F_CHUNK_OPEN) && s->tx_tail == s->tx_chunk + SMTPC_BDAT_HDR)
+    if (CHUNK_OPEN(s) && s->tx_tail == s->tx_chunk + SMTPC_BDAT_HDR)
         end = s->tx_chunk; /* an empty chunk is not sent */
     if (end > s->tx_head)
         st |= SMTPC_WANT_SEND;
-    if (s->state == ST_TLS)
+    if (WAITING_TLS(s))
         return st ? st : SMTPC_WANT_TLS;
     /* While DATA's text streams no reply is due, but a server may refuse
      * early and close: listening then lets its reason be reported. */
@@ -528,7 +529,7 @@ const unsigned char *smtpc_send_buf(smtpc_session *s, size_t *len)
 {
     uint32_t end = s->tx_tail;
 
-    if (s->flags & F_CHUNK_OPEN) {
+    if (CHUNK_OPEN(s)) {
         if (s->tx_tail > s->tx_chunk + SMTPC_BDAT_HDR)
             smtpc_e_chunk_seal(s, 0);
         else
@@ -562,7 +563,7 @@ void smtpc_send_ack(smtpc_session *s, size_t n)
                      s->tx_secret_hi - s->tx_secret_lo);
         s->tx_secret_lo = s->tx_secret_hi = 0;
     }
-    if (s->tx_head == s->tx_tail && !(s->flags & F_CHUNK_OPEN))
+    if (s->tx_head == s->tx_tail && !CHUNK_OPEN(s))
         s->tx_head = s->tx_tail = 0;
     run(s);
 }
@@ -610,7 +611,7 @@ static int phase_now(const smtpc_session *s)
 {
     if (s->q_len)
         return phase_of(s->queue[s->q_head]);
-    if (s->state == ST_TLS)
+    if (WAITING_TLS(s))
         return SMTPC_PHASE_TLS;
     if (writing_body(s) || (s->state == ST_MAIL && (s->mode & M_BODY)))
         return SMTPC_PHASE_MESSAGE;
@@ -637,6 +638,8 @@ void smtpc_session_abort(smtpc_session *s, int status)
 
 int smtpc_tls_done(smtpc_session *s)
 {
+    if (!SMTPC_WITH_TLS)
+        return SMTPC_ERR_UNSUPPORTED;
     if (s->state != ST_TLS)
         return SMTPC_ERR_STATE;
     s->flags |= F_SECURE;

@@ -5,6 +5,8 @@
 
 const char *smtpc_status_str(int status)
 {
+    if (!SMTPC_WITH_STATUS_TEXT)
+        return status == SMTPC_OK ? "success" : "error";
     switch (status) {
     case SMTPC_OK: return "success";
     case SMTPC_ERR_ARG: return "invalid argument";
@@ -40,7 +42,8 @@ const char *smtpc_phase_str(int phase)
     static const char *const names[] = {
         "none", "connect", "greeting", "ehlo", "starttls", "tls", "auth",
         "mail", "rcpt", "data", "message", "rset", "quit"};
-    if (phase < 0 || (size_t)phase >= sizeof names / sizeof names[0])
+    if (!SMTPC_WITH_STATUS_TEXT || phase < 0 ||
+        (size_t)phase >= sizeof names / sizeof names[0])
         return "unknown";
     return names[phase];
 }
