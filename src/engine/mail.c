@@ -56,8 +56,8 @@ static int check_envelope(const smtpc_envelope *env, int *utf8)
     if (SMTPC_WITH_DSN && env->envid &&
         smtpc_check_text(env->envid, 100) != SMTPC_OK)
         return SMTPC_ERR_ARG;
-    *utf8 = (env->flags & SMTPC_MAIL_SMTPUTF8) ||
-            (SMTPC_WITH_SMTPUTF8 && has_8bit(env->from));
+    /* A non-ASCII address needs SMTPUTF8, compiled in or not. */
+    *utf8 = (env->flags & SMTPC_MAIL_SMTPUTF8) || has_8bit(env->from);
     for (i = 0; i < env->rcpt_count; i++) {
         const smtpc_rcpt *r = &env->rcpts[i];
         if (smtpc_check_address(r->address, 0) != SMTPC_OK)
@@ -67,7 +67,7 @@ static int check_envelope(const smtpc_envelope *env, int *utf8)
              (r->orcpt && (smtpc_check_text(r->orcpt, 500) != SMTPC_OK ||
                            strchr(r->orcpt, ';') == NULL))))
             return SMTPC_ERR_ARG;
-        if (SMTPC_WITH_SMTPUTF8 && has_8bit(r->address))
+        if (has_8bit(r->address))
             *utf8 = 1;
     }
     return SMTPC_OK;
