@@ -238,7 +238,7 @@ build full || fail_build full
 
 FEATURE_LIST=""
 if [ "$FEATURES" = 1 ]; then
-    for feat in AUTH_CRAM_MD5 AUTH_XOAUTH2 AUTH_OAUTHBEARER TLS PIPELINING CHUNKING DSN SMTPUTF8; do
+    for feat in AUTH_CRAM_MD5 AUTH_XOAUTH2 AUTH_OAUTHBEARER TLS PIPELINING CHUNKING DSN SMTPUTF8 TRACE STATUS_TEXT; do
         build "min+$feat" -DSMTPC_PROFILE_MINIMAL=1 -DSMTPC_WITH_$feat=1 || fail_build "min+$feat"
         FEATURE_LIST="$FEATURE_LIST $feat"
     done
