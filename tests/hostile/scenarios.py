@@ -746,6 +746,12 @@ def main():
     ap.add_argument("-k", dest="pattern", default=None)
     ap.add_argument("--list", action="store_true")
     ap.add_argument("-v", action="store_true")
+    ap.add_argument("--wrap", default="",
+                    help="command to run smtpc under, e.g. 'valgrind -q'")
+    ap.add_argument("--slack", type=float, default=0.0,
+                    help="seconds added to every time limit (for --wrap)")
+    ap.add_argument("--names", default=None,
+                    help="comma-separated scenario names to run")
     a = ap.parse_args()
 
     out = a.out or tempfile.mkdtemp(prefix="smtpc-hostile.")
@@ -754,6 +760,13 @@ def main():
     if a.pattern:
         scs = [s for s in scs if re.search(a.pattern, s.name) or
                s.name == "baseline-plain"]
+    if a.names:
+        want = a.names.split(",")
+        unknown = set(want) - set(s.name for s in scs)
+        if unknown:
+            print("unknown scenarios: " + ", ".join(sorted(unknown)))
+            return 2
+        scs = [s for s in scs if s.name in want]
     if a.list:
         for s in scs:
             print(s.name)
@@ -765,9 +778,10 @@ def main():
             print("  %-45s exit %-4s %.2fs" % (r.name, r.exit, r.elapsed),
                   flush=True)
 
-    results = run_scenarios(scs, a.smtpc, out, jobs=a.jobs, progress=progress)
+    results = run_scenarios(scs, a.smtpc, out, jobs=a.jobs, progress=progress,
+                            wrap=a.wrap.split(), slack=a.slack)
     base = [r for r in results if r.name == "baseline-plain"]
-    if base:
+    if base and not a.wrap:  # under a wrapper RSS is the wrapper's
         limit = base[0].maxrss_kb + MEM_SLACK_KB
         for r in results:
             if r.name in MEM_SCENARIOS and r.maxrss_kb > limit:
