@@ -5,7 +5,10 @@
  * job: options.c parses the command line, secret.c loads and wipes
  * credentials, body_stdin.c streams the message, trace.c prints -v,
  * exitcode.c maps outcomes to sysexits.h codes (the only such table),
- * report.c writes the human messages and json.c the --json object.
+ * report.c writes the human messages and json.c the --json object;
+ * headers.c parses a message's header section (the envelope of --batch and
+ * -t), message.c reads that section from a file, batch.c runs --batch, and
+ * smtpc.c holds main and what both modes share.
  */
 #ifndef SMTPC_CLI_H
 #define SMTPC_CLI_H
@@ -39,6 +42,10 @@
 /* RFC 3461 4.4: ENVID is at most 100 characters. */
 #define CLI_ENVID_MAX 100u
 
+/* The largest header section --batch and -t read (it is held in memory to
+ * find the envelope and drop Bcc; the body is streamed). */
+#define CLI_HEADER_MAX (64u * 1024u)
+
 /* ---- options.c ---- */
 
 /* What --tls asked for; auto is resolved once the port is known. */
@@ -64,6 +71,8 @@ typedef struct cli_opts {
     unsigned mail_flags;      /* SMTPC_MAIL_* */
     unsigned notify;          /* SMTPC_NOTIFY_* for every recipient */
     const char *envid;
+    const char *batch_dir;    /* --batch DIR, else NULL */
+    int read_rcpts;           /* -t: recipients from the message too */
     char **rcpts;             /* points into argv */
     size_t rcpt_count;
 } cli_opts;
@@ -108,6 +117,8 @@ typedef struct cli_body {
     int nul_seen;          /* the message held a NUL byte */
     uint64_t bytes;        /* bytes read so far */
     unsigned char *buf;    /* CLI_BODY_CHUNK bytes */
+    const unsigned char *prefix; /* bytes already read from fd, sent first */
+    size_t prefix_len;
 } cli_body;
 
 /* A body source that streams fd through a fixed buffer.  0 or -1 (no
@@ -115,8 +126,81 @@ typedef struct cli_body {
 int cli_body_init(cli_body *b, int fd, smtpc_body_source *src);
 void cli_body_free(cli_body *b);
 
+/* The body source reading b. */
+smtpc_body_source cli_body_source(cli_body *b);
+
+/* Starts another message: prefix[0..len) (caller-owned, valid while it is
+ * sent), then what is left on fd (nothing when fd < 0).  The buffer is
+ * kept. */
+void cli_body_reset(cli_body *b, int fd, const void *prefix, size_t len);
+
 /* The size of what is left on fd when it is a regular file, else 0. */
 uint64_t cli_body_size_hint(int fd);
+
+/* ---- headers.c ---- */
+
+/* What cli_headers_parse looks for and does. */
+enum {
+    CLI_HDR_SENDER = 1u << 0,    /* the envelope sender: Sender:, From: */
+    CLI_HDR_RCPTS = 1u << 1,     /* recipients: To:, Cc:, Bcc: */
+    CLI_HDR_STRIP_BCC = 1u << 2  /* remove Bcc: and Resent-Bcc: fields */
+};
+enum { CLI_HDR_BAD = -1, CLI_HDR_NOMEM = -2 };
+
+typedef struct cli_headers {
+    char *sender;        /* allocated; NULL when the fields name none */
+    char **rcpts;        /* allocated, rcpt_count of them, no duplicates */
+    size_t rcpt_count;
+    size_t stripped;     /* bytes of Bcc fields removed */
+    int resent;          /* the envelope came from Resent- fields */
+    char error[200];     /* why parsing failed (may quote the message:
+                            print it escaped) */
+} cli_headers;
+
+/* Where the header section of b[0..len) ends: 1 and *pos = its length
+ * (through the empty line that ends it; or up to the first line that is
+ * no header field, which is then the body's first), or 0 when more bytes
+ * are needed (*pos = where to resume).  *pos MUST be 0 on the first call.
+ * at_eof: no more bytes will come. */
+int cli_headers_end(const unsigned char *b, size_t len, int at_eof,
+                    size_t *pos);
+
+/* Parses the header section b[0..*len) as RFC 5322 says (see headers.c
+ * for the rules): 0, CLI_HDR_BAD (h->error says why) or CLI_HDR_NOMEM.
+ * With CLI_HDR_STRIP_BCC the section is rewritten in place and *len
+ * shrinks.  h is filled on success; free it with cli_headers_free. */
+int cli_headers_parse(unsigned char *b, size_t *len, unsigned flags,
+                      cli_headers *h);
+void cli_headers_free(cli_headers *h);
+
+/* The same mailbox: local parts compared exactly (RFC 5321 2.4), domains
+ * without regard to case. */
+int cli_same_address(const char *a, const char *b);
+
+/* ---- message.c ---- */
+
+/* A message whose header section has been read and parsed. */
+typedef struct cli_message {
+    unsigned char *buf;  /* CLI_HEADER_MAX bytes: the header section (Bcc
+                            removed), then the first bytes of the body */
+    size_t len;          /* bytes in buf */
+    int eof;             /* nothing more on the fd */
+    cli_headers hdr;
+} cli_message;
+
+int cli_message_init(cli_message *m);   /* 0 or -1 (no memory) */
+void cli_message_free(cli_message *m);
+
+/* Reads fd up to the end of the header section and parses it with flags
+ * (CLI_HDR_*).  0, or EX_DATAERR (malformed, larger than CLI_HEADER_MAX),
+ * EX_IOERR (read failed) or EX_OSERR, with m->hdr.error saying why. */
+int cli_message_read(cli_message *m, int fd, unsigned flags);
+
+/* Whether the rest of the message holds a NUL byte: the bytes in m->buf
+ * and what is left in the regular file fd, read with pread so that the
+ * offset stays.  1 yes, 0 no, -1 read error (errno set). */
+int cli_message_has_nul(const cli_message *m, int fd, unsigned char *scratch,
+                        size_t scratch_len);
 
 /* ---- trace.c ---- */
 
@@ -147,6 +231,13 @@ const char *cli_exit_word(int exit_code);
 /* Everything known after a run, for messages and --json. */
 typedef struct cli_outcome {
     const cli_opts *opts;
+    const char *file;          /* --batch: the message file; lines start
+                                  "smtpc: FILE: " and success is reported */
+    unsigned connection;       /* --batch: which connection (1, 2..), 0 none */
+    unsigned attempts;         /* --batch: 2 when sent again after a lost
+                                  connection */
+    const char *note;          /* appended to the failure line, "(note)" */
+    int no_warnings;           /* do not list refused recipients */
     int status;                /* smtpc_status of the run */
     int exit_code;
     const smtpc_result *res;   /* NULL when the run never started */
@@ -168,13 +259,54 @@ int cli_reply_caused(int status);
 /* Writes s with bytes outside printable ASCII as \xNN. */
 void cli_put_escaped(FILE *f, const char *s);
 
+/* "smtpc: [FILE: ]" */
+void cli_report_prefix(const char *file, FILE *err);
+
 /* ---- json.c ---- */
 
-/* Writes the one --json object (and a newline). */
+/* Writes the one --json object (and a newline); with oc->file, one
+ * message's object of --batch. */
 void cli_report_json(const cli_outcome *oc, FILE *out);
+
+/* The last --batch line: counts and the exit status. */
+void cli_report_json_summary(FILE *out, int exit_code, size_t messages,
+                             size_t sent, size_t failed, size_t not_sent,
+                             unsigned connections);
 
 /* Writes s as a JSON string, quotes included; NULL as null.  Invalid
  * UTF-8 and control bytes are escaped. */
 void cli_json_string(FILE *out, const char *s);
+
+/* ---- smtpc.c: what the single message and --batch share ---- */
+
+/* Everything one run owns, so that one exit path frees and wipes it. */
+typedef struct cli_run {
+    cli_opts opts;
+    cli_secrets secrets;
+    cli_body body;
+    cli_message msg;           /* -t and --batch */
+    cli_trace trace;
+    smtpc_tcp tcp;
+#if CLI_HAVE_TLS
+    struct smtpc_tls *tls;
+#endif
+    smtpc_rcpt *rcpts;
+    unsigned char *io;
+    smtpc_client *client;
+    smtpc_client_config ccfg;
+    smtpc_transport transport;
+} cli_run;
+
+/* Fills the session's part of an outcome after status: the reason no
+ * reply gives (into buf), TLS and AUTH used. */
+void cli_outcome_session(cli_outcome *oc, const cli_run *r, int status,
+                         char *buf, size_t len);
+
+/* ---- batch.c ---- */
+
+/* smtpc --batch: sends every message file of opts.batch_dir over one
+ * connection (r->ccfg and r->transport are ready), reports each, and
+ * returns the exit status. */
+int cli_batch_run(cli_run *r);
 
 #endif /* SMTPC_CLI_H */

@@ -48,6 +48,7 @@ static const struct {
     {EX_OK, "ok"},
     {EX_USAGE, "usage"},
     {EX_DATAERR, "data-error"},
+    {EX_NOINPUT, "no-input"},     /* --batch: a file or DIR cannot be read */
     {EX_NOHOST, "unknown-host"},
     {EX_UNAVAILABLE, "rejected"},
     {EX_SOFTWARE, "internal-error"},

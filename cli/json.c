@@ -1,5 +1,6 @@
 /*
- * cli/json.c - the --json result object (RFC 8259).
+ * cli/json.c - the --json result object (RFC 8259); with --batch, JSON
+ * Lines: one object per message, then one summary object.
  *
  * Strings from the server and the command line may hold anything: control
  * bytes are escaped, valid UTF-8 passes through, and each byte of invalid
@@ -119,7 +120,16 @@ void cli_report_json(const cli_outcome *oc, FILE *out)
 
     if (ok && env && res && res->rcpt_accepted < env->rcpt_count)
         word = "partial";
-    fputs("{\"status\":", out);
+    fputc('{', out);
+    if (oc->file) {
+        /* --batch: which message, over which connection. */
+        fputs("\"file\":", out);
+        cli_json_string(out, oc->file);
+        fputs(",\"connection\":", out);
+        json_code(out, oc->connection);
+        fprintf(out, ",\"attempts\":%u,", oc->attempts);
+    }
+    fputs("\"status\":", out);
     cli_json_string(out, word);
     fprintf(out, ",\"exit\":%d", oc->exit_code);
     fputs(",\"error\":", out);
@@ -151,6 +161,8 @@ void cli_report_json(const cli_outcome *oc, FILE *out)
     cli_json_string(out, oc->tls_info && *oc->tls_info ? oc->tls_info : NULL);
     fputs(",\"auth\":", out);
     cli_json_string(out, oc->auth_mech);
+    fputs(",\"from\":", out);
+    cli_json_string(out, env ? env->from : oc->opts->from);
     fputs(",\"recipients\":[", out);
     if (env) {
         for (size_t i = 0; i < env->rcpt_count; i++) {
@@ -169,5 +181,17 @@ void cli_report_json(const cli_outcome *oc, FILE *out)
         }
     }
     fputs("]}\n", out);
+    fflush(out);
+}
+
+void cli_report_json_summary(FILE *out, int exit_code, size_t messages,
+                             size_t sent, size_t failed, size_t not_sent,
+                             unsigned connections)
+{
+    fputs("{\"summary\":true,\"status\":", out);
+    cli_json_string(out, cli_exit_word(exit_code));
+    fprintf(out, ",\"exit\":%d,\"messages\":%zu,\"sent\":%zu,"
+            "\"failed\":%zu,\"not_sent\":%zu,\"connections\":%u}\n",
+            exit_code, messages, sent, failed, not_sent, connections);
     fflush(out);
 }

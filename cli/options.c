@@ -24,7 +24,7 @@ enum {
     OPT_INSECURE, OPT_TOKEN_FILE, OPT_TOKEN_ENV, OPT_TOKEN_CMD, OPT_TIMEOUT,
     OPT_JSON, OPT_ALLOW_PLAINTEXT, OPT_NO_PIPELINING, OPT_NO_CHUNKING,
     OPT_8BITMIME, OPT_SMTPUTF8, OPT_DSN_NOTIFY, OPT_DSN_RET, OPT_ENVID,
-    OPT_HELP, OPT_VERSION
+    OPT_BATCH, OPT_HELP, OPT_VERSION
 };
 
 static const struct option long_opts[] = {
@@ -54,6 +54,8 @@ static const struct option long_opts[] = {
     {"dsn-notify", required_argument, NULL, OPT_DSN_NOTIFY},
     {"dsn-ret", required_argument, NULL, OPT_DSN_RET},
     {"envid", required_argument, NULL, OPT_ENVID},
+    {"batch", required_argument, NULL, OPT_BATCH},
+    {"read-recipients", no_argument, NULL, 't'},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0}
@@ -63,9 +65,21 @@ void cli_usage(FILE *f)
 {
     fputs(
 "Usage: smtpc --server HOST[:PORT] --from ADDR [OPTION]... RECIPIENT...\n"
+"  or:  smtpc --server HOST[:PORT] -t [OPTION]... [RECIPIENT]...\n"
+"  or:  smtpc --server HOST[:PORT] --batch DIR [OPTION]... [RECIPIENT]...\n"
 "Send the message read from standard input to each RECIPIENT through the\n"
 "SMTP submission server HOST.  The message goes as it is (line ends become\n"
 "CRLF); it should hold its own headers (From:, To:, Subject:, ...).\n"
+"\n"
+"Envelope from the message (Bcc: fields are removed from what is sent):\n"
+"  -t, --read-recipients   also send to the To:, Cc: and Bcc: addresses of\n"
+"                          the message; without --from, the sender is its\n"
+"                          Sender: or From: address\n"
+"  --batch DIR             send every file in DIR (sorted by name; dotfiles,\n"
+"                          links and subdirectories skipped) as one message,\n"
+"                          all over one connection, and report each; the\n"
+"                          envelope is --from and the RECIPIENTs when given,\n"
+"                          else each message's own headers\n"
 "\n"
 "Server and envelope:\n"
 "  --server HOST[:PORT]    server name, IPv4, [IPv6] or [IPv6]:PORT; the port\n"
@@ -111,14 +125,16 @@ void cli_usage(FILE *f)
 "  --timeout SECONDS       one timeout for every phase (default: RFC 5321's)\n"
 "  -v, --verbose           print the SMTP dialogue on stderr (secrets hidden)\n"
 "  --json                  print the outcome as one JSON object on stdout\n"
+"                          (--batch: one line per message, then a summary)\n"
 "  -h, --help              print this help and exit\n"
 "  -V, --version           print the version and exit\n"
 "\n"
 "Passwords are never taken from the command line.\n"
 "Exit status (sysexits.h): 0 sent (to at least one recipient), 64 usage,\n"
-"65 bad message data, 68 unknown host, 69 refused, 74 input error,\n"
-"75 temporary failure, 76 protocol error, 77 authentication failed,\n"
-"78 configuration error.  See smtpc(1).\n",
+"65 bad message data, 66 cannot open input, 68 unknown host, 69 refused,\n"
+"74 input error, 75 temporary failure, 76 protocol error, 77 authentication\n"
+"failed, 78 configuration error; --batch: 0 when every message was sent,\n"
+"else the status of the first that was not.  See smtpc(1).\n",
         f);
 }
 
@@ -313,15 +329,26 @@ static int check_values(cli_opts *o)
         usage_error("missing --server HOST[:PORT]%s", NULL);
         return EX_USAGE;
     }
-    if (!o->from) {
+    if (o->batch_dir && o->read_rcpts) {
+        usage_error("-t reads one message on standard input; --batch takes "
+                    "the envelope from each message unless RECIPIENTs are "
+                    "given%s", NULL);
+        return EX_USAGE;
+    }
+    if (o->batch_dir && o->batch_dir[0] == '\0') {
+        usage_error("--batch needs a directory%s", NULL);
+        return EX_USAGE;
+    }
+    /* -t and --batch find what is missing in the message itself. */
+    if (!o->from && !o->read_rcpts && !o->batch_dir) {
         usage_error("missing --from ADDRESS%s", NULL);
         return EX_USAGE;
     }
-    if (o->rcpt_count == 0) {
+    if (o->rcpt_count == 0 && !o->read_rcpts && !o->batch_dir) {
         usage_error("no recipient given%s", NULL);
         return EX_USAGE;
     }
-    if (smtpc_check_address(o->from, 1) != SMTPC_OK) {
+    if (o->from && smtpc_check_address(o->from, 1) != SMTPC_OK) {
         usage_error("invalid sender address \"%s\": it must be a bare "
                     "mailbox (no <>, spaces or control characters)",
                     o->from);
@@ -436,7 +463,7 @@ int cli_parse_args(int argc, char **argv, cli_opts *o)
     o->auth = SMTPC_AUTH_AUTO;
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":f:vhV", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":f:tvhV", long_opts, NULL)) != -1) {
         switch (c) {
         case OPT_SERVER:
             if (set_once(&server, optarg, "--server"))
@@ -553,6 +580,13 @@ int cli_parse_args(int argc, char **argv, cli_opts *o)
         case OPT_ENVID:
             if (set_once(&o->envid, optarg, "--envid"))
                 return EX_USAGE;
+            break;
+        case OPT_BATCH:
+            if (set_once(&o->batch_dir, optarg, "--batch"))
+                return EX_USAGE;
+            break;
+        case 't':
+            o->read_rcpts = 1;
             break;
         case 'h':
         case OPT_HELP:

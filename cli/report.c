@@ -1,8 +1,10 @@
 /*
  * cli/report.c - "smtpc: <what failed>: <server reply or reason>" lines.
  *
- * Every string that came from the server or the command line is printed
- * through cli_put_escaped, so it cannot drive the terminal.
+ * With --batch every line names its message file ("smtpc: FILE: ...") and
+ * a sent message gets one too ("smtpc: FILE: sent (250 ...)").
+ * Every string that came from the server, the command line or a message
+ * is printed through cli_put_escaped, so it cannot drive the terminal.
  */
 #include <sysexits.h>
 
@@ -32,9 +34,19 @@ static void put_reply(FILE *f, unsigned code, const uint16_t enh[3],
     }
 }
 
-static void warn_refused(FILE *f, const smtpc_rcpt *r)
+void cli_report_prefix(const char *file, FILE *f)
 {
-    fprintf(f, "%s: recipient <", CLI_NAME);
+    fprintf(f, "%s: ", CLI_NAME);
+    if (file) {
+        cli_put_escaped(f, file);
+        fputs(": ", f);
+    }
+}
+
+static void warn_refused(FILE *f, const cli_outcome *oc, const smtpc_rcpt *r)
+{
+    cli_report_prefix(oc->file, f);
+    fputs("recipient <", f);
     cli_put_escaped(f, r->address);
     fputs("> refused: ", f);
     put_reply(f, r->code, r->enh, r->text);
@@ -59,7 +71,10 @@ static void put_what(FILE *f, const cli_outcome *oc, int phase)
         break;
     case SMTPC_PHASE_MAIL:
         fputs("sender <", f);
-        cli_put_escaped(f, oc->opts->from);
+        if (oc->env && oc->env->from)
+            cli_put_escaped(f, oc->env->from);
+        else if (oc->opts->from)
+            cli_put_escaped(f, oc->opts->from);
         fputs("> refused", f);
         break;
     case SMTPC_PHASE_RCPT:
@@ -77,6 +92,15 @@ static void put_what(FILE *f, const cli_outcome *oc, int phase)
     }
 }
 
+static int non_ascii(const char *s)
+{
+    for (; s && *s; s++) {
+        if ((unsigned char)*s >= 0x80)
+            return 1;
+    }
+    return 0;
+}
+
 /* SMTPUTF8 asked for, or needed by a non-ASCII address. */
 static int needs_smtputf8(const cli_outcome *oc)
 {
@@ -84,15 +108,20 @@ static int needs_smtputf8(const cli_outcome *oc)
 
     if (o->mail_flags & SMTPC_MAIL_SMTPUTF8)
         return 1;
-    for (const char *p = o->from; p && *p; p++) {
-        if ((unsigned char)*p >= 0x80)
+    if (oc->env) {
+        if (non_ascii(oc->env->from))
             return 1;
-    }
-    for (size_t i = 0; i < o->rcpt_count; i++) {
-        for (const char *p = o->rcpts[i]; *p; p++) {
-            if ((unsigned char)*p >= 0x80)
+        for (size_t i = 0; i < oc->env->rcpt_count; i++) {
+            if (non_ascii(oc->env->rcpts[i].address))
                 return 1;
         }
+        return 0;
+    }
+    if (non_ascii(o->from))
+        return 1;
+    for (size_t i = 0; i < o->rcpt_count; i++) {
+        if (non_ascii(o->rcpts[i]))
+            return 1;
     }
     return 0;
 }
@@ -126,17 +155,39 @@ void cli_report_human(const cli_outcome *oc, FILE *f)
     int st = oc->status;
 
     /* One warning per refused recipient, whether or not the mail went. */
-    if (oc->env) {
+    if (oc->env && !oc->no_warnings) {
         for (size_t i = 0; i < oc->env->rcpt_count; i++) {
             const smtpc_rcpt *r = &oc->env->rcpts[i];
             if (r->status != SMTPC_OK && r->code != 0)
-                warn_refused(f, r);
+                warn_refused(f, oc, r);
         }
     }
-    if (st == SMTPC_OK)
+    if (st == SMTPC_OK) {
+        if (oc->file) {
+            /* --batch names every message's outcome. */
+            cli_report_prefix(oc->file, f);
+            fputs("sent", f);
+            if (rp && rp->code) {
+                fputs(" (", f);
+                put_reply(f, rp->code, rp->enh, rp->text);
+                fputc(')', f);
+            }
+            fputc('\n', f);
+        }
         return;
+    }
 
-    fprintf(f, "%s: ", CLI_NAME);
+    cli_report_prefix(oc->file, f);
+    if (!oc->res && oc->error) {
+        /* Failed before any SMTP: the message file, its headers. */
+        cli_put_escaped(f, oc->error);
+        if (oc->detail && *oc->detail) {
+            fputs(": ", f);
+            cli_put_escaped(f, oc->detail);
+        }
+        fputc('\n', f);
+        return;
+    }
     switch (st) {
     case SMTPC_ERR_RESOLVE:
         fputs("cannot resolve host \"", f);
@@ -198,6 +249,8 @@ void cli_report_human(const cli_outcome *oc, FILE *f)
     case SMTPC_ERR_BODY_SOURCE:
         if (oc->exit_code == EX_DATAERR)
             fputs("message contains a NUL byte; nothing was delivered", f);
+        else if (oc->file)
+            fputs("cannot read the message file", f);
         else
             fputs("cannot read the message from standard input", f);
         break;
@@ -205,8 +258,17 @@ void cli_report_human(const cli_outcome *oc, FILE *f)
     case SMTPC_ERR_REPLY_TOO_LONG:
         fprintf(f, "protocol error during %s", smtpc_phase_str(phase));
         break;
-    case SMTPC_ERR_REJECTED:
     case SMTPC_ERR_TEMPFAIL:
+        /* 421 ends the session, whatever command it answers (RFC 5321
+         * 3.8): "no recipient accepted" would mislead. */
+        if (rp && rp->code == 421 && phase != SMTPC_PHASE_GREETING) {
+            fprintf(f, "server closing the connection during %s",
+                    smtpc_phase_str(phase));
+            break;
+        }
+        put_what(f, oc, phase);
+        break;
+    case SMTPC_ERR_REJECTED:
     case SMTPC_ERR_NO_RECIPIENTS:
     case SMTPC_ERR_AUTH:
         put_what(f, oc, phase);
@@ -224,5 +286,7 @@ void cli_report_human(const cli_outcome *oc, FILE *f)
         fputs(": ", f);
         cli_put_escaped(f, oc->detail);
     }
+    if (oc->note)
+        fprintf(f, " (%s)", oc->note);
     fputc('\n', f);
 }

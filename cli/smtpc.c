@@ -3,9 +3,12 @@
  * on the command line, sendmail/msmtp style.
  *
  *   smtpc --server HOST[:PORT] --from ADDR [OPTION]... RECIPIENT... <msg
+ *   smtpc --server HOST[:PORT] -t [OPTION]... [RECIPIENT]... <msg
+ *   smtpc --server HOST[:PORT] --batch DIR [OPTION]... [RECIPIENT]...
  *
  * The order matters for safety: every argument is checked and every
  * secret loaded before a connection is opened, so a mistake sends nothing.
+ * With -t the message's header section is read and checked first too.
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
@@ -21,21 +24,6 @@
 #if CLI_HAVE_TLS
 #include "smtpc/tls.h"
 #endif
-
-/* Everything one run owns, so that one exit path frees and wipes it. */
-typedef struct cli_run {
-    cli_opts opts;
-    cli_secrets secrets;
-    cli_body body;
-    cli_trace trace;
-    smtpc_tcp tcp;
-#if CLI_HAVE_TLS
-    smtpc_tls *tls;
-#endif
-    smtpc_rcpt *rcpts;
-    unsigned char *io;
-    smtpc_client *client;
-} cli_run;
 
 static void run_free(cli_run *r)
 {
@@ -53,6 +41,7 @@ static void run_free(cli_run *r)
     r->tls = NULL;
 #endif
     free(r->rcpts);
+    cli_message_free(&r->msg);
     cli_body_free(&r->body);
     cli_secrets_wipe(&r->secrets);
     cli_opts_free(&r->opts);
@@ -188,17 +177,119 @@ static const char *failure_detail(const cli_run *r, int status, char *buf,
     }
 }
 
+void cli_outcome_session(cli_outcome *oc, const cli_run *r, int status,
+                         char *buf, size_t len)
+{
+    int mech = smtpc_session_auth_mech(&r->client->session);
+
+    oc->detail = failure_detail(r, status, buf, len);
+#if CLI_HAVE_TLS
+    oc->tls_info = r->tls ? smtpc_tls_info(r->tls) : "";
+#else
+    oc->tls_info = "";
+#endif
+    oc->auth_mech = mech != SMTPC_AUTH_NONE ? smtpc_auth_mech_str(mech) : NULL;
+}
+
+/* The client's configuration from the options (the secrets loaded). */
+static void set_config(cli_run *r)
+{
+    smtpc_client_config *ccfg = &r->ccfg;
+
+    memset(ccfg, 0, sizeof *ccfg);
+    ccfg->host = r->opts.host;
+    ccfg->port = r->opts.port;
+    ccfg->session.ehlo_name = r->opts.ehlo;
+    ccfg->session.tls = (unsigned)r->opts.tls;
+    ccfg->session.auth = r->opts.auth;
+    if (r->opts.auth != SMTPC_AUTH_NONE) {
+        ccfg->session.username = r->opts.user;
+        ccfg->session.password = r->secrets.password;
+        ccfg->session.token = r->secrets.token;
+    }
+    ccfg->session.host = r->opts.host;
+    ccfg->session.port = r->opts.port;
+    ccfg->session.options = r->opts.session_options;
+    if (r->opts.timeout_s)
+        smtpc_timeouts_default(&ccfg->timeouts, r->opts.timeout_s * 1000u);
+    if (r->opts.verbose) {
+        cli_trace_init(&r->trace, stderr);
+        ccfg->trace = cli_trace_fn;
+        ccfg->trace_ctx = &r->trace;
+    }
+}
+
+/* -t: the envelope from the message on stdin, whose header section is
+ * read now (before connecting), and the command line's recipients added.
+ * 0, or an exit code after printing why. */
+static int read_envelope(cli_run *r, smtpc_envelope *env, const char **why)
+{
+    cli_headers *h = &r->msg.hdr;
+    unsigned flags = CLI_HDR_RCPTS | CLI_HDR_STRIP_BCC;
+    size_t n = 0;
+    uint64_t rest;
+    int rc;
+
+    if (!r->opts.from)
+        flags |= CLI_HDR_SENDER;
+    rc = cli_message_read(&r->msg, STDIN_FILENO, flags);
+    if (rc) {
+        *why = h->error;
+        fprintf(stderr, "%s: ", CLI_NAME);
+        cli_put_escaped(stderr, h->error);
+        fputc('\n', stderr);
+        return rc;
+    }
+    env->from = r->opts.from ? r->opts.from : h->sender;
+    if (!env->from) {
+        *why = "no sender: the message has no From: or Sender: mailbox "
+               "(give --from)";
+        fprintf(stderr, "%s: %s\n", CLI_NAME, *why);
+        return EX_DATAERR;
+    }
+    r->rcpts = calloc(h->rcpt_count + r->opts.rcpt_count + 1,
+                      sizeof *r->rcpts);
+    if (!r->rcpts) {
+        *why = "out of memory";
+        fprintf(stderr, "%s: out of memory\n", CLI_NAME);
+        return EX_OSERR;
+    }
+    for (size_t i = 0; i < h->rcpt_count; i++)
+        r->rcpts[n++].address = h->rcpts[i];
+    /* The command line's recipients are added (as msmtp and Postfix do). */
+    for (size_t i = 0; i < r->opts.rcpt_count; i++) {
+        int dup = 0;
+        for (size_t j = 0; j < h->rcpt_count && !dup; j++)
+            dup = cli_same_address(h->rcpts[j], r->opts.rcpts[i]);
+        if (!dup)
+            r->rcpts[n++].address = r->opts.rcpts[i];
+    }
+    if (n == 0) {
+        *why = "no recipient: the message has no To:, Cc: or Bcc: address "
+               "and none was given";
+        fprintf(stderr, "%s: %s\n", CLI_NAME, *why);
+        return EX_DATAERR;
+    }
+    env->rcpts = r->rcpts;
+    env->rcpt_count = n;
+    /* What is left of a regular file, and what was read already. */
+    rest = cli_body_size_hint(STDIN_FILENO);
+    env->size = r->msg.eof || rest ? rest + r->msg.len : 0;
+    cli_body_reset(&r->body, r->msg.eof ? -1 : STDIN_FILENO, r->msg.buf,
+                   r->msg.len);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     cli_run run;
     cli_run *r = &run;
-    smtpc_client_config ccfg;
     smtpc_envelope env;
     smtpc_body_source src;
-    smtpc_transport transport;
     smtpc_result res;
     cli_outcome oc;
     char detail[160];
+    const char *why = NULL;
     int rc, st;
 
     memset(r, 0, sizeof *r);
@@ -217,55 +308,53 @@ int main(int argc, char **argv)
     if (rc)
         return early_exit(r, rc, "cannot load credentials");
 
-    r->rcpts = calloc(r->opts.rcpt_count, sizeof *r->rcpts);
     r->io = malloc(CLI_IO_BUF);
     r->client = calloc(1, sizeof *r->client);
-    if (!r->rcpts || !r->io || !r->client ||
-        cli_body_init(&r->body, STDIN_FILENO, &src) != 0) {
+    if (!r->io || !r->client ||
+        cli_body_init(&r->body, STDIN_FILENO, &src) != 0 ||
+        ((r->opts.read_rcpts || r->opts.batch_dir) &&
+         cli_message_init(&r->msg) != 0)) {
         fprintf(stderr, "%s: out of memory\n", CLI_NAME);
         return early_exit(r, EX_OSERR, "out of memory");
     }
 
-    rc = make_transport(r, &transport);
+    rc = make_transport(r, &r->transport);
     if (rc)
         return early_exit(r, rc, "cannot set up TLS");
+    set_config(r);
 
-    memset(&ccfg, 0, sizeof ccfg);
-    ccfg.host = r->opts.host;
-    ccfg.port = r->opts.port;
-    ccfg.session.ehlo_name = r->opts.ehlo;
-    ccfg.session.tls = (unsigned)r->opts.tls;
-    ccfg.session.auth = r->opts.auth;
-    if (r->opts.auth != SMTPC_AUTH_NONE) {
-        ccfg.session.username = r->opts.user;
-        ccfg.session.password = r->secrets.password;
-        ccfg.session.token = r->secrets.token;
-    }
-    ccfg.session.host = r->opts.host;
-    ccfg.session.port = r->opts.port;
-    ccfg.session.options = r->opts.session_options;
-    if (r->opts.timeout_s)
-        smtpc_timeouts_default(&ccfg.timeouts, r->opts.timeout_s * 1000u);
-    if (r->opts.verbose) {
-        cli_trace_init(&r->trace, stderr);
-        ccfg.trace = cli_trace_fn;
-        ccfg.trace_ctx = &r->trace;
+    if (r->opts.batch_dir) {
+        rc = cli_batch_run(r);
+        run_free(r);
+        return rc;
     }
 
-    for (size_t i = 0; i < r->opts.rcpt_count; i++) {
-        r->rcpts[i].address = r->opts.rcpts[i];
-        r->rcpts[i].notify = r->opts.notify;
-    }
     memset(&env, 0, sizeof env);
-    env.from = r->opts.from;
-    env.rcpts = r->rcpts;
-    env.rcpt_count = r->opts.rcpt_count;
-    env.size = cli_body_size_hint(STDIN_FILENO);
+    if (r->opts.read_rcpts) {
+        rc = read_envelope(r, &env, &why);
+        if (rc)
+            return early_exit(r, rc, why);
+    } else {
+        r->rcpts = calloc(r->opts.rcpt_count, sizeof *r->rcpts);
+        if (!r->rcpts) {
+            fprintf(stderr, "%s: out of memory\n", CLI_NAME);
+            return early_exit(r, EX_OSERR, "out of memory");
+        }
+        for (size_t i = 0; i < r->opts.rcpt_count; i++)
+            r->rcpts[i].address = r->opts.rcpts[i];
+        env.from = r->opts.from;
+        env.rcpts = r->rcpts;
+        env.rcpt_count = r->opts.rcpt_count;
+        env.size = cli_body_size_hint(STDIN_FILENO);
+    }
+    for (size_t i = 0; i < env.rcpt_count; i++)
+        r->rcpts[i].notify = r->opts.notify;
     env.flags = r->opts.mail_flags;
     env.envid = r->opts.envid;
 
     memset(&res, 0, sizeof res);
-    st = smtpc_client_init(r->client, &ccfg, transport, r->io, CLI_IO_BUF);
+    st = smtpc_client_init(r->client, &r->ccfg, r->transport, r->io,
+                           CLI_IO_BUF);
     if (st == SMTPC_OK)
         st = smtpc_client_sendmail(r->client, &env, &src, &res);
     else
@@ -281,15 +370,7 @@ int main(int argc, char **argv)
     oc.exit_code = cli_exit_code(st, &env, &r->body);
     oc.res = &res;
     oc.env = &env;
-    oc.detail = failure_detail(r, st, detail, sizeof detail);
-#if CLI_HAVE_TLS
-    oc.tls_info = r->tls ? smtpc_tls_info(r->tls) : "";
-#else
-    oc.tls_info = "";
-#endif
-    if (smtpc_session_auth_mech(&r->client->session) != SMTPC_AUTH_NONE)
-        oc.auth_mech =
-            smtpc_auth_mech_str(smtpc_session_auth_mech(&r->client->session));
+    cli_outcome_session(&oc, r, st, detail, sizeof detail);
 
     cli_report_human(&oc, stderr);
     if (r->opts.json)

@@ -6,6 +6,8 @@ is), and also:
   --reject ADDR=REPLY      answer RCPT TO:<ADDR> with REPLY, e.g.
                            --reject 'nobody@example.com=550 5.1.1 no such user'
                            (repeatable; ADDR compared case-insensitively)
+  --reject-once ADDR=REPLY the same, the first time ADDR is given only
+                           (e.g. a 421 that ends one session)
   --oauth USER:TOKEN       offer AUTH XOAUTH2 and OAUTHBEARER (RFC 7628) and
                            accept TOKEN for USER (repeatable).  A wrong token
                            gets the RFC's error challenge (334 + base64 JSON),
@@ -24,6 +26,7 @@ import aiosmtpd_server  # noqa: E402
 from aiosmtpd.smtp import MISSING, SMTP, AuthResult  # noqa: E402
 
 REJECT = {}
+REJECT_ONCE = {}
 TOKENS = {}          # user -> token
 
 ERROR_CHALLENGE = json.dumps({"status": "invalid_token", "schemes": "bearer",
@@ -32,7 +35,7 @@ ERROR_CHALLENGE = json.dumps({"status": "invalid_token", "schemes": "bearer",
 
 class RejectingHandler(aiosmtpd_server.Handler):
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        reply = REJECT.get(address.lower())
+        reply = REJECT_ONCE.pop(address.lower(), None) or REJECT.get(address.lower())
         if reply is not None:
             return reply
         envelope.rcpt_tos.append(address)
@@ -103,18 +106,18 @@ def main(argv):
     i = 0
     while i < len(argv):
         a = argv[i]
-        if a in ("--reject", "--oauth") and i + 1 < len(argv):
+        if a in ("--reject", "--reject-once", "--oauth") and i + 1 < len(argv):
             opt, spec = a, argv[i + 1]
             i += 2
         else:
             rest.append(a)
             i += 1
             continue
-        if opt == "--reject":
+        if opt in ("--reject", "--reject-once"):
             addr, sep, reply = spec.partition("=")
             if not sep or len(reply) < 4 or not reply[:3].isdigit():
-                sys.exit("--reject wants ADDR=REPLY, e.g. a@b=550 5.1.1 no")
-            REJECT[addr.lower()] = reply
+                sys.exit(opt + " wants ADDR=REPLY, e.g. a@b=550 5.1.1 no")
+            (REJECT if opt == "--reject" else REJECT_ONCE)[addr.lower()] = reply
         else:
             user, sep, token = spec.partition(":")
             if not sep:

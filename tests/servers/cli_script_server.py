@@ -8,9 +8,11 @@ insensitive; "GREETING" is the banner, "*" any other command) the server
 sends REPLY with "\\n" standing for CRLF (so multi-line replies and extra
 lines can be scripted), "CLOSE" closes the connection, "HANG" stops
 answering.  Unlisted commands get "250 OK"; DATA gets "354 go" and the
-message is read up to CRLF.CRLF, then answered by the "." rule.  Everything
-received is appended to the log file L, so a test can prove what was (not)
-sent.  One connection at a time; runs until killed.
+message is read up to CRLF.CRLF, then answered by the "." rule.  A rule
+VERB#N=REPLY applies to the Nth VERB only (counted over all connections),
+e.g. ".#2=CLOSE" hangs up after the second message instead of answering.
+Everything received is appended to the log file L, so a test can prove
+what was (not) sent.  One connection at a time; runs until killed.
 """
 
 import argparse
@@ -44,8 +46,13 @@ def main():
     os.rename(tmp, a.port_file)
     log = open(a.log, "ab", buffering=0)
 
+    seen = {}
+
     def reply(conn, key):
-        v = rules.get(key)
+        seen[key] = seen.get(key, 0) + 1
+        v = rules.get("%s#%d" % (key, seen[key]))
+        if v is None:
+            v = rules.get(key)
         if v is None:
             v = rules.get("*", "250 OK")
         if v == "CLOSE":
@@ -93,7 +100,8 @@ def main():
                         verb = "MAIL"
                     elif line.upper().startswith(b"RCPT TO"):
                         verb = "RCPT"
-                    alive = reply(conn, verb if verb in rules else "*")
+                    known = verb in rules or any(k.startswith(verb + "#") for k in rules)
+                    alive = reply(conn, verb if known else "*")
                     if verb == "DATA" and alive and rules.get("DATA", "").startswith("354"):
                         in_data = True
                     if verb == "QUIT":
