@@ -345,8 +345,8 @@ static void send_one(cli_run *r, batch_state *b, batch_msg *m)
         }
         src = cli_body_source(&r->body);
         st = smtpc_client_send(c, &m->env, &src, &res);
-        if (st == SMTPC_OK && res.status != SMTPC_OK)
-            res.status = st;
+        if (res.status == SMTPC_OK && st != SMTPC_OK)
+            res.status = st; /* refused before the result was filled */
         if (session_usable(c)) {
             b->done_here++;
             (void)report_mail(r, b, m, &res, attempt, NULL, 1);

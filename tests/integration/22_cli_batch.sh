@@ -316,7 +316,12 @@ grep -qx "smtpc: $W/empty: no message to send" "$W/err" || fail "empty DIR: $(ca
 grep -q '"summary":true,"status":"ok","exit":0,"messages":0' "$W/out" || fail "empty DIR json"
 [ "$(aio_connections)" = "$c0" ] || fail "a connection without a message to send"
 
-step "usage: --batch with -t, a missing or non-directory DIR"
+step "usage: --help, --batch with -t, a missing or non-directory DIR"
+run_smtpc "$W/out" "$W/err" --help
+expect_rc 0 "--help" "$W/err"
+for o in '--batch DIR' '-t, --read-recipients' '66 cannot open input'; do
+    grep -qF -- "$o" "$W/out" || fail "--help does not mention $o"
+done
 run_smtpc "$W/out" "$W/err" --server "$S" --tls none --batch "$Q" -t
 expect_rc 64 "--batch -t" "$W/err"
 run_smtpc "$W/out" "$W/err" --server "$S" --tls none --batch "$W/no-such-dir" --json
