@@ -42,20 +42,11 @@ void smtpc_e_chunk_seal(smtpc_session *s, int last)
 {
     char hdr[SMTPC_BDAT_HDR];
     uint32_t data = s->tx_chunk + SMTPC_BDAT_HDR;
-    uint64_t n = s->tx_tail - data;
-    size_t len = 0, i;
-    char digits[20];
-    size_t nd = sizeof digits;
+    size_t len;
     uint32_t start, gap;
 
-    do {
-        digits[--nd] = (char)('0' + n % 10);
-        n /= 10;
-    } while (n != 0);
     memcpy(hdr, "BDAT ", 5);
-    len = 5;
-    for (i = nd; i < sizeof digits; i++)
-        hdr[len++] = digits[i];
+    len = 5 + smtpc_e_u64_format(hdr + 5, s->tx_tail - data);
     if (last) {
         memcpy(hdr + len, " LAST", 5);
         len += 5;

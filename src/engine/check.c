@@ -5,7 +5,6 @@
  */
 #include "internal.h"
 
-#include <string.h>
 
 /* RFC 5321 4.5.3.1.3: a path is at most 256 octets, brackets included. */
 #define ADDRESS_MAX 254u
@@ -31,6 +30,18 @@ int smtpc_check_header_value(const char *value)
     return smtpc_check_text(value, 998);
 }
 
+static int is_postmaster(const char *a)
+{
+    static const char name[] = "postmaster";
+    size_t i;
+
+    for (i = 0; i < sizeof name - 1; i++) {
+        if ((a[i] | 0x20) != name[i])
+            return 0;
+    }
+    return a[i] == '\0';
+}
+
 int smtpc_check_address(const char *addr, int allow_empty)
 {
     size_t i;
@@ -53,10 +64,9 @@ int smtpc_check_address(const char *addr, int allow_empty)
         else if (!quoted && c == '@')
             at++;
     }
-    /* A mailbox is local-part@domain; "postmaster" alone is the one
-     * domain-less recipient RFC 5321 allows. */
-    if (quoted || (at != 1 && strcmp(addr, "postmaster") != 0 &&
-                   strcmp(addr, "Postmaster") != 0))
+    /* A mailbox is local-part@domain; "postmaster" alone (in any case)
+     * is the one domain-less recipient RFC 5321 4.5.1 allows. */
+    if (quoted || (at != 1 && !is_postmaster(addr)))
         return SMTPC_ERR_ARG;
     if (addr[0] == '@' || addr[i - 1] == '@')
         return SMTPC_ERR_ARG;

@@ -78,16 +78,38 @@ void smtpc_e_cmd_add(smtpc_cmd *c, const char *text)
     smtpc_e_cmd_add_n(c, text, strlen(text));
 }
 
-void smtpc_e_cmd_add_u64(smtpc_cmd *c, uint64_t v)
+size_t smtpc_e_u64_format(char out[20], uint64_t v)
 {
     char digits[20];
     size_t n = sizeof digits;
+    uint32_t lo;
 
+    /* 64-bit division costs a libgcc routine on 32-bit targets: divide by
+     * 10^9 only while the value needs it, then in 32 bits. */
+    while (v > 0xffffffffu) {
+        uint64_t q = v / 1000000000u;
+        uint32_t r = (uint32_t)(v - q * 1000000000u);
+        int k;
+        for (k = 0; k < 9; k++) {
+            digits[--n] = (char)('0' + r % 10);
+            r /= 10;
+        }
+        v = q;
+    }
+    lo = (uint32_t)v;
     do {
-        digits[--n] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    put(c, digits + n, sizeof digits - n);
+        digits[--n] = (char)('0' + lo % 10);
+        lo /= 10;
+    } while (lo != 0);
+    memcpy(out, digits + n, sizeof digits - n);
+    return sizeof digits - n;
+}
+
+void smtpc_e_cmd_add_u64(smtpc_cmd *c, uint64_t v)
+{
+    char digits[20];
+
+    put(c, digits, smtpc_e_u64_format(digits, v));
 }
 
 /* RFC 3461 4: xtext keeps "!".."~" except '+' and '='; the rest is +HH. */

@@ -117,6 +117,8 @@ void smtpc_e_cmd_begin(smtpc_cmd *c, smtpc_session *s);
 void smtpc_e_cmd_add(smtpc_cmd *c, const char *text);
 void smtpc_e_cmd_add_n(smtpc_cmd *c, const char *text, size_t len);
 void smtpc_e_cmd_add_u64(smtpc_cmd *c, uint64_t v);
+/* Decimal digits of v into out (no NUL); returns their count. */
+size_t smtpc_e_u64_format(char out[20], uint64_t v);
 void smtpc_e_cmd_add_xtext(smtpc_cmd *c, const char *text);
 void smtpc_e_cmd_secret_begin(smtpc_cmd *c);
 void smtpc_e_cmd_b64(smtpc_cmd *c, const void *data, size_t len);

@@ -547,6 +547,17 @@ static void test_size_limit(void)
     env_reset(1);
     env1.size = 1000;
     both("SIZE within the limit", &cfg, &env1, fits);
+    {
+        static const struct step huge[] = {
+            GREET,
+            {S, "250-mx\r\n250 SIZE\r\n", 0},
+            {MAIL, NULL, SMTPC_OK},
+            {C, "MAIL FROM:<sender@example.org> SIZE=18446744073709551615\r\n", 0},
+            {END_OF, NULL, 0}};
+        env_reset(1);
+        env1.size = UINT64_MAX;
+        both("SIZE without a limit, 64-bit size", &cfg, &env1, huge);
+    }
 }
 
 static void test_injection_refused(void)
