@@ -206,7 +206,7 @@ static int msg_prepare(cli_run *r, batch_msg *m)
 /* The connection can carry another mail. */
 static int session_usable(const smtpc_client *c)
 {
-    return c->open && (smtpc_session_state(&c->session) & SMTPC_READY);
+    return smtpc_client_ready(c);
 }
 
 /* After the connection failed during a mail: could the server have taken
@@ -333,7 +333,7 @@ static void send_one(cli_run *r, batch_state *b, batch_msg *m)
             if (st != SMTPC_OK) {
                 const smtpc_reply *rp = smtpc_last_reply(&c->session);
                 res.status = st;
-                res.phase = c->phase;
+                smtpc_client_error(c, &res.phase);
                 if (rp)
                     res.reply = *rp;
                 b->stop_exit = report_mail(r, b, m, &res, attempt, NULL, 1);

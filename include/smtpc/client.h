@@ -123,6 +123,13 @@ int smtpc_client_open(smtpc_client *c);
 int smtpc_client_send(smtpc_client *c, smtpc_envelope *env,
                       smtpc_body_source *body, smtpc_result *res);
 
+/* Nonzero when the connection is open and READY for another mail. */
+int smtpc_client_ready(const smtpc_client *c);
+
+/* The session's first error (SMTPC_OK when none) and, when phase is not
+ * NULL, the smtpc_phase in which it happened. */
+int smtpc_client_error(const smtpc_client *c, int *phase);
+
 /* Sends QUIT, waits for its reply, closes.  Returns the session's first
  * error, or SMTPC_OK. */
 int smtpc_client_close(smtpc_client *c);

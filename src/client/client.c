@@ -231,6 +231,21 @@ int smtpc_client_send(smtpc_client *c, smtpc_envelope *env,
     return status;
 }
 
+int smtpc_client_ready(const smtpc_client *c)
+{
+    return c != NULL && c->open &&
+           (smtpc_session_state(&c->session) & SMTPC_READY) != 0;
+}
+
+int smtpc_client_error(const smtpc_client *c, int *phase)
+{
+    if (c == NULL)
+        return SMTPC_ERR_ARG;
+    if (phase != NULL)
+        *phase = c->phase;
+    return c->status;
+}
+
 int smtpc_client_close(smtpc_client *c)
 {
     if (c == NULL)

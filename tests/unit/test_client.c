@@ -603,6 +603,8 @@ static void three_mails(void)
     CHECK_EQ(m.res.phase, SMTPC_PHASE_MAIL);
     CHECK_EQ(m.res.reply.code, 451); /* not RSET's 250 */
     CHECK_EQ(c.status, SMTPC_OK);    /* a refused mail is not a failed session */
+    CHECK(smtpc_client_ready(&c));
+    CHECK_EQ(smtpc_client_error(&c, NULL), SMTPC_OK);
     mail_init(&m, 1);
     CHECK_EQ(smtpc_client_send(&c, &m.env, &m.body, &m.res), SMTPC_OK);
     CHECK(strstr(m.res.reply.text, "third") != NULL);
@@ -896,6 +898,12 @@ static void first_error_kept(void)
     client_setup(&c, &cfg, script_greeting_554_eof);
     CHECK_EQ(smtpc_client_open(&c), SMTPC_ERR_REJECTED);
     CHECK_EQ(c.phase, SMTPC_PHASE_GREETING);
+    {
+        int ph = -1;
+        CHECK_EQ(smtpc_client_error(&c, &ph), SMTPC_ERR_REJECTED);
+        CHECK_EQ(ph, SMTPC_PHASE_GREETING);
+        CHECK(!smtpc_client_ready(&c));
+    }
     CHECK_EQ(smtpc_client_close(&c), SMTPC_ERR_REJECTED);
     CHECK_EQ(smtpc_last_reply(&c.session)->code, 554);
     mail_init(&m, 1);
