@@ -11,6 +11,7 @@
  * around it.
  *
  *   encoder_bench [--bytes N] [--buffer N] [--repeat N] [--only NAME]
+ *   encoder_bench --sizes     the library's fixed memory, as JSON
  *
  * Variants (one JSON line each):
  *   data-crlf   DATA, text with CRLF line ends (dot-stuffing)
@@ -261,6 +262,18 @@ int main(int argc, char **argv)
             repeat = (unsigned)arg_size(argv[++i]);
         else if (strcmp(argv[i], "--only") == 0 && i + 1 < (unsigned)argc)
             only = argv[++i];
+        else if (strcmp(argv[i], "--sizes") == 0) {
+            /* Everything a session needs besides the caller's I/O buffer
+             * (SMTPC_IO_MIN at least): the same for any message size and
+             * any number of messages. */
+            printf("{\"sizeof_session\":%zu,\"sizeof_client\":%zu,"
+                   "\"sizeof_tcp\":%zu,\"io_min\":%u,\"line_max\":%u,"
+                   "\"pipeline_max\":%u}\n",
+                   sizeof(smtpc_session), sizeof(smtpc_client),
+                   sizeof(smtpc_tcp), (unsigned)SMTPC_IO_MIN,
+                   (unsigned)SMTPC_LINE_MAX, (unsigned)SMTPC_PIPELINE_MAX);
+            return 0;
+        }
         else {
             fprintf(stderr, "usage: encoder_bench [--bytes N] [--buffer N] "
                             "[--repeat N] [--only VARIANT]\n");

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """bench/report.py OUT_DIR - tables, ratios and charts from bench/run.sh's results.
 
-Reads OUT_DIR/raw.tsv (one line a measurement: median wall time of the
-client process), the smtpc-bench JSON each smtpc line names, machine.json,
+Reads OUT_DIR/raw.tsv (one line a measurement: wall time of the client
+process; repetitions are reduced to their median here), the smtpc-bench
+JSON each smtpc line names (a path relative to OUT_DIR), machine.json,
 encoder.jsonl, callgrind.tsv and runs/rtt-probe-*.json.  Writes
 results.json (everything), results.csv (throughput with ratios), results.md
 (the tables docs/BENCHMARKS.md quotes) and PNG charts drawn with gnuplot.
@@ -57,7 +58,8 @@ def read_rows(out):
             r["messages"] = int(r["messages"])
             r["msg_bytes"] = int(r["msg_bytes"])
             r["seconds"] = float(r["seconds"])
-            r["json"] = load_json(r["output"]) if r["tool"].startswith("smtpc") else None
+            path = r["output"] if os.path.isabs(r["output"]) else os.path.join(out, r["output"])
+            r["json"] = load_json(path) if r["tool"].startswith("smtpc") else None
             if r["json"] is not None and r["json"].get("failed"):
                 r["status"] = "fail(%d failed)" % r["json"]["failed"]
             groups[key].append(r)
@@ -242,8 +244,15 @@ def md_encoder(enc, cg):
     return "\n".join(lines)
 
 
-def md_memory(mem):
-    lines = ["| run | server | messages | body size | max RSS (KiB) |", "|---|---|---:|---:|---:|"]
+def md_memory(mem, sizes):
+    lines = []
+    if sizes:
+        lines += ["Fixed memory of the library (no allocation anywhere): "
+                  "sizeof(smtpc_session) = %d bytes, sizeof(smtpc_client) = %d bytes "
+                  "(session included), plus the caller's I/O buffer (at least %d bytes; "
+                  "smtpc-bench uses 64 KiB per session)." % (
+                      sizes["sizeof_session"], sizes["sizeof_client"], sizes["io_min"]), ""]
+    lines += ["| run | server | messages | body size | max RSS (KiB) |", "|---|---|---:|---:|---:|"]
     for m in mem:
         lines.append("| %s %s | %s | %d | %d | %d |" % (
             m["section"], m["scenario"], m["server"], m["messages"], m["size"],
@@ -310,7 +319,8 @@ plot %s
 """ % (term, os.path.join(out, fname + ".png"), title, cols))
 
 
-def chart_bars(out, term, fname, title, ylabel, labels, values, logscale=False):
+def chart_bars(out, term, fname, title, ylabel, labels, values, logscale=False,
+               target=None):
     if not labels:
         return
     dat = os.path.join(out, "runs", fname + ".dat")
@@ -329,9 +339,13 @@ set ylabel '%s'
 set xtics rotate by -25
 set grid ytics
 set key off
+%s
 plot '%s' using 2:xtic(1) linecolor rgb '#4477aa', '' using 0:2:(sprintf('%%.2f', $2)) with labels offset 0,0.7 notitle
 """ % (term, os.path.join(out, fname + ".png"), title,
-       "set logscale y" if logscale else "set yrange [0:*]", ylabel, dat))
+       "set logscale y" if logscale else "set yrange [0:*]", ylabel,
+       ("set arrow from graph 0, first %g to graph 1, first %g nohead dt 2 lc rgb '#cc3311'\n"
+        "set label 'target %g' at graph 0.01, first %g offset 0,0.6 tc rgb '#cc3311'"
+        % (target, target, target, target)) if target else "", dat))
 
 
 def main():
@@ -343,9 +357,11 @@ def main():
     cg = read_callgrind(out)
     enc = read_encoder(out)
     mem = memory_rows(rows)
+    sizes = load_json(os.path.join(out, "sizes.json"))
 
     results = {"machine": machine, "throughput": [], "rtt_probe_ms": probes,
-               "round_trips": rtts, "encoder": enc, "callgrind": cg, "memory": mem}
+               "round_trips": rtts, "encoder": enc, "callgrind": cg, "memory": mem,
+               "sizes": sizes}
     with open(os.path.join(out, "results.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["server", "scenario", "tool", "messages", "msg_bytes", "seconds",
@@ -380,7 +396,7 @@ def main():
           "## 1 MiB messages to Postfix on loopback: BDAT replies and delayed ACK", "",
           md_nagle(rows),
           "## Body encoder and instructions", "", md_encoder(enc, cg),
-          "## Memory (smtpc-bench max RSS)", "", md_memory(mem)]
+          "## Memory (smtpc-bench max RSS)", "", md_memory(mem, sizes)]
     with open(os.path.join(out, "results.md"), "w") as f:
         f.write("\n".join(md))
 
@@ -405,7 +421,7 @@ def main():
                    [e.get("rtts_per_msg", e["wall_rtts_per_msg"]) for e in reuse])
         chart_bars(out, term, "encoder", "Body encoder in memory (input GB/s)", "GB/s",
                    [e["variant"] for e in enc], [e["gb_per_second"] for e in enc],
-                   logscale=True)
+                   logscale=True, target=2)
     print("report.py: wrote %s" % os.path.join(out, "results.md"))
 
 

@@ -266,7 +266,7 @@ measure() {
     fi
     secs=$(awk -v a="${t0/,/.}" -v b="${t1/,/.}" 'BEGIN { printf "%.6f", b - a }')
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$section" "$scenario" "$server" \
-        "$tool" "$n" "$bytes" "$secs" "$REP" "$status" "$out" >>"$RAW"
+        "$tool" "$n" "$bytes" "$secs" "$REP" "$status" "${out#"$OUT"/}" >>"$RAW"
     log "  $(printf '%-22s %7s msgs %9.3f s %10.1f msg/s' "$tool" "$n" "$secs" \
         "$(awk -v n="$n" -v t="$secs" 'BEGIN { print n / t }')")"
 }
@@ -303,6 +303,20 @@ msmtp_par() {   # msmtp_par PORT N S FILE
 }
 
 src_q() { smtp-source "$@"; }
+
+# The sink's own limit for one large message: the file written to the socket
+# with no SMTP client at all (bash's /dev/tcp and cat; the whole dialogue
+# pipelined, the body not dot-stuffed, which smtp-sink does not mind).  Not
+# a valid client: only a ceiling for (d).
+raw_tcp() {   # raw_tcp PORT FILE
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+    printf 'EHLO raw\r\nMAIL FROM:<%s>\r\nRCPT TO:<%s>\r\nDATA\r\n' "$FROM" "$TO" >&3
+    cat "$2" >&3
+    printf '.\r\nQUIT\r\n' >&3
+    cat <&3 >"$W/raw_tcp.replies"
+    exec 3>&-
+    grep -q '^221 ' "$W/raw_tcp.replies"
+}
 
 # ------------------------------------------------------------------ throughput
 
@@ -365,6 +379,9 @@ throughput() {   # throughput SERVER_NAME PORT
         src_q -s 1 -m 1 -l "$BIG_BODY" -f "$FROM" -t "$TO" "127.0.0.1:$p"
     have curl && measure tput d "$sv" curl 1 "$BIG_BYTES" -- curl_seq "$p" 1 "$BIGMSG"
     have msmtp && measure tput d "$sv" msmtp 1 "$BIG_BYTES" -- msmtp_seq "$p" 1 "$BIGMSG"
+    if [ "$sv" = sink ]; then
+        measure tput d "$sv" raw-tcp-ceiling 1 "$BIG_BYTES" -- raw_tcp "$p" "$BIGMSG"
+    fi
 }
 
 
@@ -418,6 +435,11 @@ round_trips() {   # round_trips SERVER_NAME PORT
         rtt_run reuse "$sv" smtpc-bdat "$RTT_K" "$MSG_BYTES" -- smtpc "$pp" --messages "$RTT_K" --size "$SIZE"
         rtt_run reuse "$sv" smtpc-data "$RTT_K" "$MSG_BYTES" -- \
             smtpc "$pp" --messages "$RTT_K" --size "$SIZE" --no-chunking
+        # Recipients are pipelined SMTPC_PIPELINE_MAX - 1 at a time.
+        rtt_run reuse-30rcpt "$sv" smtpc-bdat 10 "$MSG_BYTES" -- \
+            smtpc "$pp" --messages 10 --size "$SIZE" --recipients 30
+        rtt_run reuse-100rcpt "$sv" smtpc-bdat 10 "$MSG_BYTES" -- \
+            smtpc "$pp" --messages 10 --size "$SIZE" --recipients 100
     else
         rtt_run reuse "$sv" smtpc-data "$RTT_K" "$MSG_BYTES" -- smtpc "$pp" --messages "$RTT_K" --size "$SIZE"
     fi
@@ -440,6 +462,7 @@ round_trips sink "$SINK"
 # ------------------------------------------------------------------ CPU
 
 log "body encoder in memory (best of 5, 1 GiB each)"
+"$BUILD/encoder_bench" --sizes >"$OUT/sizes.json"
 "$BUILD/encoder_bench" --bytes 1G --repeat 5 >"$OUT/encoder.jsonl"
 cat "$OUT/encoder.jsonl" >&2
 
