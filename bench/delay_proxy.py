@@ -17,9 +17,9 @@ Loopback only: --listen and --target must be 127.0.0.1 or ::1.
 """
 import argparse
 import asyncio
+import os
 import socket
 import sys
-import time
 
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
@@ -115,7 +115,6 @@ async def main():
     if a.port_file:
         with open(a.port_file + ".tmp", "w") as f:
             f.write("%d\n" % port)
-        import os
         os.replace(a.port_file + ".tmp", a.port_file)
     print(port, flush=True)
     async with server:

@@ -180,9 +180,9 @@ stop_pid() {
 # smtp-sink as the tests' harness starts it, but without -d: a dump file per
 # message would measure the disk, not the clients.
 start_bench_sink() {
-    local user=() port pid attempt
+    local user=() port pid
     [ "$(id -u)" = 0 ] && user=(-u nobody)
-    for attempt in 1 2 3 4 5; do
+    for _ in 1 2 3 4 5; do
         port=$(pick_port)
         smtp-sink "${user[@]}" "127.0.0.1:$port" 1024 </dev/null >"$RUNS/sink.log" 2>&1 &
         pid=$!
