@@ -8,6 +8,9 @@
  * final reply); opening a connection is timed apart ("setup").  A mail
  * that fails does not stop the session: when the connection survives it
  * goes on, and when it does not a new one is opened for the rest.
+ *
+ * The last reply and the capabilities are read from the client's session
+ * with the engine's accessors (client.h has none of its own for them).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -350,7 +353,9 @@ void *bench_worker_run(void *arg)
         w->connections++;
         if (r != SMTPC_OK) {
             /* These messages are lost; the next connection may work. */
-            note_failure(w, r, client.phase, smtpc_last_reply(&client.session));
+            int phase = SMTPC_PHASE_NONE;
+            (void)smtpc_client_error(&client, &phase);
+            note_failure(w, r, phase, smtpc_last_reply(&client.session));
             smtpc_client_close(&client);
             conn_free(&bc);
             w->connect_failures++;
@@ -398,12 +403,15 @@ void *bench_worker_run(void *arg)
             }
             atomic_fetch_add_explicit(&w->shared->done, 1,
                                       memory_order_relaxed);
-            if (!(smtpc_session_state(&client.session) & SMTPC_READY))
+            if (!smtpc_client_ready(&client))
                 break; /* the session is over: the rest on a new one */
         }
         r = smtpc_client_close(&client);
-        if (r != SMTPC_OK && w->first_status == SMTPC_OK)
-            note_failure(w, r, client.phase, smtpc_last_reply(&client.session));
+        if (r != SMTPC_OK && w->first_status == SMTPC_OK) {
+            int phase = SMTPC_PHASE_NONE;
+            (void)smtpc_client_error(&client, &phase);
+            note_failure(w, r, phase, smtpc_last_reply(&client.session));
+        }
         conn_free(&bc);
     }
 
