@@ -123,6 +123,10 @@ int smtpc_client_open(smtpc_client *c);
 int smtpc_client_send(smtpc_client *c, smtpc_envelope *env,
                       smtpc_body_source *body, smtpc_result *res);
 
+/* The client's engine session, for the read-only engine calls
+ * (smtpc_last_reply, smtpc_session_caps, smtpc_session_secure, ...). */
+const smtpc_session *smtpc_client_session(const smtpc_client *c);
+
 /* Nonzero when the connection is open and READY for another mail. */
 int smtpc_client_ready(const smtpc_client *c);
 

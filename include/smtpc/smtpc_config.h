@@ -99,10 +99,16 @@
 #define SMTPC_RCPT_TEXT_MAX 64
 #endif
 
-/* Commands in flight at once when pipelining.  Bounds how far the client
- * runs ahead of a server that stops reading. */
+/* Replies awaited at once: with pipelining, how far the client runs ahead
+ * of the server (RFC 5321 servers take at least 100 recipients, which then
+ * go in one round trip).  Without pipelining a handful is enough.  At most
+ * 255; costs one byte of the session each. */
 #ifndef SMTPC_PIPELINE_MAX
-#define SMTPC_PIPELINE_MAX 32
+#if SMTPC_WITH_PIPELINING
+#define SMTPC_PIPELINE_MAX 128
+#else
+#define SMTPC_PIPELINE_MAX 4
+#endif
 #endif
 
 /* Smallest I/O buffer smtpc_session_init accepts: the receive area plus a
@@ -114,6 +120,10 @@
 /* Longest user name, password or token accepted, in bytes. */
 #ifndef SMTPC_SECRET_MAX
 #define SMTPC_SECRET_MAX 4096
+#endif
+
+#if SMTPC_PIPELINE_MAX < 2 || SMTPC_PIPELINE_MAX > 255
+#error "SMTPC_PIPELINE_MAX must be 2..255"
 #endif
 
 #endif /* SMTPC_CONFIG_H */

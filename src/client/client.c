@@ -231,6 +231,11 @@ int smtpc_client_send(smtpc_client *c, smtpc_envelope *env,
     return status;
 }
 
+const smtpc_session *smtpc_client_session(const smtpc_client *c)
+{
+    return &c->session;
+}
+
 int smtpc_client_ready(const smtpc_client *c)
 {
     return c != NULL && c->open &&

@@ -616,6 +616,85 @@ static void test_pipelining(void)
     CHECK_EQ_INT(rcpts[1].status, SMTPC_OK);
 }
 
+/* A scripted server that answers every command line it gets: MAIL 250,
+ * RCPT 250 (550 for every seventh recipient), DATA 354, the message 250. */
+static void test_many_recipients_pipelined(void)
+{
+    enum { N = 300 };
+    static smtpc_rcpt many[N];
+    static char names[N][32];
+    static unsigned char big_io[65536];
+    smtpc_config cfg = {0};
+    smtpc_envelope env = {0};
+    smtpc_session s;
+    char out[65536];
+    size_t i, rcpt_seen = 0, in_flight = 0, max_in_flight = 0, rounds = 0;
+    int in_data = 0;
+
+    unit_case = "300 recipients, pipelined, bounded window";
+    for (i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "u%03u@example.com", (unsigned)i);
+        memset(&many[i], 0, sizeof many[i]);
+        many[i].address = names[i];
+    }
+    env.from = "f@example.org";
+    env.rcpts = many;
+    env.rcpt_count = N;
+    cfg.ehlo_name = "c.example";
+    smtpc_session_init(&s, &cfg, big_io, sizeof big_io);
+    smtpc_feed(&s, "220 hi\r\n", 8);
+    drain(&s, out, sizeof out);
+    smtpc_feed(&s, "250-mx\r\n250 PIPELINING\r\n", 24);
+    CHECK_EQ_INT(smtpc_mail_begin(&s, &env), SMTPC_OK);
+    while (!(smtpc_session_state(&s) & SMTPC_WANT_BODY) && rounds < 100) {
+        char *line, *next;
+        rounds++;
+        drain(&s, out, sizeof out);
+        for (line = out; *line; line = next) {
+            next = strstr(line, "\r\n");
+            if (next == NULL)
+                break;
+            next += 2;
+            in_flight++;
+        }
+        if (in_flight > max_in_flight)
+            max_in_flight = in_flight;
+        for (line = out; *line; line = next) {
+            next = strstr(line, "\r\n") + 2;
+            if (strncmp(line, "MAIL", 4) == 0) {
+                smtpc_feed(&s, "250 ok\r\n", 8);
+            } else if (strncmp(line, "RCPT", 4) == 0) {
+                if (rcpt_seen++ % 7 == 0)
+                    smtpc_feed(&s, "550 no\r\n", 8);
+                else
+                    smtpc_feed(&s, "250 ok\r\n", 8);
+            } else if (strncmp(line, "DATA", 4) == 0) {
+                smtpc_feed(&s, "354 go\r\n", 8);
+                in_data = 1;
+            }
+            in_flight--;
+        }
+    }
+    CHECK(in_data);
+    CHECK_EQ_INT(rcpt_seen, N);
+    CHECK(max_in_flight <= SMTPC_PIPELINE_MAX);
+    CHECK(rounds >= (N + 2 + SMTPC_PIPELINE_MAX - 1) / SMTPC_PIPELINE_MAX);
+    CHECK_EQ_INT(smtpc_body_write(&s, "hi\n", 3), 3);
+    CHECK_EQ_INT(smtpc_body_end(&s), SMTPC_OK);
+    drain(&s, out, sizeof out);
+    CHECK_EQ_STR(out, "hi\r\n.\r\n");
+    smtpc_feed(&s, "250 queued\r\n", 12);
+    CHECK_EQ_INT(smtpc_mail_status(&s), SMTPC_OK);
+    CHECK_EQ_INT(smtpc_mail_accepted(&s), N - (N + 6) / 7);
+    for (i = 0; i < N; i++) {
+        if (i % 7 == 0) {
+            CHECK_EQ_INT(many[i].status, SMTPC_ERR_REJECTED);
+        } else {
+            CHECK_EQ_INT(many[i].status, SMTPC_OK);
+        }
+    }
+}
+
 static void test_pipelining_none_accepted(void)
 {
     smtpc_config cfg = {0};
@@ -1118,6 +1197,7 @@ int main(void)
     test_injection_refused();
     test_pipelining();
     test_pipelining_none_accepted();
+    test_many_recipients_pipelined();
     test_chunking();
     test_chunking_without_pipelining();
     test_chunking_all_refused_midbody();
