@@ -214,7 +214,7 @@ static int session_usable(const smtpc_client *c)
  * could have been sent. */
 static int maybe_delivered(const cli_run *r, const smtpc_result *res)
 {
-    const smtpc_caps *caps = smtpc_session_caps(&r->client->session);
+    const smtpc_caps *caps = smtpc_session_caps(smtpc_client_session(r->client));
 
     if (res->reply.code >= 400 && cli_reply_caused(res->status))
         return 0;
@@ -331,7 +331,7 @@ static void send_one(cli_run *r, batch_state *b, batch_msg *m)
             b->done_here = 0;
             st = smtpc_client_open(c);
             if (st != SMTPC_OK) {
-                const smtpc_reply *rp = smtpc_last_reply(&c->session);
+                const smtpc_reply *rp = smtpc_last_reply(smtpc_client_session(c));
                 res.status = st;
                 smtpc_client_error(c, &res.phase);
                 if (rp)

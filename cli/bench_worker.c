@@ -253,7 +253,7 @@ static void fail_messages(bench_worker *w, uint64_t n)
 static void note_caps(bench_worker *w, const smtpc_client *c,
                       const bench_opts *o)
 {
-    const smtpc_caps *caps = smtpc_session_caps(&c->session);
+    const smtpc_caps *caps = smtpc_session_caps(smtpc_client_session(c));
     int pipe = (caps->flags & SMTPC_CAP_PIPELINING) &&
                !(o->session_options & SMTPC_OPT_NO_PIPELINING);
     int chunk = (caps->flags & SMTPC_CAP_CHUNKING) &&
@@ -355,7 +355,7 @@ void *bench_worker_run(void *arg)
             /* These messages are lost; the next connection may work. */
             int phase = SMTPC_PHASE_NONE;
             (void)smtpc_client_error(&client, &phase);
-            note_failure(w, r, phase, smtpc_last_reply(&client.session));
+            note_failure(w, r, phase, smtpc_last_reply(smtpc_client_session(&client)));
             smtpc_client_close(&client);
             conn_free(&bc);
             w->connect_failures++;
@@ -410,7 +410,7 @@ void *bench_worker_run(void *arg)
         if (r != SMTPC_OK && w->first_status == SMTPC_OK) {
             int phase = SMTPC_PHASE_NONE;
             (void)smtpc_client_error(&client, &phase);
-            note_failure(w, r, phase, smtpc_last_reply(&client.session));
+            note_failure(w, r, phase, smtpc_last_reply(smtpc_client_session(&client)));
         }
         conn_free(&bc);
     }

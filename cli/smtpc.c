@@ -139,7 +139,7 @@ static const char *offered_auth(const cli_run *r, char *buf, size_t len)
     static const unsigned mechs[] = {SMTPC_AUTH_OAUTHBEARER, SMTPC_AUTH_XOAUTH2,
                                      SMTPC_AUTH_CRAM_MD5, SMTPC_AUTH_PLAIN,
                                      SMTPC_AUTH_LOGIN};
-    const smtpc_caps *caps = smtpc_session_caps(&r->client->session);
+    const smtpc_caps *caps = smtpc_session_caps(smtpc_client_session(r->client));
     size_t o;
 
     if (!caps || !(caps->flags & SMTPC_CAP_AUTH) || !caps->auth) {
@@ -180,7 +180,7 @@ static const char *failure_detail(const cli_run *r, int status, char *buf,
 void cli_outcome_session(cli_outcome *oc, const cli_run *r, int status,
                          char *buf, size_t len)
 {
-    int mech = smtpc_session_auth_mech(&r->client->session);
+    int mech = smtpc_session_auth_mech(smtpc_client_session(r->client));
 
     oc->detail = failure_detail(r, status, buf, len);
 #if CLI_HAVE_TLS
