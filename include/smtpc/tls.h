@@ -2,9 +2,9 @@
  * smtpc/tls.h - a TLS transport that wraps another transport.
  *
  * One backend is linked: OpenSSL (src/transport/tls_openssl.c) on hosts,
- * mbedTLS (src/transport/tls_mbedtls.c) on devices.  Both implement these
- * functions.  TLS lives outside the core: a backend may allocate (its
- * library does).
+ * mbedTLS (src/transport/tls_mbedtls.c) on devices, each with the shared
+ * src/transport/tls_common.c; together they implement these functions.
+ * TLS lives outside the core: a backend may allocate (its library does).
  *
  * Security defaults: the certificate chain is verified against the system
  * trust store (or opt->cafile / opt->capath), the name checked is the host

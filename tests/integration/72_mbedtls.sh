@@ -47,8 +47,8 @@ if ! cmake --build "$V" -j 2 --target "${targets[@]}" >"$V.build.log" 2>&1; then
     tail -n 40 "$V.build.log" >&2
     fail "build of the mbedTLS variant"
 fi
-if grep -n 'tls_mbedtls.c.*warning' "$V.build.log" >&2; then
-    fail "tls_mbedtls.c does not build warning-free"
+if grep -nE 'tls_(mbedtls|common)\.c.*warning' "$V.build.log" >&2; then
+    fail "the mbedTLS backend (tls_mbedtls.c, tls_common.c) does not build warning-free"
 fi
 "$V/smtpc" --version | grep -q 'TLS: mbedtls' || fail "smtpc --version does not name mbedtls"
 
