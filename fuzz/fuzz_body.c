@@ -147,13 +147,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             size_t k;
             if (!(smtpc_session_state(&run.s) & SMTPC_WANT_BODY)) {
                 unblock(ctl);
+                ctl = 0; /* one partial send per piece, then whole ones */
                 continue;
             }
             k = fz_body_write(&run, d, len);
             d += k;
             len -= k;
-            if (k == 0)
+            if (k == 0) {
                 unblock(ctl);
+                ctl = 0;
+            }
             if (smtpc_session_state(&run.s) & SMTPC_CLOSED)
                 fz_fail("session closed while writing the body");
         }
