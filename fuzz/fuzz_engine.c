@@ -112,7 +112,7 @@ static void envelope_from(uint8_t b)
         rcpts[0].notify = SMTPC_NOTIFY_NEVER;
     }
     if (b & 0x20)
-        env.size = 1000;
+        env.size = (b & 1) ? 1000 : 5000000000ull; /* > 2^32 too */
     if (b & 0x40)
         env.from = "";
 }

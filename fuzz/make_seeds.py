@@ -106,6 +106,13 @@ REPLY_SEEDS = {
         "250-a", "250 b", "354-x", "354 y", "250-q", "250 2.0.0 done")
         + mail_plain() + BYE),
     "helo-only": (cfg(helo=True), 0, crlf("250 hi") + mail_plain() * 2 + BYE),
+    # The line-count limit: 64 lines pass, the 65th ends the session.
+    "ehlo-64-lines": (cfg(), 0, crlf(*["250-CAP%d" % i for i in range(63)],
+                                     "250 LAST") + mail_plain() + BYE),
+    "ehlo-65-lines": (cfg(), 0, crlf(*["250-CAP%d" % i for i in range(64)],
+                                     "250 LAST")),
+    "size-limit": (cfg(), 0x40, crlf("250-fuzz", "250 SIZE 100")
+                   + mail_plain() + BYE),
 }
 
 
