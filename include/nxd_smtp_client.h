@@ -294,7 +294,7 @@ typedef struct NX_SMTP_CLIENT_STRUCT {
  * NX_SMTP_INVALID_PARAM (unknown authentication type, port over 65535, a
  * from address or domain that cannot be used on the wire).
  */
-UINT nxd_smtp_client_create(NX_SMTP_CLIENT *client_ptr, NX_IP *ip_ptr,
+SMTPC_API UINT nxd_smtp_client_create(NX_SMTP_CLIENT *client_ptr, NX_IP *ip_ptr,
                             NX_PACKET_POOL *client_packet_pool_ptr,
                             CHAR *username, CHAR *password,
                             CHAR *from_address, CHAR *client_domain,
@@ -303,7 +303,7 @@ UINT nxd_smtp_client_create(NX_SMTP_CLIENT *client_ptr, NX_IP *ip_ptr,
 
 /* Forgets the client (the password is wiped).  NX_SUCCESS, NX_PTR_ERROR,
  * or NX_SMTP_CLIENT_NOT_INTIALIZED when it was not created. */
-UINT nx_smtp_client_delete(NX_SMTP_CLIENT *client_ptr);
+SMTPC_API UINT nx_smtp_client_delete(NX_SMTP_CLIENT *client_ptr);
 
 /*
  * Sends one mail in one SMTP session (connect, EHLO, AUTH, MAIL, RCPT,
@@ -317,7 +317,7 @@ UINT nx_smtp_client_delete(NX_SMTP_CLIENT *client_ptr);
  * else a status from the table in docs/COMPAT.md.  Subject and addresses
  * holding CR, LF or NUL give NX_SMTP_INVALID_PARAM with nothing sent.
  */
-UINT nx_smtp_mail_send(NX_SMTP_CLIENT *client_ptr, CHAR *recipient_address,
+SMTPC_API UINT nx_smtp_mail_send(NX_SMTP_CLIENT *client_ptr, CHAR *recipient_address,
                        UINT priority, CHAR *subject, CHAR *mail_body,
                        UINT mail_body_length);
 
@@ -334,7 +334,7 @@ UINT nx_smtp_mail_send(NX_SMTP_CLIENT *client_ptr, CHAR *recipient_address,
  * NX_SMTP_INVALID_PARAM (unknown mode, or a server name with CR/LF), or
  * NX_SMTP_TLS_NOT_SUPPORTED (no TLS backend in this build).
  */
-UINT nx_smtp_client_tls_set(NX_SMTP_CLIENT *client_ptr, UINT tls_mode,
+SMTPC_API UINT nx_smtp_client_tls_set(NX_SMTP_CLIENT *client_ptr, UINT tls_mode,
                             CHAR *server_name, CHAR *ca_file);
 
 #ifdef __cplusplus

@@ -45,7 +45,7 @@ typedef struct smtpc_timeouts {
 
 /* The RFC 5321 defaults, or every phase set to override_ms when it is
  * not 0. */
-void smtpc_timeouts_default(smtpc_timeouts *t, uint32_t override_ms);
+SMTPC_API void smtpc_timeouts_default(smtpc_timeouts *t, uint32_t override_ms);
 
 /* Direction of a traced line. */
 enum { SMTPC_TRACE_SENT = 0, SMTPC_TRACE_RECEIVED = 1, SMTPC_TRACE_INFO = 2 };
@@ -81,7 +81,7 @@ typedef struct smtpc_body_mem {
 } smtpc_body_mem;
 
 /* A source over len bytes at data (caller-owned, valid while sending). */
-smtpc_body_source smtpc_body_memory(smtpc_body_mem *m, const void *data,
+SMTPC_API smtpc_body_source smtpc_body_memory(smtpc_body_mem *m, const void *data,
                                     size_t len);
 
 /* One mail's outcome.  Each recipient's own outcome is in env->rcpts. */
@@ -111,36 +111,36 @@ typedef struct smtpc_client {
 
 /* Prepares c.  cfg, the transport's context and buf MUST outlive c; buf_len
  * at least SMTPC_IO_MIN (4 KiB or more recommended). */
-int smtpc_client_init(smtpc_client *c, const smtpc_client_config *cfg,
+SMTPC_API int smtpc_client_init(smtpc_client *c, const smtpc_client_config *cfg,
                       smtpc_transport transport, void *buf, size_t buf_len);
 
 /* Connects and runs the session up to READY: greeting, EHLO (HELO when
  * EHLO is refused), STARTTLS, AUTH. */
-int smtpc_client_open(smtpc_client *c);
+SMTPC_API int smtpc_client_open(smtpc_client *c);
 
 /* Sends one mail on the open session.  res (may be NULL) gets the outcome.
  * A mail refused on its own leaves the session open for the next one. */
-int smtpc_client_send(smtpc_client *c, smtpc_envelope *env,
+SMTPC_API int smtpc_client_send(smtpc_client *c, smtpc_envelope *env,
                       smtpc_body_source *body, smtpc_result *res);
 
 /* The client's engine session, for the read-only engine calls
  * (smtpc_last_reply, smtpc_session_caps, smtpc_session_secure, ...). */
-const smtpc_session *smtpc_client_session(const smtpc_client *c);
+SMTPC_API const smtpc_session *smtpc_client_session(const smtpc_client *c);
 
 /* Nonzero when the connection is open and READY for another mail. */
-int smtpc_client_ready(const smtpc_client *c);
+SMTPC_API int smtpc_client_ready(const smtpc_client *c);
 
 /* The session's first error (SMTPC_OK when none) and, when phase is not
  * NULL, the smtpc_phase in which it happened. */
-int smtpc_client_error(const smtpc_client *c, int *phase);
+SMTPC_API int smtpc_client_error(const smtpc_client *c, int *phase);
 
 /* Sends QUIT, waits for its reply, closes.  Returns the session's first
  * error, or SMTPC_OK. */
-int smtpc_client_close(smtpc_client *c);
+SMTPC_API int smtpc_client_close(smtpc_client *c);
 
 /* open + send + close: one connection for one mail.  res gets the mail's
  * outcome, or the session's failure. */
-int smtpc_client_sendmail(smtpc_client *c, smtpc_envelope *env,
+SMTPC_API int smtpc_client_sendmail(smtpc_client *c, smtpc_envelope *env,
                           smtpc_body_source *body, smtpc_result *res);
 
 #ifdef __cplusplus

@@ -91,7 +91,7 @@ typedef enum smtpc_status {
 } smtpc_status;
 
 /* A short, constant, English description of a status.  Never NULL. */
-const char *smtpc_status_str(int status);
+SMTPC_API const char *smtpc_status_str(int status);
 
 /* Where in the session something happened. */
 typedef enum smtpc_phase {
@@ -110,7 +110,7 @@ typedef enum smtpc_phase {
     SMTPC_PHASE_QUIT
 } smtpc_phase;
 
-const char *smtpc_phase_str(int phase);
+SMTPC_API const char *smtpc_phase_str(int phase);
 
 /* ---- Replies ---- */
 
@@ -151,7 +151,7 @@ typedef enum smtpc_auth_mech {
     SMTPC_AUTH_AUTO = 0xff
 } smtpc_auth_mech;
 
-const char *smtpc_auth_mech_str(int mech);
+SMTPC_API const char *smtpc_auth_mech_str(int mech);
 
 typedef struct smtpc_caps {
     uint32_t flags;      /* SMTPC_CAP_* */
@@ -294,79 +294,79 @@ enum {
  * argument is checked here; a bad one gives SMTPC_ERR_ARG and a session
  * that is already CLOSED (nothing will be sent).
  */
-int smtpc_session_init(smtpc_session *s, const smtpc_config *cfg,
+SMTPC_API int smtpc_session_init(smtpc_session *s, const smtpc_config *cfg,
                        void *buf, size_t buf_len);
 
 /* SMTPC_WANT_* / SMTPC_READY / SMTPC_CLOSED bits. */
-unsigned smtpc_session_state(const smtpc_session *s);
+SMTPC_API unsigned smtpc_session_state(const smtpc_session *s);
 
 /* The session's status: SMTPC_OK, or the first error it met. */
-int smtpc_session_status(const smtpc_session *s);
+SMTPC_API int smtpc_session_status(const smtpc_session *s);
 
 /* The phase in which the session's status was set. */
-int smtpc_session_phase(const smtpc_session *s);
+SMTPC_API int smtpc_session_phase(const smtpc_session *s);
 
 /* The last complete reply from the server.  Valid until the next call
  * that hands the engine bytes. */
-const smtpc_reply *smtpc_last_reply(const smtpc_session *s);
+SMTPC_API const smtpc_reply *smtpc_last_reply(const smtpc_session *s);
 
 /* The capabilities of the last EHLO reply (forgotten at STARTTLS). */
-const smtpc_caps *smtpc_session_caps(const smtpc_session *s);
+SMTPC_API const smtpc_caps *smtpc_session_caps(const smtpc_session *s);
 
 /* The mechanism that authenticated the session, or SMTPC_AUTH_NONE. */
-int smtpc_session_auth_mech(const smtpc_session *s);
+SMTPC_API int smtpc_session_auth_mech(const smtpc_session *s);
 
 /* Nonzero when the engine was told the connection is TLS. */
-int smtpc_session_secure(const smtpc_session *s);
+SMTPC_API int smtpc_session_secure(const smtpc_session *s);
 
 /* The phase whose reply the engine awaits (oldest first), for a driver to
  * pick its timeout; SMTPC_PHASE_NONE when it awaits none. */
-int smtpc_session_wait_phase(const smtpc_session *s);
+SMTPC_API int smtpc_session_wait_phase(const smtpc_session *s);
 
 /* A counter that moves whenever a reply completes or a command is queued:
  * a driver restarts its timer when it changes. */
-uint32_t smtpc_session_progress(const smtpc_session *s);
+SMTPC_API uint32_t smtpc_session_progress(const smtpc_session *s);
 
 /* -- bytes to the server -- */
 
 /* Pending bytes to send, *len of them; NULL and 0 when none. */
-const unsigned char *smtpc_send_buf(smtpc_session *s, size_t *len);
+SMTPC_API const unsigned char *smtpc_send_buf(smtpc_session *s, size_t *len);
 
 /* n of them were sent (n <= *len of the last smtpc_send_buf). */
-void smtpc_send_ack(smtpc_session *s, size_t n);
+SMTPC_API void smtpc_send_ack(smtpc_session *s, size_t n);
 
 /* Which of the pending bytes hold a secret (an AUTH payload): offsets from
  * the smtpc_send_buf pointer, *start == *end when none.  A driver that
  * traces the dialogue MUST print something else in their place. */
-void smtpc_send_secret_range(const smtpc_session *s, size_t *start,
+SMTPC_API void smtpc_send_secret_range(const smtpc_session *s, size_t *start,
                              size_t *end);
 
 /* -- bytes from the server -- */
 
 /* Room for received bytes, *len of it; NULL and 0 when the engine does not
  * want bytes now (send first). */
-unsigned char *smtpc_recv_buf(smtpc_session *s, size_t *len);
+SMTPC_API unsigned char *smtpc_recv_buf(smtpc_session *s, size_t *len);
 
 /* n bytes were written into the room from smtpc_recv_buf. */
-void smtpc_recv_ack(smtpc_session *s, size_t n);
+SMTPC_API void smtpc_recv_ack(smtpc_session *s, size_t n);
 
 /* Copies bytes into the engine: returns how many it took (fewer than len
  * when it must send first; call again after sending). */
-size_t smtpc_feed(smtpc_session *s, const void *data, size_t len);
+SMTPC_API size_t smtpc_feed(smtpc_session *s, const void *data, size_t len);
 
 /* The server closed the connection (end of stream).  Expected after QUIT;
  * anywhere else it ends the session with SMTPC_ERR_CLOSED. */
-void smtpc_recv_eof(smtpc_session *s);
+SMTPC_API void smtpc_recv_eof(smtpc_session *s);
 
 /* The driver failed (timeout, I/O, TLS): the session is CLOSED with that
  * status unless it already has one.  Nothing more will be sent. */
-void smtpc_session_abort(smtpc_session *s, int status);
+SMTPC_API void smtpc_session_abort(smtpc_session *s, int status);
 
 /* -- STARTTLS -- */
 
 /* TLS is now up on the connection (after SMTPC_WANT_TLS).  The engine
  * forgets the capabilities and sends EHLO again. */
-int smtpc_tls_done(smtpc_session *s);
+SMTPC_API int smtpc_tls_done(smtpc_session *s);
 
 /* -- mail -- */
 
@@ -376,7 +376,7 @@ int smtpc_tls_done(smtpc_session *s);
  * session stays READY.  The envelope's recipients' outcomes are filled in
  * as replies arrive.
  */
-int smtpc_mail_begin(smtpc_session *s, smtpc_envelope *env);
+SMTPC_API int smtpc_mail_begin(smtpc_session *s, smtpc_envelope *env);
 
 /*
  * Message bytes (state WANT_BODY): any size, any split.  Returns how many
@@ -384,24 +384,24 @@ int smtpc_mail_begin(smtpc_session *s, smtpc_envelope *env);
  * ends are made CRLF and leading dots doubled (DATA), or bytes go out as
  * they are in BDAT chunks.
  */
-size_t smtpc_body_write(smtpc_session *s, const void *data, size_t len);
+SMTPC_API size_t smtpc_body_write(smtpc_session *s, const void *data, size_t len);
 
 /* The message is complete.  SMTPC_ERR_BUFFER means "send first, then call
  * again". */
-int smtpc_body_end(smtpc_session *s);
+SMTPC_API int smtpc_body_end(smtpc_session *s);
 
 /* Outcome of the last mail: SMTPC_OK once the server accepted it.  Valid
  * when the session is READY or CLOSED after smtpc_mail_begin. */
-int smtpc_mail_status(const smtpc_session *s);
+SMTPC_API int smtpc_mail_status(const smtpc_session *s);
 
 /* The phase in which the last mail failed. */
-int smtpc_mail_phase(const smtpc_session *s);
+SMTPC_API int smtpc_mail_phase(const smtpc_session *s);
 
 /* Number of recipients of the last mail that the server accepted. */
-size_t smtpc_mail_accepted(const smtpc_session *s);
+SMTPC_API size_t smtpc_mail_accepted(const smtpc_session *s);
 
 /* Sends QUIT (state READY); the session ends CLOSED. */
-int smtpc_quit(smtpc_session *s);
+SMTPC_API int smtpc_quit(smtpc_session *s);
 
 /* ---- Argument checks (the one place every wire argument is checked) ---- */
 
@@ -409,16 +409,16 @@ int smtpc_quit(smtpc_session *s);
  * no '<' or '>', no unquoted space, at most 256 bytes.  "" passes only
  * when allow_empty is set (the null reverse-path).  Returns SMTPC_OK or
  * SMTPC_ERR_ARG. */
-int smtpc_check_address(const char *addr, int allow_empty);
+SMTPC_API int smtpc_check_address(const char *addr, int allow_empty);
 
 /* An EHLO domain or address literal. */
-int smtpc_check_domain(const char *name);
+SMTPC_API int smtpc_check_domain(const char *name);
 
 /* A header field value (Subject, ...): no CR, LF or NUL. */
-int smtpc_check_header_value(const char *value);
+SMTPC_API int smtpc_check_header_value(const char *value);
 
 /* Any other text argument: no CR, LF or NUL, at most max bytes. */
-int smtpc_check_text(const char *text, size_t max);
+SMTPC_API int smtpc_check_text(const char *text, size_t max);
 
 #ifdef __cplusplus
 }

@@ -122,6 +122,16 @@
 #define SMTPC_SECRET_MAX 4096
 #endif
 
+/* Marks the public functions: the shared library exports these and
+ * nothing else (it is built with hidden visibility). */
+#ifndef SMTPC_API
+#if defined(__GNUC__) || defined(__clang__)
+#define SMTPC_API __attribute__((visibility("default")))
+#else
+#define SMTPC_API
+#endif
+#endif
+
 #if SMTPC_PIPELINE_MAX < 2 || SMTPC_PIPELINE_MAX > 255
 #error "SMTPC_PIPELINE_MAX must be 2..255"
 #endif

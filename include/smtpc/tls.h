@@ -27,27 +27,27 @@ typedef struct smtpc_tls smtpc_tls;
 /* Creates a TLS layer over inner (which it then owns: closing the TLS
  * transport closes inner).  opt is copied; its strings MUST outlive *out.
  * SMTPC_OK, SMTPC_ERR_ARG (a bad pin), or SMTPC_ERR_TLS. */
-int smtpc_tls_new(smtpc_tls **out, smtpc_transport inner,
+SMTPC_API int smtpc_tls_new(smtpc_tls **out, smtpc_transport inner,
                   const smtpc_tls_options *opt);
 
 /* The transport table of t: connect/send/recv/wait pass through to inner
  * until start_tls succeeds, then go through TLS. */
-smtpc_transport smtpc_tls_transport(smtpc_tls *t);
+SMTPC_API smtpc_transport smtpc_tls_transport(smtpc_tls *t);
 
 /* Why the last TLS operation failed (verification error, alert), in words;
  * "" when it did not.  Valid until the next call on t. */
-const char *smtpc_tls_error(const smtpc_tls *t);
+SMTPC_API const char *smtpc_tls_error(const smtpc_tls *t);
 
 /* The negotiated protocol and cipher ("TLSv1.3 TLS_AES_256_GCM_SHA384"),
  * or "" before the handshake; kept after the connection closes, until t
  * is freed. */
-const char *smtpc_tls_info(const smtpc_tls *t);
+SMTPC_API const char *smtpc_tls_info(const smtpc_tls *t);
 
 /* Frees t (closing the connection first).  NULL is fine. */
-void smtpc_tls_free(smtpc_tls *t);
+SMTPC_API void smtpc_tls_free(smtpc_tls *t);
 
 /* "openssl" or "mbedtls". */
-const char *smtpc_tls_backend(void);
+SMTPC_API const char *smtpc_tls_backend(void);
 
 #ifdef __cplusplus
 }

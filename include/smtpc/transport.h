@@ -68,7 +68,7 @@ typedef struct smtpc_tcp {
 } smtpc_tcp;
 
 /* Makes t a closed TCP transport and returns its table. */
-smtpc_transport smtpc_tcp_transport(smtpc_tcp *t);
+SMTPC_API smtpc_transport smtpc_tcp_transport(smtpc_tcp *t);
 
 /* ---- TLS options, shared by the TLS backends ---- */
 
