@@ -134,12 +134,14 @@ class Scenario:
                every failed check matches the regex xfail_match
     rcvbuf:    SO_RCVBUF for the listening socket (small: a server that
                cannot keep up)
+    connect_stall: the listening socket's accept queue is kept full, so
+               the client's SYN goes unanswered (a connect that hangs)
     """
 
     def __init__(self, name, steps, exit, phase=None, error=None, tail=None,
                  max_time=None, min_time=0.0, args=(), message=None,
                  env=None, check=None, xfail=None, xfail_match=".",
-                 rcvbuf=None,
+                 rcvbuf=None, connect_stall=False,
                  timeout=2, family="ipv4", rcpts=("rcpt@example.com",)):
         self.name = name
         self.steps = steps
@@ -159,6 +161,7 @@ class Scenario:
         self.rcvbuf = rcvbuf
         self.family = family
         self.rcpts = list(rcpts)
+        self.connect_stall = connect_stall
 
 
 class Result:
@@ -574,9 +577,34 @@ def run_one(sc, smtpc, outdir):
         # reading.
         lsock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, sc.rcvbuf)
     lsock.bind((addr, 0))
-    lsock.listen(4)
+    fillers = []
+    if sc.connect_stall:
+        # A backlog of 0 holds one connection; with it full (and nothing
+        # accepted) Linux drops further SYNs.
+        lsock.listen(0)
+        for _ in range(3):
+            f = socket.socket(fam, socket.SOCK_STREAM)
+            f.setblocking(False)
+            try:
+                f.connect((addr, lsock.getsockname()[1]))
+            except (BlockingIOError, InterruptedError):
+                pass
+            fillers.append(f)
+        time.sleep(0.1)
+    else:
+        lsock.listen(4)
     port = lsock.getsockname()[1]
     done = threading.Event()
+    if sc.connect_stall:
+        try:
+            _run_client(sc, smtpc, port, res, outdir)
+        finally:
+            for f in fillers:
+                f.close()
+            lsock.close()
+        _assert(sc, res)
+        _write_result(sc, res, outdir)
+        return res
     step_limit = sc.timeout + 6 + SLACK
     th = threading.Thread(target=_serve, args=(sc, lsock, res, outdir, done,
                                                step_limit), daemon=True)
@@ -590,12 +618,16 @@ def run_one(sc, smtpc, outdir):
     if th.is_alive():
         res.errors.append("server thread did not finish")
     _assert(sc, res)
+    _write_result(sc, res, outdir)
+    return res
+
+
+def _write_result(sc, res, outdir):
     with open(os.path.join(outdir, sc.name + ".result"), "w") as f:
         f.write("exit %s elapsed %.3f maxrss_kb %d\nerrors %r\n"
                 "stdout %r\nstderr %r\ntail %r\n" % (
                     res.exit, res.elapsed, res.maxrss_kb, res.errors,
                     res.stdout, res.stderr, res.tail))
-    return res
 
 
 def run_scenarios(scenarios, smtpc, outdir, jobs=8, progress=None,

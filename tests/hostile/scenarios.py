@@ -622,6 +622,10 @@ def after_every_step():
                         check=lambda r: None if r.exit != 0 or (
                             r.json and r.json.get("code") == 250) else
                         "exit 0 without the final 250"))
+    # The connect itself never completes (SYNs dropped).
+    out.append(Scenario("stall-at-connect", [], exit=75, phase="connect",
+                        error="timed out", min_time=T - 0.3,
+                        connect_stall=True))
     out.append(Scenario("close-after-greeting",
                         [reply("220 hostile"), fin()], exit=75,
                         phase="ehlo", error="closed",
