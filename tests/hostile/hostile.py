@@ -127,7 +127,7 @@ class Scenario:
     max_time:  seconds the client may take at most
     min_time:  seconds it must take at least (a timeout really waited)
     args:      extra smtpc arguments; message: the body on stdin (bytes or
-               a file name); env: extra environment
+               a file name); env: extra environment; tls: the --tls mode
     check:     optional f(result) -> error string or None
     xfail:     a reason: the scenario shows a known open problem; its
                failure is reported but does not fail the suite as long as
@@ -141,7 +141,7 @@ class Scenario:
     def __init__(self, name, steps, exit, phase=None, error=None, tail=None,
                  max_time=None, min_time=0.0, args=(), message=None,
                  env=None, check=None, xfail=None, xfail_match=".",
-                 rcvbuf=None, connect_stall=False,
+                 rcvbuf=None, connect_stall=False, tls="none",
                  timeout=2, family="ipv4", rcpts=("rcpt@example.com",)):
         self.name = name
         self.steps = steps
@@ -162,6 +162,7 @@ class Scenario:
         self.family = family
         self.rcpts = list(rcpts)
         self.connect_stall = connect_stall
+        self.tls = tls
 
 
 class Result:
@@ -484,7 +485,7 @@ SLACK = 0.0
 
 def _run_client(sc, smtpc, port, res, workdir):
     host = "[::1]" if sc.family == "ipv6" else "127.0.0.1"
-    argv = WRAP + [smtpc, "--server", "%s:%d" % (host, port), "--tls", "none",
+    argv = WRAP + [smtpc, "--server", "%s:%d" % (host, port), "--tls", sc.tls,
             "--timeout", str(sc.timeout), "--json",
             "--from", "sender@example.com"] + sc.args + sc.rcpts
     env = dict(os.environ)

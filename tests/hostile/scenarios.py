@@ -622,6 +622,20 @@ def after_every_step():
                         check=lambda r: None if r.exit != 0 or (
                             r.json and r.json.get("code") == 250) else
                         "exit 0 without the final 250"))
+    # STARTTLS accepted, then the handshake: the server stalls, or answers
+    # the ClientHello with plain text.
+    tls_pre = [reply("220 hostile"), expect("EHLO"),
+               reply("250-hostile\n250 STARTTLS"), expect("STARTTLS"),
+               reply("220 go ahead")]
+    out.append(Scenario("stall-at-tls-handshake", tls_pre + [stall(STALL)],
+                        exit=75, phase="tls", error="timed out",
+                        min_time=T - 0.3, tls="starttls",
+                        args=["--insecure-skip-verify"]))
+    out.append(Scenario("plaintext-at-tls-handshake",
+                        tls_pre + [("bytes", 5, "tls"),
+                                   reply("250 this is not TLS"), stall(STALL)],
+                        exit=69, phase="tls", error="TLS", max_time=FAST,
+                        tls="starttls", args=["--insecure-skip-verify"]))
     # The connect itself never completes (SYNs dropped).
     out.append(Scenario("stall-at-connect", [], exit=75, phase="connect",
                         error="timed out", min_time=T - 0.3,
@@ -728,7 +742,20 @@ def splits():
 
 # ---------------------------------------------------------------- main
 
-def all_scenarios(workdir):
+def _have_tls(smtpc):
+    """Whether this smtpc was built with a TLS backend ("TLS: none" when
+    not, in its --version line)."""
+    import subprocess
+    try:
+        v = subprocess.run([smtpc, "--version"], capture_output=True,
+                           timeout=10).stdout.decode("latin-1")
+    except (OSError, subprocess.SubprocessError):
+        return False
+    m = re.search(r"TLS: *([a-z0-9]+)", v)
+    return bool(m) and m.group(1) != "none"
+
+
+def all_scenarios(workdir, smtpc=None):
     sr, big = stops_reading(workdir)
     scs = (baseline() + malformed_codes() + lines_without_crlf() +
            overlong_lines() + endless_continuations() + auth_challenges() +
@@ -742,6 +769,8 @@ def all_scenarios(workdir):
                           [expect_body(), reply("250 queued"), expect("QUIT"),
                            reply("221 bye"), fin()],
                           message=big, max_time=T + 8))
+    if smtpc is not None and not _have_tls(smtpc):
+        scs = [x for x in scs if x.tls == "none"]
     return scs
 
 
@@ -769,7 +798,7 @@ def main():
 
     out = a.out or tempfile.mkdtemp(prefix="smtpc-hostile.")
     os.makedirs(out, exist_ok=True)
-    scs = all_scenarios(out)
+    scs = all_scenarios(out, None if a.list else a.smtpc)
     if a.pattern:
         scs = [s for s in scs if re.search(a.pattern, s.name) or
                s.name == "baseline-plain"]
