@@ -375,6 +375,16 @@ static void fz_check_data_body(const fz_mail *m, const unsigned char *b,
     size_t i, u = 0, norm_len;
     int line_start = 1;
 
+    if (!complete) {
+        /* Cut inside the final CRLF.CRLF: its "." or ".\r" on a line of
+         * its own is not body text. */
+        size_t ls = len;
+        while (ls > 0 && b[ls - 1] != '\n')
+            ls--;
+        if ((len - ls == 1 && b[ls] == '.') ||
+            (len - ls == 2 && b[ls] == '.' && b[ls + 1] == '\r'))
+            len = ls;
+    }
     for (i = 0; i < len; i++) {
         unsigned char c = b[i];
         if (c == '\r' && (i + 1 >= len || b[i + 1] != '\n') &&
