@@ -196,6 +196,7 @@ class _Conn:
         self.deadline = deadline
         self.eof = False
         self.closed = False
+        self.stop = threading.Event()  # set when the client has exited
         self.sock.settimeout(0.05)
 
     def _recv_some(self, wait):
@@ -364,19 +365,19 @@ def _play(sc, conn, res, step_limit):
         elif kind == "stall":
             _, seconds, read = st
             end = time.monotonic() + seconds
-            while time.monotonic() < end:
+            while time.monotonic() < end and not conn.stop.is_set():
                 if read:
                     if not conn._recv_some(min(0.2, end - time.monotonic())):
                         time.sleep(min(0.05, max(0, end - time.monotonic())))
                 else:
                     time.sleep(min(0.2, max(0, end - time.monotonic())))
         elif kind == "noread":
-            time.sleep(st[1])
+            conn.stop.wait(st[1])
         elif kind == "trickle":
             _, data, interval = st
             for i in range(len(data)):
-                if i:
-                    time.sleep(interval)
+                if i and conn.stop.wait(interval):
+                    return False
                 if not conn.write(data[i:i + 1]):
                     return False
         elif kind == "fin":
@@ -431,9 +432,9 @@ def _serve(sc, lsock, res, outdir, proc_done, step_limit):
         path = os.path.join(outdir, "%s.conn%d.bin" % (sc.name, n))
         conn = _Conn(s, path, None)
         if n == 0:
-            alive = True
+            conn.stop = proc_done
             try:
-                alive = _play(sc, conn, res, step_limit)
+                _play(sc, conn, res, step_limit)
             except Exception as e:  # a bug in the script: report it
                 res.server_errors.append("server crashed: %r" % (e,))
             start = len(conn.sent) - len(conn.buf)
@@ -446,7 +447,6 @@ def _serve(sc, lsock, res, outdir, proc_done, step_limit):
                 conn._recv_some(0.1)
             res.sent = bytes(conn.sent)
             res.tail = bytes(conn.sent[start:])
-            del alive
         else:
             # The CLI connects once; a second connection is a bug.
             res.server_errors.append("client opened connection %d" % (n + 1))
