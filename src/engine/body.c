@@ -103,12 +103,12 @@ static size_t encode(smtpc_session *s, const unsigned char *p, size_t len,
         unsigned char c = p[i];
         size_t n, lim;
 
-        if (st & B_AFTER_CR) {
+        /* State changes only with a byte taken: bytes not taken must
+         * leave no trace, whatever the caller offers next. */
+        if ((st & B_AFTER_CR) && c == '\n') {
+            i++; /* the LF of a CRLF already written */
             st &= ~(unsigned)B_AFTER_CR;
-            if (c == '\n') { /* the LF of a CRLF already written */
-                i++;
-                continue;
-            }
+            continue;
         }
         if (c == '\r' || c == '\n') {
             if (room < 2)
@@ -122,9 +122,15 @@ static size_t encode(smtpc_session *s, const unsigned char *p, size_t len,
             continue;
         }
         if ((st & B_LINE_START) && c == '.' && stuff_dots) {
-            *out++ = '.';
-            room--;
-            st &= ~(unsigned)B_LINE_START; /* the line's own dot follows */
+            /* Both dots or neither: bytes not taken must leave no trace. */
+            if (room < 2)
+                break;
+            out[0] = '.';
+            out[1] = '.';
+            out += 2;
+            room -= 2;
+            i++;
+            st = 0;
             continue;
         }
         lim = len - i < room ? len - i : room;
@@ -133,7 +139,7 @@ static size_t encode(smtpc_session *s, const unsigned char *p, size_t len,
         out += n;
         room -= n;
         i += n;
-        st &= ~(unsigned)B_LINE_START;
+        st = 0; /* n >= 1: c is neither CR nor LF */
     }
     s->body_state = (uint8_t)st;
     s->tx_tail = (uint32_t)(out - s->tx);

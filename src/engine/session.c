@@ -108,11 +108,14 @@ void smtpc_e_fail_session(smtpc_session *s, int status, int phase,
         close_now(s);
         return;
     }
-    /* Orderly end: QUIT after whatever is still in flight. */
+    /* Orderly end: QUIT, and from now on the next complete reply is taken
+     * as its answer; what else was awaited no longer matters. */
     if (CHUNK_OPEN(s)) {
         s->tx_tail = s->tx_chunk;
         s->flags &= (uint8_t)~F_CHUNK_OPEN;
     }
+    s->q_len = 0;
+    s->line_count = 0;
     s->state = ST_QUIT;
     smtpc_e_cmd_begin(&c, s);
     smtpc_e_cmd_add(&c, "QUIT");
@@ -239,8 +242,8 @@ static void dispatch(smtpc_session *s, uint8_t kind, const smtpc_line *l,
     unsigned code = s->cur_code;
 
     if (s->state == ST_QUIT) {
-        if (kind == R_QUIT)
-            close_now(s);
+        /* Only QUIT is awaited now (see smtpc_e_fail_session). */
+        close_now(s);
         return;
     }
     if (code == 421 && kind != R_QUIT) {
@@ -295,6 +298,14 @@ static int record_reply(const smtpc_session *s, uint8_t kind)
     return 1;
 }
 
+/* The server is out of step: what it sent after this line is not read as
+ * an answer to our QUIT.  (process_rx then drops the line itself.) */
+static void drop_rest(smtpc_session *s, size_t line_len)
+{
+    if (s->rx_fill > line_len)
+        s->rx_fill = (uint16_t)line_len;
+}
+
 /* Handles one line (LF included).  Returns 0 when the line must wait
  * until the send area has room. */
 static int handle_line(smtpc_session *s, unsigned char *line, size_t line_len)
@@ -307,11 +318,13 @@ static int handle_line(smtpc_session *s, unsigned char *line, size_t line_len)
         len--;
     if (smtpc_e_line_parse(line, len, &l) != SMTPC_OK ||
         (s->line_count > 0 && l.code != s->cur_code)) {
+        if (s->state == ST_QUIT) {
+            close_now(s); /* leaving anyway: no need to wait for 221 */
+            return 1;
+        }
         smtpc_e_fail_session(s, SMTPC_ERR_PROTOCOL,
-                             smtpc_session_wait_phase(s),
-                             s->state != ST_QUIT);
-        if (s->state == ST_QUIT)
-            close_now(s);
+                             smtpc_session_wait_phase(s), 1);
+        drop_rest(s, line_len);
         return 1;
     }
     if (s->q_len == 0 && writing_body(s)) {
@@ -331,6 +344,7 @@ static int handle_line(smtpc_session *s, unsigned char *line, size_t line_len)
         smtpc_e_fail_session(s, l.code == 421 ? SMTPC_ERR_TEMPFAIL
                                               : SMTPC_ERR_PROTOCOL,
                              SMTPC_PHASE_NONE, l.code != 421);
+        drop_rest(s, line_len);
         return 1;
     }
     kind = s->queue[s->q_head];
