@@ -310,7 +310,9 @@ SMTPC_API int smtpc_session_phase(const smtpc_session *s);
  * that hands the engine bytes. */
 SMTPC_API const smtpc_reply *smtpc_last_reply(const smtpc_session *s);
 
-/* The capabilities of the last EHLO reply (forgotten at STARTTLS). */
+/* The capabilities of the last EHLO reply (forgotten at STARTTLS).  Only
+ * what this build can use is recorded: with a feature compiled out
+ * (smtpc_config.h) its keyword is ignored. */
 SMTPC_API const smtpc_caps *smtpc_session_caps(const smtpc_session *s);
 
 /* The mechanism that authenticated the session, or SMTPC_AUTH_NONE. */
