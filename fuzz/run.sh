@@ -58,7 +58,7 @@ mkdir -p "$BUILD/artifacts" "$BUILD/corpus"
 FLAGS=(-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined
        -fno-sanitize-recover=all -std=c99 -Wall -Wextra -I"$ROOT/include"
        -fsanitize-coverage-ignorelist="$ROOT/fuzz/coverage-ignore.txt")
-# FUZZ_CFLAGS: more flags, e.g. -DFZ_ABANDON_PARTIAL_BODY=1 (fuzz_engine.c).
+# FUZZ_CFLAGS: more flags, e.g. -DFZ_ABANDON_PARTIAL_BODY=0 (fuzz_engine.c).
 # shellcheck disable=SC2206
 FLAGS+=(${FUZZ_CFLAGS:-})
 

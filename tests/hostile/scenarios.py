@@ -110,11 +110,9 @@ def until(stage, auth=None, ehlo=None, answered=False):
     raise KeyError(stage)
 
 
-# Known open problems (reported to the engine's owner); a scenario marked
-# with one may fail only in the way described.
-NO_QUIT = ("engine: no QUIT after a malformed reply (session.c handle_line "
-           "closes at once after fail_session entered ST_QUIT)",
-           r"client never sent b'QUIT'")
+# Known open problems (reported); a scenario marked with one may fail only
+# in the way described.  (Fixed: no QUIT after a reply that did not parse,
+# and then the 221 matched to the wrong reply -- engine commit e449934.)
 NO_ARRIVAL_CHECK = ("engine: a reply that arrived before its command was "
                     "sent is taken as its answer", r".")
 
@@ -140,14 +138,11 @@ def ok_session(name, steps, **kw):
 
 
 def proto(name, steps, orderly=True, phase=None, error="protocol|too long",
-          malformed=True, **kw):
-    """A protocol error: exit 76, QUIT when the error is orderly.
-    malformed: the error is a line that does not parse (NO_QUIT)."""
+          **kw):
+    """A protocol error: exit 76, QUIT when the error is orderly."""
     d = dict(exit=76, phase=phase, error=error, tail=NOTHING, max_time=FAST)
     if orderly:
         steps = steps + quit_ok()
-        if malformed:
-            d.update(xfail=NO_QUIT[0], xfail_match=NO_QUIT[1])
     else:
         steps = steps + [stall(STALL)]
     d.update(kw)
@@ -207,7 +202,7 @@ def malformed_codes():
                          phase="greeting", error="protocol"))
     # A non-220 but well-formed greeting code.
     out.append(proto("malformed-greeting-250", [reply("250 hi")],
-                     phase="greeting", error="protocol", malformed=False))
+                     phase="greeting", error="protocol"))
     # Mixed codes inside one multi-line reply.
     out.append(proto("mixed-greeting-220-221", [reply("220-hostile\n221 bye")],
                      phase="greeting", error="protocol"))
@@ -239,8 +234,7 @@ def malformed_codes():
             "malformed-%s-221-no-close" % k,
             pre + [reply(v), expect("QUIT", "quit"), reply("221 bye"),
                    stall(STALL)],
-            exit=76, phase=k, error="protocol", tail=NOTHING, max_time=FAST,
-            xfail=NO_QUIT[0], xfail_match=NO_QUIT[1]))
+            exit=76, phase=k, error="protocol", tail=NOTHING, max_time=FAST))
     # Legal but unusual: a bare code, an empty continuation, 8-bit text,
     # terminal escapes.  All must work, and nothing raw reaches stderr.
     out.append(ok_session("legal-bare-code", [reply("220")] + session()[1:]))
@@ -349,8 +343,7 @@ def endless_continuations():
               phase="data", error="too long"),
         Scenario("endless-empty-lines", [flood(b"\r\n" * 256)], exit=76,
                  phase="greeting", error="protocol", tail=QUIT,
-                 max_time=FAST, xfail=NO_QUIT[0],
-                 xfail_match=r"after the script, expected b'QUIT"),
+                 max_time=FAST),
         # Continuation lines that never end, slowly: progress needs a whole
         # reply, so the timeout still fires.
         Scenario("continuation-trickle",
@@ -456,11 +449,11 @@ def unsolicited():
               error="protocol"),
         proto("unsolicited-before-greeting-250",
               [send(b"250 early\r\n220 hostile\r\n")], phase="greeting",
-              error="protocol", malformed=False),
+              error="protocol"),
         proto("unsolicited-after-ehlo-same-segment",
               until("ehlo") + [send(b"250-hostile\r\n250 8BITMIME\r\n"
                                     b"250 extra\r\n")],
-              error="protocol", malformed=False),
+              error="protocol"),
         # An unsolicited 421 (RFC 5321 3.8): the server is going away.
         Scenario("unsolicited-421-after-greeting",
                  [reply("220 hostile"), reply("421 4.3.2 shutting down"),
