@@ -145,6 +145,20 @@ ENGINE_SEEDS["starttls-injection"] = engine_program(
 ENGINE_SEEDS["many-rcpts-pipelined"] = engine_program(
     cfg(), 0x80, [crlf("220 fuzz"), EHLO_TLS.replace(b"STARTTLS", b"DSN"),
                   MAIL_OK + RCPT_OK * 40 + DATA_GO, QUEUED, BYE])
+# Op 5 (envelope strings from the input) once READY, then a mail with them.
+_strs = b"".join(bytes([len(x)]) + x for x in (
+    b"s@x.test", b"r@y.test", b"rfc822;r@y.test", b"id+1=x"))
+
+def _feed(b):
+    return bytes([0, len(b)]) + b
+
+
+ENGINE_SEEDS["envelope-strings"] = (
+    bytes([cfg(nopipe=True), 0]) + _feed(crlf("220 fuzz")) + bytes([7])
+    + _feed(crlf("250-fuzz", "250 DSN")) + bytes([7, 5]) + _strs
+    + bytes([8, 7]) + _feed(MAIL_OK) + bytes([7]) + _feed(RCPT_OK)
+    + bytes([7]) + _feed(DATA_GO) + bytes([9, 4]) + b"hi\r\n"
+    + bytes([10, 7]) + _feed(QUEUED) + bytes([11, 7]) + _feed(BYE))
 ENGINE_SEEDS["bdat-binary"] = engine_program(
     cfg(), 0x08, [crlf("220 fuzz"), EHLO_FULL.replace(b"250-AUTH",
                                                       b"250-X-AUTH"),
