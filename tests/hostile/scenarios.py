@@ -629,6 +629,17 @@ def after_every_step():
                                    reply("250 this is not TLS"), stall(STALL)],
                         exit=69, phase="tls", error="TLS", max_time=FAST,
                         tls="starttls", args=["--insecure-skip-verify"]))
+    out.append(Scenario("stall-at-starttls", tls_pre[:-1] + [stall(STALL)],
+                        exit=75, phase="starttls", error="timed out",
+                        tail=NOTHING, min_time=T - 0.3, tls="starttls",
+                        args=["--insecure-skip-verify"]))
+    # Every recipient refused, then RSET stalls: the timeout ends it, but
+    # the refusal is what is reported (the first error of the session).
+    out.append(Scenario("stall-at-rset",
+                        until("rcpt") + [reply("550 5.1.1 no such user"),
+                                         expect("RSET"), stall(STALL)],
+                        exit=69, phase="rcpt", tail=NOTHING,
+                        min_time=T - 0.3))
     # The connect itself never completes (SYNs dropped).
     out.append(Scenario("stall-at-connect", [], exit=75, phase="connect",
                         error="timed out", min_time=T - 0.3,
