@@ -1,8 +1,10 @@
 # smtpc: a thin wrapper around CMake.
 #
 #   make            build into build/ (RelWithDebInfo: -O2 -g) -> build/smtpc
-#   make check      install test deps, build with ASan+UBSan into build-check/,
-#                   run every unit and integration test (tests/run.sh)
+#   make check      install test deps, build with ASan+UBSan and -Werror into
+#                   build-check/, fuzz each target briefly, then run every
+#                   unit and integration test (tests/run.sh; its last line
+#                   is the "N passed, N failed" summary)
 #   make test       run the tests against build/ (no sanitizers, no deps step)
 #   make demo       send a sample message through build/smtpc (scripts/demo.sh)
 #   make install    install build/ (PREFIX=/usr/local, DESTDIR honoured)
@@ -19,6 +21,8 @@ CHECK_TYPE   ?= Debug
 PREFIX       ?= /usr/local
 JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
 WERROR       ?= OFF
+# make check keeps the tree warning-free: a warning fails it.
+CHECK_WERROR ?= ON
 CMAKE        ?= cmake
 CMAKE_ARGS   ?=
 TESTS        ?=
@@ -43,10 +47,10 @@ build: configure
 
 check: deps
 	$(CMAKE) -S . -B $(CHECK_DIR) -DCMAKE_BUILD_TYPE=$(CHECK_TYPE) \
-	  -DSMTPC_SANITIZE=ON -DSMTPC_WERROR=$(WERROR) $(CMAKE_ARGS)
+	  -DSMTPC_SANITIZE=ON -DSMTPC_WERROR=$(CHECK_WERROR) $(CMAKE_ARGS)
 	$(CMAKE) --build $(CHECK_DIR) -j $(JOBS)
-	tests/run.sh $(CHECK_DIR) $(TESTS)
 	fuzz/run.sh $(FUZZ_CHECK_SECONDS)
+	tests/run.sh $(CHECK_DIR) $(TESTS)
 
 test: build
 	tests/run.sh $(BUILD_DIR) $(TESTS)
