@@ -94,19 +94,21 @@ typedef struct smtpc_result {
 } smtpc_result;
 
 typedef struct smtpc_client {
-    smtpc_session session;
+    /* The session last: Thumb-2's short loads reach only the first 128
+     * bytes of a struct, and the driver reads the fields below often. */
+    int open;                  /* connected */
+    int status;                /* first error of the session */
+    int phase;
     smtpc_transport transport;
     const smtpc_client_config *cfg;
+    unsigned char *buf;
+    size_t buf_len;
+    smtpc_timeouts timeouts;   /* cfg's, with defaults filled in */
     /* cfg->session as the engine sees it: the driver adds what it learns
      * (SMTPC_OPT_PEER_LOOPBACK, host and port for OAUTHBEARER).  The
      * engine keeps a pointer to it, so it lives here, not on a stack. */
     smtpc_config session_cfg;
-    smtpc_timeouts timeouts;   /* cfg's, with defaults filled in */
-    unsigned char *buf;
-    size_t buf_len;
-    int open;                  /* connected */
-    int status;                /* first error of the session */
-    int phase;
+    smtpc_session session;
 } smtpc_client;
 
 /* Prepares c.  cfg, the transport's context and buf MUST outlive c; buf_len

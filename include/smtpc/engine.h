@@ -247,6 +247,19 @@ typedef struct smtpc_envelope {
 
 /* Everything below is private; see the functions. */
 typedef struct smtpc_session {
+    /* Ordered by size, smallest first: on Thumb-2 the short load and
+     * store forms reach only the first 32 bytes (bytes), 64 (halves) and
+     * 128 (words) of a struct, and the engine reads these on every call. */
+    uint8_t state, st_flags;
+    uint8_t mode;               /* transaction mode: DATA / BDAT, pipelined */
+    uint8_t body_state;         /* line-start / after-CR for the encoder */
+    uint8_t auth_mech, auth_step, auth_tried;
+    uint8_t flags;              /* SESSION_F_* private bits */
+    uint8_t q_head, q_len;      /* replies awaited, oldest first */
+    uint8_t phase, mail_phase;
+    uint16_t rx_fill, rx_scan;  /* bytes in rx; bytes already scanned */
+    uint16_t line_count;        /* lines of the reply being read */
+    uint16_t cur_code;          /* code of the reply being read */
     const smtpc_config *cfg;
     smtpc_envelope *env;
     unsigned char *rx;          /* receive area, SMTPC_LINE_MAX bytes */
@@ -255,24 +268,14 @@ typedef struct smtpc_session {
     uint32_t tx_chunk;          /* offset of the open BDAT chunk's header */
     uint32_t tx_secret_lo, tx_secret_hi; /* tx bytes holding a secret */
     uint32_t progress;
-    uint16_t rx_fill, rx_scan;  /* bytes in rx; bytes already scanned */
-    uint16_t line_count;        /* lines of the reply being read */
-    uint8_t state, st_flags;
-    uint8_t mode;               /* transaction mode: DATA / BDAT, pipelined */
-    uint8_t body_state;         /* line-start / after-CR for the encoder */
-    uint8_t auth_mech, auth_step, auth_tried;
-    uint8_t flags;              /* SESSION_F_* private bits */
-    uint8_t q_head, q_len;      /* replies awaited, oldest first */
-    uint8_t queue[SMTPC_PIPELINE_MAX];
     size_t rcpt_next;           /* next RCPT to send */
     size_t rcpt_reply;          /* next RCPT whose reply is awaited */
     size_t rcpt_ok;             /* recipients accepted */
-    uint64_t body_bytes;        /* body bytes written this mail */
     int status;                 /* session status, sticky */
     int mail_status;            /* last mail's status */
-    uint8_t phase, mail_phase;
-    uint16_t cur_code;          /* code of the reply being read */
+    uint64_t body_bytes;        /* body bytes written this mail */
     smtpc_caps caps;
+    uint8_t queue[SMTPC_PIPELINE_MAX];
     smtpc_reply reply;          /* last complete reply */
 } smtpc_session;
 

@@ -7,8 +7,9 @@
  *
  * Profiles: -DSMTPC_PROFILE_MINIMAL=1 turns off everything the NetX Duo SMTP
  * client does not do (it keeps EHLO/HELO, AUTH PLAIN/LOGIN, DATA with
- * dot-stuffing).  The default is the full profile.  Any single feature can
- * still be switched on or off after choosing a profile.
+ * dot-stuffing) and builds the tiny engine (SMTPC_TINY below).  The
+ * default is the full profile.  Any single feature can still be switched
+ * on or off after choosing a profile.
  */
 #ifndef SMTPC_CONFIG_H
 #define SMTPC_CONFIG_H
@@ -58,9 +59,14 @@
 #ifndef SMTPC_WITH_DSN
 #define SMTPC_WITH_DSN SMTPC_FEATURE_DEFAULT
 #endif
-/* SMTPUTF8 and 8BITMIME/BINARYMIME body parameters. */
+/* SMTPUTF8 and the 8BITMIME body parameter (BINARYMIME needs CHUNKING). */
 #ifndef SMTPC_WITH_SMTPUTF8
 #define SMTPC_WITH_SMTPUTF8 SMTPC_FEATURE_DEFAULT
+#endif
+/* SIZE (RFC 1870): the message size announced in MAIL, and a message
+ * the server declared too large refused before it is sent. */
+#ifndef SMTPC_WITH_SIZE
+#define SMTPC_WITH_SIZE SMTPC_FEATURE_DEFAULT
 #endif
 /* The blocking client's trace of the dialogue (smtpc_client_config.trace). */
 #ifndef SMTPC_WITH_TRACE
@@ -74,6 +80,23 @@
 /* The NetX Duo compatible API (nxd_smtp_client.h). */
 #ifndef SMTPC_WITH_COMPAT
 #define SMTPC_WITH_COMPAT 1
+#endif
+
+/* The tiny engine and driver (src/engine/tiny.c, src/client/tiny.c): a
+ * second, much smaller implementation of engine.h and client.h for the
+ * minimal feature set, built instead of the full one.  On by default
+ * exactly when every optional feature is off (STATUS_TEXT may be either);
+ * -DSMTPC_TINY=0 builds the full engine with the minimal features. */
+#ifndef SMTPC_TINY
+#if !SMTPC_WITH_AUTH_CRAM_MD5 && !SMTPC_WITH_AUTH_XOAUTH2 &&              \
+    !SMTPC_WITH_AUTH_OAUTHBEARER && !SMTPC_WITH_TLS &&                     \
+    !SMTPC_WITH_PIPELINING && !SMTPC_WITH_CHUNKING && !SMTPC_WITH_DSN &&   \
+    !SMTPC_WITH_SMTPUTF8 && !SMTPC_WITH_SIZE && !SMTPC_WITH_TRACE &&       \
+    (SMTPC_WITH_AUTH_PLAIN || SMTPC_WITH_AUTH_LOGIN)
+#define SMTPC_TINY 1
+#else
+#define SMTPC_TINY 0
+#endif
 #endif
 
 /* ---- Sizes and limits ---- */
@@ -134,6 +157,14 @@
 
 #if SMTPC_PIPELINE_MAX < 2 || SMTPC_PIPELINE_MAX > 255
 #error "SMTPC_PIPELINE_MAX must be 2..255"
+#endif
+
+#if SMTPC_TINY &&                                                          \
+    (SMTPC_WITH_AUTH_CRAM_MD5 || SMTPC_WITH_AUTH_XOAUTH2 ||                \
+     SMTPC_WITH_AUTH_OAUTHBEARER || SMTPC_WITH_TLS ||                      \
+     SMTPC_WITH_PIPELINING || SMTPC_WITH_CHUNKING || SMTPC_WITH_DSN ||     \
+     SMTPC_WITH_SMTPUTF8 || SMTPC_WITH_SIZE || SMTPC_WITH_TRACE)
+#error "SMTPC_TINY=1 supports only the minimal profile's features"
 #endif
 
 #endif /* SMTPC_CONFIG_H */

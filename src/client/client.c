@@ -10,6 +10,9 @@
 
 #include "internal.h"
 
+/* The minimal profile builds src/client/tiny.c instead (smtpc_config.h). */
+#if !SMTPC_TINY
+
 static uint16_t smtpc_client_port(const smtpc_client_config *cfg)
 {
     if (cfg->port != 0)
@@ -297,3 +300,7 @@ int smtpc_client_sendmail(smtpc_client *c, smtpc_envelope *env,
     (void)smtpc_client_close(c);
     return r;
 }
+
+#else
+typedef int smtpc_client_not_built; /* ISO C: no empty file */
+#endif /* !SMTPC_TINY */

@@ -6,6 +6,9 @@
  */
 #include "internal.h"
 
+/* The minimal profile builds src/engine/tiny.c instead (smtpc_config.h). */
+#if !SMTPC_TINY
+
 #include <string.h>
 
 /* Mechanisms compiled in. */
@@ -52,18 +55,22 @@ int smtpc_e_auth_check_config(const smtpc_config *cfg)
         (cfg->host && smtpc_check_text(cfg->host, 255) != SMTPC_OK) ||
         (cfg->host && strchr(cfg->host, '\001') != NULL))
         return SMTPC_ERR_ARG;
-    if (m == SMTPC_AUTH_NONE || m == SMTPC_AUTH_AUTO)
-        return SMTPC_OK;
-    if ((m & (m - 1)) != 0 || (m & (PASSWORD_MECHS | TOKEN_MECHS)) == 0)
-        return SMTPC_ERR_ARG; /* exactly one known mechanism */
-    if (!(m & compiled_mechs))
+    if (m != SMTPC_AUTH_NONE && m != SMTPC_AUTH_AUTO) {
+        if ((m & (m - 1)) != 0 || (m & (PASSWORD_MECHS | TOKEN_MECHS)) == 0)
+            return SMTPC_ERR_ARG; /* exactly one known mechanism */
+        if (!(m & compiled_mechs))
+            return SMTPC_ERR_UNSUPPORTED;
+        if ((m & PASSWORD_MECHS) && (!cfg->username || !cfg->password))
+            return SMTPC_ERR_ARG;
+        if (m == SMTPC_AUTH_XOAUTH2 && (!cfg->username || !cfg->token))
+            return SMTPC_ERR_ARG;
+        if (m == SMTPC_AUTH_OAUTHBEARER && !cfg->token)
+            return SMTPC_ERR_ARG;
+    }
+    /* A token the build cannot use would otherwise be dropped silently
+     * (or, with AUTO, send a password mechanism without a password). */
+    if (!OAUTH_COMPILED && cfg->token != NULL)
         return SMTPC_ERR_UNSUPPORTED;
-    if ((m & PASSWORD_MECHS) && (!cfg->username || !cfg->password))
-        return SMTPC_ERR_ARG;
-    if (m == SMTPC_AUTH_XOAUTH2 && (!cfg->username || !cfg->token))
-        return SMTPC_ERR_ARG;
-    if (m == SMTPC_AUTH_OAUTHBEARER && !cfg->token)
-        return SMTPC_ERR_ARG;
     return SMTPC_OK;
 }
 
@@ -402,3 +409,7 @@ void smtpc_e_auth_reply(smtpc_session *s, const smtpc_line *l)
         status = SMTPC_ERR_PROTOCOL;
     smtpc_e_fail_session(s, status, SMTPC_PHASE_AUTH, code != 421);
 }
+
+#else
+typedef int smtpc_auth_not_built; /* ISO C: no empty file */
+#endif /* !SMTPC_TINY */

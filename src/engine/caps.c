@@ -5,6 +5,9 @@
  */
 #include "internal.h"
 
+/* The minimal profile builds src/engine/tiny.c instead (smtpc_config.h). */
+#if !SMTPC_TINY
+
 #include <string.h>
 
 static int lower(int c)
@@ -29,8 +32,9 @@ static const struct {
     const char *name;
     uint32_t flag;
 } cap_words[] = {
+#if SMTPC_WITH_SIZE
     {"size", SMTPC_CAP_SIZE},
-    {"8bitmime", SMTPC_CAP_8BITMIME},
+#endif
     {"auth", SMTPC_CAP_AUTH},
     {"enhancedstatuscodes", SMTPC_CAP_ENHANCEDSTATUSCODES},
 #if SMTPC_WITH_PIPELINING
@@ -38,6 +42,7 @@ static const struct {
 #endif
 #if SMTPC_WITH_SMTPUTF8
     {"smtputf8", SMTPC_CAP_SMTPUTF8},
+    {"8bitmime", SMTPC_CAP_8BITMIME},
 #endif
 #if SMTPC_WITH_TLS
     {"starttls", SMTPC_CAP_STARTTLS},
@@ -116,8 +121,12 @@ void smtpc_e_caps_line(smtpc_caps *caps, const char *text, size_t len)
         caps->flags |= cap_words[k].flag;
         if (cap_words[k].flag == SMTPC_CAP_AUTH)
             parse_auth(caps, text + end, len - end);
-        else if (cap_words[k].flag == SMTPC_CAP_SIZE)
+        else if (SMTPC_WITH_SIZE && cap_words[k].flag == SMTPC_CAP_SIZE)
             caps->size_max = parse_size(text + end, len - end);
         return;
     }
 }
+
+#else
+typedef int smtpc_caps_not_built; /* ISO C: no empty file */
+#endif /* !SMTPC_TINY */

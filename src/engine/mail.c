@@ -9,6 +9,9 @@
  */
 #include "internal.h"
 
+/* The minimal profile builds src/engine/tiny.c instead (smtpc_config.h). */
+#if !SMTPC_TINY
+
 #include <string.h>
 
 static int has_8bit(const char *p)
@@ -90,7 +93,7 @@ static int check_extensions(const smtpc_session *s, const smtpc_envelope *env,
         return SMTPC_WITH_CHUNKING ? SMTPC_ERR_EXTENSION : SMTPC_ERR_UNSUPPORTED;
     if ((env->flags & SMTPC_MAIL_REQUIRE_8BITMIME) &&
         !(caps & SMTPC_CAP_8BITMIME))
-        return SMTPC_ERR_EXTENSION;
+        return SMTPC_WITH_SMTPUTF8 ? SMTPC_ERR_EXTENSION : SMTPC_ERR_UNSUPPORTED;
     /* RFC 1870: a size the server declared too large fails here, before
      * anything is sent. */
     if ((caps & SMTPC_CAP_SIZE) && s->caps.size_max > 0 &&
@@ -153,7 +156,7 @@ static int write_mail(smtpc_session *s)
     smtpc_e_cmd_add(&c, "MAIL FROM:<");
     smtpc_e_cmd_add(&c, env->from);
     smtpc_e_cmd_add(&c, ">");
-    if ((caps & SMTPC_CAP_SIZE) && env->size > 0) {
+    if (SMTPC_WITH_SIZE && (caps & SMTPC_CAP_SIZE) && env->size > 0) {
         smtpc_e_cmd_add(&c, " SIZE=");
         smtpc_e_cmd_add_u64(&c, env->size);
     }
@@ -385,3 +388,7 @@ size_t smtpc_mail_accepted(const smtpc_session *s)
 {
     return s->rcpt_ok;
 }
+
+#else
+typedef int smtpc_mail_not_built; /* ISO C: no empty file */
+#endif /* !SMTPC_TINY */

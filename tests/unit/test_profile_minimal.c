@@ -11,12 +11,17 @@
  *     of them used (commands wait for their replies, DATA not BDAT, no
  *     STARTTLS in opportunistic mode, AUTH PLAIN chosen).
  *
- * The library the tests link is the full profile, so this file compiles
- * the engine's sources itself, with the minimal profile, into the test.
- * Every transcript runs twice: server bytes whole, then one at a time.
+ * The minimal profile builds the tiny engine (src/engine/tiny.c), which
+ * must behave exactly as the full engine built with the same features.
+ * So this file runs on both: as test_profile_minimal it compiles the tiny
+ * engine, and test_profile_minimal_full.c includes it again with
+ * SMTPC_TINY=0.  The library the tests link is the full profile, so the
+ * engine's sources are compiled here, into the test.  Every transcript
+ * runs twice: server bytes whole, then one at a time.
  */
 #define SMTPC_PROFILE_MINIMAL 1
 
+#include "engine/tiny.c"
 #include "engine/auth.c"
 #include "engine/base64.c"
 #include "engine/body.c"
@@ -36,7 +41,7 @@
 #if SMTPC_WITH_AUTH_CRAM_MD5 || SMTPC_WITH_AUTH_XOAUTH2 || \
     SMTPC_WITH_AUTH_OAUTHBEARER || SMTPC_WITH_TLS || SMTPC_WITH_PIPELINING || \
     SMTPC_WITH_CHUNKING || SMTPC_WITH_DSN || SMTPC_WITH_SMTPUTF8 || \
-    SMTPC_WITH_TRACE || SMTPC_WITH_STATUS_TEXT
+    SMTPC_WITH_SIZE || SMTPC_WITH_TRACE || SMTPC_WITH_STATUS_TEXT
 #error "SMTPC_PROFILE_MINIMAL=1 left a feature on"
 #endif
 #if !SMTPC_WITH_AUTH_PLAIN || !SMTPC_WITH_AUTH_LOGIN
@@ -277,6 +282,223 @@ static void test_no_starttls(void)
     CHECK(!smtpc_session_secure(&s));
 }
 
+
+/* ---- what the minimal features mean for a mail ---- */
+
+static void t_ready(smtpc_session *s, smtpc_config *cfg, const char *ehlo)
+{
+    CHECK_EQ_INT(smtpc_session_init(s, cfg, t_io, sizeof t_io), SMTPC_OK);
+    t_server(s, "220 mx\r\n");
+    CHECK_EQ_STR(t_sent(s), "EHLO localhost\r\n");
+    t_server(s, ehlo);
+}
+
+static void test_minimal_mail_params(void)
+{
+    smtpc_session s;
+    smtpc_config cfg;
+    smtpc_rcpt r;
+    smtpc_envelope env;
+
+    unit_case = t_bytewise ? "mail-params (bytewise)" : "mail-params";
+    memset(&cfg, 0, sizeof cfg);
+    /* A token the build cannot use is refused, not silently dropped. */
+    cfg.token = "tok";
+    CHECK_EQ_INT(smtpc_session_init(&s, &cfg, t_io, sizeof t_io), SMTPC_ERR_UNSUPPORTED);
+    cfg.auth = SMTPC_AUTH_AUTO;
+    cfg.username = "user";
+    cfg.password = "pw";
+    CHECK_EQ_INT(smtpc_session_init(&s, &cfg, t_io, sizeof t_io), SMTPC_ERR_UNSUPPORTED);
+    cfg.token = "to\rk"; /* a bad argument is still a bad argument */
+    CHECK_EQ_INT(smtpc_session_init(&s, &cfg, t_io, sizeof t_io), SMTPC_ERR_ARG);
+    memset(&cfg, 0, sizeof cfg);
+
+    t_ready(&s, &cfg, ehlo_everything);
+    CHECK(smtpc_session_state(&s) & SMTPC_READY);
+    /* Only what this build can use is recorded. */
+    CHECK_EQ_INT(smtpc_session_caps(&s)->flags,
+                 SMTPC_CAP_ESMTP | SMTPC_CAP_AUTH | SMTPC_CAP_ENHANCEDSTATUSCODES);
+    CHECK_EQ_INT(smtpc_session_caps(&s)->auth, SMTPC_AUTH_PLAIN | SMTPC_AUTH_LOGIN);
+    CHECK_EQ_INT(smtpc_session_caps(&s)->size_max, 0);
+
+    memset(&r, 0, sizeof r);
+    r.address = "a@example.com";
+    memset(&env, 0, sizeof env);
+    env.from = "";
+    env.rcpts = &r;
+    env.rcpt_count = 1;
+    env.flags = SMTPC_MAIL_REQUIRE_8BITMIME;
+    CHECK_EQ_INT(smtpc_mail_begin(&s, &env), SMTPC_ERR_UNSUPPORTED);
+    env.flags = SMTPC_MAIL_RET_HDRS;
+    CHECK_EQ_INT(smtpc_mail_begin(&s, &env), SMTPC_ERR_UNSUPPORTED);
+    env.flags = SMTPC_MAIL_RET_HDRS | SMTPC_MAIL_RET_FULL;
+    CHECK_EQ_INT(smtpc_mail_begin(&s, &env), SMTPC_ERR_ARG);
+    CHECK_EQ_INT(smtpc_mail_phase(&s), SMTPC_PHASE_MAIL);
+    CHECK_EQ_STR(t_sent(&s), "");
+    /* BODY=8BITMIME is a wish, and SIZE is not compiled in: neither is
+     * sent, although the server offers both. */
+    env.flags = SMTPC_MAIL_8BITMIME;
+    env.size = 12345;
+    CHECK_EQ_INT(smtpc_mail_begin(&s, &env), SMTPC_OK);
+    CHECK_EQ_STR(t_sent(&s), "MAIL FROM:<>\r\n");
+}
+
+/* ---- failures: each mail's own, and the session's ---- */
+
+static void test_minimal_failures(void)
+{
+    smtpc_session s;
+    smtpc_config cfg;
+    smtpc_rcpt r[2];
+    smtpc_envelope env;
+
+    unit_case = t_bytewise ? "failures (bytewise)" : "failures";
+    memset(&cfg, 0, sizeof cfg);
+    t_ready(&s, &cfg, "250 mx\r\n");
+    memset(r, 0, sizeof r);
+    r[0].address = "a@example.com";
+    r[1].address = "b@example.com";
+    memset(&env, 0, sizeof env);
+    env.from = "me@example.org";
+    env.rcpts = r;
+    env.rcpt_count = 2;
+
+    /* MAIL refused: RSET, READY again, the refusal kept. */
+    CHECK_EQ_INT(smtpc_mail_begin(&s, &env), SMTPC_OK);
+    CHECK_EQ_STR(t_sent(&s), "MAIL FROM:<me@example.org>\r\n");
+    t_server(&s, "550-5.7.1 sender\r\n550 5.7.1 refused\r\n");
+    CHECK_EQ_STR(t_sent(&s), "RSET\r\n");
+    t_server(&s, "250 2.0.0 reset\r\n");
+    CHECK(smtpc_session_state(&s) & SMTPC_READY);
+    CHECK_EQ_INT(smtpc_mail_status(&s), SMTPC_ERR_REJECTED);
+    CHECK_EQ_INT(smtpc_mail_phase(&s), SMTPC_PHASE_MAIL);
+    CHECK_EQ_INT(smtpc_last_reply(&s)->code, 550);
+    CHECK_EQ_INT(smtpc_last_reply(&s)->enh[1], 7);
+    CHECK_EQ_STR(smtpc_last_reply(&s)->text, "sender refused");
+    CHECK_EQ_INT(r[0].status, SMTPC_ERR_STATE); /* never asked */
+
+    /* Every recipient refused: RSET, no DATA. */
+    CHECK_EQ_INT(smtpc_mail_begin(&s, &env), SMTPC_OK);
+    CHECK_EQ_STR(t_sent(&s), "MAIL FROM:<me@example.org>\r\n");
+    t_server(&s, "250 ok\r\n");
+    CHECK_EQ_STR(t_sent(&s), "RCPT TO:<a@example.com>\r\n");
+    t_server(&s, "451 4.3.0 later\r\n");
+    CHECK_EQ_STR(t_sent(&s), "RCPT TO:<b@example.com>\r\n");
+    t_server(&s, "550 5.1.1 unknown\r\n");
+    CHECK_EQ_STR(t_sent(&s), "RSET\r\n");
+    t_server(&s, "250 ok\r\n");
+    CHECK_EQ_INT(smtpc_mail_status(&s), SMTPC_ERR_NO_RECIPIENTS);
+    CHECK_EQ_INT(r[0].status, SMTPC_ERR_TEMPFAIL);
+    CHECK_EQ_STR(r[0].text, "later");
+    CHECK_EQ_INT(r[1].code, 550);
+
+    /* The message refused after its end: no RSET needed. */
+    env.rcpt_count = 1;
+    CHECK_EQ_INT(smtpc_mail_begin(&s, &env), SMTPC_OK);
+    t_sent(&s);
+    t_server(&s, "250 ok\r\n");
+    t_sent(&s);
+    t_server(&s, "251 forwarded\r\n");
+    CHECK_EQ_STR(t_sent(&s), "DATA\r\n");
+    t_server(&s, "354 go\r\n");
+    t_body(&s, "x");
+    CHECK_EQ_INT(smtpc_body_end(&s), SMTPC_OK);
+    CHECK_EQ_INT(smtpc_body_end(&s), SMTPC_ERR_STATE);
+    CHECK_EQ_STR(t_sent(&s), "x\r\n.\r\n");
+    t_server(&s, "554 5.6.0 spam\r\n");
+    CHECK_EQ_STR(t_sent(&s), "");
+    CHECK(smtpc_session_state(&s) & SMTPC_READY);
+    CHECK_EQ_INT(smtpc_mail_status(&s), SMTPC_ERR_REJECTED);
+    CHECK_EQ_INT(smtpc_mail_phase(&s), SMTPC_PHASE_MESSAGE);
+    CHECK_EQ_INT(smtpc_mail_accepted(&s), 1);
+
+    /* A refusal while the message streams ends the session at once. */
+    CHECK_EQ_INT(smtpc_mail_begin(&s, &env), SMTPC_OK);
+    t_sent(&s);
+    t_server(&s, "250 ok\r\n");
+    t_sent(&s);
+    t_server(&s, "250 ok\r\n");
+    t_sent(&s);
+    t_server(&s, "354 go\r\n");
+    t_body(&s, "part of it\n");
+    CHECK(smtpc_session_state(&s) & SMTPC_WANT_RECV);
+    t_server(&s, "552 5.3.4 too big\r\n");
+    CHECK(smtpc_session_state(&s) & SMTPC_CLOSED);
+    CHECK_EQ_INT(smtpc_session_status(&s), SMTPC_ERR_REJECTED);
+    CHECK_EQ_INT(smtpc_session_phase(&s), SMTPC_PHASE_MESSAGE);
+    CHECK_EQ_STR(smtpc_last_reply(&s)->text, "too big");
+    CHECK_EQ_INT(smtpc_mail_begin(&s, &env), SMTPC_ERR_REJECTED);
+
+    /* 421 anywhere: closed without QUIT. */
+    t_ready(&s, &cfg, "421 4.3.2 shutting down\r\n");
+    CHECK(smtpc_session_state(&s) & SMTPC_CLOSED);
+    CHECK_EQ_INT(smtpc_session_status(&s), SMTPC_ERR_TEMPFAIL);
+    CHECK_EQ_INT(smtpc_session_phase(&s), SMTPC_PHASE_EHLO);
+    CHECK_EQ_STR(t_sent(&s), "");
+
+    /* A continuation with another code: protocol error, orderly QUIT. */
+    t_ready(&s, &cfg, "250-mx\r\n251 other\r\n");
+    CHECK_EQ_INT(smtpc_session_status(&s), SMTPC_ERR_PROTOCOL);
+    CHECK_EQ_STR(t_sent(&s), "QUIT\r\n");
+    t_server(&s, "221 bye\r\n");
+    CHECK(smtpc_session_state(&s) & SMTPC_CLOSED);
+}
+
+/* ---- AUTH: secrets marked, 504 falls back once, "*" cancels ---- */
+
+static void test_minimal_auth(void)
+{
+    smtpc_session s;
+    smtpc_config cfg;
+    const unsigned char *p;
+    size_t len, a, b;
+
+    unit_case = t_bytewise ? "auth (bytewise)" : "auth";
+    memset(&cfg, 0, sizeof cfg);
+    cfg.auth = SMTPC_AUTH_AUTO;
+    cfg.username = "user";
+    cfg.password = "pw";
+    cfg.authzid = "admin";
+    /* Not loopback, no TLS: credentials stay home. */
+    t_ready(&s, &cfg, "250-mx\r\n250 AUTH PLAIN\r\n");
+    CHECK_EQ_INT(smtpc_session_status(&s), SMTPC_ERR_AUTH_INSECURE);
+    CHECK_EQ_STR(t_sent(&s), "QUIT\r\n");
+
+    cfg.options = SMTPC_OPT_ALLOW_PLAINTEXT_AUTH;
+    t_ready(&s, &cfg, "250-mx\r\n250 AUTH=LOGIN PLAIN\r\n");
+    p = smtpc_send_buf(&s, &len);
+    smtpc_send_secret_range(&s, &a, &b);
+    /* base64("admin\0user\0pw") is the secret, after "AUTH PLAIN ". */
+    CHECK(p != NULL && len == 11 + 20 + 2);
+    CHECK_EQ_INT(a, 11);
+    CHECK_EQ_INT(b, 31);
+    CHECK_EQ_STR(t_sent(&s), "AUTH PLAIN YWRtaW4AdXNlcgBwdw==\r\n");
+    t_server(&s, "504 5.5.4 not that one\r\n");
+    CHECK_EQ_STR(t_sent(&s), "AUTH LOGIN\r\n");
+    t_server(&s, "334 VXNlcm5hbWU6\r\n");
+    smtpc_send_buf(&s, &len);
+    smtpc_send_secret_range(&s, &a, &b);
+    CHECK_EQ_INT(a, 0);
+    CHECK_EQ_INT(b, 8);
+    CHECK_EQ_STR(t_sent(&s), "dXNlcg==\r\n");
+    t_server(&s, "334 UGFzc3dvcmQ6\r\n");
+    CHECK_EQ_STR(t_sent(&s), "cHc=\r\n");
+    t_server(&s, "334 more?\r\n");
+    CHECK_EQ_STR(t_sent(&s), "*\r\n");
+    t_server(&s, "501 5.7.0 cancelled\r\n");
+    CHECK_EQ_INT(smtpc_session_status(&s), SMTPC_ERR_PROTOCOL);
+    CHECK_EQ_INT(smtpc_session_phase(&s), SMTPC_PHASE_AUTH);
+    CHECK_EQ_STR(t_sent(&s), "QUIT\r\n");
+    CHECK_EQ_INT(smtpc_session_auth_mech(&s), SMTPC_AUTH_NONE);
+
+    /* Refused credentials. */
+    t_ready(&s, &cfg, "250-mx\r\n250 AUTH LOGIN\r\n");
+    CHECK_EQ_STR(t_sent(&s), "AUTH LOGIN\r\n");
+    t_server(&s, "535 5.7.8 no\r\n");
+    CHECK_EQ_INT(smtpc_session_status(&s), SMTPC_ERR_AUTH);
+    CHECK_EQ_STR(smtpc_last_reply(&s)->text, "no");
+}
+
 int main(void)
 {
     test_config_refused();
@@ -284,8 +506,12 @@ int main(void)
         test_everything_offered();
         test_login_helo();
         test_no_starttls();
+        test_minimal_mail_params();
+        test_minimal_failures();
+        test_minimal_auth();
     }
-    printf("test_profile_minimal: sizeof(smtpc_session) = %u on this host\n",
+    printf("test_profile_minimal: %s engine, sizeof(smtpc_session) = %u on "
+           "this host\n", SMTPC_TINY ? "tiny" : "full",
            (unsigned)sizeof(smtpc_session));
     return unit_done();
 }
