@@ -49,6 +49,15 @@ static int passed, failed;
         }                                                                  \
     } while (0)
 
+/* What the trace must show: without trace support (the minimal profile,
+ * test_client_tiny.c) the callback is never called, so only what it must
+ * not show is checked. */
+#if SMTPC_WITH_TRACE
+#define CHECK_TRACE(cond) CHECK(cond)
+#else
+#define CHECK_TRACE(cond) ((void)sizeof(cond)) /* compiled, not run */
+#endif
+
 /* ---- the fake transport ---- */
 
 typedef struct step {
@@ -531,6 +540,7 @@ static int script_done(void)
     return F.script[F.pos].op == 0 && !F.mismatch;
 }
 
+#if !SMTPC_TINY /* needs PIPELINING */
 static void full_session(const step *script, size_t recv_max, size_t send_max)
 {
     smtpc_client_config cfg;
@@ -560,10 +570,11 @@ static void full_session(const step *script, size_t recv_max, size_t send_max)
     CHECK(F.closes >= 1);
     CHECK_EQ(c.open, 0);
     CHECK_EQ(F.clock, 1000000); /* never had to wait */
-    CHECK(strstr(TB.text, "* connecting to mx.example port 25") != NULL);
-    CHECK(strstr(TB.text, "MAIL FROM:<a@example.org>\r\n") != NULL);
-    CHECK(strstr(TB.text, "250 2.0.0 queued as ABC123\r\n") != NULL);
+    CHECK_TRACE(strstr(TB.text, "* connecting to mx.example port 25") != NULL);
+    CHECK_TRACE(strstr(TB.text, "MAIL FROM:<a@example.org>\r\n") != NULL);
+    CHECK_TRACE(strstr(TB.text, "250 2.0.0 queued as ABC123\r\n") != NULL);
 }
+#endif
 
 /* Two mails on one connection; the second refused at MAIL keeps the
  * session open for the third. */
@@ -697,7 +708,7 @@ static void timeouts_per_phase(void)
         if (tc->script[2].op == 'T') {
             CHECK(F.out_pos > 8 && F.out_pos < F.out_len);
         }
-        CHECK(strstr(TB.text, "* failed: ") != NULL);
+        CHECK_TRACE(strstr(TB.text, "* failed: ") != NULL);
     }
 }
 
@@ -760,7 +771,7 @@ static void eof_mid_session(void)
     CHECK(!sent_has(&F, "RCPT"));
     CHECK(F.closes >= 1);
     CHECK_EQ(smtpc_client_close(&c), SMTPC_ERR_CLOSED);
-    CHECK(strstr(TB.text, "* connection closed by server") != NULL);
+    CHECK_TRACE(strstr(TB.text, "* connection closed by server") != NULL);
 
     /* A server that hangs up right after our QUIT is fine. */
     client_setup(&c, &cfg, script_eof_after_quit);
@@ -817,10 +828,10 @@ static void redaction(const step *script, size_t send_max, size_t redacted)
     CHECK(strstr(TB.text, "c2VjcmV0LXB3") == NULL);
     CHECK(strstr(TB.text, "AHVzZXIAc2VjcmV0LXB3") == NULL);
     CHECK(strstr(TB.text, "ZXIAc2Vj") == NULL); /* no fragment of it */
-    CHECK_EQ(count_of(TB.text, "<redacted>"), redacted);
-    CHECK(strstr(TB.text, "QUIT\r\n") != NULL);
+    CHECK_TRACE(count_of(TB.text, "<redacted>") == redacted);
+    CHECK_TRACE(strstr(TB.text, "QUIT\r\n") != NULL);
     if (script == script_auth_plain)
-        CHECK(strstr(TB.text, "AUTH PLAIN <redacted>\r\n") != NULL);
+        CHECK_TRACE(strstr(TB.text, "AUTH PLAIN <redacted>\r\n") != NULL);
 }
 
 static const step script_auth_refused_here[] = {
@@ -1055,6 +1066,7 @@ static const step script_starttls[] = {
     {0, NULL},
 };
 
+#if !SMTPC_TINY /* needs STARTTLS */
 static void tls_paths(void)
 {
     smtpc_client_config cfg;
@@ -1068,7 +1080,7 @@ static void tls_paths(void)
     CHECK_EQ(F.tls_calls, 1);
     CHECK(smtpc_session_secure(&c.session));
     CHECK_EQ(smtpc_client_close(&c), SMTPC_OK);
-    CHECK(strstr(TB.text, "* TLS started") != NULL);
+    CHECK_TRACE(strstr(TB.text, "* TLS started") != NULL);
 
     client_setup(&c, &cfg, script_implicit);
     cfg.session.tls = SMTPC_TLS_IMPLICIT;
@@ -1100,6 +1112,7 @@ static void tls_paths(void)
     CHECK(!sent_has(&F, "QUIT"));
     CHECK(F.closes >= 1);
 }
+#endif
 
 /* ---- connect failures and arguments ---- */
 
@@ -1119,7 +1132,7 @@ static void connect_and_args(void)
     CHECK_EQ(m.res.phase, SMTPC_PHASE_CONNECT);
     CHECK_EQ(F.sent_len, 0);
     CHECK(F.closes >= 1);
-    CHECK(strstr(TB.text, "* connect failed: ") != NULL);
+    CHECK_TRACE(strstr(TB.text, "* connect failed: ") != NULL);
 
     /* A bad EHLO name fails before any connection is made. */
     client_setup(&c, &cfg, script_implicit);
@@ -1248,6 +1261,16 @@ static const step script_big_data[] = {
     {0, NULL},
 };
 
+/* The same without PIPELINING: each command waits for its reply. */
+static const step script_big_data_plain[] = {
+    {'S', "220 hi\r\n"}, {'C', "EHLO"}, {'S', "250 mx\r\n"},
+    {'C', "MAIL"}, {'S', "250 ok\r\n"}, {'C', "RCPT"}, {'S', "250 ok\r\n"},
+    {'C', "DATA"}, {'S', "354 go\r\n"},
+    {'D', "."}, {'S', "250 big one\r\n"},
+    {'C', "QUIT"}, {'S', "221 bye\r\n"}, {'E', NULL},
+    {0, NULL},
+};
+
 static const step script_big_bdat[] = {
     {'S', "220 hi\r\n"}, {'C', "EHLO"},
     {'S', "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n"},
@@ -1286,12 +1309,12 @@ static void big_body(const step *script, size_t piece, size_t send_max,
     if (m.res.status != SMTPC_OK)
         fprintf(stderr, "big body (%s, piece %zu, send %zu, recv %zu): "
                 "status %d phase %d after %lu ms, %zu bytes sent\n",
-                script == script_big_data ? "DATA" : "BDAT", piece, send_max,
+                script == script_big_bdat ? "BDAT" : "DATA", piece, send_max,
                 recv_max, m.res.status, m.res.phase,
                 (unsigned long)(F.clock - 1000000), F.sent_len);
     CHECK(strstr(m.res.reply.text, "big one") != NULL);
     CHECK(script_done());
-    if (script == script_big_data) {
+    if (script != script_big_bdat) {
         data_at = strstr(F.sent, "DATA\r\n");
         CHECK(data_at != NULL);
         if (data_at != NULL) {
@@ -1395,12 +1418,16 @@ static void body_memory(void)
 
 int main(void)
 {
+#if !SMTPC_TINY
+    /* These need PIPELINING, CHUNKING or STARTTLS, which the minimal
+     * profile (test_client_tiny.c) leaves out. */
     full_session(script_ok, 0, 0);
     full_session(script_ok, 1, 0);  /* every reply one byte at a time */
     full_session(script_ok, 0, 3);  /* the server takes 3 bytes per send */
     full_session(script_pipelined, 0, 0);
     full_session(script_pipelined, 1, 1);
     full_session(script_stall, 0, 10);
+#endif
     three_mails();
     timeouts_per_phase();
     quit_timeout();
@@ -1413,16 +1440,24 @@ int main(void)
     first_error_kept();
     body_source_error();
     slow_body_source();
+#if !SMTPC_TINY
     tls_paths();
+#endif
     connect_and_args();
     body_memory();
     big_make();
+    /* Without PIPELINING, on both builds: each command waits. */
+    big_body(script_big_data_plain, 1000, 0, 0);
+    big_body(script_big_data_plain, 7, 13, 1);
+    big_body(script_big_data_plain, sizeof big, 0, 0);
+#if !SMTPC_TINY
     big_body(script_big_data, 1000, 0, 0);
     big_body(script_big_data, 7, 13, 1);
     big_body(script_big_data, sizeof big, 0, 0);
     big_body(script_big_bdat, 1000, 0, 0);
     big_body(script_big_bdat, 7, 13, 1);
     big_body(script_big_bdat, sizeof big, 0, 0);
+#endif
     block_big_body(0);
     block_big_body(100);
     eof_in_body();
