@@ -67,10 +67,12 @@ PY=/usr/bin/python3
 
 # ---- budgets (bytes): the one place they are written down -------------
 BUDGET_MINIMAL_ENGINE_CLIENT=4096   # minimal profile: engine+client .text+.rodata
-# Issue 6's 4 KB target for the minimal engine+client is not met yet (about
-# 9.9 KB measured; docs/FOOTPRINT.md).  It is reported as OPEN; --check
-# fails only above this ceiling, so the footprint cannot grow unnoticed.
-CEILING_MINIMAL_ENGINE_CLIENT=10240
+# Issue 6's 4 KB target for the minimal engine+client is not met: the tiny
+# engine and driver (src/engine/tiny.c, src/client/tiny.c) link about
+# 7.2 KB (docs/FOOTPRINT.md says what the rest would take).  It is reported
+# as OPEN; --check fails only above this ceiling, so the footprint cannot
+# grow unnoticed.
+CEILING_MINIMAL_ENGINE_CLIENT=7680
 BUDGET_FULL_ENGINE=14336            # full profile: engine .text+.rodata
 BUDGET_SESSION=512                  # sizeof(smtpc_session), each profile
 BUDGET_STACK=512                    # worst chain from any public engine call
@@ -242,7 +244,10 @@ build full || fail_build full
 
 FEATURE_LIST=""
 if [ "$FEATURES" = 1 ]; then
-    for feat in AUTH_CRAM_MD5 AUTH_XOAUTH2 AUTH_OAUTHBEARER TLS PIPELINING CHUNKING DSN SMTPUTF8 TRACE STATUS_TEXT; do
+    # Any feature switched on leaves the tiny engine: the deltas are taken
+    # from the full engine built with the minimal features.
+    build min-full -DSMTPC_PROFILE_MINIMAL=1 -DSMTPC_TINY=0 || fail_build min-full
+    for feat in AUTH_CRAM_MD5 AUTH_XOAUTH2 AUTH_OAUTHBEARER TLS PIPELINING CHUNKING DSN SMTPUTF8 SIZE TRACE STATUS_TEXT; do
         build "min+$feat" -DSMTPC_PROFILE_MINIMAL=1 -DSMTPC_WITH_$feat=1 || fail_build "min+$feat"
         FEATURE_LIST="$FEATURE_LIST $feat"
     done
@@ -529,7 +534,8 @@ def config_report(cfg):
 def ro(r, img, layers):
     return sum(r[img][(l, k)] for l in layers for k in ('text', 'rodata'))
 
-reports = {c: config_report(c) for c in ['minimal', 'full'] + ['min+' + f for f in FEATURES]}
+reports = {c: config_report(c) for c in ['minimal', 'full'] +
+           (['min-full'] if FEATURES else []) + ['min+' + f for f in FEATURES]}
 stacks = {c: stack_report(c) for c in ('minimal', 'full')}
 
 # Symbols that exist only for a feature the minimal profile turns off.
@@ -613,6 +619,11 @@ for name, val, lim in checks:
 verdicts.append(('ok  ' if not heap_bad else 'MISS') + ' %-58s %s' %
                 ('zero heap, no stdio (cross objects and images)',
                  'none referenced' if not heap_bad else '; '.join(heap_bad)))
+TINY_FILES = ('engine/tiny.c', 'client/tiny.c')
+tiny_missing = [f for f in TINY_FILES if f not in minimal['client']['files']]
+verdicts.append(('ok  ' if not tiny_missing else 'MISS') + ' %-58s %s' %
+                ('minimal profile builds the tiny engine and client',
+                 'yes' if not tiny_missing else 'not linked: ' + ', '.join(tiny_missing)))
 verdicts.append(('ok  ' if not LEFT else 'MISS') + ' %-58s %s' %
                 ('minimal profile links no code of the features it turns off',
                  'none found' if not LEFT else 'left: ' + ', '.join(sorted(LEFT))))
@@ -770,15 +781,23 @@ if FEATURES:
     md.append('### What each feature adds to the minimal profile')
     md.append('')
     md.append('Engine + client, `client` image, .text+.rodata; the minimal profile with one '
-              'feature switched on (`-DSMTPC_WITH_<X>=1`):')
+              'feature switched on (`-DSMTPC_WITH_<X>=1`).  Any feature leaves the tiny '
+              'engine for the full one, so each is compared with the full engine built '
+              'with the minimal features (`-DSMTPC_TINY=0`):')
     md.append('')
     md.append('| feature | engine+client | added |')
     md.append('|---|---:|---:|')
-    base = ro(minimal, 'client', ['engine', 'client'])
-    md.append('| (minimal) | %d | |' % base)
+    md.append('| (minimal: tiny engine) | %d | |' % ro(minimal, 'client', ['engine', 'client']))
+    base = ro(reports['min-full'], 'client', ['engine', 'client'])
+    md.append('| (minimal features, full engine) | %d | |' % base)
+    tiny_base = ro(minimal, 'client', ['engine', 'client'])
     for f in FEATURES:
-        v = ro(reports['min+' + f], 'client', ['engine', 'client'])
-        md.append('| %s | %d | %+d |' % (f, v, v - base))
+        r = reports['min+' + f]
+        v = ro(r, 'client', ['engine', 'client'])
+        # STATUS_TEXT keeps the tiny engine: compared with it.
+        keeps_tiny = 'engine/tiny.c' in r['client']['files']
+        md.append('| %s%s | %d | %+d |' % (f, ' (tiny engine)' if keeps_tiny else '', v,
+                                             v - (tiny_base if keeps_tiny else base)))
     md.append('| (full: all of them) | %d | %+d |' % (ro(full, 'client', ['engine', 'client']),
               ro(full, 'client', ['engine', 'client']) - base))
 
