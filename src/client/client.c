@@ -183,7 +183,6 @@ int smtpc_client_send(smtpc_client *c, smtpc_envelope *env,
                       smtpc_body_source *body, smtpc_result *res)
 {
     smtpc_session *s;
-    unsigned st;
     int r, status, phase;
 
     if (res != NULL)
@@ -213,7 +212,6 @@ int smtpc_client_send(smtpc_client *c, smtpc_envelope *env,
     }
     smtpc_client_run(c, body);
 
-    st = smtpc_session_state(s);
     status = smtpc_mail_status(s);
     phase = smtpc_mail_phase(s);
     if (status != SMTPC_OK && status == c->status &&
@@ -223,12 +221,11 @@ int smtpc_client_send(smtpc_client *c, smtpc_envelope *env,
          * it (a timeout while the body was going out), the driver knows
          * the phase better than the engine's queue does. */
         phase = c->phase;
-    } else if (!(st & SMTPC_READY) && status == SMTPC_OK) {
-        /* The session ended before the mail's result was in: the mail
-         * failed for the session's reason. */
-        status = c->status != SMTPC_OK ? c->status : SMTPC_ERR_CLOSED;
-        phase = c->phase;
     }
+    /* SMTPC_OK with the session over means the message was accepted and
+     * the session failed after (a stray reply, a lost QUIT): every
+     * failure while the mail runs sets the mail's status.  Reporting
+     * that failure would make a caller send the message again. */
     smtpc_result_fill(c, res, status, phase);
     smtpc_client_settle(c);
     return status;

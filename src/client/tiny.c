@@ -31,7 +31,7 @@ typedef struct tiny_body {
 
 /* Keeps the engine's error as the client's unless one is already kept
  * (while the engine has none, its phase is SMTPC_PHASE_NONE too). */
-static void note(smtpc_client *c)
+static void keep_error(smtpc_client *c)
 {
     if (c->status == SMTPC_OK) {
         c->status = smtpc_session_status(&c->session);
@@ -39,9 +39,9 @@ static void note(smtpc_client *c)
     }
 }
 
-static void fail(smtpc_client *c, int status, int phase)
+static void fail_client(smtpc_client *c, int status, int phase)
 {
-    note(c);
+    keep_error(c);
     if (c->status == SMTPC_OK) {
         c->status = status;
         c->phase = phase;
@@ -91,12 +91,12 @@ static int recv_some(smtpc_client *c, const tiny_body *b)
         /* The engine knows whether the end was expected (after QUIT);
          * when no reply was awaited the driver knows the phase. */
         if (c->status == SMTPC_OK && smtpc_session_status(s) != SMTPC_OK) {
-            note(c);
+            keep_error(c);
             if (c->phase == SMTPC_PHASE_NONE)
                 c->phase = phase;
         }
     } else if (n < 0) {
-        fail(c, (int)n, phase);
+        fail_client(c, (int)n, phase);
     } else {
         smtpc_recv_ack(s, (size_t)n < len ? (size_t)n : len);
     }
@@ -118,7 +118,7 @@ static int feed_body(smtpc_client *c, tiny_body *b)
             if (r != SMTPC_OK || (l != 0 && d == NULL)) {
                 /* Abort without ending the data: the server never sees
                  * the end of the message, so it discards it. */
-                fail(c, SMTPC_ERR_BODY_SOURCE, SMTPC_PHASE_MESSAGE);
+                fail_client(c, SMTPC_ERR_BODY_SOURCE, SMTPC_PHASE_MESSAGE);
                 return 1;
             }
             b->eof = (l == 0);
@@ -135,9 +135,9 @@ static int feed_body(smtpc_client *c, tiny_body *b)
             if (r == SMTPC_ERR_BUFFER)
                 break;
             if (r != SMTPC_OK) {
-                note(c);
+                keep_error(c);
                 if (smtpc_session_state(s) & SMTPC_WANT_BODY)
-                    fail(c, r, SMTPC_PHASE_MESSAGE);
+                    fail_client(c, r, SMTPC_PHASE_MESSAGE);
             }
             b->ended = 1;
         }
@@ -147,7 +147,7 @@ static int feed_body(smtpc_client *c, tiny_body *b)
 }
 
 /* Runs the engine until it is READY or CLOSED; returns c->status. */
-static int run(smtpc_client *c, smtpc_body_source *body)
+static int drive(smtpc_client *c, smtpc_body_source *body)
 {
     smtpc_session *s = &c->session;
     const smtpc_transport *t = &c->transport;
@@ -188,7 +188,7 @@ static int run(smtpc_client *c, smtpc_body_source *body)
                        (got = t->ops->recv(t->ctx, in, room)) > 0)
                     smtpc_recv_ack(s, (size_t)got < room ? (size_t)got : room);
                 if (!(smtpc_session_state(s) & SMTPC_CLOSED))
-                    fail(c, (int)n, phase);
+                    fail_client(c, (int)n, phase);
                 continue;
             }
             if (n > 0) {
@@ -215,7 +215,7 @@ static int run(smtpc_client *c, smtpc_body_source *body)
                 events |= SMTPC_IO_READ;
         }
         if (events == 0) {
-            fail(c, SMTPC_ERR_STATE, loop_phase(c, &b));
+            fail_client(c, SMTPC_ERR_STATE, loop_phase(c, &b));
             continue;
         }
         timeout = body_sending(&b, st)
@@ -224,15 +224,15 @@ static int run(smtpc_client *c, smtpc_body_source *body)
                                                  smtpc_session_wait_phase(s));
         now = t->ops->now_ms(t->ctx);
         if (now > mark && now - mark >= timeout) {
-            fail(c, SMTPC_ERR_TIMEOUT, loop_phase(c, &b));
+            fail_client(c, SMTPC_ERR_TIMEOUT, loop_phase(c, &b));
             continue;
         }
         now = now > mark ? now - mark : 0;
         r = t->ops->wait(t->ctx, events, (uint32_t)(timeout - now));
         if (r < 0)
-            fail(c, r, loop_phase(c, &b));
+            fail_client(c, r, loop_phase(c, &b));
     }
-    note(c);
+    keep_error(c);
     return c->status;
 }
 
@@ -310,7 +310,7 @@ int smtpc_client_open(smtpc_client *c)
     r = smtpc_session_init(&c->session, &c->session_cfg, c->buf, c->buf_len);
     if (r != SMTPC_OK)
         goto failed;
-    run(c, NULL);
+    drive(c, NULL);
     if (smtpc_session_state(&c->session) & SMTPC_CLOSED)
         shut(c);
     if (c->status == SMTPC_OK &&
@@ -364,7 +364,7 @@ int smtpc_client_send(smtpc_client *c, smtpc_envelope *env,
     status = smtpc_mail_begin(s, env);
     if (status != SMTPC_OK)
         goto out; /* nothing was sent; the session stays READY */
-    run(c, body);
+    drive(c, body);
     status = smtpc_mail_status(s);
     phase = smtpc_mail_phase(s);
     if (status != SMTPC_OK && status == c->status &&
@@ -373,12 +373,9 @@ int smtpc_client_send(smtpc_client *c, smtpc_envelope *env,
         /* The session's failure ended the mail: when the driver caused
          * it, the driver knows the phase better than the engine. */
         phase = c->phase;
-    } else if (!(smtpc_session_state(s) & SMTPC_READY) &&
-               status == SMTPC_OK) {
-        /* The session ended before the mail's result was in. */
-        status = c->status != SMTPC_OK ? c->status : SMTPC_ERR_CLOSED;
-        phase = c->phase;
     }
+    /* SMTPC_OK with the session over: accepted, then the session failed
+     * (a stray reply): every failure during the mail sets its status. */
     result_fill(c, res, status, phase);
     if (smtpc_session_state(s) & SMTPC_CLOSED)
         shut(c);
@@ -415,8 +412,8 @@ int smtpc_client_close(smtpc_client *c)
         return SMTPC_ERR_ARG;
     if (c->open) {
         if (smtpc_client_ready(c) && smtpc_quit(&c->session) == SMTPC_OK)
-            run(c, NULL);
-        note(c);
+            drive(c, NULL);
+        keep_error(c);
     }
     if (c->transport.ops != NULL)
         shut(c);

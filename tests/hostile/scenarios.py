@@ -492,10 +492,7 @@ def never_sent():
         Scenario("never-sent-extra-after-final",
                  until("body") + [send(b"250 queued\r\n250 extra\r\n")]
                  + quit_ok(),
-                 exit=0, tail=NOTHING, max_time=FAST,
-                 xfail="CLI: exit 76 for a protocol error that came after "
-                       "the message was accepted (a retry duplicates it)",
-                 xfail_match=r"^exit 76|^phase"),
+                 exit=0, tail=NOTHING, max_time=FAST),
         # QUIT answered by a reply, and then more replies nothing asked for.
         Scenario("never-sent-after-quit",
                  until("quit") + [reply("221 bye\n250 more\n250 and more"),

@@ -629,6 +629,42 @@ static void three_mails(void)
     CHECK(script_done());
 }
 
+/* ---- a stray reply after the message was accepted ---- */
+
+/* "250 queued" and, in the same segment, a reply to nothing: the session
+ * is out of step and ends (QUIT), but the message was taken.  Reporting
+ * the session's error for the mail would make a caller send it twice. */
+static const step script_stray_after_final[] = {
+    {'S', "220 hi\r\n"}, {'C', "EHLO"}, {'S', "250 mx\r\n"},
+    {'C', "MAIL"}, {'S', "250 ok\r\n"}, {'C', "RCPT"}, {'S', "250 ok\r\n"},
+    {'C', "DATA"}, {'S', "354 go\r\n"},
+    {'D', "."}, {'S', "250 queued as X1\r\n250 extra\r\n"},
+    {'C', "QUIT"}, {'S', "221 bye\r\n"}, {'E', NULL},
+    {0, NULL},
+};
+
+static void stray_after_final(void)
+{
+    smtpc_client_config cfg;
+    smtpc_client c;
+    mail m;
+    int phase = -1;
+
+    client_setup(&c, &cfg, script_stray_after_final);
+    mail_init(&m, 1);
+    CHECK_EQ(smtpc_client_open(&c), SMTPC_OK);
+    CHECK_EQ(smtpc_client_send(&c, &m.env, &m.body, &m.res), SMTPC_OK);
+    CHECK_EQ(m.res.status, SMTPC_OK);
+    CHECK_EQ(m.res.phase, SMTPC_PHASE_NONE);
+    CHECK(strstr(m.res.reply.text, "queued as X1") != NULL);
+    CHECK_EQ(m.res.rcpt_accepted, 1);
+    /* The session's own error is still there for whoever asks. */
+    CHECK_EQ(smtpc_client_error(&c, &phase), SMTPC_ERR_PROTOCOL);
+    CHECK(!smtpc_client_ready(&c));
+    CHECK_EQ(smtpc_client_close(&c), SMTPC_ERR_PROTOCOL);
+    CHECK(script_done());
+}
+
 /* ---- timeouts, per phase, on the fake clock ---- */
 
 typedef struct timeout_case {
@@ -1429,6 +1465,7 @@ int main(void)
     full_session(script_stall, 0, 10);
 #endif
     three_mails();
+    stray_after_final();
     timeouts_per_phase();
     quit_timeout();
     eof_mid_session();
