@@ -378,6 +378,11 @@ static void mail_pump(smtpc_session *s)
             enter_ready(s);
         return;
     }
+    /* MAIL and RCPT wait for room for any command, as in the full
+     * engine (until then a reply is one to nothing). */
+    if ((!(s->mode & M_MAIL_SENT) || s->rcpt_next < env->rcpt_count) &&
+        tx_free(s) < SMTPC_CMD_ROOM)
+        return;
     if (!(s->mode & M_MAIL_SENT)) {
         s->mode |= M_MAIL_SENT;
         command(s, R_MAIL, "MAIL FROM:<", env->from, 0, ">");
