@@ -9,7 +9,7 @@
 #   - one client reused for two mails (two sessions, distinct Message-IDs);
 #   - a subject carrying "\r\nBcc:" refused with nothing sent.
 # Skips (77) only when neither server can run here.  SMTPC_COMPAT_EXAMPLE
-# names another build of the example (32_compat_tiny.sh: the minimal
+# names another build of the example (32_minimal_profile.sh: the minimal
 # profile).
 set -euo pipefail
 : "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"

@@ -13,7 +13,8 @@
 fail() { echo "FAIL: $*" >&2; exit 1; }
 step() { echo "== $*"; }
 
-EX=$SMTPC_BUILD/example_superloop
+# SMTPC_SUPERLOOP_EXAMPLE names another build (32_minimal_profile.sh).
+EX=${SMTPC_SUPERLOOP_EXAMPLE:-$SMTPC_BUILD/example_superloop}
 [ -x "$EX" ] || fail "$EX not built"
 W=$(harness_tmpdir superloop)
 
