@@ -386,26 +386,6 @@ out:
     return status;
 }
 
-const smtpc_session *smtpc_client_session(const smtpc_client *c)
-{
-    return &c->session;
-}
-
-int smtpc_client_ready(const smtpc_client *c)
-{
-    return c != NULL && c->open &&
-           (smtpc_session_state(&c->session) & SMTPC_READY) != 0;
-}
-
-int smtpc_client_error(const smtpc_client *c, int *phase)
-{
-    if (c == NULL)
-        return SMTPC_ERR_ARG;
-    if (phase != NULL)
-        *phase = c->phase;
-    return c->status;
-}
-
 int smtpc_client_close(smtpc_client *c)
 {
     if (c == NULL)

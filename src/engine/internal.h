@@ -93,16 +93,20 @@ enum {
     B_AFTER_CR = 1u << 1
 };
 
-/* -- session.c: shared helpers -- */
+/* -- access.c: shared by both engines (tiny.c too) -- */
+/* The status a refusal with this reply code means. */
+int smtpc_e_status_for_code(unsigned code);
+/* Zeroes n bytes in a way the compiler cannot drop (secrets). */
+void smtpc_e_wipe(void *p, size_t n);
+
+/* -- session.c: shared helpers of the full engine -- */
 void smtpc_e_fail_session(smtpc_session *s, int status, int phase, int orderly);
 void smtpc_e_fail_mail(smtpc_session *s, int status, int phase);
-int smtpc_e_status_for_code(unsigned code);
 void smtpc_e_queue_push(smtpc_session *s, uint8_t kind);
 unsigned smtpc_e_queue_free(const smtpc_session *s);
 size_t smtpc_e_tx_free(smtpc_session *s);
 void smtpc_e_after_hello(smtpc_session *s);
 void smtpc_e_enter_ready(smtpc_session *s);
-void smtpc_e_wipe(void *p, size_t n);
 
 /* -- command.c: the one writer of commands -- */
 typedef struct smtpc_cmd {

@@ -374,21 +374,6 @@ void smtpc_e_mail_reply(smtpc_session *s, uint8_t kind, unsigned code)
     smtpc_e_mail_pump(s);
 }
 
-int smtpc_mail_status(const smtpc_session *s)
-{
-    return s->mail_status;
-}
-
-int smtpc_mail_phase(const smtpc_session *s)
-{
-    return s->mail_phase;
-}
-
-size_t smtpc_mail_accepted(const smtpc_session *s)
-{
-    return s->rcpt_ok;
-}
-
 #else
 typedef int smtpc_mail_not_built; /* ISO C: no empty file */
 #endif /* !SMTPC_TINY */

@@ -16,24 +16,6 @@
 
 /* ---- small helpers shared by the engine ---- */
 
-void smtpc_e_wipe(void *p, size_t n)
-{
-    /* volatile so that the compiler cannot drop a store to dead memory */
-    volatile unsigned char *v = p;
-
-    while (n-- > 0)
-        *v++ = 0;
-}
-
-int smtpc_e_status_for_code(unsigned code)
-{
-    if (code >= 400 && code < 500)
-        return SMTPC_ERR_TEMPFAIL;
-    if (code >= 500 && code < 600)
-        return SMTPC_ERR_REJECTED;
-    return SMTPC_ERR_PROTOCOL; /* a 2xx or 3xx where it makes no sense */
-}
-
 unsigned smtpc_e_queue_free(const smtpc_session *s)
 {
     return SMTPC_PIPELINE_MAX - s->q_len;
@@ -502,44 +484,9 @@ unsigned smtpc_session_state(const smtpc_session *s)
     return st;
 }
 
-int smtpc_session_status(const smtpc_session *s)
-{
-    return s->status;
-}
-
-int smtpc_session_phase(const smtpc_session *s)
-{
-    return s->phase;
-}
-
-const smtpc_reply *smtpc_last_reply(const smtpc_session *s)
-{
-    return &s->reply;
-}
-
-const smtpc_caps *smtpc_session_caps(const smtpc_session *s)
-{
-    return &s->caps;
-}
-
-int smtpc_session_auth_mech(const smtpc_session *s)
-{
-    return (s->flags & F_AUTHED) ? s->auth_mech : SMTPC_AUTH_NONE;
-}
-
-int smtpc_session_secure(const smtpc_session *s)
-{
-    return (s->flags & F_SECURE) != 0;
-}
-
 int smtpc_session_wait_phase(const smtpc_session *s)
 {
     return s->q_len ? phase_of(s->queue[s->q_head]) : SMTPC_PHASE_NONE;
-}
-
-uint32_t smtpc_session_progress(const smtpc_session *s)
-{
-    return s->progress;
 }
 
 const unsigned char *smtpc_send_buf(smtpc_session *s, size_t *len)
@@ -554,17 +501,6 @@ const unsigned char *smtpc_send_buf(smtpc_session *s, size_t *len)
     }
     *len = end - s->tx_head;
     return *len ? s->tx + s->tx_head : NULL;
-}
-
-void smtpc_send_secret_range(const smtpc_session *s, size_t *start,
-                             size_t *end)
-{
-    *start = *end = 0;
-    if (s->tx_secret_hi > s->tx_secret_lo && s->tx_secret_hi > s->tx_head) {
-        *start = s->tx_secret_lo > s->tx_head ? s->tx_secret_lo - s->tx_head
-                                              : 0;
-        *end = s->tx_secret_hi - s->tx_head;
-    }
 }
 
 void smtpc_send_ack(smtpc_session *s, size_t n)
@@ -585,15 +521,6 @@ void smtpc_send_ack(smtpc_session *s, size_t n)
     run(s);
 }
 
-unsigned char *smtpc_recv_buf(smtpc_session *s, size_t *len)
-{
-    *len = 0;
-    if (s->state == ST_CLOSED || s->rx_fill >= SMTPC_LINE_MAX)
-        return NULL;
-    *len = SMTPC_LINE_MAX - s->rx_fill;
-    return s->rx + s->rx_fill;
-}
-
 void smtpc_recv_ack(smtpc_session *s, size_t n)
 {
     if (s->state == ST_CLOSED)
@@ -602,25 +529,6 @@ void smtpc_recv_ack(smtpc_session *s, size_t n)
         n = SMTPC_LINE_MAX - s->rx_fill;
     s->rx_fill = (uint16_t)(s->rx_fill + n);
     run(s);
-}
-
-size_t smtpc_feed(smtpc_session *s, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    size_t done = 0;
-
-    while (done < len) {
-        size_t room;
-        unsigned char *dst = smtpc_recv_buf(s, &room);
-        if (dst == NULL || room == 0)
-            break;
-        if (room > len - done)
-            room = len - done;
-        memcpy(dst, p + done, room);
-        smtpc_recv_ack(s, room);
-        done += room;
-    }
-    return done;
 }
 
 /* The phase the session is in, for failures the driver reports. */

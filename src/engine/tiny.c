@@ -37,24 +37,6 @@ static void fail_session(smtpc_session *s, int status, int phase,
 
 /* ---- small helpers ---- */
 
-void smtpc_e_wipe(void *p, size_t n)
-{
-    /* volatile so that the compiler cannot drop a store to dead memory */
-    volatile unsigned char *v = p;
-
-    while (n-- > 0)
-        *v++ = 0;
-}
-
-static int status_for_code(unsigned code)
-{
-    if (code >= 400 && code < 500)
-        return SMTPC_ERR_TEMPFAIL;
-    if (code >= 500 && code < 600)
-        return SMTPC_ERR_REJECTED;
-    return SMTPC_ERR_PROTOCOL;
-}
-
 static int phase_of(unsigned kind)
 {
     static const uint8_t phases[] = {
@@ -150,12 +132,14 @@ static int put_b64(smtpc_session *s, const char *const *v, int n)
             sep = 0;
             for (bits += 8; bits >= 6; out++) {
                 bits -= 6;
-                ok &= put_byte(s, (unsigned char)smtpc_e_b64_alphabet[(acc >> bits) & 63]);
+                ok &= put_byte(s, (unsigned char)
+                                      smtpc_e_b64_alphabet[(acc >> bits) & 63]);
             }
         }
     }
     if (bits > 0) {
-        ok &= put_byte(s, (unsigned char)smtpc_e_b64_alphabet[(acc << (6 - bits)) & 63]);
+        ok &= put_byte(s, (unsigned char)
+                              smtpc_e_b64_alphabet[(acc << (6 - bits)) & 63]);
         out++;
     }
     for (; out % 4 != 0; out++)
@@ -402,7 +386,7 @@ static void mail_reply(smtpc_session *s, unsigned kind, unsigned code)
     switch (kind) {
     case R_MAIL:
         if (!ok)
-            fail_mail(s, status_for_code(code), SMTPC_PHASE_MAIL);
+            fail_mail(s, smtpc_e_status_for_code(code), SMTPC_PHASE_MAIL);
         break;
     case R_RCPT:
         if (s->env->rcpts[s->rcpt_reply++].status == SMTPC_OK)
@@ -414,12 +398,13 @@ static void mail_reply(smtpc_session *s, unsigned kind, unsigned code)
         if (code == 354)
             s->mode |= M_BODY;
         else
-            fail_mail(s, ok ? SMTPC_ERR_PROTOCOL : status_for_code(code),
+            fail_mail(s,
+                      ok ? SMTPC_ERR_PROTOCOL : smtpc_e_status_for_code(code),
                       SMTPC_PHASE_DATA);
         break;
     default: /* R_DOT */
         if (!ok) {
-            fail_mail(s, status_for_code(code), SMTPC_PHASE_MESSAGE);
+            fail_mail(s, smtpc_e_status_for_code(code), SMTPC_PHASE_MESSAGE);
             s->flags &= (uint8_t)~F_NEED_RSET; /* the transaction is over */
         }
         enter_ready(s);
@@ -494,7 +479,8 @@ static void dispatch(smtpc_session *s, unsigned kind, unsigned code)
         if (code == 220)
             send_hello(s, (s->cfg->options & SMTPC_OPT_HELO_ONLY) != 0);
         else
-            fail_session(s, status_for_code(code), SMTPC_PHASE_GREETING, 1);
+            fail_session(s, smtpc_e_status_for_code(code),
+                         SMTPC_PHASE_GREETING, 1);
         break;
     case R_EHLO:
     case R_HELO:
@@ -508,7 +494,8 @@ static void dispatch(smtpc_session *s, unsigned kind, unsigned code)
                    (code == 500 || code == 502 || code == 504)) {
             send_hello(s, 1); /* RFC 5321 4.1.4 */
         } else {
-            fail_session(s, status_for_code(code), SMTPC_PHASE_EHLO, 1);
+            fail_session(s, smtpc_e_status_for_code(code), SMTPC_PHASE_EHLO,
+                         1);
         }
         break;
     case R_AUTH:
@@ -518,7 +505,8 @@ static void dispatch(smtpc_session *s, unsigned kind, unsigned code)
         if (code == 250)
             enter_ready(s);
         else
-            fail_session(s, status_for_code(code), SMTPC_PHASE_RSET, 1);
+            fail_session(s, smtpc_e_status_for_code(code), SMTPC_PHASE_RSET,
+                         1);
         break;
     case R_QUIT:
         close_now(s);
@@ -573,7 +561,8 @@ static int handle_line(smtpc_session *s, size_t line_len)
             set_reply(s, &l);
             smtpc_e_text_append(s->reply.text, sizeof s->reply.text,
                                 l.text, l.text_len);
-            fail_session(s, status_for_code(l.code), SMTPC_PHASE_MESSAGE, 0);
+            fail_session(s, smtpc_e_status_for_code(l.code),
+                         SMTPC_PHASE_MESSAGE, 0);
             return 1;
         }
         /* A reply to nothing: the server is out of step with us. */
@@ -602,7 +591,7 @@ static int handle_line(smtpc_session *s, size_t line_len)
             /* 251: "user not local; will forward" is an acceptance. */
             r->status = (l.code == 250 || l.code == 251)
                             ? SMTPC_OK
-                            : status_for_code(l.code);
+                            : smtpc_e_status_for_code(l.code);
         }
     }
     if (++s->line_count > SMTPC_REPLY_LINES_MAX) {
@@ -737,61 +726,15 @@ unsigned smtpc_session_state(const smtpc_session *s)
     return st;
 }
 
-int smtpc_session_status(const smtpc_session *s)
-{
-    return s->status;
-}
-
-int smtpc_session_phase(const smtpc_session *s)
-{
-    return s->phase;
-}
-
-const smtpc_reply *smtpc_last_reply(const smtpc_session *s)
-{
-    return &s->reply;
-}
-
-const smtpc_caps *smtpc_session_caps(const smtpc_session *s)
-{
-    return &s->caps;
-}
-
-int smtpc_session_auth_mech(const smtpc_session *s)
-{
-    return (s->flags & F_AUTHED) ? s->auth_mech : SMTPC_AUTH_NONE;
-}
-
-int smtpc_session_secure(const smtpc_session *s)
-{
-    return (s->flags & F_SECURE) != 0;
-}
-
 int smtpc_session_wait_phase(const smtpc_session *s)
 {
     return s->q_len ? phase_of(s->queue[0]) : SMTPC_PHASE_NONE;
-}
-
-uint32_t smtpc_session_progress(const smtpc_session *s)
-{
-    return s->progress;
 }
 
 const unsigned char *smtpc_send_buf(smtpc_session *s, size_t *len)
 {
     *len = s->tx_tail - s->tx_head;
     return *len ? s->tx + s->tx_head : NULL;
-}
-
-void smtpc_send_secret_range(const smtpc_session *s, size_t *start,
-                             size_t *end)
-{
-    *start = *end = 0;
-    if (s->tx_secret_hi > s->tx_secret_lo && s->tx_secret_hi > s->tx_head) {
-        *start = s->tx_secret_lo > s->tx_head ? s->tx_secret_lo - s->tx_head
-                                              : 0;
-        *end = s->tx_secret_hi - s->tx_head;
-    }
 }
 
 void smtpc_send_ack(smtpc_session *s, size_t n)
@@ -812,15 +755,6 @@ void smtpc_send_ack(smtpc_session *s, size_t n)
     run(s);
 }
 
-unsigned char *smtpc_recv_buf(smtpc_session *s, size_t *len)
-{
-    *len = 0;
-    if (s->state == ST_CLOSED || s->rx_fill >= SMTPC_LINE_MAX)
-        return NULL;
-    *len = SMTPC_LINE_MAX - s->rx_fill;
-    return s->rx + s->rx_fill;
-}
-
 void smtpc_recv_ack(smtpc_session *s, size_t n)
 {
     if (s->state == ST_CLOSED)
@@ -829,22 +763,6 @@ void smtpc_recv_ack(smtpc_session *s, size_t n)
         n = SMTPC_LINE_MAX - s->rx_fill;
     s->rx_fill = (uint16_t)(s->rx_fill + n);
     run(s);
-}
-
-size_t smtpc_feed(smtpc_session *s, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    size_t done = 0, room;
-    unsigned char *dst;
-
-    while (done < len && (dst = smtpc_recv_buf(s, &room)) != NULL) {
-        if (room > len - done)
-            room = len - done;
-        memcpy(dst, p + done, room);
-        smtpc_recv_ack(s, room);
-        done += room;
-    }
-    return done;
 }
 
 /* The phase the session is in, for failures the driver reports. */
@@ -897,7 +815,8 @@ int smtpc_mail_begin(smtpc_session *s, smtpc_envelope *env)
     size_t i;
 
     if (s->state != ST_READY || s->q_len != 0)
-        return s->state == ST_CLOSED && s->status ? s->status : SMTPC_ERR_STATE;
+        return s->state == ST_CLOSED && s->status ? s->status
+                                                  : SMTPC_ERR_STATE;
     s->env = env;
     s->rcpt_next = s->rcpt_reply = s->rcpt_ok = 0;
     if (env == NULL || env->rcpts == NULL)
@@ -1017,21 +936,6 @@ int smtpc_body_end(smtpc_session *s)
     s->flags |= F_BODY_DONE;
     s->body_state = B_LINE_START;
     return SMTPC_OK;
-}
-
-int smtpc_mail_status(const smtpc_session *s)
-{
-    return s->mail_status;
-}
-
-int smtpc_mail_phase(const smtpc_session *s)
-{
-    return s->mail_phase;
-}
-
-size_t smtpc_mail_accepted(const smtpc_session *s)
-{
-    return s->rcpt_ok;
 }
 
 #else
