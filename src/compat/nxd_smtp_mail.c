@@ -69,14 +69,30 @@ static void out_s(out_buf *o, const char *s)
 }
 
 /* v in base (10 or 16), at least width digits. */
-static void out_u(out_buf *o, uint64_t v, unsigned base, unsigned width)
+/* Decimal, at least width digits.  32 bits: 64-bit division would pull a
+ * libgcc routine of about 700 bytes into a 32-bit firmware. */
+static void out_dec(out_buf *o, uint32_t v, unsigned width)
 {
-    char tmp[24];
+    char tmp[10];
     size_t n = 0;
 
     do {
-        tmp[sizeof tmp - 1 - n] = "0123456789abcdef"[v % base];
-        v /= base;
+        tmp[sizeof tmp - 1 - n] = (char)('0' + v % 10);
+        v /= 10;
+        n++;
+    } while ((v != 0 || n < width) && n < sizeof tmp);
+    out_n(o, tmp + sizeof tmp - n, n);
+}
+
+/* Hexadecimal, at least width digits, by shifts. */
+static void out_hex(out_buf *o, uint64_t v, unsigned width)
+{
+    char tmp[16];
+    size_t n = 0;
+
+    do {
+        tmp[sizeof tmp - 1 - n] = "0123456789abcdef"[v & 15];
+        v >>= 4;
         n++;
     } while ((v != 0 || n < width) && n < sizeof tmp);
     out_n(o, tmp + sizeof tmp - n, n);
@@ -88,15 +104,19 @@ size_t smtpc_compat_date_format(int64_t secs, char *out, size_t cap)
 {
     static const char days[] = "ThuFriSatSunMonTueWed"; /* 1970-01-01: Thu */
     static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    int64_t z, era, doe, yoe, doy, mp, d, m, y, day, sod;
+    uint32_t s7, day, sod, z, era, doe, yoe, doy, mp, d, m, y;
     out_buf o;
 
     if (secs < 0 || secs >= INT64_C(253402300800)) /* 10000-01-01 */
         return 0;
-    day = secs / 86400;
-    sod = secs % 86400;
+    /* 86400 = 128 * 675, and secs / 128 fits 31 bits before the year
+     * 10000: the day and the second of the day in 32-bit arithmetic. */
+    s7 = (uint32_t)(secs >> 7);
+    day = s7 / 675;
+    sod = (s7 % 675) * 128 + (uint32_t)(secs & 127);
     /* Civil date from a day count (H. Hinnant, "chrono-Compatible Low-Level
-     * Date Algorithms"): exact for every day, no tables, no libc. */
+     * Date Algorithms"): exact for every day, no tables, no libc.  Every
+     * value is positive from 1970 on. */
     z = day + 719468;
     era = z / 146097;
     doe = z - era * 146097;
@@ -113,17 +133,17 @@ size_t smtpc_compat_date_format(int64_t secs, char *out, size_t cap)
     o.overflow = 0;
     out_n(&o, days + (day % 7) * 3, 3);
     out_s(&o, ", ");
-    out_u(&o, (uint64_t)d, 10, 2);
+    out_dec(&o, d, 2);
     out_s(&o, " ");
     out_n(&o, months + (m - 1) * 3, 3);
     out_s(&o, " ");
-    out_u(&o, (uint64_t)y, 10, 4);
+    out_dec(&o, y, 4);
     out_s(&o, " ");
-    out_u(&o, (uint64_t)(sod / 3600), 10, 2);
+    out_dec(&o, sod / 3600, 2);
     out_s(&o, ":");
-    out_u(&o, (uint64_t)(sod / 60 % 60), 10, 2);
+    out_dec(&o, sod / 60 % 60, 2);
     out_s(&o, ":");
-    out_u(&o, (uint64_t)(sod % 60), 10, 2);
+    out_dec(&o, sod % 60, 2);
     out_s(&o, " +0000");
     if (o.overflow || o.len >= cap)
         return 0;
@@ -310,11 +330,11 @@ static int tail_build(NX_SMTP_CLIENT *c, unsigned priority)
      * and entropy that tells processes and client instances apart. */
     st->message_count++;
     out_s(&o, "Message-ID: <");
-    out_u(&o, (uint64_t)now, 16, 1);
+    out_hex(&o, (uint64_t)now, 1);
     out_s(&o, ".");
-    out_u(&o, st->message_count, 10, 1);
+    out_dec(&o, st->message_count, 1);
     out_s(&o, ".");
-    out_u(&o, smtpc_compat_entropy_read(c), 16, 8);
+    out_hex(&o, smtpc_compat_entropy_read(c), 8);
     out_s(&o, "@");
     out_s(&o, domain);
     out_s(&o, ">\r\n");
