@@ -10,11 +10,17 @@
 #define REFUSED 2
 #define ANY_PHASE (-1)
 
+/* A byte each: smtpc statuses are -1..-39, phases 0..12, and the NetX
+ * values used here at most 0xB7 (checked below), so the table is 3 bytes
+ * a row instead of 12 on a 32-bit MCU. */
 typedef struct status_row {
-    int status;
-    int phase;
-    UINT nx;
+    int8_t status;
+    int8_t phase;
+    uint8_t nx;
 } status_row;
+
+typedef char smtpc_nx_status_fits_a_byte[
+    NX_SMTP_AUTH_INSECURE <= 0xFF && SMTPC_ERR_UNSUPPORTED >= -128 ? 1 : -1];
 
 /* First matching row wins: specific failures first, then the phase a
  * refusal came in, then the catch-alls. */
