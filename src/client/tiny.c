@@ -238,32 +238,6 @@ static int drive(smtpc_client *c, smtpc_body_source *body)
 
 /* ---- public API ---- */
 
-int smtpc_client_init(smtpc_client *c, const smtpc_client_config *cfg,
-                      smtpc_transport transport, void *buf, size_t buf_len)
-{
-    const smtpc_transport_ops *o = transport.ops;
-
-    if (c == NULL)
-        return SMTPC_ERR_ARG;
-    memset(c, 0, sizeof *c);
-    if (cfg == NULL || cfg->host == NULL || cfg->host[0] == '\0' ||
-        o == NULL || buf == NULL || buf_len < SMTPC_IO_MIN ||
-        o->connect == NULL || o->send == NULL || o->recv == NULL ||
-        o->wait == NULL || o->start_tls == NULL || o->is_loopback == NULL ||
-        o->now_ms == NULL || o->close == NULL) {
-        c->status = SMTPC_ERR_ARG;
-        return SMTPC_ERR_ARG;
-    }
-    c->cfg = cfg;
-    c->transport = transport;
-    c->buf = (unsigned char *)buf;
-    c->buf_len = buf_len;
-    c->timeouts = cfg->timeouts;
-    smtpc_timeouts_fill(&c->timeouts);
-    c->session_cfg = cfg->session;
-    return SMTPC_OK;
-}
-
 int smtpc_client_open(smtpc_client *c)
 {
     const smtpc_client_config *cfg;

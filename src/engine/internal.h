@@ -93,7 +93,7 @@ enum {
     B_AFTER_CR = 1u << 1
 };
 
-/* -- access.c: shared by both engines (tiny.c too) -- */
+/* -- common.c: shared by both engines (tiny.c too) -- */
 /* The status a refusal with this reply code means. */
 int smtpc_e_status_for_code(unsigned code);
 /* Zeroes n bytes in a way the compiler cannot drop (secrets). */

@@ -8,13 +8,13 @@
 #define SMTPC_PROFILE_MINIMAL 1
 
 #include "engine/tiny.c"
-#include "engine/access.c"
+#include "engine/common.c"
 #include "engine/reply.c"
 #include "engine/check.c"
 #include "engine/base64.c"
 #include "engine/status.c"
 #include "client/tiny.c"
-#include "client/access.c"
+#include "client/common.c"
 #include "client/timeouts.c"
 #include "client/body.c"
 

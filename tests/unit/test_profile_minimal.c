@@ -22,7 +22,7 @@
 #define SMTPC_PROFILE_MINIMAL 1
 
 #include "engine/tiny.c"
-#include "engine/access.c"
+#include "engine/common.c"
 #include "engine/auth.c"
 #include "engine/base64.c"
 #include "engine/body.c"

@@ -1,5 +1,5 @@
 /*
- * What both engines share word for word (session.c and the rest, or
+ * common.c - what both engines share word for word (session.c and the rest, or
  * tiny.c): the read-only accessors, the receive area's plumbing and two
  * small helpers.  Whatever differs between the engines (how a reply is
  * handled, what the send area holds) stays in their own files.
