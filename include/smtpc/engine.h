@@ -247,9 +247,9 @@ typedef struct smtpc_envelope {
 
 /* Everything below is private; see the functions. */
 typedef struct smtpc_session {
-    /* Ordered by size, smallest first: on Thumb-2 the short load and
-     * store forms reach only the first 32 bytes (bytes), 64 (halves) and
-     * 128 (words) of a struct, and the engine reads these on every call. */
+    /* The small fields the engine reads on every call first, the large
+     * arrays last: on Thumb-2 the short load and store forms reach only
+     * the first 32 bytes (for bytes), 64 (halves) and 128 (words). */
     uint8_t state, st_flags;
     uint8_t mode;               /* transaction mode: DATA / BDAT, pipelined */
     uint8_t body_state;         /* line-start / after-CR for the encoder */
