@@ -1,8 +1,9 @@
 /*
- * common.c - what both engines share word for word (session.c and the rest, or
- * tiny.c): the read-only accessors, the receive area's plumbing and two
- * small helpers.  Whatever differs between the engines (how a reply is
- * handled, what the send area holds) stays in their own files.
+ * common.c - what both engines share word for word (session.c and the
+ * rest, or tiny.c): the read-only accessors, the acknowledgement of bytes
+ * sent and received, and small helpers.  Whatever differs between the
+ * engines (how a reply is handled, what the send area holds) stays in
+ * their own files.
  */
 #include "internal.h"
 
@@ -26,6 +27,24 @@ int smtpc_e_status_for_code(unsigned code)
     if (code >= 500 && code < 600)
         return SMTPC_ERR_REJECTED;
     return SMTPC_ERR_PROTOCOL; /* a 2xx or 3xx where it makes no sense */
+}
+
+/* A new mail: no recipient is counted or answered yet. */
+void smtpc_e_mail_reset(smtpc_session *s, smtpc_envelope *env)
+{
+    size_t i;
+
+    s->env = env;
+    s->rcpt_next = s->rcpt_reply = s->rcpt_ok = 0;
+    if (env == NULL || env->rcpts == NULL)
+        return;
+    for (i = 0; i < env->rcpt_count; i++) {
+        smtpc_rcpt *r = &env->rcpts[i];
+        r->status = SMTPC_ERR_STATE; /* not answered (yet) */
+        r->code = 0;
+        r->enh[0] = r->enh[1] = r->enh[2] = 0;
+        r->text[0] = '\0';
+    }
 }
 
 /* ---- the session, read only ---- */
@@ -119,4 +138,35 @@ size_t smtpc_feed(smtpc_session *s, const void *data, size_t len)
         done += room;
     }
     return done;
+}
+
+/* Bytes went out or came in: each engine takes the step that may follow
+ * (smtpc_e_run).  An open BDAT chunk keeps its offsets (CHUNK_OPEN is 0
+ * in the tiny build, which has no CHUNKING). */
+void smtpc_send_ack(smtpc_session *s, size_t n)
+{
+    if (s->state == ST_CLOSED)
+        return;
+    if (n > s->tx_tail - s->tx_head)
+        n = s->tx_tail - s->tx_head;
+    s->tx_head += (uint32_t)n;
+    if (s->tx_secret_hi > s->tx_secret_lo && s->tx_head >= s->tx_secret_hi) {
+        /* The secret is on its way: its copy here is no longer needed. */
+        smtpc_e_wipe(s->tx + s->tx_secret_lo,
+                     s->tx_secret_hi - s->tx_secret_lo);
+        s->tx_secret_lo = s->tx_secret_hi = 0;
+    }
+    if (s->tx_head == s->tx_tail && !CHUNK_OPEN(s))
+        s->tx_head = s->tx_tail = 0;
+    smtpc_e_run(s);
+}
+
+void smtpc_recv_ack(smtpc_session *s, size_t n)
+{
+    if (s->state == ST_CLOSED)
+        return;
+    if (n > (size_t)(SMTPC_LINE_MAX - s->rx_fill))
+        n = SMTPC_LINE_MAX - s->rx_fill;
+    s->rx_fill = (uint16_t)(s->rx_fill + n);
+    smtpc_e_run(s);
 }

@@ -98,6 +98,11 @@ enum {
 int smtpc_e_status_for_code(unsigned code);
 /* Zeroes n bytes in a way the compiler cannot drop (secrets). */
 void smtpc_e_wipe(void *p, size_t n);
+/* Sets env as the mail and marks every recipient unanswered. */
+void smtpc_e_mail_reset(smtpc_session *s, smtpc_envelope *env);
+/* Everything that may move after bytes went either way: defined by each
+ * engine (session.c, tiny.c), called by common.c's acknowledgements. */
+void smtpc_e_run(smtpc_session *s);
 
 /* -- session.c: shared helpers of the full engine -- */
 void smtpc_e_fail_session(smtpc_session *s, int status, int phase, int orderly);

@@ -105,26 +105,15 @@ static int check_extensions(const smtpc_session *s, const smtpc_envelope *env,
 int smtpc_mail_begin(smtpc_session *s, smtpc_envelope *env)
 {
     int utf8 = 0, err;
-    size_t i;
 
     if (s->state != ST_READY || s->q_len != 0)
         return s->state == ST_CLOSED && s->status ? s->status : SMTPC_ERR_STATE;
     err = check_envelope(env, &utf8);
     if (err == SMTPC_OK)
         err = check_extensions(s, env, utf8);
-    s->env = env;
+    smtpc_e_mail_reset(s, env);
     s->mail_status = err;
     s->mail_phase = err ? SMTPC_PHASE_MAIL : SMTPC_PHASE_NONE;
-    s->rcpt_next = s->rcpt_reply = s->rcpt_ok = 0;
-    if (env != NULL && env->rcpts != NULL) {
-        for (i = 0; i < env->rcpt_count; i++) {
-            smtpc_rcpt *r = &env->rcpts[i];
-            r->status = SMTPC_ERR_STATE; /* not answered (yet) */
-            r->code = 0;
-            r->enh[0] = r->enh[1] = r->enh[2] = 0;
-            r->text[0] = '\0';
-        }
-    }
     if (err != SMTPC_OK)
         return err;
     s->mode = 0;

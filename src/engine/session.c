@@ -409,7 +409,7 @@ static void process_rx(smtpc_session *s)
 }
 
 /* Everything that may move after bytes went either way. */
-static void run(smtpc_session *s)
+void smtpc_e_run(smtpc_session *s)
 {
     process_rx(s);
     if (s->state == ST_MAIL)
@@ -501,34 +501,6 @@ const unsigned char *smtpc_send_buf(smtpc_session *s, size_t *len)
     }
     *len = end - s->tx_head;
     return *len ? s->tx + s->tx_head : NULL;
-}
-
-void smtpc_send_ack(smtpc_session *s, size_t n)
-{
-    if (s->state == ST_CLOSED)
-        return;
-    if (n > s->tx_tail - s->tx_head)
-        n = s->tx_tail - s->tx_head;
-    s->tx_head += (uint32_t)n;
-    if (s->tx_secret_hi > s->tx_secret_lo && s->tx_head >= s->tx_secret_hi) {
-        /* The secret is on its way: its copy here is no longer needed. */
-        smtpc_e_wipe(s->tx + s->tx_secret_lo,
-                     s->tx_secret_hi - s->tx_secret_lo);
-        s->tx_secret_lo = s->tx_secret_hi = 0;
-    }
-    if (s->tx_head == s->tx_tail && !CHUNK_OPEN(s))
-        s->tx_head = s->tx_tail = 0;
-    run(s);
-}
-
-void smtpc_recv_ack(smtpc_session *s, size_t n)
-{
-    if (s->state == ST_CLOSED)
-        return;
-    if (n > (size_t)(SMTPC_LINE_MAX - s->rx_fill))
-        n = SMTPC_LINE_MAX - s->rx_fill;
-    s->rx_fill = (uint16_t)(s->rx_fill + n);
-    run(s);
 }
 
 /* The phase the session is in, for failures the driver reports. */

@@ -606,7 +606,7 @@ static int handle_line(smtpc_session *s, size_t line_len)
 }
 
 /* Everything that may move after bytes went either way. */
-static void run(smtpc_session *s)
+void smtpc_e_run(smtpc_session *s)
 {
     for (;;) {
         unsigned char *nl;
@@ -730,34 +730,6 @@ const unsigned char *smtpc_send_buf(smtpc_session *s, size_t *len)
     return *len ? s->tx + s->tx_head : NULL;
 }
 
-void smtpc_send_ack(smtpc_session *s, size_t n)
-{
-    if (s->state == ST_CLOSED)
-        return;
-    if (n > s->tx_tail - s->tx_head)
-        n = s->tx_tail - s->tx_head;
-    s->tx_head += (uint32_t)n;
-    if (s->tx_secret_hi > s->tx_secret_lo && s->tx_head >= s->tx_secret_hi) {
-        /* The secret is on its way: its copy here is no longer needed. */
-        smtpc_e_wipe(s->tx + s->tx_secret_lo,
-                     s->tx_secret_hi - s->tx_secret_lo);
-        s->tx_secret_lo = s->tx_secret_hi = 0;
-    }
-    if (s->tx_head == s->tx_tail)
-        s->tx_head = s->tx_tail = 0;
-    run(s);
-}
-
-void smtpc_recv_ack(smtpc_session *s, size_t n)
-{
-    if (s->state == ST_CLOSED)
-        return;
-    if (n > (size_t)(SMTPC_LINE_MAX - s->rx_fill))
-        n = SMTPC_LINE_MAX - s->rx_fill;
-    s->rx_fill = (uint16_t)(s->rx_fill + n);
-    run(s);
-}
-
 /* The phase the session is in, for failures the driver reports. */
 static int phase_now(const smtpc_session *s)
 {
@@ -810,17 +782,9 @@ int smtpc_mail_begin(smtpc_session *s, smtpc_envelope *env)
     if (s->state != ST_READY || s->q_len != 0)
         return s->state == ST_CLOSED && s->status ? s->status
                                                   : SMTPC_ERR_STATE;
-    s->env = env;
-    s->rcpt_next = s->rcpt_reply = s->rcpt_ok = 0;
+    smtpc_e_mail_reset(s, env);
     if (env == NULL || env->rcpts == NULL)
         goto out;
-    for (i = 0; i < env->rcpt_count; i++) {
-        smtpc_rcpt *r = &env->rcpts[i];
-        r->status = SMTPC_ERR_STATE; /* not answered (yet) */
-        r->code = 0;
-        r->enh[0] = r->enh[1] = r->enh[2] = 0;
-        r->text[0] = '\0';
-    }
     flags = env->flags;
     if (env->rcpt_count == 0 || smtpc_check_address(env->from, 1) ||
         ((flags & SMTPC_MAIL_RET_FULL) && (flags & SMTPC_MAIL_RET_HDRS)) ||
