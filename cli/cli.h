@@ -2,7 +2,8 @@
  * cli/cli.h - internal declarations of the smtpc command-line tool.
  *
  * The tool may allocate and print (unlike the library).  Each file has one
- * job: options.c parses the command line, secret.c loads and wipes
+ * job: options.c parses the command line, config.c turns the configuration
+ * file into command-line words for it, secret.c loads and wipes
  * credentials, body_stdin.c streams the message, trace.c prints -v,
  * exitcode.c maps outcomes to sysexits.h codes (the only such table),
  * report.c writes the human messages and json.c the --json object;
@@ -46,6 +47,35 @@
  * find the envelope and drop Bcc; the body is streamed). */
 #define CLI_HEADER_MAX (64u * 1024u)
 
+/* ---- config.c ---- */
+
+/* The system-wide configuration file, read when the user has none. */
+#ifndef CLI_SYSTEM_CONFIG
+#define CLI_SYSTEM_CONFIG "/etc/smtpc.conf"
+#endif
+
+/* A configuration file turned into command-line words. */
+typedef struct cli_config {
+    const char *path;  /* the file read, or NULL: none */
+    char *path_buf;    /* allocated when path is the user's default */
+    char **argv;       /* argv[0] a program name, then "--name[=value]" */
+    int *line;         /* the file's line of each word, for messages */
+    int argc;
+} cli_config;
+
+/* Finds the file (explicit_path from -C, else $SMTPC_CONFIG, else
+ * ~/.config/smtpc/config, else CLI_SYSTEM_CONFIG) and reads it into c.
+ * 0 (also when there is no file), or EX_CONFIG / EX_OSERR after printing
+ * why.  cli_config_free frees c whatever the result. */
+int cli_config_load(const char *explicit_path, cli_config *c);
+void cli_config_free(cli_config *c);
+
+/* Whether the long option NAME may be set in a configuration file (0), is
+ * unknown (-1) or belongs on the command line only (-2); *takes_value and
+ * *is_path (a file name, where "~/" means $HOME/) describe it.
+ * Defined in options.c, next to the option table. */
+int cli_config_option(const char *name, int *takes_value, int *is_path);
+
 /* ---- options.c ---- */
 
 /* What --tls asked for; auto is resolved once the port is known. */
@@ -75,6 +105,7 @@ typedef struct cli_opts {
     int read_rcpts;           /* -t: recipients from the message too */
     char **rcpts;             /* points into argv */
     size_t rcpt_count;
+    cli_config config;        /* the file's words, which values may point into */
 } cli_opts;
 
 /* Results of cli_parse_args besides sysexits codes. */

@@ -24,8 +24,11 @@ enum {
     OPT_INSECURE, OPT_TOKEN_FILE, OPT_TOKEN_ENV, OPT_TOKEN_CMD, OPT_TIMEOUT,
     OPT_JSON, OPT_ALLOW_PLAINTEXT, OPT_NO_PIPELINING, OPT_NO_CHUNKING,
     OPT_8BITMIME, OPT_SMTPUTF8, OPT_DSN_NOTIFY, OPT_DSN_RET, OPT_ENVID,
-    OPT_BATCH, OPT_HELP, OPT_VERSION
+    OPT_BATCH, OPT_HELP, OPT_VERSION, OPT_CONFIG
 };
+
+/* An option's bit in parse_ctx.seen. */
+#define OPT_BIT(id) ((uint64_t)1 << ((id) - OPT_SERVER))
 
 static const struct option long_opts[] = {
     {"server", required_argument, NULL, OPT_SERVER},
@@ -56,10 +59,50 @@ static const struct option long_opts[] = {
     {"envid", required_argument, NULL, OPT_ENVID},
     {"batch", required_argument, NULL, OPT_BATCH},
     {"read-recipients", no_argument, NULL, 't'},
+    {"config", required_argument, NULL, OPT_CONFIG},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0}
 };
+
+/* Short options: smtpc's own, then sendmail's (see the sendmail cases in
+ * parse_words).  The leading ':' makes a missing value its own case. */
+static const char short_opts[] = ":f:tvhVC:" "r:N:R:B:b:o:F:A:L:O:imnG";
+
+/* About one run, not a default: a configuration file may not set them. */
+static const char *const args_only[] = {
+    "batch", "read-recipients", "config", "help", "version",
+};
+
+/* Their value is a file name, in which a configuration file's "~/" is
+ * the home directory. */
+static const char *const path_opts[] = {
+    "password-file", "oauth2-token-file", "cafile", "capath",
+};
+
+static int in_list(const char *name, const char *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(name, list[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int cli_config_option(const char *name, int *takes_value, int *is_path)
+{
+    for (const struct option *lo = long_opts; lo->name; lo++) {
+        if (strcmp(lo->name, name) != 0)
+            continue;
+        if (in_list(name, args_only, sizeof args_only / sizeof args_only[0]))
+            return -2;
+        *takes_value = lo->has_arg == required_argument;
+        *is_path = in_list(name, path_opts,
+                           sizeof path_opts / sizeof path_opts[0]);
+        return 0;
+    }
+    return -1;
+}
 
 void cli_usage(FILE *f)
 {
@@ -129,6 +172,16 @@ void cli_usage(FILE *f)
 "  -h, --help              print this help and exit\n"
 "  -V, --version           print the version and exit\n"
 "\n"
+"Configuration file (one long option per line, e.g. \"server HOST:PORT\";\n"
+"the command line replaces its values):\n"
+"  -C, --config FILE       read FILE; without -C: $SMTPC_CONFIG (empty:\n"
+"                          none), else ~/.config/smtpc/config, else\n"
+"                          " CLI_SYSTEM_CONFIG "\n"
+"\n"
+"As sendmail: -r is -f, -N is --dsn-notify, -R is --dsn-ret, -B 8BITMIME\n"
+"is --8bitmime; -i, -oX, -bm, -F, -m, -n, -G, -A, -L, -O are accepted and\n"
+"change nothing (a \".\" line never ends the message).\n"
+"\n"
 "Passwords are never taken from the command line.\n"
 "Exit status (sysexits.h): 0 sent (to at least one recipient), 64 usage,\n"
 "65 bad message data, 66 cannot open input, 68 unknown host, 69 refused,\n"
@@ -140,11 +193,18 @@ void cli_usage(FILE *f)
 
 /* fmt holds at most one "%s", replaced by arg with control and non-ASCII
  * bytes escaped: a hostile argument cannot drive the terminal. */
+static const cli_config *error_file; /* words being parsed are this file's */
+static int error_word;                /* ... and this is the current one */
+
 static void usage_error(const char *fmt, const char *arg)
 {
     const char *mark = strstr(fmt, "%s");
 
     fprintf(stderr, "%s: ", CLI_NAME);
+    if (error_file) {
+        cli_put_escaped(stderr, error_file->path);
+        fprintf(stderr, ":%d: ", error_file->line[error_word]);
+    }
     if (mark) {
         fwrite(fmt, 1, (size_t)(mark - fmt), stderr);
         if (arg)
@@ -308,15 +368,97 @@ static int parse_timeout(const char *s, uint32_t *out)
     return 0;
 }
 
-/* Sets *slot unless an option of the same group already did. */
-static int set_once(const char **slot, const char *val, const char *name)
+/* One parse of a list of words (the command line, or a configuration
+ * file's) into options that an earlier list may have set. */
+typedef struct parse_ctx {
+    int tls;             /* CLI_TLS_AUTO or a smtpc_tls_mode */
+    const char *server;  /* --server, split once every list is parsed */
+    const char *config;  /* -C FILE */
+    uint64_t seen;       /* OPT_BIT of each option this list gave */
+} parse_ctx;
+
+/* Sets *slot: an option given twice in one list is an error, and the
+ * command line replaces what the configuration file set. */
+static int set_once(parse_ctx *px, int id, const char **slot, const char *val,
+                    const char *name)
 {
-    if (*slot) {
+    if (px->seen & OPT_BIT(id)) {
         usage_error("%s given twice", name);
         return -1;
     }
+    px->seen |= OPT_BIT(id);
     *slot = val;
     return 0;
+}
+
+/* The first of a group of exclusive options (the password sources, the
+ * token sources) that a list gives drops what an earlier list set, so
+ * that --password-env on the command line replaces a password-file in
+ * the configuration file instead of clashing with it. */
+static void take_group(parse_ctx *px, uint64_t group, const char **a,
+                       const char **b, const char **c)
+{
+    if (px->seen & group)
+        return;
+    *a = *b = NULL;
+    if (c)
+        *c = NULL;
+}
+
+/* The checks of one option's value, made as it is parsed, so that a bad
+ * value in the configuration file is reported with its line.  0, or -1
+ * after printing why. */
+static int check_value(int id, const char *v)
+{
+    char *host;
+    uint16_t port;
+
+    switch (id) {
+    case OPT_SERVER:
+        if (cli_split_server(v, &host, &port) != 0) {
+            usage_error("invalid --server \"%s\" (HOST, HOST:PORT, [IPv6] or "
+                        "[IPv6]:PORT)", v);
+            return -1;
+        }
+        free(host);
+        return 0;
+    case OPT_FROM:
+        if (smtpc_check_address(v, 1) != SMTPC_OK) {
+            usage_error("invalid sender address \"%s\": it must be a bare "
+                        "mailbox (no <>, spaces or control characters)", v);
+            return -1;
+        }
+        return 0;
+    case OPT_EHLO:
+        if (smtpc_check_domain(v) != SMTPC_OK) {
+            usage_error("invalid --ehlo name \"%s\": it must be a domain or "
+                        "an address literal", v);
+            return -1;
+        }
+        return 0;
+    case OPT_USER:
+        if (v[0] == '\0' ||
+            smtpc_check_text(v, SMTPC_SECRET_MAX) != SMTPC_OK) {
+            usage_error("invalid --user \"%s\"", v);
+            return -1;
+        }
+        return 0;
+    case OPT_ENVID: {
+        /* RFC 3461 4.4: printable ASCII, at most 100 characters. */
+        int ok = v[0] != '\0' &&
+                 smtpc_check_text(v, CLI_ENVID_MAX) == SMTPC_OK;
+        for (const char *p = v; ok && *p; p++)
+            ok = (unsigned char)*p >= 0x21 && (unsigned char)*p <= 0x7e;
+        if (!ok) {
+            usage_error("invalid --envid \"%s\" (at most 100 printable "
+                        "characters)", v);
+            return -1;
+        }
+        return 0;
+    }
+    default:
+        return 0;
+    }
 }
 
 static int check_values(cli_opts *o)
@@ -348,43 +490,12 @@ static int check_values(cli_opts *o)
         usage_error("no recipient given%s", NULL);
         return EX_USAGE;
     }
-    if (o->from && smtpc_check_address(o->from, 1) != SMTPC_OK) {
-        usage_error("invalid sender address \"%s\": it must be a bare "
-                    "mailbox (no <>, spaces or control characters)",
-                    o->from);
-        return EX_USAGE;
-    }
     for (size_t i = 0; i < o->rcpt_count; i++) {
         if (smtpc_check_address(o->rcpts[i], 0) != SMTPC_OK) {
             usage_error("invalid recipient address \"%s\": it must be a "
                         "bare mailbox (no <>, spaces or control characters)",
                         o->rcpts[i]);
             return EX_USAGE;
-        }
-    }
-    if (o->ehlo && smtpc_check_domain(o->ehlo) != SMTPC_OK) {
-        usage_error("invalid --ehlo name \"%s\": it must be a domain or an "
-                    "address literal", o->ehlo);
-        return EX_USAGE;
-    }
-    if (o->user && (o->user[0] == '\0' ||
-                    smtpc_check_text(o->user, SMTPC_SECRET_MAX) != SMTPC_OK)) {
-        usage_error("invalid --user \"%s\"", o->user);
-        return EX_USAGE;
-    }
-    if (o->envid && (o->envid[0] == '\0' ||
-                     smtpc_check_text(o->envid, CLI_ENVID_MAX) != SMTPC_OK)) {
-        usage_error("invalid --envid \"%s\" (at most 100 printable characters)",
-                    o->envid);
-        return EX_USAGE;
-    }
-    if (o->envid) {
-        for (const char *p = o->envid; *p; p++) {
-            if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e) {
-                usage_error("invalid --envid \"%s\" (at most 100 printable "
-                            "characters)", o->envid);
-                return EX_USAGE;
-            }
         }
     }
     if (pw > 1) {
@@ -454,36 +565,50 @@ static void resolve_tls(cli_opts *o)
     }
 }
 
-int cli_parse_args(int argc, char **argv, cli_opts *o)
-{
-    int c, tls = CLI_TLS_AUTO, rc;
-    const char *server = NULL;
+#define PASSWORD_OPTS (OPT_BIT(OPT_PASSWORD_ENV) | OPT_BIT(OPT_PASSWORD_FILE))
+#define TOKEN_OPTS \
+    (OPT_BIT(OPT_TOKEN_FILE) | OPT_BIT(OPT_TOKEN_ENV) | OPT_BIT(OPT_TOKEN_CMD))
 
-    memset(o, 0, sizeof *o);
-    o->auth = SMTPC_AUTH_AUTO;
+/* Parses one list of words into o and px.  CLI_PARSE_OK, CLI_PARSE_DONE
+ * (--help or --version printed) or EX_USAGE after printing why; optind is
+ * then the first word that is not an option. */
+static int parse_words(int argc, char **argv, cli_opts *o, parse_ctx *px)
+{
+    int c;
+
     opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":f:tvhV", long_opts, NULL)) != -1) {
+    optind = 0; /* 0, not 1: GNU and musl then forget an earlier list */
+    px->seen = 0;
+    while ((c = getopt_long(argc, argv, short_opts, long_opts, NULL)) != -1) {
+        error_word = optind - 1; /* each configuration word is one option */
         switch (c) {
         case OPT_SERVER:
-            if (set_once(&server, optarg, "--server"))
+            if (set_once(px, OPT_SERVER, &px->server, optarg, "--server") ||
+                check_value(OPT_SERVER, optarg))
                 return EX_USAGE;
             break;
         case 'f':
+        case 'r': /* sendmail's older name for -f */
         case OPT_FROM:
-            if (set_once(&o->from, optarg, "--from"))
+            if (set_once(px, OPT_FROM, &o->from, optarg, "--from") ||
+                check_value(OPT_FROM, optarg))
                 return EX_USAGE;
             break;
         case OPT_USER:
-            if (set_once(&o->user, optarg, "--user"))
+            if (set_once(px, c, &o->user, optarg, "--user") ||
+                check_value(c, optarg))
                 return EX_USAGE;
             break;
         case OPT_PASSWORD_ENV:
-            if (set_once(&o->password_env, optarg, "--password-env"))
+            take_group(px, PASSWORD_OPTS, &o->password_env,
+                       &o->password_file, NULL);
+            if (set_once(px, c, &o->password_env, optarg, "--password-env"))
                 return EX_USAGE;
             break;
         case OPT_PASSWORD_FILE:
-            if (set_once(&o->password_file, optarg, "--password-file"))
+            take_group(px, PASSWORD_OPTS, &o->password_env,
+                       &o->password_file, NULL);
+            if (set_once(px, c, &o->password_file, optarg, "--password-file"))
                 return EX_USAGE;
             break;
         case OPT_AUTH:
@@ -494,41 +619,48 @@ int cli_parse_args(int argc, char **argv, cli_opts *o)
             }
             break;
         case OPT_EHLO:
-            if (set_once(&o->ehlo, optarg, "--ehlo"))
+            if (set_once(px, c, &o->ehlo, optarg, "--ehlo") ||
+                check_value(c, optarg))
                 return EX_USAGE;
             break;
         case OPT_TLS:
-            if (parse_tls(optarg, &tls)) {
+            if (parse_tls(optarg, &px->tls)) {
                 usage_error("unknown --tls \"%s\" (auto, starttls, implicit "
                             "or none)", optarg);
                 return EX_USAGE;
             }
             break;
         case OPT_CAFILE:
-            if (set_once(&o->cafile, optarg, "--cafile"))
+            if (set_once(px, c, &o->cafile, optarg, "--cafile"))
                 return EX_USAGE;
             break;
         case OPT_CAPATH:
-            if (set_once(&o->capath, optarg, "--capath"))
+            if (set_once(px, c, &o->capath, optarg, "--capath"))
                 return EX_USAGE;
             break;
         case OPT_PIN:
-            if (set_once(&o->pin_sha256, optarg, "--pin-sha256"))
+            if (set_once(px, c, &o->pin_sha256, optarg, "--pin-sha256"))
                 return EX_USAGE;
             break;
         case OPT_INSECURE:
             o->insecure_skip_verify = 1;
             break;
         case OPT_TOKEN_FILE:
-            if (set_once(&o->token_file, optarg, "--oauth2-token-file"))
+            take_group(px, TOKEN_OPTS, &o->token_file, &o->token_env,
+                       &o->token_cmd);
+            if (set_once(px, c, &o->token_file, optarg, "--oauth2-token-file"))
                 return EX_USAGE;
             break;
         case OPT_TOKEN_ENV:
-            if (set_once(&o->token_env, optarg, "--oauth2-token-env"))
+            take_group(px, TOKEN_OPTS, &o->token_file, &o->token_env,
+                       &o->token_cmd);
+            if (set_once(px, c, &o->token_env, optarg, "--oauth2-token-env"))
                 return EX_USAGE;
             break;
         case OPT_TOKEN_CMD:
-            if (set_once(&o->token_cmd, optarg, "--oauth2-token-cmd"))
+            take_group(px, TOKEN_OPTS, &o->token_file, &o->token_env,
+                       &o->token_cmd);
+            if (set_once(px, c, &o->token_cmd, optarg, "--oauth2-token-cmd"))
                 return EX_USAGE;
             break;
         case OPT_TIMEOUT:
@@ -559,6 +691,7 @@ int cli_parse_args(int argc, char **argv, cli_opts *o)
         case OPT_SMTPUTF8:
             o->mail_flags |= SMTPC_MAIL_SMTPUTF8;
             break;
+        case 'N': /* sendmail */
         case OPT_DSN_NOTIFY:
             if (parse_notify(optarg, &o->notify)) {
                 usage_error("invalid --dsn-notify \"%s\" (never, or a comma "
@@ -566,6 +699,7 @@ int cli_parse_args(int argc, char **argv, cli_opts *o)
                 return EX_USAGE;
             }
             break;
+        case 'R': /* sendmail */
         case OPT_DSN_RET:
             o->mail_flags &= ~(unsigned)(SMTPC_MAIL_RET_FULL | SMTPC_MAIL_RET_HDRS);
             if (strcasecmp(optarg, "full") == 0) {
@@ -578,15 +712,45 @@ int cli_parse_args(int argc, char **argv, cli_opts *o)
             }
             break;
         case OPT_ENVID:
-            if (set_once(&o->envid, optarg, "--envid"))
+            if (set_once(px, c, &o->envid, optarg, "--envid") ||
+                check_value(c, optarg))
                 return EX_USAGE;
             break;
         case OPT_BATCH:
-            if (set_once(&o->batch_dir, optarg, "--batch"))
+            if (set_once(px, c, &o->batch_dir, optarg, "--batch"))
                 return EX_USAGE;
             break;
         case 't':
             o->read_rcpts = 1;
+            break;
+        case 'C':
+        case OPT_CONFIG:
+            if (set_once(px, OPT_CONFIG, &px->config, optarg, "--config"))
+                return EX_USAGE;
+            break;
+        /* sendmail's options, so that smtpc can be installed as sendmail:
+         * -bm (send a message) is all smtpc does; -B 8BITMIME asks for
+         * 8BITMIME; the rest change nothing here.  smtpc never ends the
+         * message at a "." line (-i, -oi), adds no From: for a full name
+         * (-F) and has no queue, aliases or sendmail.cf options to set
+         * (-o, -O, -A, -L, -m, -n, -G). */
+        case 'b':
+            if (strcmp(optarg, "m") != 0) {
+                usage_error("-b%s is not supported: smtpc only sends mail "
+                            "(-bm)", optarg);
+                return EX_USAGE;
+            }
+            break;
+        case 'B':
+            if (strcasecmp(optarg, "8BITMIME") == 0) {
+                o->mail_flags |= SMTPC_MAIL_8BITMIME;
+            } else if (strcasecmp(optarg, "7BIT") != 0) {
+                usage_error("invalid -B \"%s\" (7BIT or 8BITMIME)", optarg);
+                return EX_USAGE;
+            }
+            break;
+        case 'i': case 'm': case 'n': case 'G':
+        case 'o': case 'O': case 'F': case 'A': case 'L':
             break;
         case 'h':
         case OPT_HELP:
@@ -604,20 +768,66 @@ int cli_parse_args(int argc, char **argv, cli_opts *o)
             usage_error("option %s needs a value", argv[optind - 1]);
             return EX_USAGE;
         default:
-            usage_error("unknown option %s", argv[optind - 1]);
+            if (optopt > 0 && optopt < 128) {
+                /* A short option: inside "-xyz", optind has not moved on. */
+                char opt[3] = {'-', (char)optopt, '\0'};
+                usage_error("unknown option %s", opt);
+            } else {
+                usage_error("unknown option %s", argv[optind - 1]);
+            }
             return EX_USAGE;
         }
     }
+    return CLI_PARSE_OK;
+}
+
+static void opts_init(cli_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->auth = SMTPC_AUTH_AUTO;
+}
+
+int cli_parse_args(int argc, char **argv, cli_opts *o)
+{
+    parse_ctx px = {CLI_TLS_AUTO, NULL, NULL, 0};
+    cli_opts cmdline;
+    int rc;
+
+    /* The command line alone first: --help, --version, -C FILE and its own
+     * mistakes come before any configuration file. */
+    opts_init(&cmdline);
+    rc = parse_words(argc, argv, &cmdline, &px);
+    opts_init(o);
+    o->json = cmdline.json; /* so that an error is reported in JSON too */
+    if (rc != CLI_PARSE_OK)
+        return rc;
+
+    /* Then the file's words, then the command line again on top. */
+    rc = cli_config_load(px.config, &o->config);
+    if (rc)
+        return rc;
+    px.tls = CLI_TLS_AUTO;
+    px.server = NULL;
+    if (o->config.argc > 1) {
+        error_file = &o->config;
+        rc = parse_words(o->config.argc, o->config.argv, o, &px);
+        error_file = NULL;
+        if (rc != CLI_PARSE_OK)
+            return EX_CONFIG;
+    }
+    rc = parse_words(argc, argv, o, &px);
+    if (rc != CLI_PARSE_OK)
+        return rc;
     o->rcpts = argv + optind;
     o->rcpt_count = (size_t)(argc - optind);
 
-    if (server && cli_split_server(server, &o->host, &o->port)) {
+    if (px.server && cli_split_server(px.server, &o->host, &o->port)) {
         usage_error("invalid --server \"%s\" (HOST, HOST:PORT, [IPv6] or "
-                    "[IPv6]:PORT)", server);
+                    "[IPv6]:PORT)", px.server);
         return EX_USAGE;
     }
-    o->tls_auto = tls == CLI_TLS_AUTO;
-    o->tls = o->tls_auto ? SMTPC_TLS_OPPORTUNISTIC : tls;
+    o->tls_auto = px.tls == CLI_TLS_AUTO;
+    o->tls = o->tls_auto ? SMTPC_TLS_OPPORTUNISTIC : px.tls;
     rc = check_values(o);
     if (rc != CLI_PARSE_OK)
         return rc;
@@ -629,4 +839,5 @@ void cli_opts_free(cli_opts *o)
 {
     free(o->host);
     o->host = NULL;
+    cli_config_free(&o->config);
 }

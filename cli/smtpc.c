@@ -302,7 +302,8 @@ int main(int argc, char **argv)
         return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
     }
     if (rc != CLI_PARSE_OK)
-        return early_exit(r, rc, "invalid command line");
+        return early_exit(r, rc, rc == EX_CONFIG ? "invalid configuration"
+                                                 : "invalid command line");
 
     rc = cli_secrets_load(&r->opts, &r->secrets);
     if (rc)

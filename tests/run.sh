@@ -5,11 +5,12 @@
 #   integration tests  every tests/integration/*.sh (run with bash)
 #
 # Each test runs in its own session with SMTPC_BUILD=BUILD_DIR (absolute),
-# SMTPC_ROOT=<repo root>, stdin from /dev/null, its output in
-# BUILD_DIR/test-logs/<name>.log, and a time limit (SMTPC_TEST_TIMEOUT
-# seconds, default 600).  Exit status 0 = pass, 77 = skip, anything else =
-# fail; a test that leaves processes running fails too.  PATTERNs (shell
-# globs on the test name, e.g. 'test_engine*' or '00_*') select tests.
+# SMTPC_ROOT=<repo root>, SMTPC_CONFIG= (no configuration file), stdin
+# from /dev/null, its output in BUILD_DIR/test-logs/<name>.log, and a time
+# limit (SMTPC_TEST_TIMEOUT seconds, default 600).  Exit status 0 = pass,
+# 77 = skip, anything else = fail; a test that leaves processes running
+# fails too.  PATTERNs (shell globs on the test name, e.g. 'test_engine*' or
+# '00_*') select tests.
 #
 # Prints "PASS name" / "FAIL name" (followed by the last 40 lines of its log)
 # / "SKIP name", then "N passed, N failed[, N skipped]"; exits 1 if a test
@@ -30,6 +31,9 @@ mkdir -p "$LOGS"
 TIMEOUT=${SMTPC_TEST_TIMEOUT:-600}
 
 export SMTPC_BUILD=$BUILD SMTPC_ROOT=$ROOT
+# No configuration file of the user's or the system's (smtpc(1), FILES) may
+# change what a test runs; 24_cli_config sets its own.
+export SMTPC_CONFIG=
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 

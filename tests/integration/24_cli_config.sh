@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The configuration file and sendmail's options: smtpc installed as
+# sendmail.  A program that runs `sendmail -t -i` (cron, PHP, git, mutt)
+# names no server; the file does.  Checked: a drop-in run delivers with the
+# file's server, sender and credentials; the default places of the file;
+# the command line replacing the file's values; sendmail's flags; and every
+# bad file refused with 78 and its line, before anything is sent.
+: "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$SMTPC_ROOT/tests/servers/cli_lib.sh"
+
+W=$(harness_tmpdir config)
+start_cli_aiosmtpd "$W/aio" --auth alice:pw
+S=$(harness_hostport "$AIO_PORT")
+export HOME=$W/home
+mkdir -p "$HOME/.config/smtpc"
+unset XDG_CONFIG_HOME
+printf 'pw\n' >"$HOME/pw"
+chmod 600 "$HOME/pw"
+printf 'From: Cron Daemon <cron@example.com>\nTo: ops@example.com\nSubject: job\n\nexit 0\n' >"$W/msg"
+
+# conf FILE LINES...: writes a configuration file only its owner can change.
+conf() {
+    local f=$1
+    shift
+    printf '%s\n' "$@" >"$f"
+    chmod 600 "$f"
+}
+
+# refused WANT_RC "stderr pattern" ARGS...: smtpc stops with WANT_RC and the
+# message, and the server sees no session.
+refused() {
+    local want=$1 pat=$2 before
+    shift 2
+    before=$(aio_connections)
+    run_smtpc "$W/out" "$W/err" "$@" <"$W/msg"
+    expect_rc "$want" "smtpc $*" "$W/err"
+    grep -Eq -- "$pat" "$W/err" || { cat "$W/err" >&2; fail "smtpc $*: stderr lacks /$pat/"; }
+    [ "$(aio_connections)" = "$before" ] || fail "smtpc $*: a session was opened"
+}
+
+n=0
+step "sendmail drop-in: -t -i with the server, sender and password in the file"
+conf "$W/smtpc.conf" '# as root would install it' "server $S" 'tls = none' \
+    'from cron@example.com' 'user alice' 'password-file ~/pw' ''
+export SMTPC_CONFIG=$W/smtpc.conf
+run_smtpc "$W/out" "$W/err" -t -i -oi -oem -odi -FCronDaemon -B8BITMIME <"$W/msg"
+expect_rc 0 "sendmail -t -i" "$W/err"
+n=$((n + 1))
+aio_wait_count $n || fail "not delivered"
+[ "$(aio_json_get $n login)" = alice ] || fail "drop-in: not authenticated as alice"
+[ "$(aio_json_get $n mail_from)" = cron@example.com ] || fail "drop-in: mail_from"
+[ "$(aio_json_get $n rcpt_tos)" = ops@example.com ] || fail "drop-in: rcpt_tos"
+aio_json_get $n mail_options | grep -qx 'BODY=8BITMIME' || fail "-B8BITMIME: $(aio_json_get $n mail_options)"
+
+step "sendmail's argument order: -f, -r and recipients"
+run_smtpc "$W/out" "$W/err" -i -r bounce@example.com dev@example.com <"$W/msg"
+expect_rc 0 "sendmail -i -r" "$W/err"
+n=$((n + 1))
+aio_wait_count $n || fail "not delivered"
+[ "$(aio_json_get $n mail_from)" = bounce@example.com ] || fail "-r: mail_from"
+[ "$(aio_json_get $n rcpt_tos)" = dev@example.com ] || fail "-r: rcpt_tos"
+
+step "the command line replaces the file's values"
+# The file's password source gives way to the command line's (not "given
+# twice"): a wrong password from the environment must fail the login.
+export SMTPC_TEST_PW=wrong
+run_smtpc "$W/out" "$W/err" --password-env SMTPC_TEST_PW dev@example.com <"$W/msg"
+expect_rc 77 "--password-env over the file's password-file" "$W/err"
+# Another server and TLS mode on the command line, read back from --json on
+# a name that does not resolve (nothing is sent anywhere).
+run_smtpc "$W/out" "$W/err" --json --server smtpc-test.invalid --tls starttls \
+    --from other@example.com dev@example.com <"$W/msg"
+expect_rc 68 "--server over the file's" "$W/err"
+"$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); assert (r["server"], r["port"], r["tls_mode"], r["from"]) == ("smtpc-test.invalid", 587, "starttls", "other@example.com"), r' \
+    "$W/out" || fail "command line over the file: $(cat "$W/out")"
+refused 64 '--server given twice' --server a.invalid --server b.invalid dev@example.com
+
+step "where the file is looked for"
+unset SMTPC_CONFIG
+conf "$HOME/.config/smtpc/config" 'server smtpc-home.invalid:2526' 'tls none' 'from a@example.com'
+run_smtpc "$W/out" "$W/err" --json dev@example.com </dev/null
+expect_rc 68 "~/.config/smtpc/config" "$W/err"
+grep -q '"server":"smtpc-home.invalid","port":2526' "$W/out" || fail "~/.config not read: $(cat "$W/out")"
+mkdir -p "$W/xdg/smtpc"
+conf "$W/xdg/smtpc/config" 'server smtpc-xdg.invalid:2527' 'tls none' 'from a@example.com'
+XDG_CONFIG_HOME=$W/xdg run_smtpc "$W/out" "$W/err" --json dev@example.com </dev/null
+expect_rc 68 "\$XDG_CONFIG_HOME/smtpc/config" "$W/err"
+grep -q '"server":"smtpc-xdg.invalid","port":2527' "$W/out" || fail "XDG not read: $(cat "$W/out")"
+conf "$W/other.conf" 'server smtpc-c.invalid:2528' 'tls none' 'from a@example.com'
+run_smtpc "$W/out" "$W/err" --json -C "$W/other.conf" dev@example.com </dev/null
+expect_rc 68 "-C FILE" "$W/err"
+grep -q '"server":"smtpc-c.invalid","port":2528' "$W/out" || fail "-C not read: $(cat "$W/out")"
+SMTPC_CONFIG= refused 64 'missing --server' dev@example.com
+export SMTPC_CONFIG=$W/smtpc.conf
+
+step "bad files: 78 with the line, nothing sent"
+bad() {
+    local pat=$1
+    shift
+    conf "$W/bad.conf" "$@"
+    refused 78 "$pat" -C "$W/bad.conf" dev@example.com
+}
+bad 'bad\.conf:2: unknown option "bogus"' "server $S" 'bogus 1'
+bad 'bad\.conf:3: unknown --tls "nope"' "server $S" '' 'tls nope'
+bad 'bad\.conf:1: "server" needs a value' 'server'
+bad 'bad\.conf:1: "no-pipelining" takes no value' 'no-pipelining yes'
+bad 'bad\.conf:1: "batch" belongs on the command line' 'batch /tmp'
+bad 'bad\.conf:1: "config" belongs on the command line' 'config /etc/smtpc.conf'
+bad 'bad\.conf:2: --server given twice' "server $S" "server $S"
+bad 'bad\.conf:1: invalid --server' 'server a b'
+conf "$W/bad.conf" "server $S" 'tls none' 'from a@example.com'
+chmod 620 "$W/bad.conf"
+refused 78 'bad\.conf: refused: another user can change it' -C "$W/bad.conf" dev@example.com
+refused 78 'nothere\.conf: No such file or directory' -C "$W/nothere.conf" dev@example.com
+refused 78 'not a regular file' -C "$W" dev@example.com
+printf 'server a\0b\n' >"$W/nul.conf"
+chmod 600 "$W/nul.conf"
+refused 78 'NUL byte' -C "$W/nul.conf" dev@example.com
+run_smtpc "$W/out" "$W/err" --json -C "$W/nothere.conf" dev@example.com </dev/null
+"$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); assert (r["status"], r["exit"]) == ("config-error", 78), r' \
+    "$W/out" || fail "--json for a bad file: $(cat "$W/out")"
+
+step "sendmail options smtpc cannot honour: 64"
+refused 64 '-bs is not supported: smtpc only sends mail' -bs
+refused 64 'invalid -B "BINARY"' -BBINARY dev@example.com
+# An unknown letter inside a cluster is named, not the word before it.
+refused 64 'unknown option -x \(' -ixoi dev@example.com
+echo "config: all checks passed"
