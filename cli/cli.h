@@ -54,20 +54,26 @@
 #define CLI_SYSTEM_CONFIG "/etc/smtpc.conf"
 #endif
 
-/* A configuration file turned into command-line words. */
+/* A configuration file turned into command-line words: first those of
+ * the lines before any "account" line (defaults for every account), then,
+ * from argv[account_at] on, those of the chosen account's section. */
 typedef struct cli_config {
     const char *path;  /* the file read, or NULL: none */
     char *path_buf;    /* allocated when path is the user's default */
     char **argv;       /* argv[0] a program name, then "--name[=value]" */
     int *line;         /* the file's line of each word, for messages */
     int argc;
+    int account_at;    /* first word of the account's section (argc: none) */
 } cli_config;
 
 /* Finds the file (explicit_path from -C, else $SMTPC_CONFIG, else
- * ~/.config/smtpc/config, else CLI_SYSTEM_CONFIG) and reads it into c.
- * 0 (also when there is no file), or EX_CONFIG / EX_OSERR after printing
- * why.  cli_config_free frees c whatever the result. */
-int cli_config_load(const char *explicit_path, cli_config *c);
+ * ~/.config/smtpc/config, else CLI_SYSTEM_CONFIG) and reads it into c,
+ * with the section of account (from -a; NULL: the one named "default",
+ * if any).  0 (also when there is no file and no account was asked
+ * for), or EX_CONFIG / EX_OSERR after printing why.  cli_config_free
+ * frees c whatever the result. */
+int cli_config_load(const char *explicit_path, const char *account,
+                    cli_config *c);
 void cli_config_free(cli_config *c);
 
 /* Whether the long option NAME may be set in a configuration file (0), is
@@ -105,7 +111,7 @@ typedef struct cli_opts {
     int read_rcpts;           /* -t: recipients from the message too */
     char **rcpts;             /* points into argv */
     size_t rcpt_count;
-    cli_config config;        /* the file's words, which values may point into */
+    cli_config config;        /* the file's words: values may point in */
 } cli_opts;
 
 /* Results of cli_parse_args besides sysexits codes. */

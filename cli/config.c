@@ -12,7 +12,10 @@
  *     password-file ~/.config/smtpc/password
  *
  * "name value", "name = value", or a flag alone ("no-pipelining"); blank
- * lines and lines starting with "#" are skipped.  The lines become
+ * lines and lines starting with "#" are skipped.  "account NAME" starts a
+ * section that only `-a NAME` uses (or, without -a, the one named
+ * "default"); the lines before the first section apply to every account,
+ * and a section's lines replace them.  The lines become
  * command-line words ("--server=mail.example.com:587") that options.c
  * parses before the real command line, so one parser checks every value
  * and an option given on the command line replaces the file's.
@@ -220,12 +223,14 @@ static int config_add(cli_config *c, const char *name, size_t name_len,
     return 0;
 }
 
-/* Turns the file's lines into words.  argv[0] stands for the program name
- * that getopt skips. */
-static int config_parse(cli_config *c, char *text)
+/* Turns the file's lines into words: every line is checked, but only the
+ * defaults and the chosen account's section become words.  argv[0]
+ * stands for the program name that getopt skips. */
+static int config_parse(cli_config *c, char *text, const char *account)
 {
+    const char *want = account ? account : "default";
     char *p = text;
-    int line = 0;
+    int line = 0, in_defaults = 1, in_account = 0, found = 0;
 
     c->argv = malloc(2 * sizeof *c->argv);
     c->line = malloc(2 * sizeof *c->line);
@@ -269,6 +274,21 @@ static int config_parse(cli_config *c, char *text)
         if (*p)
             value = p;
         name[name_len] = '\0'; /* value starts after it: not overwritten */
+        if (strcmp(name, "account") == 0) {
+            if (!value || strcspn(value, " \t") != strlen(value))
+                return config_error(c->path, line, "\"account\" needs one "
+                                    "name", NULL);
+            if (found && strcmp(value, want) == 0)
+                return config_error(c->path, line, "account \"%s\" is "
+                                    "defined twice", value);
+            if (in_defaults)
+                c->account_at = c->argc;
+            in_defaults = 0;
+            in_account = strcmp(value, want) == 0;
+            found |= in_account;
+            p = next;
+            continue;
+        }
         known = cli_config_option(name, &takes_value, &is_path);
         if (known < 0)
             return config_error(c->path, line, known == -1 ?
@@ -279,29 +299,44 @@ static int config_parse(cli_config *c, char *text)
             return config_error(c->path, line, "\"%s\" needs a value", name);
         if (!takes_value && value)
             return config_error(c->path, line, "\"%s\" takes no value", name);
-        if (config_add(c, name, name_len, value, is_path, line) != 0)
+        if ((in_defaults || in_account) &&
+            config_add(c, name, name_len, value, is_path, line) != 0)
             goto oom;
         p = next;
     }
+    if (in_defaults)
+        c->account_at = c->argc;
+    if (account && !found)
+        return config_error(c->path, 0, "no account \"%s\"", account);
+    if (!found)  /* no "default" section: the defaults alone */
+        c->account_at = c->argc;
     return 0;
 oom:
     fprintf(stderr, "%s: out of memory\n", CLI_NAME);
     return EX_OSERR;
 }
 
-int cli_config_load(const char *explicit_path, cli_config *c)
+int cli_config_load(const char *explicit_path, const char *account,
+                    cli_config *c)
 {
     char *text = NULL;
     int rc;
 
     memset(c, 0, sizeof *c);
     rc = config_find(explicit_path, c);
-    if (rc || !c->path)
+    if (rc)
         return rc;
+    if (!c->path) {
+        if (!account)
+            return 0;
+        fprintf(stderr, "%s: -a %s: there is no configuration file\n",
+                CLI_NAME, account);
+        return EX_CONFIG;
+    }
     rc = config_read(c->path, &text);
     if (rc)
         return rc;
-    rc = config_parse(c, text);
+    rc = config_parse(c, text, account);
     free(text);
     return rc;
 }

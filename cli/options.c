@@ -24,7 +24,7 @@ enum {
     OPT_INSECURE, OPT_TOKEN_FILE, OPT_TOKEN_ENV, OPT_TOKEN_CMD, OPT_TIMEOUT,
     OPT_JSON, OPT_ALLOW_PLAINTEXT, OPT_NO_PIPELINING, OPT_NO_CHUNKING,
     OPT_8BITMIME, OPT_SMTPUTF8, OPT_DSN_NOTIFY, OPT_DSN_RET, OPT_ENVID,
-    OPT_BATCH, OPT_HELP, OPT_VERSION, OPT_CONFIG
+    OPT_BATCH, OPT_HELP, OPT_VERSION, OPT_CONFIG, OPT_ACCOUNT
 };
 
 /* An option's bit in parse_ctx.seen. */
@@ -60,6 +60,7 @@ static const struct option long_opts[] = {
     {"batch", required_argument, NULL, OPT_BATCH},
     {"read-recipients", no_argument, NULL, 't'},
     {"config", required_argument, NULL, OPT_CONFIG},
+    {"account", required_argument, NULL, OPT_ACCOUNT},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0}
@@ -67,11 +68,11 @@ static const struct option long_opts[] = {
 
 /* Short options: smtpc's own, then sendmail's (see the sendmail cases in
  * parse_words).  The leading ':' makes a missing value its own case. */
-static const char short_opts[] = ":f:tvhVC:" "r:N:R:B:b:o:F:A:L:O:imnG";
+static const char short_opts[] = ":f:tvhVC:a:" "r:N:R:B:b:o:F:A:L:O:imnG";
 
 /* About one run, not a default: a configuration file may not set them. */
 static const char *const args_only[] = {
-    "batch", "read-recipients", "config", "help", "version",
+    "batch", "read-recipients", "config", "account", "help", "version",
 };
 
 /* Their value is a file name, in which a configuration file's "~/" is
@@ -177,6 +178,9 @@ void cli_usage(FILE *f)
 "  -C, --config FILE       read FILE; without -C: $SMTPC_CONFIG (empty:\n"
 "                          none), else ~/.config/smtpc/config, else\n"
 "                          " CLI_SYSTEM_CONFIG "\n"
+"  -a, --account NAME      use the file's \"account NAME\" section (default:\n"
+"                          the one named \"default\", if any) over the\n"
+"                          lines before the first section\n"
 "\n"
 "As sendmail: -r is -f, -N is --dsn-notify, -R is --dsn-ret, -B 8BITMIME\n"
 "is --8bitmime; -i, -oX, -bm, -F, -m, -n, -G, -A, -L, -O are accepted and\n"
@@ -194,6 +198,7 @@ void cli_usage(FILE *f)
 /* fmt holds at most one "%s", replaced by arg with control and non-ASCII
  * bytes escaped: a hostile argument cannot drive the terminal. */
 static const cli_config *error_file; /* words being parsed are this file's */
+static int error_base;                /* ... from its word error_base + 1 */
 static int error_word;                /* ... and this is the current one */
 
 static void usage_error(const char *fmt, const char *arg)
@@ -203,7 +208,7 @@ static void usage_error(const char *fmt, const char *arg)
     fprintf(stderr, "%s: ", CLI_NAME);
     if (error_file) {
         cli_put_escaped(stderr, error_file->path);
-        fprintf(stderr, ":%d: ", error_file->line[error_word]);
+        fprintf(stderr, ":%d: ", error_file->line[error_base + error_word]);
     }
     if (mark) {
         fwrite(fmt, 1, (size_t)(mark - fmt), stderr);
@@ -374,6 +379,7 @@ typedef struct parse_ctx {
     int tls;             /* CLI_TLS_AUTO or a smtpc_tls_mode */
     const char *server;  /* --server, split once every list is parsed */
     const char *config;  /* -C FILE */
+    const char *account; /* -a NAME: the file's section to use */
     uint64_t seen;       /* OPT_BIT of each option this list gave */
 } parse_ctx;
 
@@ -728,6 +734,11 @@ static int parse_words(int argc, char **argv, cli_opts *o, parse_ctx *px)
             if (set_once(px, OPT_CONFIG, &px->config, optarg, "--config"))
                 return EX_USAGE;
             break;
+        case 'a':
+        case OPT_ACCOUNT:
+            if (set_once(px, OPT_ACCOUNT, &px->account, optarg, "--account"))
+                return EX_USAGE;
+            break;
         /* sendmail's options, so that smtpc can be installed as sendmail:
          * -bm (send a message) is all smtpc does; -B 8BITMIME asks for
          * 8BITMIME; the rest change nothing here.  smtpc never ends the
@@ -789,7 +800,8 @@ static void opts_init(cli_opts *o)
 
 int cli_parse_args(int argc, char **argv, cli_opts *o)
 {
-    parse_ctx px = {CLI_TLS_AUTO, NULL, NULL, 0};
+    parse_ctx px = {CLI_TLS_AUTO, NULL, NULL, NULL, 0};
+    cli_config *cf = &o->config;
     cli_opts cmdline;
     int rc;
 
@@ -802,19 +814,26 @@ int cli_parse_args(int argc, char **argv, cli_opts *o)
     if (rc != CLI_PARSE_OK)
         return rc;
 
-    /* Then the file's words, then the command line again on top. */
-    rc = cli_config_load(px.config, &o->config);
+    /* Then the file's defaults, its account's section over them, and the
+     * command line again on top: each list replaces what came before. */
+    rc = cli_config_load(px.config, px.account, cf);
     if (rc)
         return rc;
     px.tls = CLI_TLS_AUTO;
     px.server = NULL;
-    if (o->config.argc > 1) {
-        error_file = &o->config;
-        rc = parse_words(o->config.argc, o->config.argv, o, &px);
-        error_file = NULL;
-        if (rc != CLI_PARSE_OK)
-            return EX_CONFIG;
+    error_file = cf;
+    if (cf->account_at > 1) {
+        error_base = 0;
+        rc = parse_words(cf->account_at, cf->argv, o, &px);
     }
+    if (rc == CLI_PARSE_OK && cf->argc > cf->account_at) {
+        /* The word before the section stands in for the program name. */
+        error_base = cf->account_at - 1;
+        rc = parse_words(cf->argc - error_base, cf->argv + error_base, o, &px);
+    }
+    error_file = NULL;
+    if (rc != CLI_PARSE_OK)
+        return EX_CONFIG;
     rc = parse_words(argc, argv, o, &px);
     if (rc != CLI_PARSE_OK)
         return rc;

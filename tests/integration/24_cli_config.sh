@@ -93,6 +93,31 @@ grep -q '"server":"smtpc-c.invalid","port":2528' "$W/out" || fail "-C not read: 
 SMTPC_CONFIG= refused 64 'missing --server' dev@example.com
 export SMTPC_CONFIG=$W/smtpc.conf
 
+step "accounts: the defaults, then the chosen section over them"
+conf "$W/acct.conf" 'tls none' 'from all@example.com' '' \
+    'account work' 'server smtpc-work.invalid:2600' 'from me@work.example' '' \
+    'account default' 'server smtpc-default.invalid:2601'
+# which ARGS... -> "server port from" read back from --json (exit 68).
+which() {
+    run_smtpc "$W/out" "$W/err" --json -C "$W/acct.conf" "$@" dev@example.com </dev/null
+    expect_rc 68 "accounts: $*" "$W/err"
+    "$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["server"], r["port"], r["from"], r["tls_mode"])' "$W/out"
+}
+[ "$(which)" = "smtpc-default.invalid 2601 all@example.com none" ] || fail "no -a: $(which)"
+[ "$(which -a work)" = "smtpc-work.invalid 2600 me@work.example none" ] || fail "-a work: $(which -a work)"
+[ "$(which --account work --from x@example.com)" = "smtpc-work.invalid 2600 x@example.com none" ] \
+    || fail "--account work --from: $(which --account work --from x@example.com)"
+refused 78 'acct\.conf: no account "nope"' -C "$W/acct.conf" -a nope
+SMTPC_CONFIG= refused 78 '-a work: there is no configuration file' -a work
+# The chosen section's values are checked with their lines; an unknown
+# option is refused in any section, used or not.
+conf "$W/acct2.conf" "server $S" 'account other' 'tls nope'
+refused 78 'acct2\.conf:3: unknown --tls "nope"' -C "$W/acct2.conf" -a other
+conf "$W/acct2.conf" "server $S" 'account other' 'bogus 1'
+refused 78 'acct2\.conf:3: unknown option "bogus"' -C "$W/acct2.conf"
+conf "$W/acct2.conf" "server $S" 'account'
+refused 78 'acct2\.conf:2: "account" needs one name' -C "$W/acct2.conf"
+
 step "bad files: 78 with the line, nothing sent"
 bad() {
     local pat=$1
