@@ -109,8 +109,12 @@ typedef struct cli_opts {
     const char *envid;
     const char *batch_dir;    /* --batch DIR, else NULL */
     int read_rcpts;           /* -t: recipients from the message too */
-    char **rcpts;             /* points into argv */
+    const char *qualify_domain; /* for addresses with no @domain */
+    char **rcpts;             /* into argv, or rcpts_buf once qualified */
     size_t rcpt_count;
+    char **rcpts_buf;         /* allocated: argv's recipients, qualified */
+    char **qualified;         /* allocated: the addresses made here */
+    size_t qualified_count;
     cli_config config;        /* the file's words: values may point in */
 } cli_opts;
 
@@ -185,6 +189,7 @@ enum {
 enum { CLI_HDR_BAD = -1, CLI_HDR_NOMEM = -2 };
 
 typedef struct cli_headers {
+    const char *qualify; /* the parse's qualify argument */
     char *sender;        /* allocated; NULL when the fields name none */
     char **rcpts;        /* allocated, rcpt_count of them, no duplicates */
     size_t rcpt_count;
@@ -205,9 +210,11 @@ int cli_headers_end(const unsigned char *b, size_t len, int at_eof,
 /* Parses the header section b[0..*len) as RFC 5322 says (see headers.c
  * for the rules): 0, CLI_HDR_BAD (h->error says why) or CLI_HDR_NOMEM.
  * With CLI_HDR_STRIP_BCC the section is rewritten in place and *len
- * shrinks.  h is filled on success; free it with cli_headers_free. */
+ * shrinks.  qualify: NULL, or the domain that a bare local part ("root")
+ * gets (--qualify-domain).  h is filled on success; free it with
+ * cli_headers_free. */
 int cli_headers_parse(unsigned char *b, size_t *len, unsigned flags,
-                      cli_headers *h);
+                      const char *qualify, cli_headers *h);
 void cli_headers_free(cli_headers *h);
 
 /* The same mailbox: local parts compared exactly (RFC 5321 2.4), domains
@@ -222,6 +229,7 @@ typedef struct cli_message {
                             removed), then the first bytes of the body */
     size_t len;          /* bytes in buf */
     int eof;             /* nothing more on the fd */
+    const char *qualify; /* --qualify-domain, for hdr */
     cli_headers hdr;
 } cli_message;
 

@@ -528,7 +528,8 @@ static int finish_addr_spec(parser *p, const phrase *ph)
     return keep_mailbox(p, &a);
 }
 
-/* A local part with no '@' after it: only "postmaster" is a mailbox. */
+/* A local part with no '@' after it: only "postmaster" is a mailbox,
+ * unless --qualify-domain gives the domain (cron writes "To: root"). */
 static int bare_local(parser *p, const phrase *ph)
 {
     sbuf a = {0};
@@ -536,13 +537,17 @@ static int bare_local(parser *p, const phrase *ph)
     if (!ph->dot_form)
         return fail(p, "a name with no <address>");
     put_local(&a, ph);
+    if (p->h->qualify) {
+        sbuf_addc(&a, '@');
+        sbuf_add(&a, p->h->qualify, strlen(p->h->qualify));
+    }
     if (a.oom) {
         p->oom = 1;
         return -1;
     }
     if (smtpc_check_address(a.s, 0) != SMTPC_OK) {
-        set_error(p->h, "%s: \"%.100s\" has no @domain", kind_name(p->kind),
-                  a.s);
+        set_error(p->h, "%s: \"%.100s\" has no @domain (see "
+                  "--qualify-domain)", kind_name(p->kind), a.s);
         free(a.s);
         return -1;
     }
@@ -873,12 +878,13 @@ static size_t strip_bcc(unsigned char *b, size_t len)
 }
 
 int cli_headers_parse(unsigned char *b, size_t *len, unsigned flags,
-                      cli_headers *h)
+                      const char *qualify, cli_headers *h)
 {
     size_t lo = 0, hi = *len;
     int resent = 0, r = 0;
 
     memset(h, 0, sizeof *h);
+    h->qualify = qualify;
     if (memchr(b, '\0', *len)) {
         set_error(h, "the header section contains a NUL byte");
         return CLI_HDR_BAD;

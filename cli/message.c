@@ -64,7 +64,7 @@ int cli_message_read(cli_message *m, int fd, unsigned flags)
         m->len += (size_t)n;
     }
     end = pos;
-    r = cli_headers_parse(m->buf, &end, flags, &m->hdr);
+    r = cli_headers_parse(m->buf, &end, flags, m->qualify, &m->hdr);
     if (r == CLI_HDR_NOMEM)
         return EX_OSERR;
     if (r != 0)

@@ -24,7 +24,7 @@ enum {
     OPT_INSECURE, OPT_TOKEN_FILE, OPT_TOKEN_ENV, OPT_TOKEN_CMD, OPT_TIMEOUT,
     OPT_JSON, OPT_ALLOW_PLAINTEXT, OPT_NO_PIPELINING, OPT_NO_CHUNKING,
     OPT_8BITMIME, OPT_SMTPUTF8, OPT_DSN_NOTIFY, OPT_DSN_RET, OPT_ENVID,
-    OPT_BATCH, OPT_HELP, OPT_VERSION, OPT_CONFIG, OPT_ACCOUNT
+    OPT_BATCH, OPT_HELP, OPT_VERSION, OPT_CONFIG, OPT_ACCOUNT, OPT_QUALIFY
 };
 
 /* An option's bit in parse_ctx.seen. */
@@ -38,6 +38,7 @@ static const struct option long_opts[] = {
     {"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
     {"auth", required_argument, NULL, OPT_AUTH},
     {"ehlo", required_argument, NULL, OPT_EHLO},
+    {"qualify-domain", required_argument, NULL, OPT_QUALIFY},
     {"tls", required_argument, NULL, OPT_TLS},
     {"cafile", required_argument, NULL, OPT_CAFILE},
     {"capath", required_argument, NULL, OPT_CAPATH},
@@ -131,6 +132,9 @@ void cli_usage(FILE *f)
 "                          --tls none)\n"
 "  -f, --from ADDR         envelope sender (\"\" for the null reverse-path)\n"
 "  --ehlo NAME             name to greet with (default: localhost)\n"
+"  --qualify-domain DOMAIN\n"
+"                          add @DOMAIN to an address that has no domain (a\n"
+"                          user name such as cron's \"root\")\n"
 "\n"
 "Security:\n"
 "  --tls MODE              auto (default): implicit TLS on port 465, otherwise\n"
@@ -411,6 +415,22 @@ static void take_group(parse_ctx *px, uint64_t group, const char **a,
         *c = NULL;
 }
 
+/* A mailbox, or a local part alone ("root") that --qualify-domain may
+ * complete: checked as it would be then, with a domain added. */
+static int mailbox_or_local(const char *v, int allow_empty)
+{
+    char with_domain[256 + sizeof "@example.com"];
+    size_t n = strlen(v);
+
+    if (v[0] == '\0' || strchr(v, '@'))
+        return smtpc_check_address(v, allow_empty) == SMTPC_OK;
+    if (n > 256) /* longer than a whole path may be */
+        return 0;
+    memcpy(with_domain, v, n);
+    memcpy(with_domain + n, "@example.com", sizeof "@example.com");
+    return smtpc_check_address(with_domain, 0) == SMTPC_OK;
+}
+
 /* The checks of one option's value, made as it is parsed, so that a bad
  * value in the configuration file is reported with its line.  0, or -1
  * after printing why. */
@@ -429,9 +449,16 @@ static int check_value(int id, const char *v)
         free(host);
         return 0;
     case OPT_FROM:
-        if (smtpc_check_address(v, 1) != SMTPC_OK) {
+        if (!mailbox_or_local(v, 1)) {
             usage_error("invalid sender address \"%s\": it must be a bare "
                         "mailbox (no <>, spaces or control characters)", v);
+            return -1;
+        }
+        return 0;
+    case OPT_QUALIFY:
+        if (smtpc_check_domain(v) != SMTPC_OK) {
+            usage_error("invalid --qualify-domain \"%s\": it must be a "
+                        "domain", v);
             return -1;
         }
         return 0;
@@ -496,7 +523,20 @@ static int check_values(cli_opts *o)
         usage_error("no recipient given%s", NULL);
         return EX_USAGE;
     }
+    if (o->from && !strchr(o->from, '@') &&
+        smtpc_check_address(o->from, 1) != SMTPC_OK) {
+        usage_error("sender \"%s\" has no @domain (give --qualify-domain "
+                    "DOMAIN)", o->from);
+        return EX_USAGE;
+    }
     for (size_t i = 0; i < o->rcpt_count; i++) {
+        if (!strchr(o->rcpts[i], '@') &&
+            mailbox_or_local(o->rcpts[i], 0) &&
+            smtpc_check_address(o->rcpts[i], 0) != SMTPC_OK) {
+            usage_error("recipient \"%s\" has no @domain (give "
+                        "--qualify-domain DOMAIN)", o->rcpts[i]);
+            return EX_USAGE;
+        }
         if (smtpc_check_address(o->rcpts[i], 0) != SMTPC_OK) {
             usage_error("invalid recipient address \"%s\": it must be a "
                         "bare mailbox (no <>, spaces or control characters)",
@@ -717,6 +757,11 @@ static int parse_words(int argc, char **argv, cli_opts *o, parse_ctx *px)
                 return EX_USAGE;
             }
             break;
+        case OPT_QUALIFY:
+            if (set_once(px, c, &o->qualify_domain, optarg,
+                         "--qualify-domain") || check_value(c, optarg))
+                return EX_USAGE;
+            break;
         case OPT_ENVID:
             if (set_once(px, c, &o->envid, optarg, "--envid") ||
                 check_value(c, optarg))
@@ -792,6 +837,57 @@ static int parse_words(int argc, char **argv, cli_opts *o, parse_ctx *px)
     return CLI_PARSE_OK;
 }
 
+/* A copy of local with "@" and --qualify-domain added, kept in
+ * o->qualified; NULL when out of memory. */
+static char *qualified(cli_opts *o, const char *local)
+{
+    size_t n = strlen(local), d = strlen(o->qualify_domain);
+    char **list = realloc(o->qualified,
+                          (o->qualified_count + 1) * sizeof *list);
+    char *s;
+
+    if (!list)
+        return NULL;
+    o->qualified = list;
+    s = malloc(n + 1 + d + 1);
+    if (!s)
+        return NULL;
+    memcpy(s, local, n);
+    s[n] = '@';
+    memcpy(s + n + 1, o->qualify_domain, d + 1);
+    o->qualified[o->qualified_count++] = s;
+    return s;
+}
+
+/* --qualify-domain: the sender and the recipients given with no "@" (user
+ * names such as "root", as cron and other sendmail callers give them)
+ * become NAME@DOMAIN.  0, or -1 when out of memory. */
+static int qualify_all(cli_opts *o)
+{
+    if (!o->qualify_domain)
+        return 0;
+    if (o->from && o->from[0] && !strchr(o->from, '@')) {
+        o->from = qualified(o, o->from);
+        if (!o->from)
+            return -1;
+    }
+    if (o->rcpt_count == 0)
+        return 0;
+    o->rcpts_buf = malloc(o->rcpt_count * sizeof *o->rcpts_buf);
+    if (!o->rcpts_buf)
+        return -1;
+    for (size_t i = 0; i < o->rcpt_count; i++) {
+        o->rcpts_buf[i] = o->rcpts[i];
+        if (!strchr(o->rcpts[i], '@')) {
+            o->rcpts_buf[i] = qualified(o, o->rcpts[i]);
+            if (!o->rcpts_buf[i])
+                return -1;
+        }
+    }
+    o->rcpts = o->rcpts_buf;
+    return 0;
+}
+
 static void opts_init(cli_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -839,6 +935,10 @@ int cli_parse_args(int argc, char **argv, cli_opts *o)
         return rc;
     o->rcpts = argv + optind;
     o->rcpt_count = (size_t)(argc - optind);
+    if (qualify_all(o) != 0) {
+        fprintf(stderr, "%s: out of memory\n", CLI_NAME);
+        return EX_OSERR;
+    }
 
     if (px.server && cli_split_server(px.server, &o->host, &o->port)) {
         usage_error("invalid --server \"%s\" (HOST, HOST:PORT, [IPv6] or "
@@ -858,5 +958,11 @@ void cli_opts_free(cli_opts *o)
 {
     free(o->host);
     o->host = NULL;
+    for (size_t i = 0; i < o->qualified_count; i++)
+        free(o->qualified[i]);
+    free(o->qualified);
+    free(o->rcpts_buf);
+    o->qualified = o->rcpts_buf = NULL;
+    o->qualified_count = 0;
     cli_config_free(&o->config);
 }

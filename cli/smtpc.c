@@ -319,6 +319,8 @@ int main(int argc, char **argv)
         return early_exit(r, EX_OSERR, "out of memory");
     }
 
+    r->msg.qualify = r->opts.qualify_domain;
+
     rc = make_transport(r, &r->transport);
     if (rc)
         return early_exit(r, rc, "cannot set up TLS");

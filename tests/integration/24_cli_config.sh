@@ -26,13 +26,14 @@ conf() {
     chmod 600 "$f"
 }
 
-# refused WANT_RC "stderr pattern" ARGS...: smtpc stops with WANT_RC and the
-# message, and the server sees no session.
+# refused WANT_RC "stderr pattern" ARGS...: smtpc, given $MSG (default:
+# $W/msg), stops with WANT_RC and the message, and the server sees no
+# session.
 refused() {
     local want=$1 pat=$2 before
     shift 2
     before=$(aio_connections)
-    run_smtpc "$W/out" "$W/err" "$@" <"$W/msg"
+    run_smtpc "$W/out" "$W/err" "$@" <"${MSG:-$W/msg}"
     expect_rc "$want" "smtpc $*" "$W/err"
     grep -Eq -- "$pat" "$W/err" || { cat "$W/err" >&2; fail "smtpc $*: stderr lacks /$pat/"; }
     [ "$(aio_connections)" = "$before" ] || fail "smtpc $*: a session was opened"
@@ -59,6 +60,36 @@ n=$((n + 1))
 aio_wait_count $n || fail "not delivered"
 [ "$(aio_json_get $n mail_from)" = bounce@example.com ] || fail "-r: mail_from"
 [ "$(aio_json_get $n rcpt_tos)" = dev@example.com ] || fail "-r: rcpt_tos"
+
+step "cron's call: user names completed by qualify-domain"
+# Debian's cron runs: sendmail -FCronDaemon -i -B8BITMIME -oem MAILTO, and
+# MAILTO is often a bare user name; its message says "From: root".
+printf 'From: root (Cron Daemon)\nTo: root\nSubject: Cron <root@host> true\n\nok\n' >"$W/cron.msg"
+conf "$W/cron.conf" "server $S" 'tls none' 'user alice' 'password-file ~/pw' \
+    'from cron' 'qualify-domain example.com'
+run_smtpc "$W/out" "$W/err" -C "$W/cron.conf" -FCronDaemon -i -B8BITMIME -oem root <"$W/cron.msg"
+expect_rc 0 "cron's sendmail call" "$W/err"
+n=$((n + 1))
+aio_wait_count $n || fail "not delivered"
+[ "$(aio_json_get $n mail_from)" = cron@example.com ] || fail "qualified from: $(aio_json_get $n mail_from)"
+[ "$(aio_json_get $n rcpt_tos)" = root@example.com ] || fail "qualified rcpt: $(aio_json_get $n rcpt_tos)"
+crlf_normalise "$W/cron.msg" "$W/cron.want"
+cmp "$W/cron.want" "$AIO_DIR/$n.eml" || fail "the message was changed (headers are never rewritten)"
+# -t: the envelope from the fields, completed the same way.
+conf "$W/cron.conf" "server $S" 'tls none' 'user alice' 'password-file ~/pw' \
+    'qualify-domain example.com'
+run_smtpc "$W/out" "$W/err" -C "$W/cron.conf" -t -i <"$W/cron.msg"
+expect_rc 0 "-t with user names" "$W/err"
+n=$((n + 1))
+aio_wait_count $n || fail "not delivered"
+[ "$(aio_json_get $n mail_from)" = root@example.com ] || fail "-t from: $(aio_json_get $n mail_from)"
+[ "$(aio_json_get $n rcpt_tos)" = root@example.com ] || fail "-t rcpt: $(aio_json_get $n rcpt_tos)"
+# Without it, a user name is refused before anything is sent.
+refused 64 'recipient "root" has no @domain \(give --qualify-domain' -C "$W/smtpc.conf" root
+conf "$W/cron.conf" "server $S" 'tls none'
+MSG=$W/cron.msg refused 65 'From: "root" has no @domain \(see --qualify-domain\)' -C "$W/cron.conf" -t
+refused 64 'sender "cron" has no @domain' -C "$W/smtpc.conf" -f cron dev@example.com
+refused 64 'invalid --qualify-domain "a b"' -C "$W/smtpc.conf" --qualify-domain 'a b' root
 
 step "the command line replaces the file's values"
 # The file's password source gives way to the command line's (not "given

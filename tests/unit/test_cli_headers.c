@@ -88,7 +88,7 @@ static void parse(parsed *p, const char *section, unsigned flags)
 
     /* An exact-size copy: ASan sees any read past the section. */
     memcpy(b, section, len);
-    p->rc = cli_headers_parse(b, &len, flags, &p->h);
+    p->rc = cli_headers_parse(b, &len, flags, NULL, &p->h);
     memcpy(p->out, b, len);
     p->out[len] = '\0';
     p->out_len = len;
@@ -368,7 +368,7 @@ static void test_errors(void)
         unsigned char b[] = "To: a@x.org\n\0\n\n";
         size_t len = sizeof b - 1;
         cli_headers h;
-        CHECK_EQ_INT(cli_headers_parse(b, &len, ALL, &h), CLI_HDR_BAD);
+        CHECK_EQ_INT(cli_headers_parse(b, &len, ALL, NULL, &h), CLI_HDR_BAD);
         CHECK(strstr(h.error, "NUL") != NULL);
         cli_headers_free(&h);
     }
@@ -446,7 +446,7 @@ static void test_random(void)
         memcpy(b, in, len);
         if (cli_headers_end(b, len, 1, &end) && end <= len) {
             size_t l = end;
-            rc = cli_headers_parse(b, &l, ALL, &h);
+            rc = cli_headers_parse(b, &l, ALL, NULL, &h);
             if (rc == 0) {
                 for (size_t i = 0; i < h.rcpt_count; i++)
                     bad += smtpc_check_address(h.rcpts[i], 0) != SMTPC_OK;
@@ -465,6 +465,40 @@ static void test_random(void)
     CHECK_EQ_INT(bad, 0);
 }
 
+/* --qualify-domain: a bare local part gets the domain, in any form an
+ * address takes; an address with a domain keeps its own. */
+static void test_qualify(void)
+{
+    static const char section[] =
+        "From: root (Cron Daemon)\n"
+        "To: root, a@b.example, \"x y\", Ops <ops>\n"
+        "Cc: team: dev, root;\n"
+        "\n";
+    unsigned char b[sizeof section];
+    size_t len = sizeof section - 1;
+    parsed p;
+
+    unit_case = "qualify";
+    memcpy(b, section, len);
+    p.rc = cli_headers_parse(b, &len, ALL, "example.com", &p.h);
+    CHECK_EQ_INT(p.rc, 0);
+    if (p.rc != 0) {
+        fprintf(stderr, "  error: %s\n", p.h.error);
+        return;
+    }
+    CHECK_EQ_STR(p.h.sender, "root@example.com");
+    CHECK_EQ_STR(rcpts_of(&p), "root@example.com a@b.example "
+                 "\"x y\"@example.com ops@example.com dev@example.com");
+    cli_headers_free(&p.h);
+
+    /* Without it the same section is refused, naming the address. */
+    unit_case = "qualify off";
+    memcpy(b, section, sizeof section - 1);
+    len = sizeof section - 1;
+    CHECK_EQ_INT(cli_headers_parse(b, &len, ALL, NULL, &p.h), CLI_HDR_BAD);
+    CHECK(strstr(p.h.error, "\"root\" has no @domain") != NULL);
+}
+
 int main(void)
 {
     test_end();
@@ -479,5 +513,6 @@ int main(void)
     test_errors();
     test_strip();
     test_random();
+    test_qualify();
     return unit_done();
 }
