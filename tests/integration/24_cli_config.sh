@@ -63,7 +63,9 @@ aio_wait_count $n || fail "not delivered"
 
 step "cron's call: user names completed by qualify-domain"
 # Debian's cron runs: sendmail -FCronDaemon -i -B8BITMIME -oem MAILTO, and
-# MAILTO is often a bare user name; its message says "From: root".
+# MAILTO is often a bare user name; its message says "From: root".  Vixie
+# cron's MAILARGS are -FCronDaemon -odi -oem -oi -t; systemd-cron's
+# mailer passes -i -B 8BITMIME USER.
 printf 'From: root (Cron Daemon)\nTo: root\nSubject: Cron <root@host> true\n\nok\n' >"$W/cron.msg"
 conf "$W/cron.conf" "server $S" 'tls none' 'user alice' 'password-file ~/pw' \
     'from cron' 'qualify-domain example.com'
@@ -75,6 +77,15 @@ aio_wait_count $n || fail "not delivered"
 [ "$(aio_json_get $n rcpt_tos)" = root@example.com ] || fail "qualified rcpt: $(aio_json_get $n rcpt_tos)"
 crlf_normalise "$W/cron.msg" "$W/cron.want"
 cmp "$W/cron.want" "$AIO_DIR/$n.eml" || fail "the message was changed (headers are never rewritten)"
+for call in "-FCronDaemon -odi -oem -oi -t" "-i -B 8BITMIME root"; do
+    # shellcheck disable=SC2086 # the call is words on purpose
+    run_smtpc "$W/out" "$W/err" -C "$W/cron.conf" $call <"$W/cron.msg"
+    expect_rc 0 "sendmail $call" "$W/err"
+    n=$((n + 1))
+    aio_wait_count $n || fail "sendmail $call: not delivered"
+    [ "$(aio_json_get $n mail_from) $(aio_json_get $n rcpt_tos)" = "cron@example.com root@example.com" ] \
+        || fail "sendmail $call: $(aio_json_get $n mail_from) -> $(aio_json_get $n rcpt_tos)"
+done
 # -t: the envelope from the fields, completed the same way.
 conf "$W/cron.conf" "server $S" 'tls none' 'user alice' 'password-file ~/pw' \
     'qualify-domain example.com'
