@@ -265,8 +265,7 @@ static void report_local(cli_run *r, batch_state *b, const char *path,
     oc.detail = why && *why ? why : NULL;
     oc.tls_info = "";
     cli_report_human(&oc, stderr);
-    if (r->opts.json)
-        cli_report_json(&oc, stdout);
+    cli_report_outcome(r, &oc);
     if (not_sent) {
         b->not_sent++;
         if (b->exit_code == EX_OK)
@@ -301,8 +300,7 @@ static int report_mail(cli_run *r, batch_state *b, batch_msg *m,
         cli_trace_finish(&r->trace);
     cli_report_human(&oc, stderr);
     if (final) {
-        if (r->opts.json)
-            cli_report_json(&oc, stdout);
+        cli_report_outcome(r, &oc);
         count(b, oc.exit_code);
     }
     return oc.exit_code;
@@ -408,7 +406,7 @@ int cli_batch_run(cli_run *r)
         fprintf(stderr, "%s: cannot read --batch directory \"", CLI_NAME);
         cli_put_escaped(stderr, dir);
         fprintf(stderr, "\": %s\n", strerror(err));
-        if (r->opts.json) {
+        {
             cli_outcome oc;
             memset(&oc, 0, sizeof oc);
             oc.opts = &r->opts;
@@ -416,7 +414,7 @@ int cli_batch_run(cli_run *r)
             oc.exit_code = err == ENOMEM ? EX_OSERR : EX_NOINPUT;
             oc.error = "cannot read the --batch directory";
             oc.detail = strerror(err);
-            cli_report_json(&oc, stdout);
+            cli_report_outcome(r, &oc);
         }
         return err == ENOMEM ? EX_OSERR : EX_NOINPUT;
     }
@@ -468,5 +466,7 @@ int cli_batch_run(cli_run *r)
     if (r->opts.json)
         cli_report_json_summary(stdout, b.exit_code, n, b.sent, b.failed,
                                 b.not_sent, b.connection);
+    cli_log_summary(r->log_fd, b.exit_code, n, b.sent, b.failed, b.not_sent,
+                    b.connection);
     return b.exit_code;
 }

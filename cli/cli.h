@@ -8,8 +8,9 @@
  * exitcode.c maps outcomes to sysexits.h codes (the only such table),
  * report.c writes the human messages and json.c the --json object;
  * headers.c parses a message's header section (the envelope of --batch and
- * -t), message.c reads that section from a file, batch.c runs --batch, and
- * smtpc.c holds main and what both modes share.
+ * -t), message.c reads that section from a file, batch.c runs --batch,
+ * log.c appends outcomes to the --log file, and smtpc.c holds main and
+ * what both modes share.
  */
 #ifndef SMTPC_CLI_H
 #define SMTPC_CLI_H
@@ -108,6 +109,7 @@ typedef struct cli_opts {
     unsigned notify;          /* SMTPC_NOTIFY_* for every recipient */
     const char *envid;
     const char *batch_dir;    /* --batch DIR, else NULL */
+    const char *log_file;     /* --log FILE, else NULL */
     int read_rcpts;           /* -t: recipients from the message too */
     const char *qualify_domain; /* for addresses with no @domain */
     char **rcpts;             /* into argv, or rcpts_buf once qualified */
@@ -318,6 +320,19 @@ void cli_report_json_summary(FILE *out, int exit_code, size_t messages,
                              size_t sent, size_t failed, size_t not_sent,
                              unsigned connections);
 
+/* ---- log.c ---- */
+
+/* Opens (creating, mode 0600) the --log file for appending: 0, or
+ * EX_CANTCREAT after printing why. */
+int cli_log_open(const char *path, int *fd);
+
+/* Append one line: the --json object of oc, or the --batch summary, with
+ * "time" and "pid" first.  Nothing when fd is -1; a failure to write is
+ * only warned about (the mail's fate does not change). */
+void cli_log_outcome(int fd, const cli_outcome *oc);
+void cli_log_summary(int fd, int exit_code, size_t messages, size_t sent,
+                     size_t failed, size_t not_sent, unsigned connections);
+
 /* Writes s as a JSON string, quotes included; NULL as null.  Invalid
  * UTF-8 and control bytes are escaped. */
 void cli_json_string(FILE *out, const char *s);
@@ -340,7 +355,12 @@ typedef struct cli_run {
     smtpc_client *client;
     smtpc_client_config ccfg;
     smtpc_transport transport;
+    int log_fd;                /* the --log file, or -1 */
 } cli_run;
+
+/* Reports an outcome on the machine-readable channels: the --json object
+ * on stdout, and the --log line. */
+void cli_report_outcome(const cli_run *r, const cli_outcome *oc);
 
 /* Fills the session's part of an outcome after status: the reason no
  * reply gives (into buf), TLS and AUTH used. */

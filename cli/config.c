@@ -306,10 +306,9 @@ static int config_parse(cli_config *c, char *text, const char *account)
     }
     if (in_defaults)
         c->account_at = c->argc;
+    /* Without -a and without a "default" section: the defaults alone. */
     if (account && !found)
         return config_error(c->path, 0, "no account \"%s\"", account);
-    if (!found)  /* no "default" section: the defaults alone */
-        c->account_at = c->argc;
     return 0;
 oom:
     fprintf(stderr, "%s: out of memory\n", CLI_NAME);

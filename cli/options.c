@@ -24,7 +24,8 @@ enum {
     OPT_INSECURE, OPT_TOKEN_FILE, OPT_TOKEN_ENV, OPT_TOKEN_CMD, OPT_TIMEOUT,
     OPT_JSON, OPT_ALLOW_PLAINTEXT, OPT_NO_PIPELINING, OPT_NO_CHUNKING,
     OPT_8BITMIME, OPT_SMTPUTF8, OPT_DSN_NOTIFY, OPT_DSN_RET, OPT_ENVID,
-    OPT_BATCH, OPT_HELP, OPT_VERSION, OPT_CONFIG, OPT_ACCOUNT, OPT_QUALIFY
+    OPT_BATCH, OPT_HELP, OPT_VERSION, OPT_CONFIG, OPT_ACCOUNT, OPT_QUALIFY,
+    OPT_LOG
 };
 
 /* An option's bit in parse_ctx.seen. */
@@ -50,6 +51,7 @@ static const struct option long_opts[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"verbose", no_argument, NULL, 'v'},
     {"json", no_argument, NULL, OPT_JSON},
+    {"log", required_argument, NULL, OPT_LOG},
     {"allow-plaintext-auth", no_argument, NULL, OPT_ALLOW_PLAINTEXT},
     {"no-pipelining", no_argument, NULL, OPT_NO_PIPELINING},
     {"no-chunking", no_argument, NULL, OPT_NO_CHUNKING},
@@ -79,7 +81,7 @@ static const char *const args_only[] = {
 /* Their value is a file name, in which a configuration file's "~/" is
  * the home directory. */
 static const char *const path_opts[] = {
-    "password-file", "oauth2-token-file", "cafile", "capath",
+    "password-file", "oauth2-token-file", "cafile", "capath", "log",
 };
 
 static int in_list(const char *name, const char *const *list, size_t n)
@@ -174,6 +176,8 @@ void cli_usage(FILE *f)
 "  -v, --verbose           print the SMTP dialogue on stderr (secrets hidden)\n"
 "  --json                  print the outcome as one JSON object on stdout\n"
 "                          (--batch: one line per message, then a summary)\n"
+"  --log FILE              append each outcome to FILE: the --json object\n"
+"                          with \"time\" and \"pid\" first, one line each\n"
 "  -h, --help              print this help and exit\n"
 "  -V, --version           print the version and exit\n"
 "\n"
@@ -193,9 +197,10 @@ void cli_usage(FILE *f)
 "Passwords are never taken from the command line.\n"
 "Exit status (sysexits.h): 0 sent (to at least one recipient), 64 usage,\n"
 "65 bad message data, 66 cannot open input, 68 unknown host, 69 refused,\n"
-"74 input error, 75 temporary failure, 76 protocol error, 77 authentication\n"
-"failed, 78 configuration error; --batch: 0 when every message was sent,\n"
-"else the status of the first that was not.  See smtpc(1).\n",
+"73 cannot open the --log file, 74 input error, 75 temporary failure, 76\n"
+"protocol error, 77 authentication failed, 78 configuration error;\n"
+"--batch: 0 when every message was sent, else the status of the first\n"
+"that was not.  See smtpc(1).\n",
         f);
 }
 
@@ -765,6 +770,10 @@ static int parse_words(int argc, char **argv, cli_opts *o, parse_ctx *px)
         case OPT_ENVID:
             if (set_once(px, c, &o->envid, optarg, "--envid") ||
                 check_value(c, optarg))
+                return EX_USAGE;
+            break;
+        case OPT_LOG:
+            if (set_once(px, c, &o->log_file, optarg, "--log"))
                 return EX_USAGE;
             break;
         case OPT_BATCH:

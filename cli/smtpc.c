@@ -45,20 +45,29 @@ static void run_free(cli_run *r)
     cli_body_free(&r->body);
     cli_secrets_wipe(&r->secrets);
     cli_opts_free(&r->opts);
+    if (r->log_fd >= 0)
+        close(r->log_fd);
+    r->log_fd = -1;
+}
+
+void cli_report_outcome(const cli_run *r, const cli_outcome *oc)
+{
+    if (r->opts.json)
+        cli_report_json(oc, stdout);
+    cli_log_outcome(r->log_fd, oc);
 }
 
 /* Prints the JSON object for a failure before a session started (the
  * human message is already out). */
 static int early_exit(cli_run *r, int exit_code, const char *what)
 {
-    if (r->opts.json) {
-        cli_outcome oc = {0};
-        oc.opts = &r->opts;
-        oc.status = SMTPC_ERR_ARG;
-        oc.exit_code = exit_code;
-        oc.error = what;
-        cli_report_json(&oc, stdout);
-    }
+    cli_outcome oc = {0};
+
+    oc.opts = &r->opts;
+    oc.status = SMTPC_ERR_ARG;
+    oc.exit_code = exit_code;
+    oc.error = what;
+    cli_report_outcome(r, &oc);
     run_free(r);
     return exit_code;
 }
@@ -293,6 +302,7 @@ int main(int argc, char **argv)
     int rc, st;
 
     memset(r, 0, sizeof *r);
+    r->log_fd = -1;
     /* A server that closes early must give an error, not kill us. */
     signal(SIGPIPE, SIG_IGN);
 
@@ -301,9 +311,19 @@ int main(int argc, char **argv)
         run_free(r);
         return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
     }
-    if (rc != CLI_PARSE_OK)
+    if (rc != CLI_PARSE_OK) {
+        /* Logged too when the --log option was read before the mistake:
+         * a caller such as cron shows nobody our standard error. */
+        if (r->opts.log_file)
+            (void)cli_log_open(r->opts.log_file, &r->log_fd);
         return early_exit(r, rc, rc == EX_CONFIG ? "invalid configuration"
                                                  : "invalid command line");
+    }
+    if (r->opts.log_file) {
+        rc = cli_log_open(r->opts.log_file, &r->log_fd);
+        if (rc)
+            return early_exit(r, rc, "cannot open the --log file");
+    }
 
     rc = cli_secrets_load(&r->opts, &r->secrets);
     if (rc)
@@ -376,8 +396,7 @@ int main(int argc, char **argv)
     cli_outcome_session(&oc, r, st, detail, sizeof detail);
 
     cli_report_human(&oc, stderr);
-    if (r->opts.json)
-        cli_report_json(&oc, stdout);
+    cli_report_outcome(r, &oc);
     rc = oc.exit_code;
     run_free(r);
     return rc;

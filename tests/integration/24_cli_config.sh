@@ -102,6 +102,45 @@ MSG=$W/cron.msg refused 65 'From: "root" has no @domain \(see --qualify-domain\)
 refused 64 'sender "cron" has no @domain' -C "$W/smtpc.conf" -f cron dev@example.com
 refused 64 'invalid --qualify-domain "a b"' -C "$W/smtpc.conf" --qualify-domain 'a b' root
 
+step "--log: one JSON line per outcome, for callers that show no stderr"
+conf "$W/log.conf" "server $S" 'tls none' 'user alice' 'password-file ~/pw' \
+    'log ~/smtpc.log'
+run_smtpc "$W/out" "$W/err" -C "$W/log.conf" -t -i <"$W/msg"
+expect_rc 0 "logged delivery" "$W/err"
+n=$((n + 1))
+aio_wait_count $n || fail "not delivered"
+SMTPC_TEST_PW=wrong run_smtpc "$W/out" "$W/err" -C "$W/log.conf" \
+    --password-env SMTPC_TEST_PW -t <"$W/msg"
+expect_rc 77 "logged auth failure" "$W/err"
+run_smtpc "$W/out" "$W/err" -C "$W/log.conf" root <"$W/msg"
+expect_rc 64 "logged usage error" "$W/err"
+mkdir -p "$W/spool"
+cp "$W/msg" "$W/spool/1.eml"
+cp "$W/msg" "$W/spool/2.eml"
+run_smtpc "$W/out" "$W/err" -C "$W/log.conf" --batch "$W/spool"
+expect_rc 0 "logged batch" "$W/err"
+n=$((n + 2))
+aio_wait_count $n || fail "batch not delivered"
+[ "$(stat -c %a "$HOME/smtpc.log")" = 600 ] || fail "log mode $(stat -c %a "$HOME/smtpc.log")"
+"$PY" - "$HOME/smtpc.log" <<'EOF' || fail "--log lines: $(cat "$HOME/smtpc.log")"
+import json, sys, re
+lines = open(sys.argv[1]).read().splitlines()
+rs = [json.loads(l) for l in lines]
+assert [r["status"] for r in rs] == ["ok", "auth-failed", "usage", "ok", "ok", "ok"], \
+    [r["status"] for r in rs]
+for r in rs:
+    assert list(r)[:2] == ["time", "pid"], list(r)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", r["time"]), r["time"]
+    assert isinstance(r["pid"], int) and r["pid"] > 0, r["pid"]
+assert rs[0]["queue"] and rs[0]["recipients"][0]["address"] == "ops@example.com", rs[0]
+assert rs[1]["exit"] == 77 and rs[1]["code"] == 535, rs[1]
+assert rs[2]["exit"] == 64, rs[2]
+assert [r.get("file", "").rsplit("/", 1)[-1] for r in rs[3:5]] == ["1.eml", "2.eml"], rs[3:5]
+assert rs[5]["summary"] and rs[5]["sent"] == 2, rs[5]
+EOF
+refused 73 'cannot open the --log file' -C "$W/log.conf" --log "$W/no/such/dir/log" \
+    -f a@example.com dev@example.com
+
 step "the command line replaces the file's values"
 # The file's password source gives way to the command line's (not "given
 # twice"): a wrong password from the environment must fail the login.
