@@ -132,7 +132,8 @@ void cli_usage(FILE *f)
 "  --server HOST[:PORT]    server name, IPv4, [IPv6] or [IPv6]:PORT; the port\n"
 "                          defaults to 587 (465 with --tls implicit, 25 with\n"
 "                          --tls none)\n"
-"  -f, --from ADDR         envelope sender (\"\" for the null reverse-path)\n"
+"  -f, --from ADDR         envelope sender (\"\" for the null reverse-path;\n"
+"                          default: the message's Sender: or From:)\n"
 "  --ehlo NAME             name to greet with (default: localhost)\n"
 "  --qualify-domain DOMAIN\n"
 "                          add @DOMAIN to an address that has no domain (a\n"
@@ -519,11 +520,7 @@ static int check_values(cli_opts *o)
         usage_error("--batch needs a directory%s", NULL);
         return EX_USAGE;
     }
-    /* -t and --batch find what is missing in the message itself. */
-    if (!o->from && !o->read_rcpts && !o->batch_dir) {
-        usage_error("missing --from ADDRESS%s", NULL);
-        return EX_USAGE;
-    }
+    /* Without --from, the sender is the message's (read_envelope). */
     if (o->rcpt_count == 0 && !o->read_rcpts && !o->batch_dir) {
         usage_error("no recipient given%s", NULL);
         return EX_USAGE;

@@ -228,17 +228,21 @@ static void set_config(cli_run *r)
     }
 }
 
-/* -t: the envelope from the message on stdin, whose header section is
- * read now (before connecting), and the command line's recipients added.
- * 0, or an exit code after printing why. */
+/* What the envelope takes from the message on stdin, whose header section
+ * is read now (before connecting): with -t the recipients (the command
+ * line's are added), and without --from the sender (as git send-email
+ * and other callers expect, when they name recipients but no -f).  0, or
+ * an exit code after printing why. */
 static int read_envelope(cli_run *r, smtpc_envelope *env, const char **why)
 {
     cli_headers *h = &r->msg.hdr;
-    unsigned flags = CLI_HDR_RCPTS | CLI_HDR_STRIP_BCC;
+    unsigned flags = 0;
     size_t n = 0;
     uint64_t rest;
     int rc;
 
+    if (r->opts.read_rcpts)
+        flags |= CLI_HDR_RCPTS | CLI_HDR_STRIP_BCC;
     if (!r->opts.from)
         flags |= CLI_HDR_SENDER;
     rc = cli_message_read(&r->msg, STDIN_FILENO, flags);
@@ -333,7 +337,7 @@ int main(int argc, char **argv)
     r->client = calloc(1, sizeof *r->client);
     if (!r->io || !r->client ||
         cli_body_init(&r->body, STDIN_FILENO, &src) != 0 ||
-        ((r->opts.read_rcpts || r->opts.batch_dir) &&
+        ((r->opts.read_rcpts || r->opts.batch_dir || !r->opts.from) &&
          cli_message_init(&r->msg) != 0)) {
         fprintf(stderr, "%s: out of memory\n", CLI_NAME);
         return early_exit(r, EX_OSERR, "out of memory");
@@ -353,7 +357,7 @@ int main(int argc, char **argv)
     }
 
     memset(&env, 0, sizeof env);
-    if (r->opts.read_rcpts) {
+    if (r->opts.read_rcpts || !r->opts.from) {
         rc = read_envelope(r, &env, &why);
         if (rc)
             return early_exit(r, rc, why);

@@ -40,7 +40,8 @@ grep -Eq '^smtpc [0-9]+\.[0-9]+\.[0-9]+ ' "$W/out" || fail "--version: $(cat "$W
 
 step "missing or unknown options: 64"
 usage 64 'missing --server' --from a@example.com b@example.com
-usage 64 'missing --from' --server "$S" b@example.com
+# Without --from the sender is the message's, and this one names none.
+usage 65 'no sender: the message has no From: or Sender: mailbox \(give --from\)' --server "$S" b@example.com
 usage 64 'no recipient' --server "$S" --from a@example.com
 usage 64 'unknown option --password' --server "$S" --from a@example.com --password pw b@example.com
 usage 64 'unknown option --bogus' --server "$S" --from a@example.com --bogus b@example.com

@@ -61,6 +61,17 @@ aio_wait_count $n || fail "not delivered"
 [ "$(aio_json_get $n mail_from)" = bounce@example.com ] || fail "-r: mail_from"
 [ "$(aio_json_get $n rcpt_tos)" = dev@example.com ] || fail "-r: rcpt_tos"
 
+step "git send-email's call: recipients, no -f: the sender is the message's"
+conf "$W/nofrom.conf" "server $S" 'tls none' 'user alice' 'password-file ~/pw'
+printf 'From: Dev <dev@example.com>\nTo: reviewer@example.org\nCc: list@example.org\nSubject: [PATCH] fix\n\n---\n' >"$W/patch.msg"
+run_smtpc "$W/out" "$W/err" -C "$W/nofrom.conf" -i reviewer@example.org list@example.org <"$W/patch.msg"
+expect_rc 0 "sendmail -i RCPT..." "$W/err"
+n=$((n + 1))
+aio_wait_count $n || fail "not delivered"
+[ "$(aio_json_get $n mail_from)" = dev@example.com ] || fail "sender from From:: $(aio_json_get $n mail_from)"
+[ "$(aio_json_get $n rcpt_tos | tr '\n' ' ')" = "reviewer@example.org list@example.org " ] \
+    || fail "only the given recipients: $(aio_json_get $n rcpt_tos)"
+
 step "cron's call: user names completed by qualify-domain"
 # Debian's cron runs: sendmail -FCronDaemon -i -B8BITMIME -oem MAILTO, and
 # MAILTO is often a bare user name; its message says "From: root".  Vixie
