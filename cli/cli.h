@@ -132,6 +132,10 @@ int cli_parse_args(int argc, char **argv, cli_opts *o);
  * is allocated; *port is 0 when none was given.  0 or -1 (bad syntax). */
 int cli_split_server(const char *arg, char **host, uint16_t *port);
 
+/* A copy of local with "@" and o->qualify_domain (which must be set)
+ * added, freed with o; NULL when out of memory. */
+char *cli_qualify(cli_opts *o, const char *local);
+
 void cli_usage(FILE *f);
 void cli_opts_free(cli_opts *o);
 

@@ -843,9 +843,7 @@ static int parse_words(int argc, char **argv, cli_opts *o, parse_ctx *px)
     return CLI_PARSE_OK;
 }
 
-/* A copy of local with "@" and --qualify-domain added, kept in
- * o->qualified; NULL when out of memory. */
-static char *qualified(cli_opts *o, const char *local)
+char *cli_qualify(cli_opts *o, const char *local)
 {
     size_t n = strlen(local), d = strlen(o->qualify_domain);
     char **list = realloc(o->qualified,
@@ -873,7 +871,7 @@ static int qualify_all(cli_opts *o)
     if (!o->qualify_domain)
         return 0;
     if (o->from && o->from[0] && !strchr(o->from, '@')) {
-        o->from = qualified(o, o->from);
+        o->from = cli_qualify(o, o->from);
         if (!o->from)
             return -1;
     }
@@ -885,7 +883,7 @@ static int qualify_all(cli_opts *o)
     for (size_t i = 0; i < o->rcpt_count; i++) {
         o->rcpts_buf[i] = o->rcpts[i];
         if (!strchr(o->rcpts[i], '@')) {
-            o->rcpts_buf[i] = qualified(o, o->rcpts[i]);
+            o->rcpts_buf[i] = cli_qualify(o, o->rcpts[i]);
             if (!o->rcpts_buf[i])
                 return -1;
         }

@@ -12,6 +12,7 @@
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,6 +255,16 @@ static int read_envelope(cli_run *r, smtpc_envelope *env, const char **why)
         return rc;
     }
     env->from = r->opts.from ? r->opts.from : h->sender;
+    if (!env->from && r->opts.qualify_domain) {
+        /* No sender anywhere (mailx writes no From:): the user who runs
+         * us, as sendmail does, made a mailbox with --qualify-domain. */
+        const struct passwd *pw = getpwuid(getuid());
+        if (pw && pw->pw_name && pw->pw_name[0]) {
+            env->from = cli_qualify(&r->opts, pw->pw_name);
+            if (env->from && smtpc_check_address(env->from, 0) != SMTPC_OK)
+                env->from = NULL;
+        }
+    }
     if (!env->from) {
         *why = "no sender: the message has no From: or Sender: mailbox "
                "(give --from)";

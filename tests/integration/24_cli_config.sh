@@ -72,6 +72,21 @@ aio_wait_count $n || fail "not delivered"
 [ "$(aio_json_get $n rcpt_tos | tr '\n' ' ')" = "reviewer@example.org list@example.org " ] \
     || fail "only the given recipients: $(aio_json_get $n rcpt_tos)"
 
+step "bsd-mailx's call: no From: at all: the user running smtpc, qualified"
+printf 'To: root\nSubject: mailx\n\nhi\n' >"$W/mailx.msg"
+conf "$W/mailx.conf" "server $S" 'tls none' 'user alice' 'password-file ~/pw' \
+    'qualify-domain example.com'
+run_smtpc "$W/out" "$W/err" -C "$W/mailx.conf" -i -t <"$W/mailx.msg"
+expect_rc 0 "mailx's -i -t" "$W/err"
+n=$((n + 1))
+aio_wait_count $n || fail "not delivered"
+[ "$(aio_json_get $n mail_from)" = "$(id -un)@example.com" ] || fail "sender: $(aio_json_get $n mail_from)"
+[ "$(aio_json_get $n rcpt_tos)" = root@example.com ] || fail "mailx rcpt: $(aio_json_get $n rcpt_tos)"
+# Without qualify-domain there is no one to send as.
+printf 'To: ops@example.com\nSubject: mailx\n\nhi\n' >"$W/nofrom.msg"
+MSG=$W/nofrom.msg refused 65 'no sender: the message has no From: or Sender: mailbox' \
+    -C "$W/nofrom.conf" -i -t
+
 step "cron's call: user names completed by qualify-domain"
 # Debian's cron runs: sendmail -FCronDaemon -i -B8BITMIME -oem MAILTO, and
 # MAILTO is often a bare user name; its message says "From: root".  Vixie
