@@ -110,6 +110,9 @@ typedef struct cli_opts {
     const char *envid;
     const char *batch_dir;    /* --batch DIR, else NULL */
     const char *log_file;     /* --log FILE, else NULL */
+    const char *queue_dir;    /* --queue DIR, else NULL */
+    int no_queue;             /* --no-queue: send now, never queue */
+    int flush_queue;          /* --flush-queue: send the queue again */
     int read_rcpts;           /* -t: recipients from the message too */
     const char *qualify_domain; /* for addresses with no @domain */
     char **rcpts;             /* into argv, or rcpts_buf once qualified */
@@ -297,6 +300,7 @@ typedef struct cli_outcome {
     const char *detail;        /* extra reason (errno text, TLS error) */
     const char *tls_info;      /* "" when no TLS */
     const char *auth_mech;     /* NULL when no AUTH happened */
+    const char *queued;        /* --queue: the entry's ID once queued */
 } cli_outcome;
 
 /* Writes "smtpc: <what>: <why>" lines on stderr: one warning per refused
@@ -323,6 +327,27 @@ void cli_report_json(const cli_outcome *oc, FILE *out);
 void cli_report_json_summary(FILE *out, int exit_code, size_t messages,
                              size_t sent, size_t failed, size_t not_sent,
                              unsigned connections);
+
+/* ---- queue.c ---- */
+
+/* Creates DIR/tmp/ID (DIR and its subdirectories too when missing), keeps
+ * argv[1..] and standard input there, and puts that copy on standard input.
+ * 0 and *entry (allocated); 0 and *entry NULL when the queue cannot be
+ * used before anything was read (said on stderr: the run goes on without
+ * it); or EX_TEMPFAIL when copying the message failed half-way. */
+int cli_queue_spool(const char *qdir, int argc, char **argv, char **entry);
+
+/* Moves the entry to DIR/new and says so on stderr: 0, or EX_TEMPFAIL. */
+int cli_queue_commit(const char *qdir, const char *entry);
+
+/* Removes an entry (this run's outcome is final). */
+void cli_queue_discard(const char *entry);
+
+/* smtpc --flush-queue: runs smtpc again for each entry of DIR/new, oldest
+ * first; removes the sent, moves the refused to DIR/failed, stops at the
+ * first temporary failure.  EX_OK; EX_TEMPFAIL when one is still queued;
+ * EX_UNAVAILABLE when one was moved to DIR/failed; or EX_OSERR. */
+int cli_queue_flush(const char *qdir);
 
 /* ---- log.c ---- */
 
@@ -360,6 +385,7 @@ typedef struct cli_run {
     smtpc_client_config ccfg;
     smtpc_transport transport;
     int log_fd;                /* the --log file, or -1 */
+    char *queue_entry;         /* --queue: DIR/tmp/ID while this run sends */
 } cli_run;
 
 /* Reports an outcome on the machine-readable channels: the --json object

@@ -120,6 +120,8 @@ void cli_report_json(const cli_outcome *oc, FILE *out)
 
     if (ok && env && res && res->rcpt_accepted < env->rcpt_count)
         word = "partial";
+    if (oc->queued)
+        word = "queued";
     fputc('{', out);
     if (oc->file) {
         /* --batch: which message, over which connection. */
@@ -131,6 +133,10 @@ void cli_report_json(const cli_outcome *oc, FILE *out)
     }
     fputs("\"status\":", out);
     cli_json_string(out, word);
+    if (oc->queued) {
+        fputs(",\"queued\":", out);
+        cli_json_string(out, oc->queued);
+    }
     fprintf(out, ",\"exit\":%d", oc->exit_code);
     fputs(",\"error\":", out);
     cli_json_string(out, ok ? NULL

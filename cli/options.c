@@ -25,7 +25,7 @@ enum {
     OPT_JSON, OPT_ALLOW_PLAINTEXT, OPT_NO_PIPELINING, OPT_NO_CHUNKING,
     OPT_8BITMIME, OPT_SMTPUTF8, OPT_DSN_NOTIFY, OPT_DSN_RET, OPT_ENVID,
     OPT_BATCH, OPT_HELP, OPT_VERSION, OPT_CONFIG, OPT_ACCOUNT, OPT_QUALIFY,
-    OPT_LOG
+    OPT_LOG, OPT_QUEUE, OPT_NO_QUEUE, OPT_FLUSH_QUEUE
 };
 
 /* An option's bit in parse_ctx.seen. */
@@ -52,6 +52,9 @@ static const struct option long_opts[] = {
     {"verbose", no_argument, NULL, 'v'},
     {"json", no_argument, NULL, OPT_JSON},
     {"log", required_argument, NULL, OPT_LOG},
+    {"queue", required_argument, NULL, OPT_QUEUE},
+    {"no-queue", no_argument, NULL, OPT_NO_QUEUE},
+    {"flush-queue", no_argument, NULL, OPT_FLUSH_QUEUE},
     {"allow-plaintext-auth", no_argument, NULL, OPT_ALLOW_PLAINTEXT},
     {"no-pipelining", no_argument, NULL, OPT_NO_PIPELINING},
     {"no-chunking", no_argument, NULL, OPT_NO_CHUNKING},
@@ -76,12 +79,14 @@ static const char short_opts[] = ":f:tvhVC:a:" "r:N:R:B:b:o:F:A:L:O:imnG";
 /* About one run, not a default: a configuration file may not set them. */
 static const char *const args_only[] = {
     "batch", "read-recipients", "config", "account", "help", "version",
+    "no-queue", "flush-queue",
 };
 
 /* Their value is a file name, in which a configuration file's "~/" is
  * the home directory. */
 static const char *const path_opts[] = {
     "password-file", "oauth2-token-file", "cafile", "capath", "log",
+    "queue",
 };
 
 static int in_list(const char *name, const char *const *list, size_t n)
@@ -179,6 +184,13 @@ void cli_usage(FILE *f)
 "                          (--batch: one line per message, then a summary)\n"
 "  --log FILE              append each outcome to FILE: the --json object\n"
 "                          with \"time\" and \"pid\" first, one line each\n"
+"\n"
+"Queue (nothing lost when the server is away):\n"
+"  --queue DIR             keep a message that meets a temporary failure in\n"
+"                          DIR and exit 0, as sendmail does\n"
+"  --flush-queue           send the messages of --queue DIR again (from\n"
+"                          cron); the refused go to DIR/failed\n"
+"  --no-queue              send now and never queue\n"
 "  -h, --help              print this help and exit\n"
 "  -V, --version           print the version and exit\n"
 "\n"
@@ -506,6 +518,20 @@ static int check_values(cli_opts *o)
     int tok = (o->token_file != NULL) + (o->token_env != NULL) +
               (o->token_cmd != NULL);
 
+    if (o->flush_queue) {
+        /* Each entry is sent with its own words: nothing else applies. */
+        if (!o->queue_dir || o->no_queue) {
+            usage_error("--flush-queue needs --queue DIR%s", NULL);
+            return EX_USAGE;
+        }
+        if (o->rcpt_count || o->read_rcpts || o->batch_dir) {
+            usage_error("--flush-queue takes no recipient, -t or --batch%s",
+                        NULL);
+            return EX_USAGE;
+        }
+        return CLI_PARSE_OK;
+    }
+
     if (!o->host) {
         usage_error("missing --server HOST[:PORT]%s", NULL);
         return EX_USAGE;
@@ -772,6 +798,16 @@ static int parse_words(int argc, char **argv, cli_opts *o, parse_ctx *px)
         case OPT_LOG:
             if (set_once(px, c, &o->log_file, optarg, "--log"))
                 return EX_USAGE;
+            break;
+        case OPT_QUEUE:
+            if (set_once(px, c, &o->queue_dir, optarg, "--queue"))
+                return EX_USAGE;
+            break;
+        case OPT_NO_QUEUE:
+            o->no_queue = 1;
+            break;
+        case OPT_FLUSH_QUEUE:
+            o->flush_queue = 1;
             break;
         case OPT_BATCH:
             if (set_once(px, c, &o->batch_dir, optarg, "--batch"))

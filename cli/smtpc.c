@@ -49,6 +49,10 @@ static void run_free(cli_run *r)
     if (r->log_fd >= 0)
         close(r->log_fd);
     r->log_fd = -1;
+    /* Still in tmp/: this run's outcome was final (or it never sent). */
+    cli_queue_discard(r->queue_entry);
+    free(r->queue_entry);
+    r->queue_entry = NULL;
 }
 
 void cli_report_outcome(const cli_run *r, const cli_outcome *oc)
@@ -339,10 +343,23 @@ int main(int argc, char **argv)
         if (rc)
             return early_exit(r, rc, "cannot open the --log file");
     }
+    if (r->opts.flush_queue) {
+        rc = cli_queue_flush(r->opts.queue_dir);
+        run_free(r);
+        return rc;
+    }
 
     rc = cli_secrets_load(&r->opts, &r->secrets);
     if (rc)
         return early_exit(r, rc, "cannot load credentials");
+
+    /* --queue: the message is copied into the queue before anything is
+     * sent (a failure half-way through would have consumed it). */
+    if (r->opts.queue_dir && !r->opts.no_queue && !r->opts.batch_dir) {
+        rc = cli_queue_spool(r->opts.queue_dir, argc, argv, &r->queue_entry);
+        if (rc)
+            return early_exit(r, rc, "cannot queue the message");
+    }
 
     r->io = malloc(CLI_IO_BUF);
     r->client = calloc(1, sizeof *r->client);
@@ -411,8 +428,17 @@ int main(int argc, char **argv)
     cli_outcome_session(&oc, r, st, detail, sizeof detail);
 
     cli_report_human(&oc, stderr);
+    if (r->queue_entry && oc.exit_code == EX_TEMPFAIL &&
+        cli_queue_commit(r->opts.queue_dir, r->queue_entry) == 0) {
+        oc.queued = strrchr(r->queue_entry, '/') + 1;
+        oc.exit_code = EX_OK; /* queued: accepted, as sendmail */
+    }
     cli_report_outcome(r, &oc);
     rc = oc.exit_code;
+    if (oc.queued) {
+        free(r->queue_entry); /* moved: not ours to remove any more */
+        r->queue_entry = NULL;
+    }
     run_free(r);
     return rc;
 }

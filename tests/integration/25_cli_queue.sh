@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# --queue and --flush-queue: with the server away, a message is kept (exit
+# 0, as sendmail once it has queued) and a later flush sends it, byte for
+# byte, with its -t envelope; a message refused for good moves to failed/;
+# nothing is queued for a sent message or a mistake; a flush skips an entry
+# another flush holds and stops at the first temporary failure.
+: "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
+. "$SMTPC_ROOT/tests/servers/cli_lib.sh"
+
+W=$(harness_tmpdir queue)
+Q=$W/queue
+# A loopback port nobody listens on: connections are refused (exit 75).
+DOWN=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+# conf PORT: the configuration every run and flush reads.
+conf() {
+    printf '%s\n' "server 127.0.0.1:$1" 'tls none' "queue $Q" >"$W/smtpc.conf"
+    chmod 600 "$W/smtpc.conf"
+}
+export SMTPC_CONFIG=$W/smtpc.conf
+entries() { find "$Q/$1" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l; }
+
+printf 'From: a@example.com\nTo: b@example.com\nBcc: hidden@example.com\nSubject: one\n\nfirst\n.\nline after a dot\n' >"$W/one.msg"
+printf 'Subject: two\n\nsecond\n' >"$W/two.msg"
+printf 'Subject: three\n\nthird\n' >"$W/three.msg"
+
+step "server away: each message queued, exit 0"
+conf "$DOWN"
+run_smtpc "$W/out" "$W/err" --json -t <"$W/one.msg"
+expect_rc 0 "queued -t message" "$W/err"
+grep -q '^smtpc: queued as [0-9.]* in ' "$W/err" || fail "no 'queued as': $(cat "$W/err")"
+"$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); assert (r["status"], r["exit"], r["phase"]) == ("queued", 0, "connect") and r["queued"], r' \
+    "$W/out" || fail "--json when queued: $(cat "$W/out")"
+[ "$(entries new)" = 1 ] || fail "new/ holds $(entries new) entries"
+cmp "$W/one.msg" "$Q"/new/*/message || fail "the queued copy differs from the input"
+[ "$(stat -c %a "$Q")" = 700 ] || fail "queue mode $(stat -c %a "$Q")"
+sleep 0.01 # distinct, ordered IDs
+run_smtpc "$W/out" "$W/err" -f a@example.com c@example.com <"$W/two.msg"
+expect_rc 0 "queued message" "$W/err"
+run_smtpc "$W/out" "$W/err" -f a@example.com nobody@example.com <"$W/three.msg"
+expect_rc 0 "queued message to be refused" "$W/err"
+[ "$(entries new)" = 3 ] || fail "new/ holds $(entries new) entries"
+[ "$(entries tmp)" = 0 ] || fail "tmp/ not empty"
+
+step "flush with the server still away: the first kept, the rest not tried"
+run_smtpc "$W/out" "$W/err" --flush-queue
+expect_rc 75 "flush, server away" "$W/err"
+grep -q '0 sent, 1 kept, 0 failed .*, 0 busy, 2 not tried' "$W/err" || fail "summary: $(cat "$W/err")"
+[ "$(entries new)" = 3 ] || fail "a message left the queue"
+
+step "flush skips an entry another flush holds"
+first=$(find "$Q/new" -mindepth 1 -maxdepth 1 -type d | sort | head -n 1)
+start_cli_aiosmtpd "$W/aio" --reject 'nobody@example.com=550 5.1.1 no such user'
+conf "$AIO_PORT"
+flock "$first/args" sleep 3 &
+holder=$!
+sleep 0.5
+run_smtpc "$W/out" "$W/err" --flush-queue
+expect_rc 69 "flush with one busy, one refused" "$W/err"
+grep -q '1 sent, 0 kept, 1 failed .*, 1 busy, 0 not tried' "$W/err" || fail "summary: $(cat "$W/err")"
+wait "$holder"
+[ -d "$first" ] || fail "the held entry was touched"
+[ "$(entries failed)" = 1 ] || fail "failed/ holds $(entries failed)"
+cmp "$W/three.msg" "$Q"/failed/*/message || fail "failed/ holds another message"
+
+step "flush again: the held one is sent, with its Bcc recipient and without the Bcc field"
+run_smtpc "$W/out" "$W/err" --flush-queue
+expect_rc 0 "last flush" "$W/err"
+[ "$(entries new)" = 0 ] || fail "new/ not empty"
+aio_wait_count 2 || fail "not delivered"
+for i in 1 2; do
+    case "$(aio_json_get $i rcpt_tos | tr '\n' ' ')" in
+        "c@example.com ") two=$i ;;
+        "b@example.com hidden@example.com ") one=$i ;;
+    esac
+done
+[ -n "${one:-}" ] && [ -n "${two:-}" ] || fail "envelopes: $(aio_json_get 1 rcpt_tos) / $(aio_json_get 2 rcpt_tos)"
+grep -v '^Bcc:' "$W/one.msg" >"$W/one.sent"
+crlf_normalise "$W/one.sent" "$W/one.want"
+cmp "$W/one.want" "$AIO_DIR/$one.eml" || fail "message one arrived changed"
+crlf_normalise "$W/two.msg" "$W/two.want"
+cmp "$W/two.want" "$AIO_DIR/$two.eml" || fail "message two arrived changed"
+
+step "nothing queued for a message sent now, or for a mistake"
+run_smtpc "$W/out" "$W/err" -f a@example.com c@example.com <"$W/two.msg"
+expect_rc 0 "sent at once" "$W/err"
+aio_wait_count 3 || fail "not delivered"
+printf 'Subject: no one\n\nx\n' >"$W/none.msg"
+run_smtpc "$W/out" "$W/err" -t <"$W/none.msg"
+expect_rc 65 "no recipient in the message" "$W/err"
+conf "$DOWN"
+run_smtpc "$W/out" "$W/err" --no-queue -f a@example.com c@example.com <"$W/two.msg"
+expect_rc 75 "--no-queue, server away" "$W/err"
+[ "$(entries new)$(entries tmp)" = 00 ] || fail "queued: new $(entries new), tmp $(entries tmp)"
+
+step "a queue that cannot be written: sent without it, with a warning"
+conf "$AIO_PORT"
+: >"$W/not-a-dir"
+run_smtpc "$W/out" "$W/err" --queue "$W/not-a-dir" -f a@example.com c@example.com <"$W/two.msg"
+expect_rc 0 "unusable queue, server up" "$W/err"
+grep -q '^smtpc: --queue: sending without a queue$' "$W/err" || fail "no warning: $(cat "$W/err")"
+aio_wait_count 4 || fail "not delivered without the queue"
+
+step "usage"
+SMTPC_CONFIG= run_smtpc "$W/out" "$W/err" --flush-queue
+expect_rc 64 "--flush-queue without --queue" "$W/err"
+run_smtpc "$W/out" "$W/err" --flush-queue c@example.com
+expect_rc 64 "--flush-queue with a recipient" "$W/err"
+grep -q 'takes no recipient' "$W/err" || fail "$(cat "$W/err")"
+echo "queue: all checks passed"
