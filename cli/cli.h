@@ -344,8 +344,8 @@ int cli_queue_commit(const char *qdir, const char *entry);
 void cli_queue_discard(const char *entry);
 
 /* smtpc --flush-queue: runs smtpc again for each entry of DIR/new, oldest
- * first; removes the sent, moves the refused to DIR/failed, stops at the
- * first temporary failure.  EX_OK; EX_TEMPFAIL when one is still queued;
+ * first; removes the sent, moves those refused for good to DIR/failed,
+ * stops at any other failure.  EX_OK; EX_TEMPFAIL when one is still queued;
  * EX_UNAVAILABLE when one was moved to DIR/failed; or EX_OSERR. */
 int cli_queue_flush(const char *qdir);
 

@@ -336,8 +336,9 @@ static int run_entry(const char *dir, int args_fd)
     if (pid == 0) {
         if (dup2(fd, STDIN_FILENO) != STDIN_FILENO)
             _exit(EX_OSERR);
-        if (chdir(cwd) != 0)
-            _exit(EX_OSERR);
+        if (chdir(cwd) != 0) {
+            /* Gone since: stay here (only relative paths suffer). */
+        }
         execv("/proc/self/exe", words);
         _exit(EX_OSERR);
     }
@@ -351,6 +352,14 @@ static int run_entry(const char *dir, int args_fd)
             return -1;
     }
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Exit statuses that are about the message itself, so that sending it
+ * again cannot help: its words (64), its content (65), the server's
+ * refusal (69). */
+static int refused_for_good(int rc)
+{
+    return rc == EX_USAGE || rc == EX_DATAERR || rc == EX_UNAVAILABLE;
 }
 
 static int by_name(const void *a, const void *b)
@@ -413,16 +422,17 @@ int cli_queue_flush(const char *qdir)
         if (rc == EX_OK) {
             remove_entry(dir);
             sent++;
-        } else if (rc == EX_TEMPFAIL || rc < 0 || rc == EX_OSERR) {
-            /* The server is still away (or we could not run): keep this
-             * one and leave the rest for the next flush. */
-            kept++;
-            exit_code = EX_TEMPFAIL;
-        } else {
+        } else if (refused_for_good(rc)) {
             move_entry(qdir, dir, "failed");
             failed++;
             if (worst == EX_OK)
                 worst = EX_UNAVAILABLE;
+        } else {
+            /* The server still away, or what every entry needs (the
+             * credentials, the configuration, the host name) to fix:
+             * keep this one and leave the rest for the next flush. */
+            kept++;
+            exit_code = EX_TEMPFAIL;
         }
         close(fd);
         free(dir);

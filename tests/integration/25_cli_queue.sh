@@ -48,6 +48,14 @@ expect_rc 75 "flush, server away" "$W/err"
 grep -q '0 sent, 1 kept, 0 failed .*, 0 busy, 2 not tried' "$W/err" || fail "summary: $(cat "$W/err")"
 [ "$(entries new)" = 3 ] || fail "a message left the queue"
 
+step "flush with the credentials to fix (exit 78 each): kept, not failed"
+conf "$DOWN"
+printf '%s\n' 'user alice' "password-file $W/no-such-file" >>"$W/smtpc.conf"
+run_smtpc "$W/out" "$W/err" --flush-queue
+expect_rc 75 "flush, password file missing" "$W/err"
+grep -q '0 sent, 1 kept, 0 failed .*, 0 busy, 2 not tried' "$W/err" || fail "summary: $(cat "$W/err")"
+[ "$(entries new)$(entries failed)" = 30 ] || fail "new $(entries new), failed $(entries failed)"
+
 step "flush skips an entry another flush holds"
 first=$(find "$Q/new" -mindepth 1 -maxdepth 1 -type d | sort | head -n 1)
 start_cli_aiosmtpd "$W/aio" --reject 'nobody@example.com=550 5.1.1 no such user'
