@@ -39,49 +39,46 @@ refused() {
     [ "$(aio_connections)" = "$before" ] || fail "smtpc $*: a session was opened"
 }
 
+# delivers WHAT MSG "FROM RCPT..." ARGS...: smtpc ARGS <MSG exits 0 and
+# aiosmtpd stores message n+1 (n counts them) with that envelope.
 n=0
+delivers() {
+    local what=$1 msg=$2 want=$3 got
+    shift 3
+    run_smtpc "$W/out" "$W/err" "$@" <"$msg"
+    expect_rc 0 "$what" "$W/err"
+    n=$((n + 1))
+    aio_wait_count $n || fail "$what: not delivered"
+    got="$(aio_json_get $n mail_from) $(aio_json_get $n rcpt_tos | tr '\n' ' ')"
+    [ "$got" = "$want " ] || fail "$what: envelope $got, expected $want"
+}
+
 step "sendmail drop-in: -t -i with the server, sender and password in the file"
 conf "$W/smtpc.conf" '# as root would install it' "server $S" 'tls = none' \
     'from cron@example.com' 'user alice' 'password-file ~/pw' ''
 export SMTPC_CONFIG=$W/smtpc.conf
-run_smtpc "$W/out" "$W/err" -t -i -oi -oem -odi -FCronDaemon -B8BITMIME <"$W/msg"
-expect_rc 0 "sendmail -t -i" "$W/err"
-n=$((n + 1))
-aio_wait_count $n || fail "not delivered"
+delivers "sendmail -t -i" "$W/msg" "cron@example.com ops@example.com" \
+    -t -i -oi -oem -odi -FCronDaemon -B8BITMIME
 [ "$(aio_json_get $n login)" = alice ] || fail "drop-in: not authenticated as alice"
-[ "$(aio_json_get $n mail_from)" = cron@example.com ] || fail "drop-in: mail_from"
-[ "$(aio_json_get $n rcpt_tos)" = ops@example.com ] || fail "drop-in: rcpt_tos"
 aio_json_get $n mail_options | grep -qx 'BODY=8BITMIME' || fail "-B8BITMIME: $(aio_json_get $n mail_options)"
 
 step "sendmail's argument order: -f, -r and recipients"
-run_smtpc "$W/out" "$W/err" -i -r bounce@example.com dev@example.com <"$W/msg"
-expect_rc 0 "sendmail -i -r" "$W/err"
-n=$((n + 1))
-aio_wait_count $n || fail "not delivered"
-[ "$(aio_json_get $n mail_from)" = bounce@example.com ] || fail "-r: mail_from"
-[ "$(aio_json_get $n rcpt_tos)" = dev@example.com ] || fail "-r: rcpt_tos"
+delivers "sendmail -i -r" "$W/msg" "bounce@example.com dev@example.com" \
+    -i -r bounce@example.com dev@example.com
 
 step "git send-email's call: recipients, no -f: the sender is the message's"
 conf "$W/nofrom.conf" "server $S" 'tls none' 'user alice' 'password-file ~/pw'
 printf 'From: Dev <dev@example.com>\nTo: reviewer@example.org\nCc: list@example.org\nSubject: [PATCH] fix\n\n---\n' >"$W/patch.msg"
-run_smtpc "$W/out" "$W/err" -C "$W/nofrom.conf" -i reviewer@example.org list@example.org <"$W/patch.msg"
-expect_rc 0 "sendmail -i RCPT..." "$W/err"
-n=$((n + 1))
-aio_wait_count $n || fail "not delivered"
-[ "$(aio_json_get $n mail_from)" = dev@example.com ] || fail "sender from From:: $(aio_json_get $n mail_from)"
-[ "$(aio_json_get $n rcpt_tos | tr '\n' ' ')" = "reviewer@example.org list@example.org " ] \
-    || fail "only the given recipients: $(aio_json_get $n rcpt_tos)"
+delivers "sendmail -i RCPT..." "$W/patch.msg" \
+    "dev@example.com reviewer@example.org list@example.org" \
+    -C "$W/nofrom.conf" -i reviewer@example.org list@example.org
 
 step "bsd-mailx's call: no From: at all: the user running smtpc, qualified"
 printf 'To: root\nSubject: mailx\n\nhi\n' >"$W/mailx.msg"
 conf "$W/mailx.conf" "server $S" 'tls none' 'user alice' 'password-file ~/pw' \
     'qualify-domain example.com'
-run_smtpc "$W/out" "$W/err" -C "$W/mailx.conf" -i -t <"$W/mailx.msg"
-expect_rc 0 "mailx's -i -t" "$W/err"
-n=$((n + 1))
-aio_wait_count $n || fail "not delivered"
-[ "$(aio_json_get $n mail_from)" = "$(id -un)@example.com" ] || fail "sender: $(aio_json_get $n mail_from)"
-[ "$(aio_json_get $n rcpt_tos)" = root@example.com ] || fail "mailx rcpt: $(aio_json_get $n rcpt_tos)"
+delivers "mailx's -i -t" "$W/mailx.msg" "$(id -un)@example.com root@example.com" \
+    -C "$W/mailx.conf" -i -t
 # Without qualify-domain there is no one to send as.
 printf 'To: ops@example.com\nSubject: mailx\n\nhi\n' >"$W/nofrom.msg"
 MSG=$W/nofrom.msg refused 65 'no sender: the message has no From: or Sender: mailbox' \
@@ -95,32 +92,20 @@ step "cron's call: user names completed by qualify-domain"
 printf 'From: root (Cron Daemon)\nTo: root\nSubject: Cron <root@host> true\n\nok\n' >"$W/cron.msg"
 conf "$W/cron.conf" "server $S" 'tls none' 'user alice' 'password-file ~/pw' \
     'from cron' 'qualify-domain example.com'
-run_smtpc "$W/out" "$W/err" -C "$W/cron.conf" -FCronDaemon -i -B8BITMIME -oem root <"$W/cron.msg"
-expect_rc 0 "cron's sendmail call" "$W/err"
-n=$((n + 1))
-aio_wait_count $n || fail "not delivered"
-[ "$(aio_json_get $n mail_from)" = cron@example.com ] || fail "qualified from: $(aio_json_get $n mail_from)"
-[ "$(aio_json_get $n rcpt_tos)" = root@example.com ] || fail "qualified rcpt: $(aio_json_get $n rcpt_tos)"
+delivers "cron's sendmail call" "$W/cron.msg" "cron@example.com root@example.com" \
+    -C "$W/cron.conf" -FCronDaemon -i -B8BITMIME -oem root
 crlf_normalise "$W/cron.msg" "$W/cron.want"
 cmp "$W/cron.want" "$AIO_DIR/$n.eml" || fail "the message was changed (headers are never rewritten)"
 for call in "-FCronDaemon -odi -oem -oi -t" "-i -B 8BITMIME root"; do
     # shellcheck disable=SC2086 # the call is words on purpose
-    run_smtpc "$W/out" "$W/err" -C "$W/cron.conf" $call <"$W/cron.msg"
-    expect_rc 0 "sendmail $call" "$W/err"
-    n=$((n + 1))
-    aio_wait_count $n || fail "sendmail $call: not delivered"
-    [ "$(aio_json_get $n mail_from) $(aio_json_get $n rcpt_tos)" = "cron@example.com root@example.com" ] \
-        || fail "sendmail $call: $(aio_json_get $n mail_from) -> $(aio_json_get $n rcpt_tos)"
+    delivers "sendmail $call" "$W/cron.msg" "cron@example.com root@example.com" \
+        -C "$W/cron.conf" $call
 done
 # -t: the envelope from the fields, completed the same way.
 conf "$W/cron.conf" "server $S" 'tls none' 'user alice' 'password-file ~/pw' \
     'qualify-domain example.com'
-run_smtpc "$W/out" "$W/err" -C "$W/cron.conf" -t -i <"$W/cron.msg"
-expect_rc 0 "-t with user names" "$W/err"
-n=$((n + 1))
-aio_wait_count $n || fail "not delivered"
-[ "$(aio_json_get $n mail_from)" = root@example.com ] || fail "-t from: $(aio_json_get $n mail_from)"
-[ "$(aio_json_get $n rcpt_tos)" = root@example.com ] || fail "-t rcpt: $(aio_json_get $n rcpt_tos)"
+delivers "-t with user names" "$W/cron.msg" "root@example.com root@example.com" \
+    -C "$W/cron.conf" -t -i
 # Without it, a user name is refused before anything is sent.
 refused 64 'recipient "root" has no @domain \(give --qualify-domain' -C "$W/smtpc.conf" root
 conf "$W/cron.conf" "server $S" 'tls none'
@@ -131,10 +116,8 @@ refused 64 'invalid --qualify-domain "a b"' -C "$W/smtpc.conf" --qualify-domain 
 step "--log: one JSON line per outcome, for callers that show no stderr"
 conf "$W/log.conf" "server $S" 'tls none' 'user alice' 'password-file ~/pw' \
     'log ~/smtpc.log'
-run_smtpc "$W/out" "$W/err" -C "$W/log.conf" -t -i <"$W/msg"
-expect_rc 0 "logged delivery" "$W/err"
-n=$((n + 1))
-aio_wait_count $n || fail "not delivered"
+delivers "logged delivery" "$W/msg" "cron@example.com ops@example.com" \
+    -C "$W/log.conf" -t -i
 SMTPC_TEST_PW=wrong run_smtpc "$W/out" "$W/err" -C "$W/log.conf" \
     --password-env SMTPC_TEST_PW -t <"$W/msg"
 expect_rc 77 "logged auth failure" "$W/err"
