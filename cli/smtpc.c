@@ -62,8 +62,8 @@ void cli_report_outcome(const cli_run *r, const cli_outcome *oc)
     cli_log_outcome(r->log_fd, oc);
 }
 
-/* Prints the JSON object for a failure before a session started (the
- * human message is already out). */
+/* Reports a failure before a session started on the machine-readable
+ * channels (--json, --log: the human message is already out). */
 static int early_exit(cli_run *r, int exit_code, const char *what)
 {
     cli_outcome oc = {0};
