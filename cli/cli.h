@@ -77,6 +77,9 @@ int cli_config_load(const char *explicit_path, const char *account,
                     cli_config *c);
 void cli_config_free(cli_config *c);
 
+/* DIR "/" NAME, allocated; NULL when out of memory. */
+char *cli_path_join(const char *dir, const char *name);
+
 /* Whether the long option NAME may be set in a configuration file (0), is
  * unknown (-1) or belongs on the command line only (-2); *takes_value and
  * *is_path (a file name, where "~/" means $HOME/) describe it.
@@ -313,6 +316,10 @@ int cli_reply_caused(int status);
 
 /* Writes s with bytes outside printable ASCII as \xNN. */
 void cli_put_escaped(FILE *f, const char *s);
+
+/* Writes fmt, whose one optional "%s" stands for arg written escaped (a
+ * hostile value cannot drive the terminal); a NULL arg writes nothing. */
+void cli_put_format(FILE *f, const char *fmt, const char *arg);
 
 /* "smtpc: [FILE: ]" */
 void cli_report_prefix(const char *file, FILE *err);

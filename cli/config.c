@@ -43,32 +43,25 @@
 static int config_error(const char *path, int line, const char *fmt,
                         const char *arg)
 {
-    const char *mark = strstr(fmt, "%s");
-
     fprintf(stderr, "%s: ", CLI_NAME);
     cli_put_escaped(stderr, path);
     if (line > 0)
         fprintf(stderr, ":%d", line);
     fputs(": ", stderr);
-    if (mark) {
-        fwrite(fmt, 1, (size_t)(mark - fmt), stderr);
-        cli_put_escaped(stderr, arg);
-        fputs(mark + 2, stderr);
-    } else {
-        fputs(fmt, stderr);
-    }
+    cli_put_format(stderr, fmt, arg);
     fputc('\n', stderr);
     return EX_CONFIG;
 }
 
-static char *join(const char *a, const char *b)
+char *cli_path_join(const char *dir, const char *name)
 {
-    size_t la = strlen(a), lb = strlen(b);
-    char *s = malloc(la + lb + 1);
+    size_t ld = strlen(dir), ln = strlen(name);
+    char *s = malloc(ld + 1 + ln + 1);
 
     if (s) {
-        memcpy(s, a, la);
-        memcpy(s + la, b, lb + 1);
+        memcpy(s, dir, ld);
+        s[ld] = '/';
+        memcpy(s + ld + 1, name, ln + 1);
     }
     return s;
 }
@@ -100,9 +93,9 @@ static int config_find(const char *explicit_path, cli_config *c)
         return 0;
     }
     if (xdg && xdg[0] == '/')
-        c->path_buf = join(xdg, "/smtpc/config");
+        c->path_buf = cli_path_join(xdg, "smtpc/config");
     else if (home && home[0] == '/')
-        c->path_buf = join(home, "/.config/smtpc/config");
+        c->path_buf = cli_path_join(home, ".config/smtpc/config");
     if ((xdg && xdg[0] == '/') || (home && home[0] == '/')) {
         if (!c->path_buf) {
             fprintf(stderr, "%s: out of memory\n", CLI_NAME);

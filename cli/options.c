@@ -217,29 +217,20 @@ void cli_usage(FILE *f)
         f);
 }
 
-/* fmt holds at most one "%s", replaced by arg with control and non-ASCII
- * bytes escaped: a hostile argument cannot drive the terminal. */
 static const cli_config *error_file; /* words being parsed are this file's */
 static int error_base;                /* ... from its word error_base + 1 */
 static int error_word;                /* ... and this is the current one */
 
+/* "smtpc: [FILE:LINE: ]" and fmt with its "%s" as arg (cli_put_format),
+ * then where to read more. */
 static void usage_error(const char *fmt, const char *arg)
 {
-    const char *mark = strstr(fmt, "%s");
-
     fprintf(stderr, "%s: ", CLI_NAME);
     if (error_file) {
         cli_put_escaped(stderr, error_file->path);
         fprintf(stderr, ":%d: ", error_file->line[error_base + error_word]);
     }
-    if (mark) {
-        fwrite(fmt, 1, (size_t)(mark - fmt), stderr);
-        if (arg)
-            cli_put_escaped(stderr, arg);
-        fputs(mark + 2, stderr);
-    } else {
-        fputs(fmt, stderr);
-    }
+    cli_put_format(stderr, fmt, arg);
     fprintf(stderr, " (see '%s --help')\n", CLI_NAME);
 }
 

@@ -43,23 +43,10 @@
 
 #define ARGS_MAGIC "smtpc-queue 1\n"
 
-static char *path2(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    char *s = malloc(la + 1 + lb + 1);
-
-    if (s) {
-        memcpy(s, a, la);
-        s[la] = '/';
-        memcpy(s + la + 1, b, lb + 1);
-    }
-    return s;
-}
-
 static char *path3(const char *a, const char *b, const char *c)
 {
-    char *ab = path2(a, b);
-    char *s = ab ? path2(ab, c) : NULL;
+    char *ab = cli_path_join(a, b);
+    char *s = ab ? cli_path_join(ab, c) : NULL;
 
     free(ab);
     return s;
@@ -82,7 +69,7 @@ static int make_dirs(const char *qdir)
     if (mkdir(qdir, 0700) != 0 && errno != EEXIST)
         return queue_error("cannot create", qdir, errno);
     for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++) {
-        char *p = path2(qdir, sub[i]);
+        char *p = cli_path_join(qdir, sub[i]);
         if (!p)
             return queue_error("cannot create", qdir, ENOMEM);
         if (mkdir(p, 0700) != 0 && errno != EEXIST) {
@@ -181,8 +168,8 @@ int cli_queue_spool(const char *qdir, int argc, char **argv, char **entry)
         goto unqueued;
     }
     *entry = dir;
-    msg = path2(dir, "message");
-    args = path2(dir, "args");
+    msg = cli_path_join(dir, "message");
+    args = cli_path_join(dir, "args");
     if (!msg || !args || write_args(args, argc, argv) != 0) {
         rc = queue_error("cannot write", args ? args : dir, errno);
     } else if (spool_stdin(msg) != 0) {
@@ -208,7 +195,8 @@ unqueued:
 /* Removes an entry directory and its two files. */
 static void remove_entry(const char *dir)
 {
-    char *msg = path2(dir, "message"), *args = path2(dir, "args");
+    char *msg = cli_path_join(dir, "message");
+    char *args = cli_path_join(dir, "args");
 
     if (msg)
         unlink(msg);
@@ -234,7 +222,7 @@ static int move_entry(const char *qdir, const char *entry_dir, const char *to)
 
     if (rc == 0) {
         /* The rename is only durable once the new parent is on disk. */
-        char *parent = path2(qdir, to);
+        char *parent = cli_path_join(qdir, to);
         int dfd = parent ? open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
                          : -1;
         if (dfd >= 0) {
@@ -321,7 +309,7 @@ static int run_entry(const char *dir, int args_fd)
 
     if (read_args(args_fd, &blob, &cwd, &words, &count) != 0)
         return -1;
-    msg = path2(dir, "message");
+    msg = cli_path_join(dir, "message");
     fd = msg ? open(msg, O_RDONLY | O_CLOEXEC) : -1;
     free(msg);
     if (fd < 0) {
@@ -369,7 +357,7 @@ static int by_name(const void *a, const void *b)
 
 int cli_queue_flush(const char *qdir)
 {
-    char *newdir = path2(qdir, "new");
+    char *newdir = cli_path_join(qdir, "new");
     DIR *d = newdir ? opendir(newdir) : NULL;
     struct dirent *de;
     char **ids = NULL;
@@ -401,8 +389,8 @@ int cli_queue_flush(const char *qdir)
         qsort(ids, n, sizeof *ids, by_name);
 
     for (size_t i = 0; i < n && exit_code == EX_OK; i++) {
-        char *dir = path2(newdir, ids[i]);
-        char *args = dir ? path2(dir, "args") : NULL;
+        char *dir = cli_path_join(newdir, ids[i]);
+        char *args = dir ? cli_path_join(dir, "args") : NULL;
         int fd = args ? open(args, O_RDONLY | O_CLOEXEC) : -1;
         int locked = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0;
         int rc;

@@ -6,9 +6,24 @@
  * Every string that came from the server, the command line or a message
  * is printed through cli_put_escaped, so it cannot drive the terminal.
  */
+#include <string.h>
 #include <sysexits.h>
 
 #include "cli.h"
+
+void cli_put_format(FILE *f, const char *fmt, const char *arg)
+{
+    const char *mark = strstr(fmt, "%s");
+
+    if (!mark) {
+        fputs(fmt, f);
+        return;
+    }
+    fwrite(fmt, 1, (size_t)(mark - fmt), f);
+    if (arg)
+        cli_put_escaped(f, arg);
+    fputs(mark + 2, f);
+}
 
 void cli_put_escaped(FILE *f, const char *s)
 {
