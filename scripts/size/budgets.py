@@ -116,5 +116,11 @@ def evaluate(budgets, reports, stacks):
     return lines, left
 
 
+def verdict_count(budgets):
+    """How many verdict lines evaluate() gives: one per budget, and one per
+    profile for those checked in each profile."""
+    return sum(len(b['profiles']) if b['check'] in ('sizeof', 'stack') else 1 for b in budgets)
+
+
 def missed(lines):
     return [l for l in lines if l.startswith(MISS)]

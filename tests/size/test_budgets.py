@@ -53,6 +53,7 @@ class Verdicts(unittest.TestCase):
         self.assertEqual(left, {})
         # one line per budget and profile, in the file's order
         self.assertEqual(len(lines), 1 + 1 + 2 + 2 + 1 + 1)
+        self.assertEqual(budgets.verdict_count(RULES), len(lines))
         self.assertRegex(lines[0], r'^ok   minimal engine\+client +100 <= 100$')
         self.assertRegex(lines[1], r'^ok   full engine +199 < 200$')
         self.assertRegex(lines[4], r'^ok   peak stack of an engine call, minimal \(smtpc_feed\)')
