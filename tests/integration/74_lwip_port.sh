@@ -58,7 +58,7 @@ SAN=(-fsanitize=address,undefined -fno-sanitize-recover=all)
 echo 'int main(void){return 0;}' >"$W/san.c"
 gcc "${SAN[@]}" "$W/san.c" -o "$W/san" 2>/dev/null || SAN=()
 gcc -std=c99 -D_POSIX_C_SOURCE=200809L -O1 -g "${SAN[@]}" -Wall -Wextra \
-    -Iinclude -Isrc -Iports/lwip -I"$LWIP_INC" \
+    -Iinclude -Isrc -Iports/lwip -Itests/unit -I"$LWIP_INC" \
     ports/lwip/test/lwip_loop_test.c "$PORT" src/engine/*.c src/client/*.c \
     -llwip -lpthread -o "$W/lwip_loop_test" || fail "lwip_loop_test does not build"
 # lwIP's tcpip thread and its heap live until exit: no leak report.
