@@ -13,11 +13,7 @@
 #     STARTTLS, implicit TLS, certificate failures with their messages,
 #     pins, downgrade and injection attacks, OAuth over TLS).
 set -uo pipefail
-: "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
-: "${SMTPC_BUILD:=$SMTPC_ROOT/build}"
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-step() { echo "== $*"; }
+. "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
 
 [ -f /usr/include/mbedtls/ssl.h ] || { echo "SKIP: libmbedtls-dev not installed"; exit 77; }
 command -v cmake >/dev/null || { echo "SKIP: cmake missing"; exit 77; }

@@ -10,15 +10,11 @@
 #      TCP/IP stack, to an SMTP server on lwIP's raw API in the same
 #      process (a netif looping back to itself), under ASan and UBSan.
 set -uo pipefail
-: "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-step() { echo "== $*"; }
+. "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
 
 LWIP_INC=/usr/include/lwip
 [ -f "$LWIP_INC/lwip/tcp.h" ] || { echo "SKIP: liblwip-dev not installed ($LWIP_INC)"; exit 77; }
-W=$(mktemp -d "${TMPDIR:-/tmp}/smtpc-lwip.XXXXXX")
-trap 'rm -rf "$W"' EXIT
+W=$(harness_tmpdir lwip)
 cd "$SMTPC_ROOT" || exit 1
 
 WARN=(-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror)
