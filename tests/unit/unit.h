@@ -34,32 +34,6 @@ static const char *unit_case = "";
         }                                                                    \
     } while (0)
 
-#define CHECK_EQ_INT(a, b)                                                   \
-    do {                                                                     \
-        long long unit_a = (long long)(a), unit_b = (long long)(b);          \
-        if (unit_a == unit_b) {                                              \
-            unit_passed++;                                                   \
-        } else {                                                             \
-            unit_failed++;                                                   \
-            fprintf(stderr, "FAIL %s:%d [%s]: %s == %s (%lld != %lld)\n",    \
-                    __FILE__, __LINE__, unit_case, #a, #b, unit_a, unit_b);  \
-        }                                                                    \
-    } while (0)
-
-#define CHECK_EQ_STR(a, b)                                                   \
-    do {                                                                     \
-        const char *unit_sa = (a), *unit_sb = (b);                           \
-        if (unit_sa && unit_sb && strcmp(unit_sa, unit_sb) == 0) {           \
-            unit_passed++;                                                   \
-        } else {                                                             \
-            unit_failed++;                                                   \
-            fprintf(stderr, "FAIL %s:%d [%s]: %s == %s (\"%s\" != \"%s\")\n",\
-                    __FILE__, __LINE__, unit_case, #a, #b,                   \
-                    unit_sa ? unit_sa : "(null)",                            \
-                    unit_sb ? unit_sb : "(null)");                           \
-        }                                                                    \
-    } while (0)
-
 #define CHECK_MSG(cond, ...)                                                 \
     do {                                                                     \
         if (cond) {                                                          \
@@ -102,6 +76,32 @@ static inline void unit_report_diff(const void *a, size_t alen, const void *b,
     else
         fprintf(stderr, ", equal up to %zu)\n", i);
 }
+
+#define CHECK_EQ_INT(a, b)                                                   \
+    do {                                                                     \
+        long long unit_a = (long long)(a), unit_b = (long long)(b);          \
+        if (unit_a == unit_b) {                                              \
+            unit_passed++;                                                   \
+        } else {                                                             \
+            unit_failed++;                                                   \
+            fprintf(stderr, "FAIL %s:%d [%s]: %s == %s (%lld != %lld)\n",    \
+                    __FILE__, __LINE__, unit_case, #a, #b, unit_a, unit_b);  \
+        }                                                                    \
+    } while (0)
+
+#define CHECK_EQ_STR(a, b)                                                   \
+    do {                                                                     \
+        const char *unit_sa = (a), *unit_sb = (b);                           \
+        if (unit_sa && unit_sb && strcmp(unit_sa, unit_sb) == 0) {           \
+            unit_passed++;                                                   \
+        } else {                                                             \
+            unit_failed++;                                                   \
+            fprintf(stderr, "FAIL %s:%d [%s]: %s == %s (\"%s\" != \"%s\")\n",\
+                    __FILE__, __LINE__, unit_case, #a, #b,                   \
+                    unit_sa ? unit_sa : "(null)",                            \
+                    unit_sb ? unit_sb : "(null)");                           \
+        }                                                                    \
+    } while (0)
 
 static int unit_done(void)
 {
