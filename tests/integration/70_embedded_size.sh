@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The Cortex-M4 footprint budgets (issue 6), measured by scripts/size.sh:
+# The Cortex-M4 footprint budgets, measured by scripts/size.sh:
 #   - minimal profile: engine+client under 4 KB of .text+.rodata: a target
 #     not met yet; the test fails only above the ceiling in scripts/size.sh
 #   - full profile: engine under 14 KB of .text+.rodata
