@@ -467,7 +467,7 @@ _SANITIZER = re.compile(rb"(ERROR: AddressSanitizer|ERROR: LeakSanitizer|"
 # time limit for it; set by run_scenarios.
 WRAP = []
 SLACK = 0.0
-# tests/tools/peak_rss (built as build*/peak_rss): runs smtpc and writes its
+# tests/tools/peak_rss.c (built as build*/peak_rss): runs smtpc and writes its
 # peak resident size.  Python cannot measure that itself: a child it starts
 # carries Python's own resident size in ru_maxrss, and sampling /proc misses
 # the peak of a session that lasts a few milliseconds.  Without it,

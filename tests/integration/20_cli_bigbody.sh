@@ -2,8 +2,9 @@
 # smtpc streams the message: its peak memory (maximum resident set size
 # from GNU time) is the same for a 1 MB and a 50 MB body, and the 50 MB body
 # arrives intact at smtp-sink.
-: "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
-. "$SMTPC_ROOT/tests/servers/cli_lib.sh"
+set -euo pipefail
+. "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
+harness_need_smtpc
 
 [ -x /usr/bin/time ] || { echo "GNU time missing (apt-get install time)"; exit 77; }
 

@@ -3,8 +3,9 @@
 # and aiosmtpd with AUTH PLAIN, LOGIN, XOAUTH2 and OAUTHBEARER.  The message
 # arrives byte for byte (CRLF-normalised) whatever dots and line ends it
 # holds; --json parses; -v shows the dialogue and never a secret.
-: "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
-. "$SMTPC_ROOT/tests/servers/cli_lib.sh"
+set -euo pipefail
+. "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
+harness_need_smtpc
 
 W=$(harness_tmpdir deliver)
 PASS='s3cr3t pa:ss'

@@ -3,8 +3,9 @@
 # form "smtpc: <what failed>: <server reply or reason>".  Unknown host,
 # refused port, 5xx and 4xx at each phase, a server that hangs up or stalls,
 # protocol garbage, no usable AUTH mechanism, hostile reply text.
-: "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
-. "$SMTPC_ROOT/tests/servers/cli_lib.sh"
+set -euo pipefail
+. "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
+harness_need_smtpc
 
 W=$(harness_tmpdir errors)
 printf 'Subject: x\n\nbody\n' >"$W/msg"

@@ -3,8 +3,9 @@
 # still goes to the others, exit 0 with one warning per refused recipient;
 # --json says "partial" and gives each recipient's own reply.  When every
 # recipient is refused: 69 if all refusals are permanent, 75 if one is not.
-: "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
-. "$SMTPC_ROOT/tests/servers/cli_lib.sh"
+set -euo pipefail
+. "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
+harness_need_smtpc
 
 W=$(harness_tmpdir partial)
 printf 'Subject: partial\r\n\r\nhello\r\n' >"$W/msg"

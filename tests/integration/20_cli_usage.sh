@@ -3,8 +3,9 @@
 # cannot be loaded, stops smtpc with the right sysexits code and a clear
 # message, before anything reaches the server (an aiosmtpd that counts the
 # sessions it sees is the proof).
-: "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
-. "$SMTPC_ROOT/tests/servers/cli_lib.sh"
+set -euo pipefail
+. "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
+harness_need_smtpc
 
 W=$(harness_tmpdir usage)
 start_cli_aiosmtpd "$W/aio" --auth alice:pw

@@ -2,8 +2,9 @@
 # --server and --tls: the port and TLS mode smtpc derives (read back from
 # --json on an unresolvable name, so nothing is ever sent to a real port),
 # and delivery to IPv6 loopback given as [::1]:PORT.
-: "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
-. "$SMTPC_ROOT/tests/servers/cli_lib.sh"
+set -euo pipefail
+. "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
+harness_need_smtpc
 
 W=$(harness_tmpdir server)
 printf 'Subject: v6\r\n\r\nover IPv6\r\n' >"$W/msg"

@@ -9,15 +9,16 @@
 # the connection fails: sent again on a new one when it certainly did not
 # arrive, never twice when it may have, and a stop when a fresh connection
 # fails at once.
-: "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
-. "$SMTPC_ROOT/tests/servers/cli_lib.sh"
+set -euo pipefail
+. "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
+harness_need_smtpc
 
 W=$(harness_tmpdir batch)
 Q=$W/queue
 mkdir -p "$Q" "$W/expect"
 
 # ------------------------------------------------------------ the messages
-# gen.py writes 20 message files into Q and, for each, expect/NN.eml (the
+# This script writes 20 message files into Q and, for each, expect/NN.eml (the
 # bytes a server must store: Bcc fields gone, CRLF line ends) and
 # expect/NN.json (envelope sender, recipients in order, refused or not).
 "$PY" - "$Q" "$W/expect" <<'EOF'

@@ -5,8 +5,9 @@
 # file's server, sender and credentials; the default places of the file;
 # the command line replacing the file's values; sendmail's flags; and every
 # bad file refused with 78 and its line, before anything is sent.
-: "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
-. "$SMTPC_ROOT/tests/servers/cli_lib.sh"
+set -euo pipefail
+. "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
+harness_need_smtpc
 
 W=$(harness_tmpdir config)
 start_cli_aiosmtpd "$W/aio" --auth alice:pw

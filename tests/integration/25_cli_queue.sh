@@ -4,8 +4,9 @@
 # byte, with its -t envelope; a message refused for good moves to failed/;
 # nothing is queued for a sent message or a mistake; a flush skips an entry
 # another flush holds and stops at the first temporary failure.
-: "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
-. "$SMTPC_ROOT/tests/servers/cli_lib.sh"
+set -euo pipefail
+. "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
+harness_need_smtpc
 
 W=$(harness_tmpdir queue)
 Q=$W/queue

@@ -12,30 +12,17 @@
 # names another build of the example (32_minimal_profile.sh: the minimal
 # profile).
 set -euo pipefail
-: "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
-: "${SMTPC_BUILD:=$SMTPC_ROOT/build}"
-. "$SMTPC_ROOT/tests/servers/lib.sh"
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-step() { echo "== $*"; }
+. "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
 
 EX=${SMTPC_COMPAT_EXAMPLE:-$SMTPC_BUILD/example_netx_style_send}
 [ -x "$EX" ] || fail "$EX not built"
-PY=$HARNESS_PY
 W=$(harness_tmpdir compat)
 
 # The hard body, and what must arrive: every line end CRLF, one CRLF added
 # at the end (there is none), nothing else changed.
 printf '.\r\n..\r\n.x\nbare LF above\rbare CR above\r.after CR\n...\n\n\r\nlast line, no newline' \
     >"$W/body"
-"$PY" - "$W/body" "$W/body.expect" <<'EOF'
-import re, sys
-data = open(sys.argv[1], "rb").read()
-data = re.sub(rb"\r\n|\r|\n", b"\r\n", data)
-if not data.endswith(b"\r\n"):
-    data += b"\r\n"
-open(sys.argv[2], "wb").write(data)
-EOF
+crlf_normalise "$W/body" "$W/body.expect"
 
 # check_message FILE SUBJECT PRIORITY: FILE (CRLF, as sent) is exactly the
 # header block smtpc writes followed by the expected body.
@@ -80,13 +67,7 @@ ran=0
 
 # ------------------------------------------------------------------ Postfix
 step "Postfix: hard body, byte-exact, header block"
-rc=0
-start_mta "$W/maildir" || rc=$?
-if [ "$rc" = 77 ]; then
-    echo "(no Postfix here: skipped)"
-elif [ "$rc" != 0 ]; then
-    fail "start_mta"
-else
+if harness_started start_mta "$W/maildir"; then
     ran=1
     send "$W/out" -s "compat dots" -p high -b "$W/body" 127.0.0.1 "$MTA_PORT" \
         || { cat "$W/out" >&2; fail "send through Postfix"; }
@@ -120,13 +101,7 @@ fi
 
 # ------------------------------------------------------------------ aiosmtpd
 step "aiosmtpd: AUTH PLAIN"
-rc=0
-start_aiosmtpd "$W/aio" --auth 'netx:pa ss:1' || rc=$?
-if [ "$rc" = 77 ]; then
-    echo "(no aiosmtpd here: skipped)"
-elif [ "$rc" != 0 ]; then
-    fail "start_aiosmtpd"
-else
+if harness_started start_aiosmtpd "$W/aio" --auth 'netx:pa ss:1'; then
     ran=1
     export SMTP_PASSWORD='pa ss:1'
     send "$W/out" -u netx -a plain -s "plain" -b "$W/body" 127.0.0.1 "$AIO_PORT" \

@@ -10,21 +10,13 @@
 #     stored.
 # Skips (77) without aiosmtpd, openssl, or a TLS backend in the build.
 set -euo pipefail
-: "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
-: "${SMTPC_BUILD:=$SMTPC_ROOT/build}"
-. "$SMTPC_ROOT/tests/servers/lib.sh"
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-step() { echo "== $*"; }
+. "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
 
 EX=$SMTPC_BUILD/example_netx_style_send
 [ -x "$EX" ] || fail "$EX not built"
-PY=$HARNESS_PY
 W=$(harness_tmpdir compat-tls)
-rc=0
-make_test_certs "$W/certs" || rc=$?
-[ "$rc" = 0 ] || exit "$rc"
-C=$W/certs
+tls_certs "$W/certs" || exit $?
+C=$CERTS
 
 printf 'over TLS\n.\n..\nlast' >"$W/body"
 printf 'over TLS\r\n.\r\n..\r\nlast\r\n' >"$W/body.expect"
@@ -45,7 +37,7 @@ send() {   # send OUT [options...]
 # ------------------------------------------------------------------ STARTTLS
 step "STARTTLS required, AUTH PLAIN after TLS"
 rc=0
-start_aiosmtpd "$W/st" --tls-cert "$C/server.pem" --tls-key "$C/server.key" \
+start_aiosmtpd "$W/st" --tls-cert "$C/good.pem" --tls-key "$C/good.key" \
     --auth 'netx:tls pass' --auth-require-tls --require-starttls --auth-required || rc=$?
 [ "$rc" = 0 ] || exit "$rc"
 ST_PORT=$AIO_PORT ST_DIR=$AIO_DIR
@@ -82,7 +74,7 @@ sleep 1
 
 # ------------------------------------------------------------------ implicit
 step "implicit TLS"
-start_aiosmtpd "$W/imp" --tls-cert "$C/server.pem" --tls-key "$C/server.key" \
+start_aiosmtpd "$W/imp" --tls-cert "$C/good.pem" --tls-key "$C/good.key" \
     --implicit-tls --auth 'netx:tls pass'
 send "$W/o5" -u netx -a plain -T implicit -C "$C/ca.pem" 127.0.0.1 "$AIO_PORT" \
     || { cat "$W/o5" >&2; fail "implicit TLS"; }

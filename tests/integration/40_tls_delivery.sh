@@ -3,9 +3,9 @@
 # TLS + AUTH, trust from --cafile / --capath, a public key pin, IP literals;
 # every message compared byte for byte, and the -v dialogue checked for the
 # password.
-: "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
-. "$SMTPC_ROOT/tests/servers/cli_lib.sh"
-. "$SMTPC_ROOT/tests/servers/tls_lib.sh"
+set -euo pipefail
+. "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
+harness_need_smtpc
 
 W=$(harness_tmpdir tls40)
 tls_certs "$W/certs" || exit $?

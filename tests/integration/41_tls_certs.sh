@@ -5,9 +5,9 @@
 # the reason, and the server (tls_hostile.py, which records every line the
 # client sends) must see nothing after STARTTLS: no EHLO, no AUTH, no MAIL.
 # --insecure-skip-verify is the one way through.
-: "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
-. "$SMTPC_ROOT/tests/servers/cli_lib.sh"
-. "$SMTPC_ROOT/tests/servers/tls_lib.sh"
+set -euo pipefail
+. "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
+harness_need_smtpc
 
 W=$(harness_tmpdir tls41)
 tls_certs "$W/certs" || exit $?

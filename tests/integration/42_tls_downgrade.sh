@@ -9,9 +9,9 @@
 #   - a plaintext line arriving during the handshake: the handshake fails;
 #   - capabilities change after TLS: the client sends EHLO again, believes
 #     only the new list, and never sends STARTTLS twice.
-: "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
-. "$SMTPC_ROOT/tests/servers/cli_lib.sh"
-. "$SMTPC_ROOT/tests/servers/tls_lib.sh"
+set -euo pipefail
+. "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
+harness_need_smtpc
 
 W=$(harness_tmpdir tls42)
 tls_certs "$W/certs" || exit $?
@@ -20,15 +20,13 @@ export SMTPC_T42_PW='downgrade-test-password'
 USER_OPTS=(--user alice@example.org --password-env SMTPC_T42_PW)
 CA=(--cafile "$CERTS/ca.pem")
 
-show() { sed 's/^/  transcript: /' "$HOSTILE_DIR/transcript" >&2; sed 's/^/  stderr: /' "$1" >&2; }
-
 # never_sent NAME ERRFILE VERB...: none of these commands reached the server.
 never_sent() {
     local name=$1 err=$2 verb
     shift 2
     for verb in "$@"; do
         if hostile_sent "$verb"; then
-            show "$err"
+            hostile_show "$err"
             fail "$name: the client sent $verb"
         fi
     done
@@ -44,7 +42,7 @@ run_case() {
     run_smtpc "$W/$name.out" "$W/$name.err" --server "localhost:$HOSTILE_PORT" \
         --from sender@example.org "$@" rcpt@example.com <"$W/msg.eml"
     if [ "$RC" != "$want" ]; then
-        show "$W/$name.err"
+        hostile_show "$W/$name.err"
         fail "$name: exit $RC, expected $want"
     fi
 }
@@ -77,7 +75,7 @@ stop_hostile
 
 step "--tls none with credentials to a loopback address: AUTH in clear is allowed"
 run_case none-loopback no-starttls 0 --tls none "${USER_OPTS[@]}" -v
-hostile_events | grep -q '^auth-ok PLAIN' || { show "$W/none-loopback.err"; fail "none-loopback: no AUTH"; }
+hostile_events | grep -q '^auth-ok PLAIN' || { hostile_show "$W/none-loopback.err"; fail "none-loopback: no AUTH"; }
 grep -qF -- "$SMTPC_T42_PW" "$W/none-loopback.err" && fail "none-loopback: password in -v"
 stop_hostile
 
@@ -85,13 +83,13 @@ stop_hostile
 step "injection: extra lines after 220 in the same segment -> 76, no handshake"
 run_case inject inject 76 --tls starttls "${CA[@]}" "${USER_OPTS[@]}" -v
 never_sent inject "$W/inject.err" AUTH MAIL RCPT DATA
-if hostile_events | grep -q '^tls up'; then show "$W/inject.err"; fail "inject: handshake completed"; fi
+if hostile_events | grep -q '^tls up'; then hostile_show "$W/inject.err"; fail "inject: handshake completed"; fi
 if hostile_client_lines | sed '1,/^STARTTLS$/d' | grep -q .; then
-    show "$W/inject.err"
+    hostile_show "$W/inject.err"
     fail "inject: the client sent something after STARTTLS"
 fi
 grep -q 'injected\|inject' "$W/inject.err" || {
-    show "$W/inject.err"
+    hostile_show "$W/inject.err"
     fail "inject: the message does not mention the injection"
 }
 stop_hostile
@@ -108,7 +106,7 @@ run_smtpc "$W/late.out" "$W/late.err" --server "localhost:$HOSTILE_PORT" \
     rcpt@example.com <"$W/msg.eml"
 case "$RC" in
     69|76) ;;
-    *) show "$W/late.err"; fail "inject-late: exit $RC, expected 69 or 76" ;;
+    *) hostile_show "$W/late.err"; fail "inject-late: exit $RC, expected 69 or 76" ;;
 esac
 never_sent inject-late "$W/late.err" AUTH MAIL RCPT DATA
 stop_hostile
@@ -120,11 +118,11 @@ cmp -s "$W/msg.eml" "$HOSTILE_DIR/1.eml" || fail "caps: message not stored as se
 lines=$(hostile_client_lines | sed 's/ .*//' | tr 'a-z' 'A-Z' | tr '\n' ' ')
 case "$lines" in
     "EHLO STARTTLS EHLO AUTH MAIL RCPT DATA QUIT "|"EHLO STARTTLS EHLO AUTH MAIL RCPT DATA "*) ;;
-    *) show "$W/caps.err"; fail "caps: command sequence was: $lines" ;;
+    *) hostile_show "$W/caps.err"; fail "caps: command sequence was: $lines" ;;
 esac
 [ "$(hostile_client_lines | grep -ci '^STARTTLS')" = 1 ] || fail "caps: STARTTLS sent twice"
 hostile_client_lines | grep -qi '^AUTH CRAM-MD5' && fail "caps: used the pre-TLS AUTH list"
-hostile_events | grep -q '^auth-ok PLAIN' || { show "$W/caps.err"; fail "caps: no AUTH PLAIN"; }
+hostile_events | grep -q '^auth-ok PLAIN' || { hostile_show "$W/caps.err"; fail "caps: no AUTH PLAIN"; }
 stop_hostile
 
 step "AUTH offered only before TLS: no AUTH at all, exit 78, nothing sent"

@@ -3,15 +3,10 @@
 # one valid JSON line, and says so in its exit status when mail fails.
 # Behaviour only: no figure is asserted (timings belong to bench/run.sh).
 set -euo pipefail
-: "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
-: "${SMTPC_BUILD:=$SMTPC_ROOT/build}"
-. "$SMTPC_ROOT/tests/servers/lib.sh"
+. "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
 
 BENCH=$SMTPC_BUILD/smtpc-bench
 [ -x "$BENCH" ] || { echo "no $BENCH (built without the CLI?)"; exit 77; }
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-step() { echo "== $*"; }
 
 W=$(harness_tmpdir bench)
 
@@ -104,9 +99,9 @@ json_check "$W/out5" messages=2 failed=2 || fail "JSON (no server)"
 
 step "STARTTLS and AUTH (aiosmtpd)"
 rc=0
-make_test_certs "$W/certs" >/dev/null 2>&1 || rc=$?
+tls_certs "$W/certs" || rc=$?
 if [ "$rc" = 0 ]; then
-    start_aiosmtpd "$W/aio" --tls-cert "$W/certs/server.pem" --tls-key "$W/certs/server.key" \
+    start_aiosmtpd "$W/aio" --tls-cert "$CERTS/good.pem" --tls-key "$CERTS/good.key" \
         --auth bob:'pw 1' --auth-require-tls --auth-required || rc=$?
 fi
 if [ "$rc" = 77 ]; then
@@ -116,7 +111,7 @@ elif [ "$rc" != 0 ]; then
 else
     rc=0
     BENCH_PW='pw 1' "$BENCH" --server "$(harness_hostport "$AIO_PORT")" --messages 4 \
-        --sessions 2 --tls starttls --cafile "$W/certs/ca.pem" --user bob \
+        --sessions 2 --tls starttls --cafile "$CERTS/ca.pem" --user bob \
         --password-env BENCH_PW --json-only >"$W/out6" 2>"$W/err6" || rc=$?
 fi
 if [ "$rc" = 64 ] && grep -q "without TLS" "$W/err6"; then

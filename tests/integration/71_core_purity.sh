@@ -6,10 +6,8 @@
 # allocates inside the backend) but nothing on this list itself.
 # The engine must not reach the system at all (no sockets, clock, files).
 set -uo pipefail
-: "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
-: "${SMTPC_BUILD:=$SMTPC_ROOT/build}"
+. "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
 command -v nm >/dev/null || fail "nm (binutils) missing"
 
 # Objects of the static library, grouped by source directory.  CMake names

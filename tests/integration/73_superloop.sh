@@ -6,12 +6,7 @@
 #   2. aiosmtpd with AUTH required (no PIPELINING): 4 sessions x 2 mails,
 #      each stored byte for byte as generated (dot-stuffing undone), each
 #      authenticated; a wrong password fails every session, nothing stored.
-: "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
-: "${SMTPC_BUILD:=$SMTPC_ROOT/build}"
-. "$SMTPC_ROOT/tests/servers/lib.sh"
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-step() { echo "== $*"; }
+. "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
 
 # SMTPC_SUPERLOOP_EXAMPLE names another build (32_minimal_profile.sh).
 EX=${SMTPC_SUPERLOOP_EXAMPLE:-$SMTPC_BUILD/example_superloop}

@@ -10,15 +10,11 @@
 #      TCP/IP stack, to an SMTP server on lwIP's raw API in the same
 #      process (a netif looping back to itself), under ASan and UBSan.
 set -uo pipefail
-: "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
-
-fail() { echo "FAIL: $*" >&2; exit 1; }
-step() { echo "== $*"; }
+. "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
 
 LWIP_INC=/usr/include/lwip
 [ -f "$LWIP_INC/lwip/tcp.h" ] || { echo "SKIP: liblwip-dev not installed ($LWIP_INC)"; exit 77; }
-W=$(mktemp -d "${TMPDIR:-/tmp}/smtpc-lwip.XXXXXX")
-trap 'rm -rf "$W"' EXIT
+W=$(harness_tmpdir lwip)
 cd "$SMTPC_ROOT" || exit 1
 
 WARN=(-Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Werror)
@@ -58,7 +54,7 @@ SAN=(-fsanitize=address,undefined -fno-sanitize-recover=all)
 echo 'int main(void){return 0;}' >"$W/san.c"
 gcc "${SAN[@]}" "$W/san.c" -o "$W/san" 2>/dev/null || SAN=()
 gcc -std=c99 -D_POSIX_C_SOURCE=200809L -O1 -g "${SAN[@]}" -Wall -Wextra \
-    -Iinclude -Isrc -Iports/lwip -I"$LWIP_INC" \
+    -Iinclude -Isrc -Iports/lwip -Itests/unit -I"$LWIP_INC" \
     ports/lwip/test/lwip_loop_test.c "$PORT" src/engine/*.c src/client/*.c \
     -llwip -lpthread -o "$W/lwip_loop_test" || fail "lwip_loop_test does not build"
 # lwIP's tcpip thread and its heap live until exit: no leak report.

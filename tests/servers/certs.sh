@@ -3,6 +3,7 @@
 #
 # Writes into DIR (created if needed):
 #   ca.pem ca.key                     a test CA (trust it with --cafile DIR/ca.pem)
+#   other-ca.pem other-ca.key         a second CA that signed nothing (an untrusted CA)
 #   good.pem good.key                 CN=localhost, SAN localhost, 127.0.0.1, ::1; signed by the CA
 #   wrong.pem wrong.key               SAN wrong.example only; signed by the CA
 #   expired.pem expired.key           SAN localhost etc.; valid 2020-01-01..2020-01-02; signed by the CA
@@ -29,6 +30,11 @@ openssl req -x509 -new -key ca.key -sha256 -days 3650 -subj "/CN=smtpc test CA" 
     -addext "basicConstraints=critical,CA:TRUE" \
     -addext "keyUsage=critical,keyCertSign,cRLSign" \
     -out ca.pem
+key other-ca.key
+openssl req -x509 -new -key other-ca.key -sha256 -days 3650 -subj "/CN=smtpc other CA" \
+    -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    -out other-ca.pem
 
 cat > leaf.ext <<'EOF'
 basicConstraints=critical,CA:FALSE

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """aiosmtpd_server.py plus what the smtpc CLI tests need on top.
 
-Takes every option of aiosmtpd_server.py (helper-1's server, reused as it
+Takes every option of aiosmtpd_server.py (that server, reused as it
 is), and also:
   --reject ADDR=REPLY      answer RCPT TO:<ADDR> with REPLY, e.g.
                            --reject 'nobody@example.com=550 5.1.1 no such user'
@@ -12,7 +12,7 @@ is), and also:
                            accept TOKEN for USER (repeatable).  A wrong token
                            gets the RFC's error challenge (334 + base64 JSON),
                            then 535 after the client's dummy response.
-Started by start_cli_aiosmtpd in tests/servers/cli_lib.sh.
+Started by start_cli_aiosmtpd in tests/servers/lib.sh.
 """
 
 import base64

@@ -1,8 +1,11 @@
 # shellcheck shell=bash
-# tests/servers/lib.sh: start and stop the SMTP servers that smtpc's
-# integration tests talk to.  Source it from a bash script:
+# tests/servers/lib.sh: the one library of smtpc's integration tests: the
+# SMTP servers they talk to, started on loopback and stopped at exit, and
+# the helpers every test shares.  Source it from a bash script:
 #
+#     set -euo pipefail          # (or -uo: the library sets no options)
 #     . "$SMTPC_ROOT/tests/servers/lib.sh"
+#     harness_need_smtpc         # only when the test runs the smtpc CLI
 #
 # Every server listens on a loopback address only (127.0.0.1, or ::1 when
 # HARNESS_ADDR=::1) on a free high port, records its pid, and is stopped by
@@ -10,18 +13,34 @@
 # INT/TERM/HUP).  A script that needs its own exit cleanup registers it with
 # harness_on_exit 'command' instead of replacing the trap.
 #
+# Test steps:
+#   fail MSG / step MSG                 fail the test (exit 1) / announce a step
+#   harness_need_smtpc                  $SMTPC must be built, or exit 77 (skip)
+#   run_smtpc OUT ERR ARGS... <msg      runs $SMTPC, sets RC (never fails)
+#   expect_rc WANT WHAT ERRFILE         fail unless RC is WANT
+#   harness_started START_FN ARGS...    0 = started, 1 = cannot run here
+#   crlf_normalise IN OUT               the bytes an SMTP client must send for IN
 # Servers:
 #   start_sink DIR [smtp-sink options]    Postfix smtp-sink        -> SINK_PORT
 #   start_aiosmtpd DIR [options]          aiosmtpd (AUTH, TLS...)   -> AIO_PORT
+#   start_cli_aiosmtpd DIR [options]      the same, refusing chosen recipients
+#   start_script_server RULES...          answers what rules say -> SCRIPT_PORT
+#   start_hostile DIR SCENARIO [options]  a TLS server that misbehaves
+#                                                                -> HOSTILE_PORT
 #   start_mta MAILDIR_ROOT [main.cf k=v]  private Postfix instance  -> MTA_PORT
-# and their helpers (sink_*, aio_*, mta_*), documented at each function.
+# their helpers (sink_*, aio_*, hostile_*, mta_*) and TLS material
+# (tls_certs), documented at each function.
 # All start_* functions return 0 when the server is ready, 77 when it cannot
 # run on this machine (the caller may `exit 77` = skip), 1 on failure; they
 # print the server's log on failure.
+#
+# Variables: SMTPC_ROOT, SMTPC_BUILD (default $SMTPC_ROOT/build), SMTPC (the
+# CLI, default $SMTPC_BUILD/smtpc), PY = HARNESS_PY (/usr/bin/python3),
+# HARNESS_TMP (removed at exit).
 
 # ---------------------------------------------------------------- setup
 
-# Sourced twice (say by a helper library and by the test)?  Keep the first.
+# Sourced twice?  Keep the first load (its temp dir, trap and servers).
 if [ -n "${_HARNESS_LOADED:-}" ]; then
     return 0
 fi
@@ -29,7 +48,12 @@ _HARNESS_LOADED=1
 
 HARNESS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 : "${SMTPC_ROOT:=$(cd "$HARNESS_LIB_DIR/../.." && pwd)}"
+: "${SMTPC_BUILD:=$SMTPC_ROOT/build}"
+# Not exported: a test that runs another test with another SMTPC_BUILD
+# (72_mbedtls) must not hand it this one's binary.
+SMTPC=${SMTPC:-$SMTPC_BUILD/smtpc}
 HARNESS_PY=${HARNESS_PY:-/usr/bin/python3}     # Debian's, sees python3-aiosmtpd
+PY=${PY:-$HARNESS_PY}
 HARNESS_ADDR=${HARNESS_ADDR:-127.0.0.1}
 HARNESS_TIMEOUT=${HARNESS_TIMEOUT:-10}          # seconds to wait for a server
 case "$HARNESS_ADDR" in
@@ -69,6 +93,66 @@ harness_tmpdir() {
 # "host:port" as a client wants it: 127.0.0.1:25000 or [::1]:25000
 harness_hostport() {
     case "$HARNESS_ADDR" in *:*) echo "[$HARNESS_ADDR]:$1" ;; *) echo "$HARNESS_ADDR:$1" ;; esac
+}
+
+# ---------------------------------------------------------------- test steps
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+step() { echo "== $*"; }
+
+# harness_need_smtpc: the smtpc CLI at $SMTPC, or exit 77 (skip) without it.
+harness_need_smtpc() {
+    if [ ! -x "$SMTPC" ]; then
+        echo "smtpc not built at $SMTPC: skipping"
+        exit 77
+    fi
+}
+
+RC=0
+# run_smtpc OUT ERR ARGS...: smtpc's stdout into OUT, stderr into ERR, its
+# exit status into RC; stdin is the caller's.
+run_smtpc() {
+    local out=$1 err=$2
+    shift 2
+    RC=0
+    "$SMTPC" "$@" >"$out" 2>"$err" || RC=$?
+}
+
+# expect_rc WANT WHAT ERRFILE: fail unless RC is WANT, showing stderr.
+expect_rc() {
+    if [ "$RC" != "$1" ]; then
+        [ -n "${3:-}" ] && [ -f "$3" ] && sed 's/^/  stderr: /' "$3" >&2
+        fail "$2: exit $RC, expected $1"
+    fi
+}
+
+# harness_started START_FN ARGS...: runs a start_* function (or another that
+# returns 77 for "cannot run here", like tls_certs); 0 when it worked,
+# 1 when it cannot run on this machine (the caller skips that part); any
+# other error fails the test.
+#     if harness_started start_mta "$W/mta"; then ...; fi
+harness_started() {
+    local rc=0
+    "$@" || rc=$?
+    case $rc in
+        0) return 0 ;;
+        77) echo "(skipped: $1 cannot run here)"; return 1 ;;
+        *) fail "$1" ;;
+    esac
+}
+
+# crlf_normalise IN OUT: what an SMTP client must transmit for IN: every
+# CRLF, bare CR and bare LF made CRLF, and a CRLF added when IN does not end
+# with a line end (an empty IN stays empty).
+crlf_normalise() {
+    "$HARNESS_PY" - "$1" "$2" <<'EOF'
+import re, sys
+d = open(sys.argv[1], "rb").read()
+d = re.sub(rb"\r\n|\r|\n", b"\r\n", d)
+if d and not d.endswith(b"\r\n"):
+    d += b"\r\n"
+open(sys.argv[2], "wb").write(d)
+EOF
 }
 
 # ---------------------------------------------------------------- ports
@@ -159,6 +243,59 @@ _harness_show_log() {
     tail -n 30 "$f" >&2
 }
 
+# _harness_start_py NAME SCRIPT ARGS...: runs tests/servers/SCRIPT with
+# --host $HARNESS_ADDR --port-file F ARGS, its output in a log shown on
+# failure, and waits until it has written its port into F.  Sets
+# _HARNESS_PORT, _HARNESS_PID and _HARNESS_LOG; returns 1 when it did not
+# start (and is stopped).
+_harness_start_py() {
+    local name=$1 script=$2 portfile pid log i
+    shift 2
+    portfile=$(mktemp "$HARNESS_TMP/$name.port.XXXXXX")
+    rm -f "$portfile"
+    log=$(mktemp "$HARNESS_LOGDIR/$name.XXXXXX")
+    "$HARNESS_PY" "$HARNESS_LIB_DIR/$script" --host "$HARNESS_ADDR" \
+        --port-file "$portfile" "$@" </dev/null >"$log" 2>&1 &
+    pid=$!
+    _harness_register "$pid" "$name"
+    _HARNESS_LOGS+=("$log")
+    for i in $(seq 1 $((HARNESS_TIMEOUT * 10))); do
+        if [ -s "$portfile" ]; then
+            _HARNESS_PORT=$(cat "$portfile") _HARNESS_PID=$pid _HARNESS_LOG=$log
+            return 0
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    harness_log "$name did not start"
+    _harness_show_log "$log"
+    _harness_kill "$pid"
+    _harness_unregister "$pid"
+    return 1
+}
+
+# _harness_wait_count N TIMEOUT COUNT_FN NAME: until COUNT_FN prints N or
+# more (0), or TIMEOUT seconds pass (1, said in the log).
+_harness_wait_count() {
+    local n=$1 t=$2 count=$3 name=$4 i
+    for i in $(seq 1 $((t * 10))); do
+        [ "$("$count")" -ge "$n" ] && return 0
+        sleep 0.1
+    done
+    harness_log "$name: expected $n messages, have $("$count")"
+    return 1
+}
+
+# _harness_stop VAR: stop the server whose pid is in the variable VAR, and
+# empty VAR.
+_harness_stop() {
+    local pid=${!1:-}
+    [ -n "$pid" ] || return 0
+    _harness_kill "$pid"
+    _harness_unregister "$pid"
+    printf -v "$1" '%s' ''
+}
+
 # Make DIR reachable by an unprivileged server (nobody): every ancestor needs
 # the search bit for others.  Temp dirs from mktemp -d are 0700.
 _harness_make_reachable() {
@@ -223,12 +360,7 @@ start_sink() {
     return 1
 }
 
-stop_sink() {
-    [ -n "${SINK_PID:-}" ] || return 0
-    _harness_kill "$SINK_PID"
-    _harness_unregister "$SINK_PID"
-    SINK_PID=
-}
+stop_sink() { _harness_stop SINK_PID; }
 
 # sink_files: the dump files in SINK_DIR, oldest first.
 sink_files() {
@@ -240,15 +372,7 @@ sink_count() { sink_files "$@" | wc -l; }
 # sink_wait_count N [TIMEOUT]: wait until SINK_DIR holds N messages.
 # smtp-sink writes the file while the transaction runs: a message counts once
 # the client has its 250 for the final dot, so call this after the client ends.
-sink_wait_count() {
-    local n=$1 t=${2:-20} i
-    for i in $(seq 1 $((t * 10))); do
-        [ "$(sink_count)" -ge "$n" ] && return 0
-        sleep 0.1
-    done
-    harness_log "sink: expected $n messages, have $(sink_count)"
-    return 1
-}
+sink_wait_count() { _harness_wait_count "$1" "${2:-20}" sink_count sink; }
 
 # sink_strip [--crlf] FILE: the message as the client sent it (after
 # unstuffing), without smtp-sink's X-* and Received lines and trailing empty
@@ -275,58 +399,35 @@ sink_strip() { "$HARNESS_PY" "$HARNESS_LIB_DIR/mailtool.py" strip-sink "$@"; }
 #   EHLO offers SIZE, 8BITMIME, [SMTPUTF8], [STARTTLS], [AUTH LOGIN PLAIN], HELP.
 #   No PIPELINING, no CHUNKING.  Sets AIO_PORT, AIO_PID, AIO_DIR, AIO_LOG.
 start_aiosmtpd() {
-    local dir=${1:?start_aiosmtpd DIR [options]}
-    shift
+    _harness_start_aio aiosmtpd aiosmtpd_server.py "$@"
+}
+
+# start_cli_aiosmtpd DIR [options]: start_aiosmtpd with cli_aiosmtpd.py, which
+# takes the same options and --reject ADDR=REPLY, --reject-once, --oauth
+# USER:TOKEN (see that file).
+start_cli_aiosmtpd() {
+    _harness_start_aio cli_aiosmtpd cli_aiosmtpd.py "$@"
+}
+
+_harness_start_aio() {   # NAME SCRIPT DIR [options]
+    local name=$1 script=$2 dir=${3:?start_aiosmtpd DIR [options]}
+    shift 3
     if ! "$HARNESS_PY" -c 'import aiosmtpd' 2>/dev/null; then
         harness_log "python3-aiosmtpd missing for $HARNESS_PY"
         return 77
     fi
     mkdir -p "$dir"
-    local portfile pid log i
-    portfile=$(mktemp "$HARNESS_TMP/aio.port.XXXXXX")
-    rm -f "$portfile"
-    log=$(mktemp "$HARNESS_LOGDIR/aiosmtpd.XXXXXX")
-    "$HARNESS_PY" "$HARNESS_LIB_DIR/aiosmtpd_server.py" --dir "$dir" \
-        --host "$HARNESS_ADDR" --port 0 --port-file "$portfile" "$@" \
-        </dev/null >"$log" 2>&1 &
-    pid=$!
-    _harness_register "$pid" aiosmtpd
-    _HARNESS_LOGS+=("$log")
-    for i in $(seq 1 $((HARNESS_TIMEOUT * 10))); do
-        if [ -s "$portfile" ]; then
-            AIO_PORT=$(cat "$portfile") AIO_PID=$pid AIO_DIR=$dir AIO_LOG=$log
-            export AIO_PORT
-            return 0
-        fi
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    harness_log "aiosmtpd did not start"
-    _harness_show_log "$log"
-    _harness_kill "$pid"
-    _harness_unregister "$pid"
-    return 1
+    _harness_start_py "$name" "$script" --dir "$dir" --port 0 "$@" || return 1
+    AIO_PORT=$_HARNESS_PORT AIO_PID=$_HARNESS_PID AIO_DIR=$dir AIO_LOG=$_HARNESS_LOG
+    export AIO_PORT
 }
 
-stop_aiosmtpd() {
-    [ -n "${AIO_PID:-}" ] || return 0
-    _harness_kill "$AIO_PID"
-    _harness_unregister "$AIO_PID"
-    AIO_PID=
-}
+stop_aiosmtpd() { _harness_stop AIO_PID; }
 
 aio_count() { find "${1:-$AIO_DIR}" -maxdepth 1 -name '*.eml' 2>/dev/null | wc -l; }
 
 # aio_wait_count N [TIMEOUT]: wait until N messages are stored.
-aio_wait_count() {
-    local n=$1 t=${2:-20} i
-    for i in $(seq 1 $((t * 10))); do
-        [ "$(aio_count)" -ge "$n" ] && return 0
-        sleep 0.1
-    done
-    harness_log "aiosmtpd: expected $n messages, have $(aio_count)"
-    return 1
-}
+aio_wait_count() { _harness_wait_count "$1" "${2:-20}" aio_count aiosmtpd; }
 
 # aio_json_get N KEY: one field of DIR/N.json (lists one item a line).
 aio_json_get() {
@@ -343,36 +444,75 @@ else:
 EOF
 }
 
+# aio_connections: how many SMTP sessions the aiosmtpd server has seen
+# (aiosmtpd logs "... handling connection" for each).
+aio_connections() {
+    grep -c 'handling connection' "$AIO_LOG" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------- script server
+
+# start_script_server RULES...: cli_script_server.py (a server that answers
+# what the rules say; see that file) -> SCRIPT_PORT, SCRIPT_LOG (every byte
+# it received), SCRIPT_PID.
+start_script_server() {
+    local recv
+    recv=$(mktemp "$HARNESS_TMP/script.recv.XXXXXX")
+    _harness_start_py cli_script_server cli_script_server.py --log "$recv" "$@" || return 1
+    SCRIPT_PORT=$_HARNESS_PORT SCRIPT_PID=$_HARNESS_PID SCRIPT_LOG=$recv
+}
+
+stop_script_server() { _harness_stop SCRIPT_PID; }
+
 # ---------------------------------------------------------------- TLS material
 
-# make_test_certs DIR: DIR/ca.pem (a test CA), DIR/server.pem + DIR/server.key
-# (signed by it, for localhost, 127.0.0.1 and ::1), DIR/other-ca.pem (a CA
-# that signed nothing: for "wrong CA" tests) and DIR/self.pem + DIR/self.key
-# (self-signed).  Needs the openssl command.
-make_test_certs() {
-    local d=${1:?make_test_certs DIR}
+# tls_certs DIR: fresh certificates from certs.sh (see there for the list)
+# -> CERTS=DIR, GOOD_PIN, OTHER_PIN.
+tls_certs() {
+    local d=${1:?tls_certs DIR}
     command -v openssl >/dev/null || { harness_log "openssl missing"; return 77; }
-    mkdir -p "$d"
-    (
-        set -e
-        cd "$d"
-        exec >openssl.log 2>&1
-        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=smtpc test CA" \
-            -keyout ca.key -out ca.pem \
-            -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=smtpc other CA" \
-            -keyout other-ca.key -out other-ca.pem \
-            -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
-        openssl req -new -newkey rsa:2048 -nodes -subj "/CN=localhost" \
-            -keyout server.key -out server.csr
-        printf '%s\n' "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" \
-            "basicConstraints=CA:FALSE" "extendedKeyUsage=serverAuth" >server.ext
-        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
-            -days 3650 -extfile server.ext -out server.pem
-        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=localhost" \
-            -addext subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1 \
-            -keyout self.key -out self.pem
-    ) || { harness_log "make_test_certs failed"; cat "$d/openssl.log" >&2; return 1; }
+    sh "$HARNESS_LIB_DIR/certs.sh" "$d" >/dev/null 2>"$HARNESS_LOGDIR/certs.log" || {
+        harness_log "certs.sh failed"
+        cat "$HARNESS_LOGDIR/certs.log" >&2
+        return 1
+    }
+    CERTS=$d
+    GOOD_PIN=$(cat "$d/good.pin")
+    OTHER_PIN=$(cat "$d/other.pin")
+}
+
+# ---------------------------------------------------------------- TLS servers
+
+# start_hostile DIR SCENARIO [tls_hostile.py options]: tls_hostile.py (a TLS
+# server that can misbehave; see that file), with tls_certs' good
+# certificate unless --cert/--key are among the options; its transcript in
+# DIR/transcript.  -> HOSTILE_PORT, HOSTILE_DIR, HOSTILE_PID.
+start_hostile() {
+    local dir=${1:?start_hostile DIR SCENARIO} scen=${2:?start_hostile DIR SCENARIO}
+    shift 2
+    local certopt=(--cert "$CERTS/good.pem" --key "$CERTS/good.key")
+    case " $* " in *" --cert "*) certopt=() ;; esac
+    mkdir -p "$dir"
+    _harness_start_py tls_hostile tls_hostile.py --scenario "$scen" --dir "$dir" \
+        --port 0 "${certopt[@]}" "$@" || return 1
+    HOSTILE_PORT=$_HARNESS_PORT HOSTILE_PID=$_HARNESS_PID HOSTILE_DIR=$dir
+}
+
+stop_hostile() { _harness_stop HOSTILE_PID; }
+
+# hostile_client_lines: what the client sent ("C:" lines, prefix removed).
+hostile_client_lines() { sed -n 's/^#[0-9]* C: //p' "$HOSTILE_DIR/transcript"; }
+
+# hostile_sent VERB: did the client send a command starting with VERB?
+hostile_sent() { hostile_client_lines | grep -qi "^$1\\b"; }
+
+# hostile_events: the "--" event lines (tls up, auth-ok, ...).
+hostile_events() { sed -n 's/^#[0-9]* -- //p' "$HOSTILE_DIR/transcript"; }
+
+# hostile_show ERRFILE: the transcript and the client's stderr, for a failure.
+hostile_show() {
+    sed 's/^/  transcript: /' "$HOSTILE_DIR/transcript" >&2
+    sed 's/^/  stderr: /' "$1" >&2
 }
 
 # ---------------------------------------------------------------- Postfix MTA
@@ -598,14 +738,10 @@ mta_messages_for() {
 # mta_wait_delivery N [TIMEOUT]: wait (default 20 s) until $MTA_MAILDIR holds
 # N messages (a message to 3 recipients counts 3).
 mta_wait_delivery() {
-    local n=${1:?mta_wait_delivery N [TIMEOUT]} t=${2:-20} i
-    for i in $(seq 1 $((t * 10))); do
-        [ "$(mta_count)" -ge "$n" ] && return 0
-        sleep 0.1
-    done
-    harness_log "mta: expected $n messages, have $(mta_count)"
-    _harness_show_log "$MTA_LOG"
-    return 1
+    _harness_wait_count "${1:?mta_wait_delivery N [TIMEOUT]}" "${2:-20}" mta_count mta || {
+        _harness_show_log "$MTA_LOG"
+        return 1
+    }
 }
 
 # mta_strip_trace [--crlf] FILE: a delivered message without the trace

@@ -16,18 +16,7 @@
 #include <unistd.h>
 
 #include "smtpc/transport.h"
-
-static int passed, failed;
-
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (cond) {                                                        \
-            passed++;                                                      \
-        } else {                                                           \
-            failed++;                                                      \
-            fprintf(stderr, "%s:%d: FAIL: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                  \
-    } while (0)
+#include "unit.h"
 
 /* A listening socket on the loopback address of family, port in *port;
  * -1 when the family is unavailable. */
@@ -110,12 +99,12 @@ static void exchange(const char *host, int family)
 
     CHECK(t.ops->send(t.ctx, "EHLO x\r\n", 8) == 8);
     n = recv(sfd, buf, sizeof buf, 0);
-    CHECK(n == 8 && memcmp(buf, "EHLO x\r\n", 8) == 0);
+    CHECK_EQ_MEM(buf, n, "EHLO x\r\n", 8);
 
     CHECK(send(sfd, "250 ok\r\n", 8, 0) == 8);
     CHECK(t.ops->wait(t.ctx, SMTPC_IO_READ, 2000) == SMTPC_IO_READ);
     n = t.ops->recv(t.ctx, buf, sizeof buf);
-    CHECK(n == 8 && memcmp(buf, "250 ok\r\n", 8) == 0);
+    CHECK_EQ_MEM(buf, n, "250 ok\r\n", 8);
 
     /* The peer closes: end of stream. */
     close(sfd);
@@ -275,13 +264,19 @@ int main(void)
     /* SIGPIPE stays at its default: a send without MSG_NOSIGNAL would
      * kill the test, which then fails. */
     signal(SIGPIPE, SIG_DFL);
+    unit_case = "exchange 127.0.0.1";
     exchange("127.0.0.1", AF_INET);
+    unit_case = "exchange ::1";
     exchange("::1", AF_INET6);
+    unit_case = "refused";
     refused();
+    unit_case = "resolve_failure";
     resolve_failure();
+    unit_case = "loopback_forms";
     loopback_forms();
+    unit_case = "connect_timeout";
     connect_timeout();
+    unit_case = "clock_monotonic";
     clock_monotonic();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return unit_done();
 }

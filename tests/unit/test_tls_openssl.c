@@ -33,18 +33,7 @@
 
 #include "smtpc/tls.h"
 
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                    \
-    do {                                                                    \
-        checks++;                                                           \
-        if (!(cond)) {                                                      \
-            failures++;                                                     \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fputc('\n', stderr);                                            \
-        }                                                                   \
-    } while (0)
+#include "unit.h"
 
 /* ---- a minimal inner transport over a socketpair end ---- */
 
@@ -524,25 +513,25 @@ static void test_good(void)
 {
     smtpc_tls_options o = opts_ca();
     outcome r = run_case(good_cert, good_key, &o, "localhost", 0);
-    CHECK(r.rc == SMTPC_OK, "rc %d err '%s'", r.rc, r.err);
-    CHECK(r.echo_ok, "echo failed");
-    CHECK(r.accepted, "server did not accept");
-    CHECK(strcmp(r.sni, "localhost") == 0, "SNI '%s'", r.sni);
-    CHECK(strncmp(r.info, "TLSv1.3 TLS_", 12) == 0, "info '%s'", r.info);
-    CHECK(r.err[0] == '\0', "err '%s'", r.err);
-    CHECK(r.close_notify, "no close_notify on free");
+    CHECK_MSG(r.rc == SMTPC_OK, "rc %d err '%s'", r.rc, r.err);
+    CHECK_MSG(r.echo_ok, "echo failed");
+    CHECK_MSG(r.accepted, "server did not accept");
+    CHECK_MSG(strcmp(r.sni, "localhost") == 0, "SNI '%s'", r.sni);
+    CHECK_MSG(strncmp(r.info, "TLSv1.3 TLS_", 12) == 0, "info '%s'", r.info);
+    CHECK_MSG(r.err[0] == '\0', "err '%s'", r.err);
+    CHECK_MSG(r.close_notify, "no close_notify on free");
 
     /* Names compare without case; the IP literals are in the SAN. */
     r = run_case(good_cert, good_key, &o, "LocalHost", 0);
-    CHECK(r.rc == SMTPC_OK && r.echo_ok, "LocalHost: rc %d '%s'", r.rc, r.err);
+    CHECK_MSG(r.rc == SMTPC_OK && r.echo_ok, "LocalHost: rc %d '%s'", r.rc, r.err);
     r = run_case(good_cert, good_key, &o, "127.0.0.1", 0);
-    CHECK(r.rc == SMTPC_OK && r.echo_ok, "127.0.0.1: rc %d '%s'", r.rc, r.err);
-    CHECK(r.sni[0] == '\0', "SNI sent for an IP literal: '%s'", r.sni);
+    CHECK_MSG(r.rc == SMTPC_OK && r.echo_ok, "127.0.0.1: rc %d '%s'", r.rc, r.err);
+    CHECK_MSG(r.sni[0] == '\0', "SNI sent for an IP literal: '%s'", r.sni);
     r = run_case(good_cert, good_key, &o, "::1", 0);
-    CHECK(r.rc == SMTPC_OK && r.echo_ok, "::1: rc %d '%s'", r.rc, r.err);
-    CHECK(r.sni[0] == '\0', "SNI sent for ::1: '%s'", r.sni);
+    CHECK_MSG(r.rc == SMTPC_OK && r.echo_ok, "::1: rc %d '%s'", r.rc, r.err);
+    CHECK_MSG(r.sni[0] == '\0', "SNI sent for ::1: '%s'", r.sni);
     r = run_case(good_cert, good_key, &o, "[::1]", 0);
-    CHECK(r.rc == SMTPC_OK && r.echo_ok, "[::1]: rc %d '%s'", r.rc, r.err);
+    CHECK_MSG(r.rc == SMTPC_OK && r.echo_ok, "[::1]: rc %d '%s'", r.rc, r.err);
 }
 
 static void test_capath(void)
@@ -559,7 +548,7 @@ static void test_capath(void)
     memset(&o, 0, sizeof o);
     o.capath = dir;
     r = run_case(good_cert, good_key, &o, "localhost", 0);
-    CHECK(r.rc == SMTPC_OK && r.echo_ok, "capath: rc %d '%s'", r.rc, r.err);
+    CHECK_MSG(r.rc == SMTPC_OK && r.echo_ok, "capath: rc %d '%s'", r.rc, r.err);
     unlink(link);
     rmdir(dir);
 }
@@ -570,41 +559,41 @@ static void test_cert_failures(void)
     outcome r;
 
     r = run_case(wrong_cert, wrong_key, &o, "localhost", 0);
-    CHECK(r.rc == SMTPC_ERR_TLS_CERT, "wrong name: rc %d", r.rc);
-    CHECK(strcmp(r.err, "hostname mismatch") == 0, "wrong name: '%s'", r.err);
-    CHECK(!r.accepted, "server completed a handshake with a wrong name");
-    CHECK(r.info[0] == '\0', "info after failure '%s'", r.info);
+    CHECK_MSG(r.rc == SMTPC_ERR_TLS_CERT, "wrong name: rc %d", r.rc);
+    CHECK_MSG(strcmp(r.err, "hostname mismatch") == 0, "wrong name: '%s'", r.err);
+    CHECK_MSG(!r.accepted, "server completed a handshake with a wrong name");
+    CHECK_MSG(r.info[0] == '\0', "info after failure '%s'", r.info);
 
     /* The name checked is the one given, not the certificate's. */
     r = run_case(good_cert, good_key, &o, "mail.example.com", 0);
-    CHECK(r.rc == SMTPC_ERR_TLS_CERT && strcmp(r.err, "hostname mismatch") == 0,
-          "other host: rc %d '%s'", r.rc, r.err);
+    CHECK_MSG(r.rc == SMTPC_ERR_TLS_CERT && strcmp(r.err, "hostname mismatch") == 0,
+              "other host: rc %d '%s'", r.rc, r.err);
     r = run_case(good_cert, good_key, &o, "127.0.0.2", 0);
-    CHECK(r.rc == SMTPC_ERR_TLS_CERT &&
+    CHECK_MSG(r.rc == SMTPC_ERR_TLS_CERT &&
               strcmp(r.err, "IP address mismatch") == 0,
-          "other IP: rc %d '%s'", r.rc, r.err);
+              "other IP: rc %d '%s'", r.rc, r.err);
 
     r = run_case(expired_cert, expired_key, &o, "localhost", 0);
-    CHECK(r.rc == SMTPC_ERR_TLS_CERT, "expired: rc %d", r.rc);
-    CHECK(strcmp(r.err, "certificate has expired") == 0, "expired: '%s'",
-          r.err);
+    CHECK_MSG(r.rc == SMTPC_ERR_TLS_CERT, "expired: rc %d", r.rc);
+    CHECK_MSG(strcmp(r.err, "certificate has expired") == 0, "expired: '%s'",
+              r.err);
 
     r = run_case(self_cert, self_key, &o, "localhost", 0);
-    CHECK(r.rc == SMTPC_ERR_TLS_CERT, "self-signed: rc %d", r.rc);
-    CHECK(strcmp(r.err, "self-signed certificate") == 0, "self-signed: '%s'",
-          r.err);
+    CHECK_MSG(r.rc == SMTPC_ERR_TLS_CERT, "self-signed: rc %d", r.rc);
+    CHECK_MSG(strcmp(r.err, "self-signed certificate") == 0, "self-signed: '%s'",
+              r.err);
 
     /* Signed by a CA the client does not trust. */
     o.cafile = other_ca_path;
     r = run_case(good_cert, good_key, &o, "localhost", 0);
-    CHECK(r.rc == SMTPC_ERR_TLS_CERT, "untrusted CA: rc %d", r.rc);
-    CHECK(strcmp(r.err, "unable to get local issuer certificate") == 0,
-          "untrusted CA: '%s'", r.err);
+    CHECK_MSG(r.rc == SMTPC_ERR_TLS_CERT, "untrusted CA: rc %d", r.rc);
+    CHECK_MSG(strcmp(r.err, "unable to get local issuer certificate") == 0,
+              "untrusted CA: '%s'", r.err);
 
     /* The system store does not know the test CA either. */
     memset(&o, 0, sizeof o);
     r = run_case(good_cert, good_key, &o, "localhost", 0);
-    CHECK(r.rc == SMTPC_ERR_TLS_CERT, "system store: rc %d '%s'", r.rc, r.err);
+    CHECK_MSG(r.rc == SMTPC_ERR_TLS_CERT, "system store: rc %d '%s'", r.rc, r.err);
 }
 
 static void test_pins(void)
@@ -615,18 +604,18 @@ static void test_pins(void)
 
     o.pin_sha256 = good_pin;
     r = run_case(good_cert, good_key, &o, "localhost", 0);
-    CHECK(r.rc == SMTPC_OK && r.echo_ok, "pin match: rc %d '%s'", r.rc, r.err);
+    CHECK_MSG(r.rc == SMTPC_OK && r.echo_ok, "pin match: rc %d '%s'", r.rc, r.err);
 
     snprintf(prefixed, sizeof prefixed, "sha256//%s", good_pin);
     o.pin_sha256 = prefixed;
     r = run_case(good_cert, good_key, &o, "localhost", 0);
-    CHECK(r.rc == SMTPC_OK, "sha256// pin: rc %d '%s'", r.rc, r.err);
+    CHECK_MSG(r.rc == SMTPC_OK, "sha256// pin: rc %d '%s'", r.rc, r.err);
 
     o.pin_sha256 = wrong_pin;
     r = run_case(good_cert, good_key, &o, "localhost", 0);
-    CHECK(r.rc == SMTPC_ERR_TLS_CERT, "pin mismatch: rc %d", r.rc);
-    CHECK(strcmp(r.err, "public key pin mismatch") == 0, "pin: '%s'", r.err);
-    CHECK(!r.accepted, "server completed a handshake with a wrong pin");
+    CHECK_MSG(r.rc == SMTPC_ERR_TLS_CERT, "pin mismatch: rc %d", r.rc);
+    CHECK_MSG(strcmp(r.err, "public key pin mismatch") == 0, "pin: '%s'", r.err);
+    CHECK_MSG(!r.accepted, "server completed a handshake with a wrong pin");
 
     /* A pin does not replace the chain check... */
     o.pin_sha256 = NULL;
@@ -636,19 +625,19 @@ static void test_pins(void)
         spki_pin(self_cert, self_pin);
         o.pin_sha256 = self_pin;
         r = run_case(self_cert, self_key, &o, "localhost", 0);
-        CHECK(r.rc == SMTPC_ERR_TLS_CERT &&
+        CHECK_MSG(r.rc == SMTPC_ERR_TLS_CERT &&
                   strcmp(r.err, "self-signed certificate") == 0,
-              "pin without chain: rc %d '%s'", r.rc, r.err);
+                  "pin without chain: rc %d '%s'", r.rc, r.err);
         /* ...but with insecure_skip_verify the pin alone decides. */
         o.insecure_skip_verify = 1;
         r = run_case(self_cert, self_key, &o, "localhost", 0);
-        CHECK(r.rc == SMTPC_OK && r.echo_ok, "pin + insecure: rc %d '%s'",
-              r.rc, r.err);
+        CHECK_MSG(r.rc == SMTPC_OK && r.echo_ok, "pin + insecure: rc %d '%s'",
+                  r.rc, r.err);
         o.pin_sha256 = good_pin;
         r = run_case(self_cert, self_key, &o, "localhost", 0);
-        CHECK(r.rc == SMTPC_ERR_TLS_CERT &&
+        CHECK_MSG(r.rc == SMTPC_ERR_TLS_CERT &&
                   strcmp(r.err, "public key pin mismatch") == 0,
-              "wrong pin + insecure: rc %d '%s'", r.rc, r.err);
+                  "wrong pin + insecure: rc %d '%s'", r.rc, r.err);
     }
 }
 
@@ -680,13 +669,13 @@ static void test_bad_pins(void)
         int rc;
         o.pin_sha256 = bad[i];
         rc = smtpc_tls_new(&t, (smtpc_transport){&sp_ops, &c}, &o);
-        CHECK(rc == SMTPC_ERR_ARG && t == NULL, "pin '%s': rc %d", bad[i], rc);
+        CHECK_MSG(rc == SMTPC_ERR_ARG && t == NULL, "pin '%s': rc %d", bad[i], rc);
     }
     o.pin_sha256 = "d9y64gjl1tSF0EKXr6kgtbcZRjIJFfb8ii2pkp1bkQM=";
     {
         smtpc_tls *t = NULL;
         int rc = smtpc_tls_new(&t, (smtpc_transport){&sp_ops, &c}, &o);
-        CHECK(rc == SMTPC_OK && t != NULL, "good pin text: rc %d", rc);
+        CHECK_MSG(rc == SMTPC_OK && t != NULL, "good pin text: rc %d", rc);
         smtpc_tls_free(t);
     }
 }
@@ -698,12 +687,12 @@ static void test_insecure(void)
     memset(&o, 0, sizeof o);
     o.insecure_skip_verify = 1;
     r = run_case(self_cert, self_key, &o, "localhost", 0);
-    CHECK(r.rc == SMTPC_OK && r.echo_ok, "insecure self-signed: rc %d '%s'",
-          r.rc, r.err);
+    CHECK_MSG(r.rc == SMTPC_OK && r.echo_ok, "insecure self-signed: rc %d '%s'",
+              r.rc, r.err);
     r = run_case(expired_cert, expired_key, &o, "localhost", 0);
-    CHECK(r.rc == SMTPC_OK, "insecure expired: rc %d '%s'", r.rc, r.err);
+    CHECK_MSG(r.rc == SMTPC_OK, "insecure expired: rc %d '%s'", r.rc, r.err);
     r = run_case(wrong_cert, wrong_key, &o, "localhost", 0);
-    CHECK(r.rc == SMTPC_OK, "insecure wrong name: rc %d '%s'", r.rc, r.err);
+    CHECK_MSG(r.rc == SMTPC_OK, "insecure wrong name: rc %d '%s'", r.rc, r.err);
 }
 
 static void test_new_errors(void)
@@ -717,14 +706,14 @@ static void test_new_errors(void)
     memset(&o, 0, sizeof o);
     o.cafile = "/nonexistent/ca.pem";
     rc = smtpc_tls_new(&t, (smtpc_transport){&sp_ops, &c}, &o);
-    CHECK(rc == SMTPC_ERR_TLS && t == NULL, "missing cafile: rc %d", rc);
+    CHECK_MSG(rc == SMTPC_ERR_TLS && t == NULL, "missing cafile: rc %d", rc);
     rc = smtpc_tls_new(NULL, (smtpc_transport){&sp_ops, &c}, NULL);
-    CHECK(rc == SMTPC_ERR_ARG, "NULL out: rc %d", rc);
+    CHECK_MSG(rc == SMTPC_ERR_ARG, "NULL out: rc %d", rc);
     rc = smtpc_tls_new(&t, (smtpc_transport){NULL, &c}, NULL);
-    CHECK(rc == SMTPC_ERR_ARG, "NULL ops: rc %d", rc);
-    CHECK(strcmp(smtpc_tls_backend(), "openssl") == 0, "backend");
-    CHECK(strcmp(smtpc_tls_error(NULL), "") == 0, "error(NULL)");
-    CHECK(strcmp(smtpc_tls_info(NULL), "") == 0, "info(NULL)");
+    CHECK_MSG(rc == SMTPC_ERR_ARG, "NULL ops: rc %d", rc);
+    CHECK_MSG(strcmp(smtpc_tls_backend(), "openssl") == 0, "backend");
+    CHECK_MSG(strcmp(smtpc_tls_error(NULL), "") == 0, "error(NULL)");
+    CHECK_MSG(strcmp(smtpc_tls_info(NULL), "") == 0, "info(NULL)");
     smtpc_tls_free(NULL);
 }
 
@@ -740,32 +729,32 @@ static void test_passthrough(void)
     int rc;
 
     server_start(&sv, M_PLAIN_FIRST, good_cert, good_key, &c);
-    CHECK(smtpc_tls_new(&t, (smtpc_transport){&sp_ops, &c}, &o) == SMTPC_OK,
-          "new");
+    CHECK_MSG(smtpc_tls_new(&t, (smtpc_transport){&sp_ops, &c}, &o) == SMTPC_OK,
+              "new");
     server_run(&sv);
     tr = smtpc_tls_transport(t);
-    CHECK(tr.ops->connect(tr.ctx, "localhost", 25, 1000) == SMTPC_OK,
-          "connect passes through");
-    CHECK(tr.ops->is_loopback(tr.ctx) == 1, "is_loopback passes through");
-    CHECK(smtpc_tls_info(t)[0] == '\0', "info before TLS");
+    CHECK_MSG(tr.ops->connect(tr.ctx, "localhost", 25, 1000) == SMTPC_OK,
+              "connect passes through");
+    CHECK_MSG(tr.ops->is_loopback(tr.ctx) == 1, "is_loopback passes through");
+    CHECK_MSG(smtpc_tls_info(t)[0] == '\0', "info before TLS");
     rc = send_all(tr, "STARTTLS\r\n", 10);
-    CHECK(rc == SMTPC_OK, "plain send %d", rc);
+    CHECK_MSG(rc == SMTPC_OK, "plain send %d", rc);
     rc = recv_all(tr, reply, 14);
-    CHECK(rc == SMTPC_OK && memcmp(reply, "220 go ahead\r\n", 14) == 0,
-          "plain recv %d", rc);
+    CHECK_MSG(rc == SMTPC_OK && memcmp(reply, "220 go ahead\r\n", 14) == 0,
+              "plain recv %d", rc);
     rc = tr.ops->start_tls(tr.ctx, "localhost", 5000);
-    CHECK(rc == SMTPC_OK, "start_tls %d '%s'", rc, smtpc_tls_error(t));
-    CHECK(tr.ops->start_tls(tr.ctx, "localhost", 5000) == SMTPC_ERR_STATE,
-          "second start_tls");
+    CHECK_MSG(rc == SMTPC_OK, "start_tls %d '%s'", rc, smtpc_tls_error(t));
+    CHECK_MSG(tr.ops->start_tls(tr.ctx, "localhost", 5000) == SMTPC_ERR_STATE,
+              "second start_tls");
     rc = send_all(tr, "EHLO x\r\n", 8);
-    CHECK(rc == SMTPC_OK, "tls send %d", rc);
+    CHECK_MSG(rc == SMTPC_OK, "tls send %d", rc);
     rc = recv_all(tr, reply, 8);
-    CHECK(rc == SMTPC_OK && memcmp(reply, "EHLO x\r\n", 8) == 0,
-          "tls recv %d", rc);
+    CHECK_MSG(rc == SMTPC_OK && memcmp(reply, "EHLO x\r\n", 8) == 0,
+              "tls recv %d", rc);
     smtpc_tls_free(t);
     server_join(&sv);
-    CHECK(strcmp(sv.plain, "STARTTLS\r\n") == 0, "server got '%s'", sv.plain);
-    CHECK(sv.echoed == 8, "echoed %lu", sv.echoed);
+    CHECK_MSG(strcmp(sv.plain, "STARTTLS\r\n") == 0, "server got '%s'", sv.plain);
+    CHECK_MSG(sv.echoed == 8, "echoed %lu", sv.echoed);
 }
 
 /* One byte per inner send/recv: every partial read and write path. */
@@ -773,10 +762,10 @@ static void test_trickle(void)
 {
     smtpc_tls_options o = opts_ca();
     outcome r = run_case(good_cert, good_key, &o, "localhost", 1);
-    CHECK(r.rc == SMTPC_OK && r.echo_ok, "trickle: rc %d '%s'", r.rc, r.err);
+    CHECK_MSG(r.rc == SMTPC_OK && r.echo_ok, "trickle: rc %d '%s'", r.rc, r.err);
     o.pin_sha256 = wrong_pin;
     r = run_case(good_cert, good_key, &o, "localhost", 3);
-    CHECK(r.rc == SMTPC_ERR_TLS_CERT, "trickle pin: rc %d", r.rc);
+    CHECK_MSG(r.rc == SMTPC_ERR_TLS_CERT, "trickle pin: rc %d", r.rc);
 }
 
 /* A megabyte each way, sending and receiving at once through wait(). */
@@ -801,7 +790,7 @@ static void test_bulk(size_t trickle)
     server_run(&sv);
     tr = smtpc_tls_transport(t);
     rc = tr.ops->start_tls(tr.ctx, "localhost", 5000);
-    CHECK(rc == SMTPC_OK, "bulk start_tls %d", rc);
+    CHECK_MSG(rc == SMTPC_OK, "bulk start_tls %d", rc);
     deadline = mono_ms() + 20000;
     while (rc == SMTPC_OK && got < total && mono_ms() < deadline) {
         unsigned ev = SMTPC_IO_READ | (sent < total ? SMTPC_IO_WRITE : 0);
@@ -826,12 +815,12 @@ static void test_bulk(size_t trickle)
         }
         got += (size_t)n;
     }
-    CHECK(rc == SMTPC_OK && got == total, "bulk: rc %d, %zu of %zu", rc, got,
-          total);
-    CHECK(memcmp(src, dst, got) == 0, "bulk bytes differ");
+    CHECK_MSG(rc == SMTPC_OK && got == total, "bulk: rc %d, %zu of %zu", rc, got,
+              total);
+    CHECK_MSG(memcmp(src, dst, got) == 0, "bulk bytes differ");
     smtpc_tls_free(t);
     server_join(&sv);
-    CHECK(sv.echoed == total, "server echoed %lu", sv.echoed);
+    CHECK_MSG(sv.echoed == total, "server echoed %lu", sv.echoed);
     free(src);
     free(dst);
 }
@@ -854,27 +843,27 @@ static void test_pending(void)
     server_run(&sv);
     tr = smtpc_tls_transport(t);
     rc = tr.ops->start_tls(tr.ctx, "localhost", 5000);
-    CHECK(rc == SMTPC_OK, "start_tls %d", rc);
+    CHECK_MSG(rc == SMTPC_OK, "start_tls %d", rc);
     rc = recv_all(tr, buf, 10);
-    CHECK(rc == SMTPC_OK, "first 10: %d", rc);
+    CHECK_MSG(rc == SMTPC_OK, "first 10: %d", rc);
     t0 = mono_ms();
     w = tr.ops->wait(tr.ctx, SMTPC_IO_READ, 2000);
-    CHECK(w == SMTPC_IO_READ, "wait with pending data: %d", w);
-    CHECK(mono_ms() - t0 < 100, "wait blocked %llu ms",
-          (unsigned long long)(mono_ms() - t0));
+    CHECK_MSG(w == SMTPC_IO_READ, "wait with pending data: %d", w);
+    CHECK_MSG(mono_ms() - t0 < 100, "wait blocked %llu ms",
+              (unsigned long long)(mono_ms() - t0));
     w = tr.ops->wait(tr.ctx, SMTPC_IO_READ | SMTPC_IO_WRITE, 0);
-    CHECK(w == (SMTPC_IO_READ | SMTPC_IO_WRITE), "wait both: %d", w);
+    CHECK_MSG(w == (SMTPC_IO_READ | SMTPC_IO_WRITE), "wait both: %d", w);
     n = tr.ops->recv(tr.ctx, buf, sizeof buf);
-    CHECK(n == 90, "rest of the record: %ld", n);
+    CHECK_MSG(n == 90, "rest of the record: %ld", n);
     /* Nothing more: a zero timeout returns 0 and recv returns 0. */
     w = tr.ops->wait(tr.ctx, SMTPC_IO_READ, 0);
-    CHECK(w == 0, "wait with nothing: %d", w);
+    CHECK_MSG(w == 0, "wait with nothing: %d", w);
     n = tr.ops->recv(tr.ctx, buf, sizeof buf);
-    CHECK(n == 0, "recv with nothing: %ld", n);
+    CHECK_MSG(n == 0, "recv with nothing: %ld", n);
     t0 = mono_ms();
     w = tr.ops->wait(tr.ctx, SMTPC_IO_READ, 150);
-    CHECK(w == 0 && mono_ms() - t0 >= 140, "wait timeout: %d after %llu ms",
-          w, (unsigned long long)(mono_ms() - t0));
+    CHECK_MSG(w == 0 && mono_ms() - t0 >= 140, "wait timeout: %d after %llu ms",
+              w, (unsigned long long)(mono_ms() - t0));
     smtpc_tls_free(t);
     server_join(&sv);
 }
@@ -900,9 +889,9 @@ static void test_other_failures(void)
     server_run(&sv);
     tr = smtpc_tls_transport(t);
     rc = tr.ops->start_tls(tr.ctx, "localhost", 5000);
-    CHECK(rc == SMTPC_ERR_TLS, "garbage: rc %d", rc);
-    CHECK(strncmp(smtpc_tls_error(t), "TLS handshake failed", 20) == 0,
-          "garbage: '%s'", smtpc_tls_error(t));
+    CHECK_MSG(rc == SMTPC_ERR_TLS, "garbage: rc %d", rc);
+    CHECK_MSG(strncmp(smtpc_tls_error(t), "TLS handshake failed", 20) == 0,
+              "garbage: '%s'", smtpc_tls_error(t));
     fprintf(stderr, "  (garbage server: %s)\n", smtpc_tls_error(t));
     smtpc_tls_free(t);
     server_join(&sv);
@@ -914,11 +903,11 @@ static void test_other_failures(void)
     tr = smtpc_tls_transport(t);
     t0 = mono_ms();
     rc = tr.ops->start_tls(tr.ctx, "localhost", 300);
-    CHECK(rc == SMTPC_ERR_TIMEOUT, "silent: rc %d", rc);
-    CHECK(mono_ms() - t0 >= 290 && mono_ms() - t0 < 2000,
-          "silent: took %llu ms", (unsigned long long)(mono_ms() - t0));
-    CHECK(strcmp(smtpc_tls_error(t), "TLS handshake timed out") == 0,
-          "silent: '%s'", smtpc_tls_error(t));
+    CHECK_MSG(rc == SMTPC_ERR_TIMEOUT, "silent: rc %d", rc);
+    CHECK_MSG(mono_ms() - t0 >= 290 && mono_ms() - t0 < 2000,
+              "silent: took %llu ms", (unsigned long long)(mono_ms() - t0));
+    CHECK_MSG(strcmp(smtpc_tls_error(t), "TLS handshake timed out") == 0,
+              "silent: '%s'", smtpc_tls_error(t));
     smtpc_tls_free(t);
     server_join(&sv);
 
@@ -929,15 +918,15 @@ static void test_other_failures(void)
     server_run(&sv);
     tr = smtpc_tls_transport(t);
     rc = tr.ops->start_tls(tr.ctx, "localhost", 5000);
-    CHECK(rc == SMTPC_ERR_TLS, "TLS 1.1: rc %d", rc);
-    CHECK(strstr(smtpc_tls_error(t), "protocol version") != NULL ||
+    CHECK_MSG(rc == SMTPC_ERR_TLS, "TLS 1.1: rc %d", rc);
+    CHECK_MSG(strstr(smtpc_tls_error(t), "protocol version") != NULL ||
               strstr(smtpc_tls_error(t), "unsupported protocol") != NULL ||
               strstr(smtpc_tls_error(t), "no protocols available") != NULL,
-          "TLS 1.1: '%s'", smtpc_tls_error(t));
+              "TLS 1.1: '%s'", smtpc_tls_error(t));
     fprintf(stderr, "  (TLS 1.1 server: %s)\n", smtpc_tls_error(t));
     smtpc_tls_free(t);
     server_join(&sv);
-    CHECK(!sv.accepted, "TLS 1.1 handshake accepted");
+    CHECK_MSG(!sv.accepted, "TLS 1.1 handshake accepted");
 
     /* The server ends the TLS session (close_notify), or just hangs up:
      * both are an end of stream. */
@@ -946,9 +935,9 @@ static void test_other_failures(void)
     server_run(&sv);
     tr = smtpc_tls_transport(t);
     rc = tr.ops->start_tls(tr.ctx, "localhost", 5000);
-    CHECK(rc == SMTPC_OK, "shutdown: start %d", rc);
+    CHECK_MSG(rc == SMTPC_OK, "shutdown: start %d", rc);
     rc = recv_all(tr, buf, 1);
-    CHECK(rc == SMTPC_ERR_CLOSED, "close_notify: rc %d", rc);
+    CHECK_MSG(rc == SMTPC_ERR_CLOSED, "close_notify: rc %d", rc);
     smtpc_tls_free(t);
     server_join(&sv);
 
@@ -957,16 +946,16 @@ static void test_other_failures(void)
     server_run(&sv);
     tr = smtpc_tls_transport(t);
     rc = tr.ops->start_tls(tr.ctx, "localhost", 5000);
-    CHECK(rc == SMTPC_OK, "hangup: start %d", rc);
+    CHECK_MSG(rc == SMTPC_OK, "hangup: start %d", rc);
     rc = recv_all(tr, buf, 1);
-    CHECK(rc == SMTPC_ERR_CLOSED, "hangup: rc %d", rc);
+    CHECK_MSG(rc == SMTPC_ERR_CLOSED, "hangup: rc %d", rc);
     n = tr.ops->send(tr.ctx, "x", 1);
-    CHECK(n < 0 || n == 1, "send after hangup: %ld", n);
+    CHECK_MSG(n < 0 || n == 1, "send after hangup: %ld", n);
     /* close twice, then free: all harmless. */
     tr.ops->close(tr.ctx);
     tr.ops->close(tr.ctx);
-    CHECK(strncmp(smtpc_tls_info(t), "TLSv1.3 ", 8) == 0,
-          "info kept after close: '%s'", smtpc_tls_info(t));
+    CHECK_MSG(strncmp(smtpc_tls_info(t), "TLSv1.3 ", 8) == 0,
+              "info kept after close: '%s'", smtpc_tls_info(t));
     smtpc_tls_free(t);
     server_join(&sv);
 
@@ -974,8 +963,8 @@ static void test_other_failures(void)
     server_start(&sv, M_SILENT, good_cert, good_key, &c);
     smtpc_tls_new(&t, (smtpc_transport){&sp_ops, &c}, &o);
     tr = smtpc_tls_transport(t);
-    CHECK(tr.ops->start_tls(tr.ctx, "", 100) == SMTPC_ERR_ARG, "empty host");
-    CHECK(tr.ops->start_tls(tr.ctx, NULL, 100) == SMTPC_ERR_ARG, "NULL host");
+    CHECK_MSG(tr.ops->start_tls(tr.ctx, "", 100) == SMTPC_ERR_ARG, "empty host");
+    CHECK_MSG(tr.ops->start_tls(tr.ctx, NULL, 100) == SMTPC_ERR_ARG, "NULL host");
     smtpc_tls_free(t);
     close(sv.fd);
 }
@@ -983,18 +972,31 @@ static void test_other_failures(void)
 int main(void)
 {
     make_certs();
+    unit_case = "new_errors";
     test_new_errors();
+    unit_case = "bad_pins";
     test_bad_pins();
+    unit_case = "good";
     test_good();
+    unit_case = "capath";
     test_capath();
+    unit_case = "cert_failures";
     test_cert_failures();
+    unit_case = "pins";
     test_pins();
+    unit_case = "insecure";
     test_insecure();
+    unit_case = "passthrough";
     test_passthrough();
+    unit_case = "trickle";
     test_trickle();
+    unit_case = "pending";
     test_pending();
+    unit_case = "bulk, trickle 0";
     test_bulk(0);
+    unit_case = "bulk, trickle 7";
     test_bulk(7);
+    unit_case = "other_failures";
     test_other_failures();
 
     unlink(ca_path);
@@ -1010,6 +1012,5 @@ int main(void)
     X509_free(wrong_cert);
     X509_free(expired_cert);
     X509_free(self_cert);
-    printf("test_tls_openssl: %d checks, %d failures\n", checks, failures);
-    return failures ? 1 : 0;
+    return unit_done();
 }

@@ -31,18 +31,7 @@
 #include "smtpc/client.h"
 #include "smtpc_lwip.h"
 
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                    \
-    do {                                                                    \
-        checks++;                                                           \
-        if (!(cond)) {                                                      \
-            failures++;                                                     \
-            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                   \
-            fputc('\n', stderr);                                            \
-        }                                                                   \
-    } while (0)
+#include "unit.h"
 
 /* ---- the server: lwIP raw API, runs in the tcpip thread ---- */
 
@@ -302,76 +291,81 @@ int main(void)
     network_up();
 
     /* 1: one mail, byte for byte */
+    unit_case = "one mail";
     r = client_start(25);
-    CHECK(r == SMTPC_OK, "init %d", r);
+    CHECK_MSG(r == SMTPC_OK, "init %d", r);
     r = smtpc_client_open(&client);
-    CHECK(r == SMTPC_OK, "open: %s", smtpc_status_str(r));
-    CHECK(!lw.ctx && lw.pcb != NULL, "connected PCB");
+    CHECK_MSG(r == SMTPC_OK, "open: %s", smtpc_status_str(r));
+    CHECK_MSG(!lw.ctx && lw.pcb != NULL, "connected PCB");
     r = send_one(body1, sizeof body1 - 1, &res);
-    CHECK(r == SMTPC_OK && res.status == SMTPC_OK, "send: %s (%u %s)",
-          smtpc_status_str(r), res.reply.code, res.reply.text);
+    CHECK_MSG(r == SMTPC_OK && res.status == SMTPC_OK, "send: %s (%u %s)",
+              smtpc_status_str(r), res.reply.code, res.reply.text);
     n = expected_of(body1, sizeof body1 - 1, want);
-    CHECK(srv.msg_len == n && memcmp(srv.msg, want, n) == 0,
-          "stored %zu bytes, expected %zu", srv.msg_len, n);
+    CHECK_MSG(srv.msg_len == n && memcmp(srv.msg, want, n) == 0,
+              "stored %zu bytes, expected %zu", srv.msg_len, n);
 
     /* 2: two more mails on the same connection, pipelined */
+    unit_case = "pipelined";
     for (i = 0; i < 2; i++) {
         r = send_one("Subject: again\r\n\r\nmore\r\n", 25, &res);
-        CHECK(r == SMTPC_OK, "mail %zu: %s", i + 2, smtpc_status_str(r));
+        CHECK_MSG(r == SMTPC_OK, "mail %zu: %s", i + 2, smtpc_status_str(r));
     }
-    CHECK(srv.messages == 3, "server stored %d messages", srv.messages);
-    CHECK(srv.pipelining_seen, "no pipelined commands seen");
+    CHECK_MSG(srv.messages == 3, "server stored %d messages", srv.messages);
+    CHECK_MSG(srv.pipelining_seen, "no pipelined commands seen");
 
     /* 3: a 300 KB body: flow control both ways */
+    unit_case = "300 KB body";
     for (i = 0; i < sizeof big - 64; i++)
         big[i] = (i % 78 == 77) ? '\n' : (char)('a' + i % 26);
     big[0] = '.';
     n = sizeof big - 64;
     r = send_one(big, n, &res);
-    CHECK(r == SMTPC_OK, "big: %s", smtpc_status_str(r));
+    CHECK_MSG(r == SMTPC_OK, "big: %s", smtpc_status_str(r));
     n = expected_of(big, n, want);
-    CHECK(srv.msg_len == n && memcmp(srv.msg, want, n) == 0,
-          "big: stored %zu bytes, expected %zu", srv.msg_len, n);
+    CHECK_MSG(srv.msg_len == n && memcmp(srv.msg, want, n) == 0,
+              "big: stored %zu bytes, expected %zu", srv.msg_len, n);
     r = smtpc_client_close(&client);
-    CHECK(r == SMTPC_OK, "close: %s", smtpc_status_str(r));
-    CHECK(lw.pcb == NULL && lw.rx == NULL, "closed transport holds nothing");
-    CHECK(srv.messages == 4 && srv.connections == 1, "%d messages, %d connections",
-          srv.messages, srv.connections);
+    CHECK_MSG(r == SMTPC_OK, "close: %s", smtpc_status_str(r));
+    CHECK_MSG(lw.pcb == NULL && lw.rx == NULL, "closed transport holds nothing");
+    CHECK_MSG(srv.messages == 4 && srv.connections == 1, "%d messages, %d connections",
+              srv.messages, srv.connections);
 
     /* 4: nothing listens on port 26: lwIP answers RST */
+    unit_case = "refused";
     r = client_start(26);
     r = smtpc_client_open(&client);
-    CHECK(r == SMTPC_ERR_CONNECT, "refused: %s", smtpc_status_str(r));
+    CHECK_MSG(r == SMTPC_ERR_CONNECT, "refused: %s", smtpc_status_str(r));
 
     /* 5: the server gives up in the middle (421, close) */
+    unit_case = "421";
     srv.hangup_at_mail = 1;
     r = client_start(25);
     r = smtpc_client_sendmail(&client, &(smtpc_envelope){0}, NULL, &res);
-    CHECK(r == SMTPC_ERR_ARG, "empty envelope refused before connecting: %d", r);
+    CHECK_MSG(r == SMTPC_ERR_ARG, "empty envelope refused before connecting: %d", r);
     r = client_start(25);
     r = smtpc_client_open(&client);
-    CHECK(r == SMTPC_OK, "open 5: %s", smtpc_status_str(r));
+    CHECK_MSG(r == SMTPC_OK, "open 5: %s", smtpc_status_str(r));
     r = send_one("x\r\n", 3, &res);
-    CHECK(r == SMTPC_ERR_TEMPFAIL && res.reply.code == 421, "421: %s %u",
-          smtpc_status_str(r), res.reply.code);
+    CHECK_MSG(r == SMTPC_ERR_TEMPFAIL && res.reply.code == 421, "421: %s %u",
+              smtpc_status_str(r), res.reply.code);
     smtpc_client_close(&client);
-    CHECK(srv.messages == 4, "nothing stored after 421");
+    CHECK_MSG(srv.messages == 4, "nothing stored after 421");
 
     /* 6: a connect that nobody answers: the deadline holds */
+    unit_case = "connect timeout";
     {
         uint64_t t0;
         smtpc_transport tr = smtpc_lwip_transport(&lw, NULL, NULL);
         t0 = tr.ops->now_ms(tr.ctx);
         r = tr.ops->connect(tr.ctx, "10.0.0.77", 25, 300);
-        CHECK(r == SMTPC_ERR_TIMEOUT || r == SMTPC_ERR_CONNECT, "timeout: %d", r);
-        CHECK(tr.ops->now_ms(tr.ctx) - t0 < 2000, "connect took %llu ms",
-              (unsigned long long)(tr.ops->now_ms(tr.ctx) - t0));
+        CHECK_MSG(r == SMTPC_ERR_TIMEOUT || r == SMTPC_ERR_CONNECT, "timeout: %d", r);
+        CHECK_MSG(tr.ops->now_ms(tr.ctx) - t0 < 2000, "connect took %llu ms",
+                  (unsigned long long)(tr.ops->now_ms(tr.ctx) - t0));
         tr.ops->close(tr.ctx);
         tr.ops->close(tr.ctx);
-        CHECK(tr.ops->recv(tr.ctx, big, 10) == SMTPC_ERR_CLOSED, "recv after close");
-        CHECK(tr.ops->start_tls(tr.ctx, "x", 10) == SMTPC_ERR_UNSUPPORTED, "start_tls");
+        CHECK_MSG(tr.ops->recv(tr.ctx, big, 10) == SMTPC_ERR_CLOSED, "recv after close");
+        CHECK_MSG(tr.ops->start_tls(tr.ctx, "x", 10) == SMTPC_ERR_UNSUPPORTED, "start_tls");
     }
 
-    printf("lwip_loop_test: %d checks, %d failures\n", checks, failures);
-    return failures ? 1 : 0;
+    return unit_done();
 }
