@@ -10,9 +10,6 @@
 
 #include "internal.h"
 
-/* The minimal profile builds src/client/tiny.c instead (smtpc_config.h). */
-#if !SMTPC_TINY
-
 static uint16_t smtpc_client_port(const smtpc_client_config *cfg)
 {
     if (cfg->port != 0)
@@ -246,6 +243,3 @@ int smtpc_client_sendmail(smtpc_client *c, smtpc_envelope *env,
     return r;
 }
 
-#else
-typedef int smtpc_client_not_built; /* ISO C: no empty file */
-#endif /* !SMTPC_TINY */

@@ -1,7 +1,5 @@
 /*
- * common.c - what the full client (client.c, loop.c) and the tiny one
- * (tiny.c) share word for word: setting a client up, and the read-only
- * calls.
+ * common.c - setting a client up, and the read-only calls.
  */
 #include <string.h>
 

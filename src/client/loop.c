@@ -14,9 +14,6 @@
  */
 #include "internal.h"
 
-/* The minimal profile builds src/client/tiny.c instead (smtpc_config.h). */
-#if !SMTPC_TINY
-
 /* Where the message stands while one is being sent. */
 typedef struct smtpc_body_pull {
     smtpc_body_source *src;
@@ -380,6 +377,3 @@ int smtpc_client_run(smtpc_client *c, smtpc_body_source *body)
     return c->status;
 }
 
-#else
-typedef int smtpc_loop_not_built; /* ISO C: no empty file */
-#endif /* !SMTPC_TINY */

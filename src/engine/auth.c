@@ -6,9 +6,6 @@
  */
 #include "internal.h"
 
-/* The minimal profile builds src/engine/tiny.c instead (smtpc_config.h). */
-#if !SMTPC_TINY
-
 #include <string.h>
 
 /* Mechanisms compiled in. */
@@ -412,6 +409,3 @@ void smtpc_e_auth_reply(smtpc_session *s, const smtpc_line *l)
     smtpc_e_fail_session(s, status, SMTPC_PHASE_AUTH, code != 421);
 }
 
-#else
-typedef int smtpc_auth_not_built; /* ISO C: no empty file */
-#endif /* !SMTPC_TINY */

@@ -5,9 +5,6 @@
  */
 #include "internal.h"
 
-/* The minimal profile builds src/engine/tiny.c instead (smtpc_config.h). */
-#if !SMTPC_TINY
-
 #include <string.h>
 
 static int lower(int c)
@@ -127,6 +124,3 @@ void smtpc_e_caps_line(smtpc_caps *caps, const char *text, size_t len)
     }
 }
 
-#else
-typedef int smtpc_caps_not_built; /* ISO C: no empty file */
-#endif /* !SMTPC_TINY */

@@ -9,9 +9,6 @@
  */
 #include "internal.h"
 
-/* The minimal profile builds src/engine/tiny.c instead (smtpc_config.h). */
-#if !SMTPC_TINY
-
 #include <string.h>
 
 static int has_8bit(const char *p)
@@ -363,6 +360,3 @@ void smtpc_e_mail_reply(smtpc_session *s, uint8_t kind, unsigned code)
     smtpc_e_mail_pump(s);
 }
 
-#else
-typedef int smtpc_mail_not_built; /* ISO C: no empty file */
-#endif /* !SMTPC_TINY */

@@ -9,9 +9,6 @@
  */
 #include "internal.h"
 
-/* The minimal profile builds src/engine/tiny.c instead (smtpc_config.h). */
-#if !SMTPC_TINY
-
 #include <string.h>
 
 /* ---- small helpers shared by the engine ---- */
@@ -561,6 +558,3 @@ int smtpc_quit(smtpc_session *s)
     return SMTPC_OK;
 }
 
-#else
-typedef int smtpc_session_not_built; /* ISO C: no empty file */
-#endif /* !SMTPC_TINY */

@@ -50,7 +50,7 @@ static int passed, failed;
     } while (0)
 
 /* What the trace must show: without trace support (the minimal profile,
- * test_client_tiny.c) the callback is never called, so only what it must
+ * test_client_minimal.c) the callback is never called, so only what it must
  * not show is checked. */
 #if SMTPC_WITH_TRACE
 #define CHECK_TRACE(cond) CHECK(cond)
@@ -540,7 +540,7 @@ static int script_done(void)
     return F.script[F.pos].op == 0 && !F.mismatch;
 }
 
-#if !SMTPC_TINY /* needs PIPELINING */
+#if SMTPC_WITH_PIPELINING
 static void full_session(const step *script, size_t recv_max, size_t send_max)
 {
     smtpc_client_config cfg;
@@ -1102,7 +1102,7 @@ static const step script_starttls[] = {
     {0, NULL},
 };
 
-#if !SMTPC_TINY /* needs STARTTLS */
+#if SMTPC_WITH_TLS
 static void tls_paths(void)
 {
     smtpc_client_config cfg;
@@ -1454,9 +1454,9 @@ static void body_memory(void)
 
 int main(void)
 {
-#if !SMTPC_TINY
-    /* These need PIPELINING, CHUNKING or STARTTLS, which the minimal
-     * profile (test_client_tiny.c) leaves out. */
+#if SMTPC_WITH_PIPELINING && SMTPC_WITH_CHUNKING
+    /* These need PIPELINING or CHUNKING, which the minimal profile
+     * (test_client_minimal.c) leaves out. */
     full_session(script_ok, 0, 0);
     full_session(script_ok, 1, 0);  /* every reply one byte at a time */
     full_session(script_ok, 0, 3);  /* the server takes 3 bytes per send */
@@ -1477,7 +1477,7 @@ int main(void)
     first_error_kept();
     body_source_error();
     slow_body_source();
-#if !SMTPC_TINY
+#if SMTPC_WITH_TLS
     tls_paths();
 #endif
     connect_and_args();
@@ -1487,7 +1487,7 @@ int main(void)
     big_body(script_big_data_plain, 1000, 0, 0);
     big_body(script_big_data_plain, 7, 13, 1);
     big_body(script_big_data_plain, sizeof big, 0, 0);
-#if !SMTPC_TINY
+#if SMTPC_WITH_PIPELINING && SMTPC_WITH_CHUNKING
     big_body(script_big_data, 1000, 0, 0);
     big_body(script_big_data, 7, 13, 1);
     big_body(script_big_data, sizeof big, 0, 0);
