@@ -24,25 +24,10 @@ typedef struct smtpc_body_pull {
     int active;  /* body bytes are (or were) being produced */
 } smtpc_body_pull;
 
-void smtpc_client_note(smtpc_client *c)
-{
-    int st = smtpc_session_status(&c->session);
-
-    if (c->status == SMTPC_OK && st != SMTPC_OK) {
-        c->status = st;
-        c->phase = smtpc_session_phase(&c->session);
-    }
-}
-
 void smtpc_client_fail(smtpc_client *c, int status, int phase)
 {
-    smtpc_client_note(c);
-    if (c->status == SMTPC_OK) {
-        c->status = status;
-        c->phase = phase;
-    }
     smtpc_client_trace_status(c, "failed", status, phase);
-    smtpc_session_abort(&c->session, status);
+    smtpc_session_abort(&c->session, status, phase);
 }
 
 /* The body is being transferred until it is ended and its last bytes
@@ -91,11 +76,8 @@ static void smtpc_loop_tls(smtpc_client *c)
         smtpc_client_trace_line(c, &l);
     }
     r = smtpc_tls_done(&c->session);
-    if (r != SMTPC_OK) {
-        smtpc_client_note(c);
-        if (smtpc_session_status(&c->session) == SMTPC_OK)
-            smtpc_client_fail(c, r, SMTPC_PHASE_TLS);
-    }
+    if (r != SMTPC_OK && smtpc_session_status(&c->session) == SMTPC_OK)
+        smtpc_client_fail(c, r, SMTPC_PHASE_TLS);
 }
 
 /*
@@ -178,20 +160,12 @@ static int smtpc_loop_recv(smtpc_client *c, const smtpc_body_pull *bp)
         return 0;
     if (n == SMTPC_ERR_CLOSED) {
         smtpc_trace_line l;
-        int phase = smtpc_loop_phase(c, bp, smtpc_session_state(s));
 
         smtpc_trace_line_start(&l, "connection closed by server");
         smtpc_client_trace_line(c, &l);
+        /* The engine knows whether the end was expected (after QUIT) and
+         * the phase it came in. */
         smtpc_recv_eof(s);
-        /* The engine knows whether the end was expected (after QUIT);
-         * when it was not and no reply was awaited (the body was going
-         * out), the driver knows the phase. */
-        if (c->status == SMTPC_OK && smtpc_session_status(s) != SMTPC_OK) {
-            c->status = smtpc_session_status(s);
-            c->phase = smtpc_session_phase(s) != SMTPC_PHASE_NONE
-                           ? smtpc_session_phase(s)
-                           : phase;
-        }
         return 1;
     }
     if (n < 0) {
@@ -264,7 +238,6 @@ static int smtpc_loop_body(smtpc_client *c, smtpc_body_pull *bp)
     if (r != SMTPC_OK) {
         /* The engine refused to end the message (it knows why: SIZE, a
          * failed session).  If it still wants the body it is stuck. */
-        smtpc_client_note(c);
         if (smtpc_session_state(s) & SMTPC_WANT_BODY)
             smtpc_client_fail(c, r, SMTPC_PHASE_MESSAGE);
         bp->ended = 1;
@@ -373,7 +346,6 @@ int smtpc_client_run(smtpc_client *c, smtpc_body_source *body)
         if (r < 0)
             smtpc_client_fail(c, r, smtpc_loop_phase(c, &bp, st));
     }
-    smtpc_client_note(c);
-    return c->status;
+    return smtpc_session_status(s);
 }
 

@@ -523,11 +523,13 @@ void smtpc_recv_eof(smtpc_session *s)
     smtpc_e_fail_session(s, SMTPC_ERR_CLOSED, phase_now(s), 0);
 }
 
-void smtpc_session_abort(smtpc_session *s, int status)
+void smtpc_session_abort(smtpc_session *s, int status, int phase)
 {
     if (status == SMTPC_OK)
         status = SMTPC_ERR_IO;
-    smtpc_e_fail_session(s, status, phase_now(s), 0);
+    if (phase <= SMTPC_PHASE_NONE || phase > SMTPC_PHASE_QUIT)
+        phase = phase_now(s);
+    smtpc_e_fail_session(s, status, phase, 0);
 }
 
 int smtpc_tls_done(smtpc_session *s)

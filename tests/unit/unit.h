@@ -49,6 +49,21 @@ static const char *unit_case = "";
         }                                                                    \
     } while (0)
 
+/* The same, printed in hexadecimal: for status values written that way
+ * (NetX Duo's NX_* codes). */
+#define CHECK_EQ_HEX(a, b)                                                   \
+    do {                                                                     \
+        unsigned long long unit_a = (unsigned long long)(a),                 \
+                           unit_b = (unsigned long long)(b);                 \
+        if (unit_a == unit_b) {                                              \
+            unit_passed++;                                                   \
+        } else {                                                             \
+            unit_failed++;                                                   \
+            fprintf(stderr, "FAIL %s:%d [%s]: %s == %s (0x%llx != 0x%llx)\n",\
+                    __FILE__, __LINE__, unit_case, #a, #b, unit_a, unit_b);  \
+        }                                                                    \
+    } while (0)
+
 static int unit_done(void)
 {
     printf("%d passed, %d failed\n", unit_passed, unit_failed);
