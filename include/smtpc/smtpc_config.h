@@ -108,13 +108,15 @@
 
 /* Replies awaited at once: with pipelining, how far the client runs ahead
  * of the server (RFC 5321 servers take at least 100 recipients, which then
- * go in one round trip).  Without pipelining a handful is enough.  At most
- * 255; costs one byte of the session each. */
+ * go in one round trip).  Without PIPELINING every command waits for the
+ * reply to the one before (a BDAT chunk too), so one is enough and the
+ * queue folds to a single slot.  At most 255; costs one byte of the
+ * session each. */
 #ifndef SMTPC_PIPELINE_MAX
 #if SMTPC_WITH_PIPELINING
 #define SMTPC_PIPELINE_MAX 128
 #else
-#define SMTPC_PIPELINE_MAX 4
+#define SMTPC_PIPELINE_MAX 1
 #endif
 #endif
 
@@ -139,8 +141,9 @@
 #endif
 #endif
 
-#if SMTPC_PIPELINE_MAX < 2 || SMTPC_PIPELINE_MAX > 255
-#error "SMTPC_PIPELINE_MAX must be 2..255"
+#if SMTPC_PIPELINE_MAX < 1 || SMTPC_PIPELINE_MAX > 255 ||                  \
+    (SMTPC_WITH_PIPELINING && SMTPC_PIPELINE_MAX < 2)
+#error "SMTPC_PIPELINE_MAX must be 1..255, and 2 or more with PIPELINING"
 #endif
 
 #endif /* SMTPC_CONFIG_H */

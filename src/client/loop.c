@@ -128,7 +128,9 @@ static long smtpc_loop_send(smtpc_client *c, int *in_secret,
     p = smtpc_send_buf(s, &len);
     if (p == NULL || len == 0)
         return 0;
-    smtpc_send_secret_range(s, &ss, &se);
+    /* The secret range matters only to the trace. */
+    if (SMTPC_WITH_TRACE)
+        smtpc_send_secret_range(s, &ss, &se);
     n = t->ops->send(t->ctx, p, len);
     if (n < 0) {
         smtpc_loop_send_failed(c, n, bp);
@@ -277,7 +279,8 @@ int smtpc_client_run(smtpc_client *c, smtpc_body_source *body)
             progress = smtpc_session_progress(s);
             mark = t->ops->now_ms(t->ctx);
         }
-        if (st & SMTPC_WANT_TLS) {
+        /* Without STARTTLS compiled in the engine never wants TLS. */
+        if (SMTPC_WITH_TLS && (st & SMTPC_WANT_TLS)) {
             smtpc_loop_tls(c);
             mark = t->ops->now_ms(t->ctx);
             continue;

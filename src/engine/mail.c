@@ -255,8 +255,10 @@ void smtpc_e_mail_pump(smtpc_session *s)
     while (s->rcpt_next < count) {
         if (!pipelined && s->q_len > 0)
             return;
-        if (smtpc_e_queue_free(s) <= 1 || smtpc_e_tx_free(s) < SMTPC_CMD_ROOM)
-            return; /* a slot stays free for DATA or a BDAT chunk */
+        /* Pipelined, a slot stays free for DATA or a BDAT chunk. */
+        if ((pipelined && smtpc_e_queue_free(s) <= 1) ||
+            smtpc_e_tx_free(s) < SMTPC_CMD_ROOM)
+            return;
         if (write_rcpt(s, &s->env->rcpts[s->rcpt_next]) != SMTPC_OK) {
             smtpc_e_fail_session(s, SMTPC_ERR_BUFFER, SMTPC_PHASE_RCPT, 1);
             return;
