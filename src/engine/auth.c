@@ -149,7 +149,7 @@ static void send_auth(smtpc_session *s, unsigned mech)
     s->state = ST_AUTH;
     smtpc_e_cmd_begin(&c, s);
     smtpc_e_cmd_add(&c, "AUTH ");
-    smtpc_e_cmd_add(&c, smtpc_auth_mech_str((int)mech));
+    smtpc_e_cmd_add(&c, smtpc_e_mech_name(mech));
     switch (mech) {
     case SMTPC_AUTH_PLAIN:
         smtpc_e_cmd_add(&c, " ");

@@ -151,6 +151,9 @@ void smtpc_e_text_append(char *dst, size_t cap, const char *src, size_t len);
 
 /* -- caps.c -- */
 void smtpc_e_caps_line(smtpc_caps *caps, const char *text, size_t len);
+/* A mechanism's name as the AUTH command writes it (only those compiled
+ * in: smtpc_auth_mech_str names them all), or NULL. */
+const char *smtpc_e_mech_name(unsigned mech);
 
 /* -- auth.c -- */
 int smtpc_e_auth_check_config(const smtpc_config *cfg);
