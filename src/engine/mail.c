@@ -89,11 +89,11 @@ static int check_extensions(const smtpc_session *s, const smtpc_envelope *env,
           (caps & SMTPC_CAP_BINARYMIME) && !(opts & SMTPC_OPT_NO_CHUNKING)))
         return SMTPC_WITH_CHUNKING ? SMTPC_ERR_EXTENSION : SMTPC_ERR_UNSUPPORTED;
     if ((env->flags & SMTPC_MAIL_REQUIRE_8BITMIME) &&
-        !(caps & SMTPC_CAP_8BITMIME))
+        !(SMTPC_WITH_SMTPUTF8 && (caps & SMTPC_CAP_8BITMIME)))
         return SMTPC_WITH_SMTPUTF8 ? SMTPC_ERR_EXTENSION : SMTPC_ERR_UNSUPPORTED;
     /* RFC 1870: a size the server declared too large fails here, before
      * anything is sent. */
-    if ((caps & SMTPC_CAP_SIZE) && s->caps.size_max > 0 &&
+    if (SMTPC_WITH_SIZE && (caps & SMTPC_CAP_SIZE) && s->caps.size_max > 0 &&
         env->size > s->caps.size_max)
         return SMTPC_ERR_SIZE;
     return SMTPC_OK;
@@ -148,7 +148,8 @@ static int write_mail(smtpc_session *s)
     }
     if (SMTPC_WITH_CHUNKING && (env->flags & SMTPC_MAIL_BINARYMIME))
         smtpc_e_cmd_add(&c, " BODY=BINARYMIME");
-    else if ((env->flags & SMTPC_MAIL_8BITMIME) && (caps & SMTPC_CAP_8BITMIME))
+    else if (SMTPC_WITH_SMTPUTF8 && (env->flags & SMTPC_MAIL_8BITMIME) &&
+             (caps & SMTPC_CAP_8BITMIME))
         smtpc_e_cmd_add(&c, " BODY=8BITMIME");
     if (SMTPC_WITH_SMTPUTF8 && (env->flags & SMTPC_MAIL_SMTPUTF8))
         smtpc_e_cmd_add(&c, " SMTPUTF8");

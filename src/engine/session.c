@@ -182,11 +182,13 @@ static void hello_reply(smtpc_session *s, uint8_t kind, unsigned code)
     /* RFC 5321 4.1.4: HELO when EHLO is not understood.  Never when
      * STARTTLS is demanded or was used: HELO would hide STARTTLS. */
     if (kind == R_EHLO && (code == 500 || code == 502 || code == 504) &&
-        !(s->flags & F_TLS_TRIED) && s->cfg->tls != SMTPC_TLS_STARTTLS) {
+        (!SMTPC_WITH_TLS || (!(s->flags & F_TLS_TRIED) &&
+                             s->cfg->tls != SMTPC_TLS_STARTTLS))) {
         send_hello(s, 1);
         return;
     }
-    if (!(s->flags & F_SECURE) && s->cfg->tls == SMTPC_TLS_STARTTLS)
+    if (SMTPC_WITH_TLS && !(s->flags & F_SECURE) &&
+        s->cfg->tls == SMTPC_TLS_STARTTLS)
         smtpc_e_fail_session(s, SMTPC_ERR_TLS_UNAVAILABLE,
                              SMTPC_PHASE_EHLO, code != 421);
     else
