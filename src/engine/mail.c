@@ -326,14 +326,11 @@ void smtpc_e_mail_reply(smtpc_session *s, uint8_t kind, unsigned code)
     case R_DATA:
         if (code == 354 && s->mail_status == SMTPC_OK) {
             s->mode |= M_BODY;
-        } else if (code == 354) {
+        } else if (SMTPC_WITH_PIPELINING && code == 354) {
             /* Pipelined DATA accepted although the mail had failed: end
-             * the empty message at once (RFC 2920 3.1). */
-            smtpc_cmd c;
-            smtpc_e_cmd_begin(&c, s);
-            smtpc_e_cmd_add(&c, ".");
-            if (smtpc_e_cmd_end(&c, R_DOT) != SMTPC_OK)
-                smtpc_e_fail_session(s, SMTPC_ERR_BUFFER, SMTPC_PHASE_DATA, 0);
+             * the empty message at once (RFC 2920 3.1).  Unpipelined,
+             * DATA goes out only for a mail that has not failed. */
+            write_simple(s, ".", R_DOT, SMTPC_PHASE_DATA);
         } else {
             smtpc_e_fail_mail(s, ok ? SMTPC_ERR_PROTOCOL
                                     : smtpc_e_status_for_code(code),

@@ -68,11 +68,22 @@ static int writing_body(const smtpc_session *s)
            !CHUNKED(s) && !(s->flags & F_BODY_DONE);
 }
 
-void smtpc_e_fail_session(smtpc_session *s, int status, int phase,
-                          int orderly)
+/* QUIT, the last command: if even it does not fit, the session just
+ * ends. */
+static void send_quit(smtpc_session *s)
 {
     smtpc_cmd c;
 
+    s->state = ST_QUIT;
+    smtpc_e_cmd_begin(&c, s);
+    smtpc_e_cmd_add(&c, "QUIT");
+    if (smtpc_e_cmd_end(&c, R_QUIT) != SMTPC_OK)
+        close_now(s);
+}
+
+void smtpc_e_fail_session(smtpc_session *s, int status, int phase,
+                          int orderly)
+{
     if (s->status == SMTPC_OK) {
         s->status = status;
         s->phase = (uint8_t)phase;
@@ -98,11 +109,7 @@ void smtpc_e_fail_session(smtpc_session *s, int status, int phase,
     }
     s->q_len = 0;
     s->line_count = 0;
-    s->state = ST_QUIT;
-    smtpc_e_cmd_begin(&c, s);
-    smtpc_e_cmd_add(&c, "QUIT");
-    if (smtpc_e_cmd_end(&c, R_QUIT) != SMTPC_OK)
-        close_now(s);
+    send_quit(s);
 }
 
 void smtpc_e_fail_mail(smtpc_session *s, int status, int phase)
@@ -548,17 +555,11 @@ int smtpc_tls_done(smtpc_session *s)
 
 int smtpc_quit(smtpc_session *s)
 {
-    smtpc_cmd c;
-
     if (s->state == ST_CLOSED || s->state == ST_QUIT)
         return s->status;
     if (s->state != ST_READY)
         return SMTPC_ERR_STATE;
-    s->state = ST_QUIT;
-    smtpc_e_cmd_begin(&c, s);
-    smtpc_e_cmd_add(&c, "QUIT");
-    if (smtpc_e_cmd_end(&c, R_QUIT) != SMTPC_OK)
-        close_now(s);
+    send_quit(s);
     return SMTPC_OK;
 }
 
