@@ -290,6 +290,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pend_p = NULL;
     pend_n = 0;
     config_from(&run.cfg, data[0]);
+    fz_config_fit(&run.cfg);
     envelope_from(data[1]);
     /* Sometimes the smallest buffer the engine accepts. */
     run.buf_len = (data[1] & 0x40) ? SMTPC_IO_MIN : sizeof run.buf;

@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # fuzz/run.sh SECONDS [TARGET...]: build the libFuzzer targets and run each
 # for SECONDS, one after the other (default targets: fuzz_reply fuzz_engine
-# fuzz_body).
+# fuzz_body fuzz_engine_minimal).
 #
 #   make fuzz      runs each for FUZZ_SECONDS (default 600)
 #   make check     runs each briefly (FUZZ_CHECK_SECONDS, default 30)
 #
 # Each target is clang -fsanitize=fuzzer,address,undefined over the engine
 # sources (src/engine/*.c) and fuzz/<target>.c, built in $FUZZ_BUILD
-# (default build-fuzz/).  Before fuzzing, every reproducer under
+# (default build-fuzz/).  TARGET_minimal is fuzz/TARGET.c over the engine
+# built with -DSMTPC_PROFILE_MINIMAL=1: the folded build, whose code
+# differs wherever a feature switch folds it; it starts from TARGET's
+# seeds.  Before fuzzing, every reproducer under
 # fuzz/regressions/<target>/ is replayed and must pass.  The run starts
 # from the committed seeds (fuzz/corpus/<target>/, read-only) and a working
 # corpus in $FUZZ_BUILD/corpus/<target>/ that grows from run to run, with
@@ -29,7 +32,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SECONDS_EACH=${1:-30}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_reply fuzz_engine fuzz_body)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_reply fuzz_engine fuzz_body fuzz_engine_minimal)
 BUILD=${FUZZ_BUILD:-$ROOT/build-fuzz}
 CC=${FUZZ_CC:-}
 NICE=${FUZZ_NICE:-19}
@@ -71,8 +74,10 @@ if ! "$CC" "${FLAGS[@]}" "$probe.c" -o "$probe" >"$probe.log" 2>&1; then
 fi
 
 build_target() {  # build_target TARGET EXE
-    nice -n "$NICE" "$CC" "${FLAGS[@]}" "$ROOT/fuzz/$1.c" \
-        "$ROOT"/src/engine/*.c -o "$2"
+    local defs=()
+    [ "$1" != "${1%_minimal}" ] && defs=(-DSMTPC_PROFILE_MINIMAL=1)
+    nice -n "$NICE" "$CC" "${FLAGS[@]}" "${defs[@]}" \
+        "$ROOT/fuzz/${1%_minimal}.c" "$ROOT"/src/engine/*.c -o "$2"
 }
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
@@ -80,7 +85,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 failed=0
 for t in "${TARGETS[@]}"; do
-    src=$ROOT/fuzz/$t.c
+    src=$ROOT/fuzz/${t%_minimal}.c
     [ -f "$src" ] || { echo "fuzz: no $src" >&2; failed=1; continue; }
     exe=$BUILD/$t
     if ! build_target "$t" "$exe" >"$BUILD/$t.build.log" 2>&1; then
@@ -115,7 +120,7 @@ for t in "${TARGETS[@]}"; do
     nice -n "$NICE" "$exe" -max_total_time="$SECONDS_EACH" -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=1 \
         -dict="$ROOT/fuzz/smtp.dict" -artifact_prefix="$BUILD/artifacts/$t-" \
-        "${extra[@]}" "$corpus" "$ROOT/fuzz/corpus/$t" >"$log" 2>&1
+        "${extra[@]}" "$corpus" "$ROOT/fuzz/corpus/${t%_minimal}" >"$log" 2>&1
     rc=$?
     took=$(( $(date +%s) - t0 ))
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
