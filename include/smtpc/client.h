@@ -134,7 +134,9 @@ SMTPC_API const smtpc_session *smtpc_client_session(const smtpc_client *c);
 SMTPC_API int smtpc_client_ready(const smtpc_client *c);
 
 /* The session's first error (SMTPC_OK when none) and, when phase is not
- * NULL, the smtpc_phase in which it happened. */
+ * NULL, the smtpc_phase in which it happened: smtpc_session_status and
+ * smtpc_session_phase of the client's session, which holds the client's
+ * own failures too.  After a failed smtpc_client_init: SMTPC_ERR_ARG. */
 SMTPC_API int smtpc_client_error(const smtpc_client *c, int *phase);
 
 /* Sends QUIT, waits for its reply, closes.  Returns the session's first
