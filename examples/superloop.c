@@ -130,7 +130,7 @@ static int conn_start(conn *c, int index, const struct addrinfo *ai)
     if (connect(c->fd, ai->ai_addr, ai->ai_addrlen) == 0)
         c->state = C_RUNNING;
     else if (errno != EINPROGRESS)
-        smtpc_session_abort(&c->s, SMTPC_ERR_CONNECT);
+        smtpc_session_abort(&c->s, SMTPC_ERR_CONNECT, SMTPC_PHASE_CONNECT);
     return SMTPC_OK;
 }
 
@@ -197,9 +197,11 @@ static void conn_step(conn *c)
                     moved = 1;
                 } else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
                            errno != EINTR) {
-                    smtpc_session_abort(&c->s, errno == EPIPE || errno == ECONNRESET
-                                                   ? SMTPC_ERR_CLOSED
-                                                   : SMTPC_ERR_IO);
+                    smtpc_session_abort(&c->s,
+                                        errno == EPIPE || errno == ECONNRESET
+                                            ? SMTPC_ERR_CLOSED
+                                            : SMTPC_ERR_IO,
+                                        SMTPC_PHASE_NONE);
                     return;
                 }
             }
@@ -216,7 +218,7 @@ static void conn_step(conn *c)
         }
         if (st & SMTPC_WANT_TLS) {
             /* This example has no TLS; cfg.tls is NONE, so it never asks. */
-            smtpc_session_abort(&c->s, SMTPC_ERR_UNSUPPORTED);
+            smtpc_session_abort(&c->s, SMTPC_ERR_UNSUPPORTED, SMTPC_PHASE_TLS);
             return;
         }
         if (st & SMTPC_WANT_RECV) {
@@ -232,9 +234,10 @@ static void conn_step(conn *c)
                     moved = 1;
                 } else if (errno != EAGAIN && errno != EWOULDBLOCK &&
                            errno != EINTR) {
-                    smtpc_session_abort(&c->s, errno == ECONNRESET
-                                                   ? SMTPC_ERR_CLOSED
-                                                   : SMTPC_ERR_IO);
+                    smtpc_session_abort(&c->s,
+                                        errno == ECONNRESET ? SMTPC_ERR_CLOSED
+                                                            : SMTPC_ERR_IO,
+                                        SMTPC_PHASE_NONE);
                     return;
                 }
             }
@@ -362,7 +365,7 @@ int main(int argc, char **argv)
                 c->progress = smtpc_session_progress(&c->s);
                 c->last_move = now;
             } else if (now - c->last_move > opt.idle_ms) {
-                smtpc_session_abort(&c->s, SMTPC_ERR_TIMEOUT);
+                smtpc_session_abort(&c->s, SMTPC_ERR_TIMEOUT, SMTPC_PHASE_NONE);
                 conn_finish(c, &accepted);
                 continue;
             }
@@ -398,7 +401,7 @@ int main(int argc, char **argv)
                 socklen_t len = sizeof err;
                 if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 ||
                     err != 0)
-                    smtpc_session_abort(&c->s, SMTPC_ERR_CONNECT);
+                    smtpc_session_abort(&c->s, SMTPC_ERR_CONNECT, SMTPC_PHASE_CONNECT);
                 else
                     c->state = C_RUNNING;
             }

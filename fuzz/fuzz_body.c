@@ -89,7 +89,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     fz_run_reset(&run);
     memset(&cfg, 0, sizeof cfg);
-    chunking = (data[0] & 1) != 0;
+    /* BDAT only when the build has it (a folded build sends DATA). */
+    chunking = SMTPC_WITH_CHUNKING && (data[0] & 1) != 0;
     binary = chunking && (data[0] & 2);
     if (data[0] & 4)
         cfg.options |= SMTPC_OPT_NO_PIPELINING;

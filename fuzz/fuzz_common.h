@@ -83,6 +83,26 @@ static void fz_fail(const char *fmt, ...)
     abort();
 }
 
+/* A configuration this build takes: whatever names a feature compiled
+ * out (smtpc_config.h) becomes what the build keeps, so the harnesses run
+ * on a folded build too (FUZZ_CFLAGS=-DSMTPC_PROFILE_MINIMAL=1).  With
+ * every feature compiled in it changes nothing. */
+static void fz_config_fit(smtpc_config *c)
+{
+    unsigned m = c->auth;
+
+    if (!SMTPC_WITH_TLS && c->tls == SMTPC_TLS_STARTTLS)
+        c->tls = SMTPC_TLS_OPPORTUNISTIC;
+    if ((!SMTPC_WITH_AUTH_PLAIN && m == SMTPC_AUTH_PLAIN) ||
+        (!SMTPC_WITH_AUTH_LOGIN && m == SMTPC_AUTH_LOGIN) ||
+        (!SMTPC_WITH_AUTH_CRAM_MD5 && m == SMTPC_AUTH_CRAM_MD5) ||
+        (!SMTPC_WITH_AUTH_XOAUTH2 && m == SMTPC_AUTH_XOAUTH2) ||
+        (!SMTPC_WITH_AUTH_OAUTHBEARER && m == SMTPC_AUTH_OAUTHBEARER))
+        c->auth = SMTPC_AUTH_AUTO;
+    if (!SMTPC_WITH_AUTH_XOAUTH2 && !SMTPC_WITH_AUTH_OAUTHBEARER)
+        c->token = NULL;
+}
+
 static void fz_run_reset(fz_run *r)
 {
     memset(&r->s, 0, sizeof r->s);

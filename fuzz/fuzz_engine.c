@@ -17,7 +17,8 @@
  *   8    smtpc_mail_begin          9  smtpc_body_write(N bytes of input)
  *   10   smtpc_body_end            11 smtpc_quit
  *   12   smtpc_tls_done            13 smtpc_recv_eof
- *   14   smtpc_session_abort       15 whatever the state asks for
+ *   14   smtpc_session_abort (a status, then a phase: next two bytes)
+ *   15   whatever the state asks for
  *
  * Bytes smtpc_body_write did not take may be dropped: the next write
  * offers other bytes, or the message ends there -- bytes not taken must
@@ -289,6 +290,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pend_p = NULL;
     pend_n = 0;
     config_from(&run.cfg, data[0]);
+    fz_config_fit(&run.cfg);
     envelope_from(data[1]);
     /* Sometimes the smallest buffer the engine accepts. */
     run.buf_len = (data[1] & 0x40) ? SMTPC_IO_MIN : sizeof run.buf;
@@ -373,11 +375,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             int was_ok = smtpc_session_status(&run.s) == SMTPC_OK &&
                          !(st & SMTPC_CLOSED);
             int e = errs[take_byte(&in) & 3];
-            smtpc_session_abort(&run.s, e);
+            /* Any phase, also none and values that are not a phase. */
+            int ph = (int)(take_byte(&in) % 16) - 1;
+            smtpc_session_abort(&run.s, e, ph);
             if (!(smtpc_session_state(&run.s) & SMTPC_CLOSED))
                 fz_fail("abort left the session open");
             if (was_ok && smtpc_session_status(&run.s) ==  SMTPC_OK)
                 fz_fail("abort of a good session left status OK");
+            if (was_ok && ph > SMTPC_PHASE_NONE && ph <= SMTPC_PHASE_QUIT &&
+                smtpc_session_phase(&run.s) != ph)
+                fz_fail("abort recorded phase %d, not %d",
+                        smtpc_session_phase(&run.s), ph);
             fz_check_state(&run);
             break;
         }

@@ -177,6 +177,7 @@ static void run_one(fz_run *r, uint8_t cfg_byte, uint8_t env_byte,
 
     fz_run_reset(r);
     config_from(&r->cfg, cfg_byte);
+    fz_config_fit(&r->cfg);
     envelope_from(env_byte);
     r->buf_len = sizeof r->buf;
     if (smtpc_session_init(&r->s, &r->cfg, r->buf, r->buf_len) != SMTPC_OK)

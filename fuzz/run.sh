@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # fuzz/run.sh SECONDS [TARGET...]: build the libFuzzer targets and run each
 # for SECONDS, one after the other (default targets: fuzz_reply fuzz_engine
-# fuzz_body fuzz_tiny).
+# fuzz_body fuzz_engine_minimal).
 #
 #   make fuzz      runs each for FUZZ_SECONDS (default 600)
 #   make check     runs each briefly (FUZZ_CHECK_SECONDS, default 30)
 #
 # Each target is clang -fsanitize=fuzzer,address,undefined over the engine
 # sources (src/engine/*.c) and fuzz/<target>.c, built in $FUZZ_BUILD
-# (default build-fuzz/).  fuzz_tiny is the exception: it holds two engines
-# (the tiny one and the full one with the same minimal features), each
-# built on its own and renamed (see build_tiny).  Before fuzzing, every
-# reproducer under fuzz/regressions/<target>/ is replayed and must pass.  The run starts
+# (default build-fuzz/).  TARGET_minimal is fuzz/TARGET.c over the engine
+# built with -DSMTPC_PROFILE_MINIMAL=1: the folded build, whose code
+# differs wherever a feature switch folds it; it starts from TARGET's
+# seeds.  Before fuzzing, every reproducer under
+# fuzz/regressions/<target>/ is replayed and must pass.  The run starts
 # from the committed seeds (fuzz/corpus/<target>/, read-only) and a working
 # corpus in $FUZZ_BUILD/corpus/<target>/ that grows from run to run, with
 # fuzz/smtp.dict.  A crash leaves its input in $FUZZ_BUILD/artifacts/ and
@@ -31,7 +32,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SECONDS_EACH=${1:-30}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_reply fuzz_engine fuzz_body fuzz_tiny)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_reply fuzz_engine fuzz_body fuzz_engine_minimal)
 BUILD=${FUZZ_BUILD:-$ROOT/build-fuzz}
 CC=${FUZZ_CC:-}
 NICE=${FUZZ_NICE:-19}
@@ -72,54 +73,11 @@ if ! "$CC" "${FLAGS[@]}" "$probe.c" -o "$probe" >"$probe.log" 2>&1; then
     skip "$CC cannot build a libFuzzer target (install libclang-rt-14-dev: scripts/deps.sh)"
 fi
 
-# fuzz_tiny: the tiny engine (-DSMTPC_PROFILE_MINIMAL=1: src/engine/tiny.c)
-# and the full engine with the same features (-DSMTPC_TINY=0) in one
-# binary, to compare them call by call.  Each side's src/engine/*.c is
-# compiled with its flags and partially linked (ld -r) into one object;
-# the smtpc_* symbols that object defines become tiny_smtpc_* or
-# full_smtpc_* (objcopy --redefine-syms, from nm: only those names, not the
-# sanitizer or libc ones that --prefix-symbols would rename too).  Both are
-# instrumented; the harness is not (coverage-ignore.txt).
-build_tiny() {  # build_tiny EXE
-    local exe=$1 dir=$BUILD/fuzz_tiny.obj side f tool
-    for tool in "$LD" "$NM" "$OBJCOPY"; do
-        command -v "$tool" >/dev/null 2>&1 ||
-            { echo "fuzz: fuzz_tiny needs $tool (binutils)"; return 1; }
-    done
-    rm -rf "$dir"
-    for side in tiny full; do
-        local defs=(-DSMTPC_PROFILE_MINIMAL=1)
-        [ "$side" = full ] && defs+=(-DSMTPC_TINY=0)
-        mkdir -p "$dir/$side"
-        for f in "$ROOT"/src/engine/*.c; do
-            nice -n "$NICE" "$CC" "${FLAGS[@]}" "${defs[@]}" -c "$f" \
-                -o "$dir/$side/$(basename "$f" .c).o" || return 1
-        done
-        "$LD" -r -o "$dir/$side.r.o" "$dir/$side"/*.o || return 1
-        "$NM" -g --defined-only "$dir/$side.r.o" |
-            awk -v p="$side" '$3 ~ /^smtpc_/ { print $3, p "_" $3 }' \
-            >"$dir/$side.map"
-        [ -s "$dir/$side.map" ] || { echo "fuzz: no smtpc_ symbols"; return 1; }
-        "$OBJCOPY" --redefine-syms="$dir/$side.map" "$dir/$side.r.o" \
-            "$dir/$side.o" || return 1
-    done
-    # The harness sees engine.h as the full-minimal build does (the
-    # session's size depends on SMTPC_PIPELINE_MAX: 4 in both).
-    nice -n "$NICE" "$CC" "${FLAGS[@]}" -DSMTPC_PROFILE_MINIMAL=1 \
-        -DSMTPC_TINY=0 "$ROOT/fuzz/fuzz_tiny.c" "$dir/tiny.o" "$dir/full.o" \
-        -o "$exe"
-}
-LD=${FUZZ_LD:-ld}
-NM=${FUZZ_NM:-nm}
-OBJCOPY=${FUZZ_OBJCOPY:-objcopy}
-
 build_target() {  # build_target TARGET EXE
-    if [ "$1" = fuzz_tiny ]; then
-        build_tiny "$2"
-    else
-        nice -n "$NICE" "$CC" "${FLAGS[@]}" "$ROOT/fuzz/$1.c" \
-            "$ROOT"/src/engine/*.c -o "$2"
-    fi
+    local defs=()
+    [ "$1" != "${1%_minimal}" ] && defs=(-DSMTPC_PROFILE_MINIMAL=1)
+    nice -n "$NICE" "$CC" "${FLAGS[@]}" "${defs[@]}" \
+        "$ROOT/fuzz/${1%_minimal}.c" "$ROOT"/src/engine/*.c -o "$2"
 }
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
@@ -127,7 +85,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 failed=0
 for t in "${TARGETS[@]}"; do
-    src=$ROOT/fuzz/$t.c
+    src=$ROOT/fuzz/${t%_minimal}.c
     [ -f "$src" ] || { echo "fuzz: no $src" >&2; failed=1; continue; }
     exe=$BUILD/$t
     if ! build_target "$t" "$exe" >"$BUILD/$t.build.log" 2>&1; then
@@ -162,7 +120,7 @@ for t in "${TARGETS[@]}"; do
     nice -n "$NICE" "$exe" -max_total_time="$SECONDS_EACH" -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=1 \
         -dict="$ROOT/fuzz/smtp.dict" -artifact_prefix="$BUILD/artifacts/$t-" \
-        "${extra[@]}" "$corpus" "$ROOT/fuzz/corpus/$t" >"$log" 2>&1
+        "${extra[@]}" "$corpus" "$ROOT/fuzz/corpus/${t%_minimal}" >"$log" 2>&1
     rc=$?
     took=$(( $(date +%s) - t0 ))
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)

@@ -12,7 +12,10 @@
  *
  * or smtpc_client_sendmail(), which does all three.  Every call returns
  * SMTPC_OK or a negative smtpc_status; the first error of a session is the
- * one reported (a later QUIT failure never replaces it).  QUIT is sent on
+ * one reported (a later QUIT failure never replaces it).  That error lives
+ * in the engine's session, the one store of it: the client records what
+ * it detects itself (a failed connect, TLS handshake, send or receive, a
+ * timeout) there too, with smtpc_session_abort.  QUIT is sent on
  * every orderly end; after a timeout or a closed connection nothing more is
  * sent.
  */
@@ -97,8 +100,6 @@ typedef struct smtpc_client {
     /* The session last: Thumb-2's short loads reach only the first 128
      * bytes of a struct, and the driver reads the fields below often. */
     int open;                  /* connected */
-    int status;                /* first error of the session */
-    int phase;
     smtpc_transport transport;
     const smtpc_client_config *cfg;
     unsigned char *buf;
@@ -133,7 +134,9 @@ SMTPC_API const smtpc_session *smtpc_client_session(const smtpc_client *c);
 SMTPC_API int smtpc_client_ready(const smtpc_client *c);
 
 /* The session's first error (SMTPC_OK when none) and, when phase is not
- * NULL, the smtpc_phase in which it happened. */
+ * NULL, the smtpc_phase in which it happened: smtpc_session_status and
+ * smtpc_session_phase of the client's session, which holds the client's
+ * own failures too.  After a failed smtpc_client_init: SMTPC_ERR_ARG. */
 SMTPC_API int smtpc_client_error(const smtpc_client *c, int *phase);
 
 /* Sends QUIT, waits for its reply, closes.  Returns the session's first

@@ -38,6 +38,11 @@
  *   - Errors are sticky: once smtpc_session_status() is not SMTPC_OK for a
  *     session-level failure, the engine only finishes its QUIT (when the
  *     connection is still orderly) and then reports SMTPC_CLOSED.
+ *   - The session is the one store of a session's first error, whoever
+ *     found it: the engine (a refusal, a malformed reply) or the driver (a
+ *     timeout, a failed send or TLS handshake, reported with
+ *     smtpc_session_abort).  smtpc_session_status() and
+ *     smtpc_session_phase() read it; a driver keeps no copy.
  *   - A mail that fails on its own (MAIL or every RCPT refused, the message
  *     refused) does not fail the session: the engine sends RSET when needed
  *     and is READY again; smtpc_mail_status() tells the mail's outcome.
@@ -363,9 +368,20 @@ SMTPC_API size_t smtpc_feed(smtpc_session *s, const void *data, size_t len);
  * anywhere else it ends the session with SMTPC_ERR_CLOSED. */
 SMTPC_API void smtpc_recv_eof(smtpc_session *s);
 
-/* The driver failed (timeout, I/O, TLS): the session is CLOSED with that
- * status unless it already has one.  Nothing more will be sent. */
-SMTPC_API void smtpc_session_abort(smtpc_session *s, int status);
+/*
+ * The driver failed (timeout, I/O, TLS, connect): the session is CLOSED
+ * and nothing more will be sent.  Unless the session already has an
+ * error, status (SMTPC_ERR_IO when SMTPC_OK is passed) becomes its error,
+ * in phase: the smtpc_phase the driver was in (SMTPC_PHASE_CONNECT,
+ * SMTPC_PHASE_TLS, SMTPC_PHASE_MESSAGE while it pulled the body...), or
+ * SMTPC_PHASE_NONE (or any value that is not a phase) to take the phase
+ * the engine is in: that of the reply it awaits, SMTPC_PHASE_TLS while it
+ * waits for TLS, SMTPC_PHASE_MESSAGE while a body streams.  A running
+ * mail fails with the same status and phase.  Valid in any state, also
+ * after the session closed cleanly (the error is then recorded) and after
+ * a failed smtpc_session_init (which already recorded one).
+ */
+SMTPC_API void smtpc_session_abort(smtpc_session *s, int status, int phase);
 
 /* -- STARTTLS -- */
 

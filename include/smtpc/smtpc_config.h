@@ -7,7 +7,8 @@
  *
  * Profiles: -DSMTPC_PROFILE_MINIMAL=1 turns off everything the NetX Duo SMTP
  * client does not do (it keeps EHLO/HELO, AUTH PLAIN/LOGIN, DATA with
- * dot-stuffing) and builds the tiny engine (SMTPC_TINY below).  The
+ * dot-stuffing).  It is the same engine and client with the features
+ * folded out at compile time: what a switch turns off is not linked.  The
  * default is the full profile.  Any single feature can still be switched
  * on or off after choosing a profile.
  */
@@ -82,22 +83,6 @@
 #define SMTPC_WITH_COMPAT 1
 #endif
 
-/* The tiny engine and driver (src/engine/tiny.c, src/client/tiny.c): a
- * second, much smaller implementation of engine.h and client.h for the
- * minimal feature set, built instead of the full one.  On by default
- * exactly when every optional feature is off (STATUS_TEXT may be either);
- * -DSMTPC_TINY=0 builds the full engine with the minimal features. */
-#ifndef SMTPC_TINY
-#if !SMTPC_WITH_AUTH_CRAM_MD5 && !SMTPC_WITH_AUTH_XOAUTH2 &&              \
-    !SMTPC_WITH_AUTH_OAUTHBEARER && !SMTPC_WITH_TLS &&                     \
-    !SMTPC_WITH_PIPELINING && !SMTPC_WITH_CHUNKING && !SMTPC_WITH_DSN &&   \
-    !SMTPC_WITH_SMTPUTF8 && !SMTPC_WITH_SIZE && !SMTPC_WITH_TRACE
-#define SMTPC_TINY 1
-#else
-#define SMTPC_TINY 0
-#endif
-#endif
-
 /* ---- Sizes and limits ---- */
 
 /* Longest reply line accepted, CRLF included (RFC 5321 4.5.3.1.5: 512).
@@ -123,13 +108,15 @@
 
 /* Replies awaited at once: with pipelining, how far the client runs ahead
  * of the server (RFC 5321 servers take at least 100 recipients, which then
- * go in one round trip).  Without pipelining a handful is enough.  At most
- * 255; costs one byte of the session each. */
+ * go in one round trip).  Without PIPELINING every command waits for the
+ * reply to the one before (a BDAT chunk too), so one is enough and the
+ * queue folds to a single slot.  At most 255; costs one byte of the
+ * session each. */
 #ifndef SMTPC_PIPELINE_MAX
 #if SMTPC_WITH_PIPELINING
 #define SMTPC_PIPELINE_MAX 128
 #else
-#define SMTPC_PIPELINE_MAX 4
+#define SMTPC_PIPELINE_MAX 1
 #endif
 #endif
 
@@ -154,16 +141,9 @@
 #endif
 #endif
 
-#if SMTPC_PIPELINE_MAX < 2 || SMTPC_PIPELINE_MAX > 255
-#error "SMTPC_PIPELINE_MAX must be 2..255"
-#endif
-
-#if SMTPC_TINY &&                                                          \
-    (SMTPC_WITH_AUTH_CRAM_MD5 || SMTPC_WITH_AUTH_XOAUTH2 ||                \
-     SMTPC_WITH_AUTH_OAUTHBEARER || SMTPC_WITH_TLS ||                      \
-     SMTPC_WITH_PIPELINING || SMTPC_WITH_CHUNKING || SMTPC_WITH_DSN ||     \
-     SMTPC_WITH_SMTPUTF8 || SMTPC_WITH_SIZE || SMTPC_WITH_TRACE)
-#error "SMTPC_TINY=1 supports only the minimal profile's features"
+#if SMTPC_PIPELINE_MAX < 1 || SMTPC_PIPELINE_MAX > 255 ||                  \
+    (SMTPC_WITH_PIPELINING && SMTPC_PIPELINE_MAX < 2)
+#error "SMTPC_PIPELINE_MAX must be 1..255, and 2 or more with PIPELINING"
 #endif
 
 #endif /* SMTPC_CONFIG_H */

@@ -1,17 +1,16 @@
 /*
  * client.c - the blocking client's public calls (smtpc/client.h).
  *
- * The session's first error is kept in c->status / c->phase: a QUIT that
- * fails after an earlier error never replaces it.  The transport is closed
+ * The session's first error is the engine's (smtpc_session_status): what
+ * the client detects itself is recorded there with smtpc_session_abort,
+ * and a QUIT that fails after an earlier error never replaces it.  The
+ * transport is closed
  * as soon as the session is over, so a caller that gives up after a failed
  * call leaks nothing; smtpc_client_close is still safe to call.
  */
 #include <string.h>
 
 #include "internal.h"
-
-/* The minimal profile builds src/client/tiny.c instead (smtpc_config.h). */
-#if !SMTPC_TINY
 
 static uint16_t smtpc_client_port(const smtpc_client_config *cfg)
 {
@@ -30,6 +29,16 @@ static void smtpc_client_shut(smtpc_client *c)
         smtpc_client_trace_line(c, &l);
     }
     c->open = 0;
+}
+
+/* Connecting or starting implicit TLS failed: the session ends there. */
+static int smtpc_client_open_failed(smtpc_client *c, const char *what, int r,
+                                    int phase)
+{
+    smtpc_client_trace_status(c, what, r, phase);
+    smtpc_session_abort(&c->session, r, phase);
+    smtpc_client_shut(c);
+    return r;
 }
 
 /* After a loop: a session that is over needs its connection no more. */
@@ -54,8 +63,6 @@ int smtpc_client_open(smtpc_client *c)
     cfg = c->cfg;
     t = &c->transport;
     port = smtpc_client_port(cfg);
-    c->status = SMTPC_OK;
-    c->phase = SMTPC_PHASE_NONE;
 
     c->session_cfg = cfg->session;
     if (c->session_cfg.host == NULL)
@@ -71,8 +78,7 @@ int smtpc_client_open(smtpc_client *c)
     r = smtpc_session_init(&c->session, &c->session_cfg, c->buf, c->buf_len);
     c->session_cfg.options &= ~(unsigned)SMTPC_OPT_PEER_LOOPBACK;
     if (r != SMTPC_OK) {
-        c->status = r;
-        c->phase = SMTPC_PHASE_NONE;
+        /* The session recorded the error (phase NONE). */
         smtpc_client_trace_status(c, "bad configuration", r, SMTPC_PHASE_NONE);
         return r;
     }
@@ -83,14 +89,9 @@ int smtpc_client_open(smtpc_client *c)
     smtpc_trace_line_add_u32(&l, port);
     smtpc_client_trace_line(c, &l);
     r = t->ops->connect(t->ctx, cfg->host, port, c->timeouts.connect_ms);
-    if (r != SMTPC_OK) {
-        c->status = r;
-        c->phase = SMTPC_PHASE_CONNECT;
-        smtpc_client_trace_status(c, "connect failed", r, SMTPC_PHASE_CONNECT);
-        smtpc_session_abort(&c->session, r);
-        smtpc_client_shut(c);
-        return r;
-    }
+    if (r != SMTPC_OK)
+        return smtpc_client_open_failed(c, "connect failed", r,
+                                        SMTPC_PHASE_CONNECT);
     c->open = 1;
     if (t->ops->is_loopback(t->ctx))
         c->session_cfg.options |= SMTPC_OPT_PEER_LOOPBACK;
@@ -101,34 +102,26 @@ int smtpc_client_open(smtpc_client *c)
 
     if (cfg->session.tls == SMTPC_TLS_IMPLICIT) {
         r = t->ops->start_tls(t->ctx, cfg->host, c->timeouts.command_ms);
-        if (r != SMTPC_OK) {
-            c->status = r;
-            c->phase = SMTPC_PHASE_TLS;
-            smtpc_client_trace_status(c, "TLS failed", r, SMTPC_PHASE_TLS);
-            smtpc_session_abort(&c->session, r);
-            smtpc_client_shut(c);
-            return r;
-        }
+        if (r != SMTPC_OK)
+            return smtpc_client_open_failed(c, "TLS failed", r,
+                                            SMTPC_PHASE_TLS);
         smtpc_trace_line_start(&l, "TLS started");
         smtpc_client_trace_line(c, &l);
     }
 
     r = smtpc_session_init(&c->session, &c->session_cfg, c->buf, c->buf_len);
     if (r != SMTPC_OK) {
-        c->status = r;
-        c->phase = SMTPC_PHASE_NONE;
-        smtpc_client_shut(c);
+        smtpc_client_shut(c); /* the session recorded the error */
         return r;
     }
     smtpc_client_run(c, NULL);
     smtpc_client_settle(c);
-    if (c->status == SMTPC_OK &&
-        !(smtpc_session_state(&c->session) & SMTPC_READY)) {
-        /* Closed cleanly before READY: never expected, never success. */
-        c->status = SMTPC_ERR_CLOSED;
-        c->phase = smtpc_session_phase(&c->session);
+    if (!(smtpc_session_state(&c->session) & SMTPC_READY)) {
+        /* Closed cleanly before READY: never expected, never success
+         * (abort keeps an error the session already has). */
+        smtpc_session_abort(&c->session, SMTPC_ERR_CLOSED, SMTPC_PHASE_NONE);
     }
-    return c->status;
+    return smtpc_session_status(&c->session);
 }
 
 static void smtpc_result_fill(const smtpc_client *c, smtpc_result *res,
@@ -164,10 +157,13 @@ int smtpc_client_send(smtpc_client *c, smtpc_envelope *env,
     s = &c->session;
     if (!c->open || !(smtpc_session_state(s) & SMTPC_READY)) {
         /* The session is over (or never began): report why. */
-        status = c->status != SMTPC_OK ? c->status : SMTPC_ERR_STATE;
+        status = smtpc_session_status(s);
+        phase = smtpc_session_phase(s);
+        if (status == SMTPC_OK)
+            status = SMTPC_ERR_STATE;
         if (res != NULL) {
             res->status = status;
-            res->phase = c->status != SMTPC_OK ? c->phase : SMTPC_PHASE_NONE;
+            res->phase = phase;
         }
         return status;
     }
@@ -180,21 +176,14 @@ int smtpc_client_send(smtpc_client *c, smtpc_envelope *env,
     }
     smtpc_client_run(c, body);
 
-    status = smtpc_mail_status(s);
-    phase = smtpc_mail_phase(s);
-    if (status != SMTPC_OK && status == c->status &&
-        status == smtpc_session_status(s) &&
-        phase == smtpc_session_phase(s)) {
-        /* The session's failure ended the mail.  When the driver caused
-         * it (a timeout while the body was going out), the driver knows
-         * the phase better than the engine's queue does. */
-        phase = c->phase;
-    }
-    /* SMTPC_OK with the session over means the message was accepted and
+    /* A failure of the session while the mail ran (the driver's too: it
+     * passes its phase to smtpc_session_abort) is the mail's as well.
+     * SMTPC_OK with the session over means the message was accepted and
      * the session failed after (a stray reply, a lost QUIT): every
      * failure while the mail runs sets the mail's status.  Reporting
      * that failure would make a caller send the message again. */
-    smtpc_result_fill(c, res, status, phase);
+    status = smtpc_mail_status(s);
+    smtpc_result_fill(c, res, status, smtpc_mail_phase(s));
     smtpc_client_settle(c);
     return status;
 }
@@ -209,10 +198,9 @@ int smtpc_client_close(smtpc_client *c)
         if ((smtpc_session_state(s) & SMTPC_READY) &&
             smtpc_quit(s) == SMTPC_OK)
             smtpc_client_run(c, NULL);
-        smtpc_client_note(c);
     }
     smtpc_client_shut(c);
-    return c->status;
+    return smtpc_session_status(&c->session);
 }
 
 int smtpc_client_sendmail(smtpc_client *c, smtpc_envelope *env,
@@ -234,18 +222,15 @@ int smtpc_client_sendmail(smtpc_client *c, smtpc_envelope *env,
     }
     r = smtpc_client_open(c);
     if (r != SMTPC_OK) {
-        smtpc_result_fill(c, res, r, c->phase);
+        smtpc_result_fill(c, res, r, smtpc_session_phase(&c->session));
         smtpc_client_close(c);
         return r;
     }
     r = smtpc_client_send(c, env, body, res);
     /* The mail's outcome is the answer.  Once the server has taken the
      * message, a failed QUIT must not make the caller send it again; it
-     * stays visible in c->status. */
+     * stays visible in smtpc_client_error. */
     (void)smtpc_client_close(c);
     return r;
 }
 
-#else
-typedef int smtpc_client_not_built; /* ISO C: no empty file */
-#endif /* !SMTPC_TINY */

@@ -1,7 +1,5 @@
 /*
- * common.c - what the full client (client.c, loop.c) and the tiny one
- * (tiny.c) share word for word: setting a client up, and the read-only
- * calls.
+ * common.c - setting a client up, and the read-only calls.
  */
 #include <string.h>
 
@@ -20,8 +18,8 @@ int smtpc_client_init(smtpc_client *c, const smtpc_client_config *cfg,
         o->connect == NULL || o->send == NULL || o->recv == NULL ||
         o->wait == NULL || o->start_tls == NULL || o->is_loopback == NULL ||
         o->now_ms == NULL || o->close == NULL) {
-        c->status = SMTPC_ERR_ARG;
-        return SMTPC_ERR_ARG;
+        /* The session records the error for smtpc_client_error. */
+        return smtpc_session_init(&c->session, NULL, NULL, 0);
     }
     c->cfg = cfg;
     c->transport = transport;
@@ -49,6 +47,6 @@ int smtpc_client_error(const smtpc_client *c, int *phase)
     if (c == NULL)
         return SMTPC_ERR_ARG;
     if (phase != NULL)
-        *phase = c->phase;
-    return c->status;
+        *phase = smtpc_session_phase(&c->session);
+    return smtpc_session_status(&c->session);
 }

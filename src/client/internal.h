@@ -74,17 +74,15 @@ typedef struct smtpc_trace_line {
 
 /*
  * Runs the engine over the transport until it is READY or CLOSED, pulling
- * the message from body (NULL when no mail is being sent).  Keeps the
- * session's first error in c->status / c->phase and returns c->status.
+ * the message from body (NULL when no mail is being sent).  Returns the
+ * session's first error (smtpc_session_status), SMTPC_OK when none.
  */
 int smtpc_client_run(smtpc_client *c, smtpc_body_source *body);
 
-/* Records status/phase as the session's error unless one is already
- * known, then ends the session (nothing more is sent). */
+/* A failure the driver detected (TLS, I/O, timeout, a stuck engine):
+ * traced as "failed: status in phase", then recorded in the session with
+ * smtpc_session_abort (which keeps an earlier error) and the session
+ * ended: nothing more is sent. */
 void smtpc_client_fail(smtpc_client *c, int status, int phase);
-
-/* Copies the engine's error into c->status / c->phase unless the client
- * already holds an earlier one. */
-void smtpc_client_note(smtpc_client *c);
 
 #endif /* SMTPC_CLIENT_INTERNAL_H */

@@ -14,9 +14,6 @@
  */
 #include "internal.h"
 
-/* The minimal profile builds src/client/tiny.c instead (smtpc_config.h). */
-#if !SMTPC_TINY
-
 /* Where the message stands while one is being sent. */
 typedef struct smtpc_body_pull {
     smtpc_body_source *src;
@@ -27,25 +24,10 @@ typedef struct smtpc_body_pull {
     int active;  /* body bytes are (or were) being produced */
 } smtpc_body_pull;
 
-void smtpc_client_note(smtpc_client *c)
-{
-    int st = smtpc_session_status(&c->session);
-
-    if (c->status == SMTPC_OK && st != SMTPC_OK) {
-        c->status = st;
-        c->phase = smtpc_session_phase(&c->session);
-    }
-}
-
 void smtpc_client_fail(smtpc_client *c, int status, int phase)
 {
-    smtpc_client_note(c);
-    if (c->status == SMTPC_OK) {
-        c->status = status;
-        c->phase = phase;
-    }
     smtpc_client_trace_status(c, "failed", status, phase);
-    smtpc_session_abort(&c->session, status);
+    smtpc_session_abort(&c->session, status, phase);
 }
 
 /* The body is being transferred until it is ended and its last bytes
@@ -94,11 +76,8 @@ static void smtpc_loop_tls(smtpc_client *c)
         smtpc_client_trace_line(c, &l);
     }
     r = smtpc_tls_done(&c->session);
-    if (r != SMTPC_OK) {
-        smtpc_client_note(c);
-        if (smtpc_session_status(&c->session) == SMTPC_OK)
-            smtpc_client_fail(c, r, SMTPC_PHASE_TLS);
-    }
+    if (r != SMTPC_OK && smtpc_session_status(&c->session) == SMTPC_OK)
+        smtpc_client_fail(c, r, SMTPC_PHASE_TLS);
 }
 
 /*
@@ -149,7 +128,9 @@ static long smtpc_loop_send(smtpc_client *c, int *in_secret,
     p = smtpc_send_buf(s, &len);
     if (p == NULL || len == 0)
         return 0;
-    smtpc_send_secret_range(s, &ss, &se);
+    /* The secret range matters only to the trace. */
+    if (SMTPC_WITH_TRACE)
+        smtpc_send_secret_range(s, &ss, &se);
     n = t->ops->send(t->ctx, p, len);
     if (n < 0) {
         smtpc_loop_send_failed(c, n, bp);
@@ -181,20 +162,12 @@ static int smtpc_loop_recv(smtpc_client *c, const smtpc_body_pull *bp)
         return 0;
     if (n == SMTPC_ERR_CLOSED) {
         smtpc_trace_line l;
-        int phase = smtpc_loop_phase(c, bp, smtpc_session_state(s));
 
         smtpc_trace_line_start(&l, "connection closed by server");
         smtpc_client_trace_line(c, &l);
+        /* The engine knows whether the end was expected (after QUIT) and
+         * the phase it came in. */
         smtpc_recv_eof(s);
-        /* The engine knows whether the end was expected (after QUIT);
-         * when it was not and no reply was awaited (the body was going
-         * out), the driver knows the phase. */
-        if (c->status == SMTPC_OK && smtpc_session_status(s) != SMTPC_OK) {
-            c->status = smtpc_session_status(s);
-            c->phase = smtpc_session_phase(s) != SMTPC_PHASE_NONE
-                           ? smtpc_session_phase(s)
-                           : phase;
-        }
         return 1;
     }
     if (n < 0) {
@@ -267,7 +240,6 @@ static int smtpc_loop_body(smtpc_client *c, smtpc_body_pull *bp)
     if (r != SMTPC_OK) {
         /* The engine refused to end the message (it knows why: SIZE, a
          * failed session).  If it still wants the body it is stuck. */
-        smtpc_client_note(c);
         if (smtpc_session_state(s) & SMTPC_WANT_BODY)
             smtpc_client_fail(c, r, SMTPC_PHASE_MESSAGE);
         bp->ended = 1;
@@ -307,7 +279,8 @@ int smtpc_client_run(smtpc_client *c, smtpc_body_source *body)
             progress = smtpc_session_progress(s);
             mark = t->ops->now_ms(t->ctx);
         }
-        if (st & SMTPC_WANT_TLS) {
+        /* Without STARTTLS compiled in the engine never wants TLS. */
+        if (SMTPC_WITH_TLS && (st & SMTPC_WANT_TLS)) {
             smtpc_loop_tls(c);
             mark = t->ops->now_ms(t->ctx);
             continue;
@@ -376,10 +349,6 @@ int smtpc_client_run(smtpc_client *c, smtpc_body_source *body)
         if (r < 0)
             smtpc_client_fail(c, r, smtpc_loop_phase(c, &bp, st));
     }
-    smtpc_client_note(c);
-    return c->status;
+    return smtpc_session_status(s);
 }
 
-#else
-typedef int smtpc_loop_not_built; /* ISO C: no empty file */
-#endif /* !SMTPC_TINY */

@@ -6,9 +6,6 @@
  */
 #include "internal.h"
 
-/* The minimal profile builds src/engine/tiny.c instead (smtpc_config.h). */
-#if !SMTPC_TINY
-
 #include <string.h>
 
 /* Mechanisms compiled in. */
@@ -141,6 +138,56 @@ static void b64_str(smtpc_cmd *c, const char *text)
     smtpc_e_cmd_b64(c, text, strlen(text));
 }
 
+/* The initial response of PLAIN, XOAUTH2 or OAUTHBEARER: " " and the
+ * base64 of the credentials, inside the secret range. */
+static void initial_response(smtpc_cmd *c, const smtpc_config *cfg,
+                             unsigned mech)
+{
+    smtpc_e_cmd_add(c, " ");
+    smtpc_e_cmd_secret_begin(c);
+    if (mech == SMTPC_AUTH_PLAIN) {
+        if (cfg->authzid)
+            b64_str(c, cfg->authzid);
+        smtpc_e_cmd_b64(c, "", 1);
+        b64_str(c, cfg->username);
+        smtpc_e_cmd_b64(c, "", 1);
+        b64_str(c, cfg->password);
+    }
+#if OAUTH_COMPILED
+    else {
+        if (SMTPC_WITH_AUTH_XOAUTH2 && mech == SMTPC_AUTH_XOAUTH2) {
+            b64_str(c, "user=");
+            b64_str(c, cfg->username);
+        }
+#if SMTPC_WITH_AUTH_OAUTHBEARER
+        if (mech == SMTPC_AUTH_OAUTHBEARER) {
+            b64_str(c, "n,");
+            if (cfg->username) {
+                b64_str(c, "a=");
+                b64_saslname(c, cfg->username);
+            }
+            b64_str(c, ",");
+            if (cfg->host) {
+                b64_str(c, "\001host=");
+                b64_str(c, cfg->host);
+            }
+            if (cfg->port) {
+                char digits[20];
+                b64_str(c, "\001port=");
+                smtpc_e_cmd_b64(c, digits,
+                                smtpc_e_u64_format(digits, cfg->port));
+            }
+        }
+#endif
+        b64_str(c, "\001auth=Bearer ");
+        b64_str(c, cfg->token);
+        b64_str(c, "\001\001");
+    }
+#endif
+    smtpc_e_cmd_b64_end(c);
+    smtpc_e_cmd_secret_end(c);
+}
+
 static void send_auth(smtpc_session *s, unsigned mech)
 {
     const smtpc_config *cfg = s->cfg;
@@ -152,68 +199,10 @@ static void send_auth(smtpc_session *s, unsigned mech)
     s->state = ST_AUTH;
     smtpc_e_cmd_begin(&c, s);
     smtpc_e_cmd_add(&c, "AUTH ");
-    smtpc_e_cmd_add(&c, smtpc_auth_mech_str((int)mech));
-    switch (mech) {
-    case SMTPC_AUTH_PLAIN:
-        smtpc_e_cmd_add(&c, " ");
-        smtpc_e_cmd_secret_begin(&c);
-        if (cfg->authzid)
-            b64_str(&c, cfg->authzid);
-        smtpc_e_cmd_b64(&c, "", 1);
-        b64_str(&c, cfg->username);
-        smtpc_e_cmd_b64(&c, "", 1);
-        b64_str(&c, cfg->password);
-        smtpc_e_cmd_b64_end(&c);
-        smtpc_e_cmd_secret_end(&c);
-        break;
-#if SMTPC_WITH_AUTH_XOAUTH2
-    case SMTPC_AUTH_XOAUTH2:
-        smtpc_e_cmd_add(&c, " ");
-        smtpc_e_cmd_secret_begin(&c);
-        b64_str(&c, "user=");
-        b64_str(&c, cfg->username);
-        b64_str(&c, "\001auth=Bearer ");
-        b64_str(&c, cfg->token);
-        b64_str(&c, "\001\001");
-        smtpc_e_cmd_b64_end(&c);
-        smtpc_e_cmd_secret_end(&c);
-        break;
-#endif
-#if SMTPC_WITH_AUTH_OAUTHBEARER
-    case SMTPC_AUTH_OAUTHBEARER:
-        smtpc_e_cmd_add(&c, " ");
-        smtpc_e_cmd_secret_begin(&c);
-        b64_str(&c, "n,");
-        if (cfg->username) {
-            b64_str(&c, "a=");
-            b64_saslname(&c, cfg->username);
-        }
-        b64_str(&c, ",");
-        if (cfg->host) {
-            b64_str(&c, "\001host=");
-            b64_str(&c, cfg->host);
-        }
-        if (cfg->port) {
-            char digits[6];
-            size_t n = sizeof digits;
-            unsigned v = cfg->port;
-            do {
-                digits[--n] = (char)('0' + v % 10);
-                v /= 10;
-            } while (v);
-            b64_str(&c, "\001port=");
-            smtpc_e_cmd_b64(&c, digits + n, sizeof digits - n);
-        }
-        b64_str(&c, "\001auth=Bearer ");
-        b64_str(&c, cfg->token);
-        b64_str(&c, "\001\001");
-        smtpc_e_cmd_b64_end(&c);
-        smtpc_e_cmd_secret_end(&c);
-        break;
-#endif
-    default: /* LOGIN and CRAM-MD5 wait for a challenge */
-        break;
-    }
+    smtpc_e_cmd_add(&c, smtpc_e_mech_name(mech));
+    /* LOGIN and CRAM-MD5 wait for a challenge. */
+    if (mech != SMTPC_AUTH_LOGIN && mech != SMTPC_AUTH_CRAM_MD5)
+        initial_response(&c, cfg, mech);
     if (smtpc_e_cmd_end(&c, R_AUTH) != SMTPC_OK)
         smtpc_e_fail_session(s, SMTPC_ERR_BUFFER, SMTPC_PHASE_AUTH, 1);
 }
@@ -412,6 +401,3 @@ void smtpc_e_auth_reply(smtpc_session *s, const smtpc_line *l)
     smtpc_e_fail_session(s, status, SMTPC_PHASE_AUTH, code != 421);
 }
 
-#else
-typedef int smtpc_auth_not_built; /* ISO C: no empty file */
-#endif /* !SMTPC_TINY */

@@ -16,9 +16,6 @@
  */
 #include "internal.h"
 
-/* The minimal profile builds src/engine/tiny.c instead (smtpc_config.h). */
-#if !SMTPC_TINY
-
 #include <string.h>
 
 /* A new chunk may open while this much is still unsent before it: the
@@ -214,6 +211,3 @@ int smtpc_body_end(smtpc_session *s)
     return SMTPC_OK;
 }
 
-#else
-typedef int smtpc_body_not_built; /* ISO C: no empty file */
-#endif /* !SMTPC_TINY */

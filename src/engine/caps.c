@@ -5,9 +5,6 @@
  */
 #include "internal.h"
 
-/* The minimal profile builds src/engine/tiny.c instead (smtpc_config.h). */
-#if !SMTPC_TINY
-
 #include <string.h>
 
 static int lower(int c)
@@ -15,13 +12,14 @@ static int lower(int c)
     return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
 }
 
-/* Case-insensitive compare of a word of len bytes with a lower-case name. */
+/* Case-insensitive compare of a word of len bytes with a name. */
 static int word_is(const char *w, size_t len, const char *name)
 {
     size_t i;
 
     for (i = 0; i < len; i++) {
-        if (name[i] == '\0' || lower((unsigned char)w[i]) != name[i])
+        if (name[i] == '\0' ||
+            lower((unsigned char)w[i]) != lower((unsigned char)name[i]))
             return 0;
     }
     return name[len] == '\0';
@@ -57,22 +55,34 @@ static const struct {
 #endif
 };
 
+/* The mechanisms compiled in, spelt as the AUTH command writes them. */
 static const struct {
     const char *name;
     uint32_t mech;
 } mech_words[] = {
-    {"plain", SMTPC_AUTH_PLAIN},
-    {"login", SMTPC_AUTH_LOGIN},
+    {"PLAIN", SMTPC_AUTH_PLAIN},
+    {"LOGIN", SMTPC_AUTH_LOGIN},
 #if SMTPC_WITH_AUTH_CRAM_MD5
-    {"cram-md5", SMTPC_AUTH_CRAM_MD5},
+    {"CRAM-MD5", SMTPC_AUTH_CRAM_MD5},
 #endif
 #if SMTPC_WITH_AUTH_XOAUTH2
-    {"xoauth2", SMTPC_AUTH_XOAUTH2},
+    {"XOAUTH2", SMTPC_AUTH_XOAUTH2},
 #endif
 #if SMTPC_WITH_AUTH_OAUTHBEARER
-    {"oauthbearer", SMTPC_AUTH_OAUTHBEARER},
+    {"OAUTHBEARER", SMTPC_AUTH_OAUTHBEARER},
 #endif
 };
+
+const char *smtpc_e_mech_name(unsigned mech)
+{
+    size_t k;
+
+    for (k = 0; k < sizeof mech_words / sizeof mech_words[0]; k++) {
+        if (mech_words[k].mech == mech)
+            return mech_words[k].name;
+    }
+    return NULL; /* not compiled in: the command writer refuses NULL */
+}
 
 static void parse_auth(smtpc_caps *caps, const char *p, size_t len)
 {
@@ -127,6 +137,3 @@ void smtpc_e_caps_line(smtpc_caps *caps, const char *text, size_t len)
     }
 }
 
-#else
-typedef int smtpc_caps_not_built; /* ISO C: no empty file */
-#endif /* !SMTPC_TINY */

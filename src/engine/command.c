@@ -6,9 +6,6 @@
  */
 #include "internal.h"
 
-/* The minimal profile builds src/engine/tiny.c instead (smtpc_config.h). */
-#if !SMTPC_TINY
-
 #include <string.h>
 
 /* Moves pending bytes to the front so that the free space is contiguous. */
@@ -206,6 +203,3 @@ int smtpc_e_cmd_end(smtpc_cmd *c, uint8_t reply_kind)
     return SMTPC_OK;
 }
 
-#else
-typedef int smtpc_command_not_built; /* ISO C: no empty file */
-#endif /* !SMTPC_TINY */

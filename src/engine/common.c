@@ -1,9 +1,7 @@
 /*
- * common.c - what both engines share word for word (session.c and the
- * rest, or tiny.c): the read-only accessors, the acknowledgement of bytes
- * sent and received, and small helpers.  Whatever differs between the
- * engines (how a reply is handled, what the send area holds) stays in
- * their own files.
+ * common.c - the read-only accessors, the acknowledgement of bytes sent
+ * and received, and small helpers.  How a reply is handled is
+ * session.c's; what the send area holds, command.c's and body.c's.
  */
 #include "internal.h"
 
@@ -141,9 +139,8 @@ size_t smtpc_feed(smtpc_session *s, const void *data, size_t len)
     return done;
 }
 
-/* Bytes went out or came in: each engine takes the step that may follow
- * (smtpc_e_run).  An open BDAT chunk keeps its offsets (CHUNK_OPEN is 0
- * in the tiny build, which has no CHUNKING). */
+/* Bytes went out or came in: the engine takes the step that may follow
+ * (smtpc_e_run).  An open BDAT chunk keeps its offsets. */
 void smtpc_send_ack(smtpc_session *s, size_t n)
 {
     if (s->state == ST_CLOSED)

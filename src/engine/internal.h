@@ -93,16 +93,16 @@ enum {
     B_AFTER_CR = 1u << 1
 };
 
-/* -- common.c: shared by both engines (tiny.c too) -- */
+/* -- common.c -- */
 /* The status a refusal with this reply code means. */
 int smtpc_e_status_for_code(unsigned code);
 /* Sets env as the mail and marks every recipient unanswered. */
 void smtpc_e_mail_reset(smtpc_session *s, smtpc_envelope *env);
-/* Everything that may move after bytes went either way: defined by each
- * engine (session.c, tiny.c), called by common.c's acknowledgements. */
+/* Everything that may move after bytes went either way (session.c),
+ * called by common.c's acknowledgements. */
 void smtpc_e_run(smtpc_session *s);
 
-/* -- session.c: shared helpers of the full engine -- */
+/* -- session.c: helpers the other files share -- */
 void smtpc_e_fail_session(smtpc_session *s, int status, int phase, int orderly);
 void smtpc_e_fail_mail(smtpc_session *s, int status, int phase);
 void smtpc_e_queue_push(smtpc_session *s, uint8_t kind);
@@ -151,6 +151,9 @@ void smtpc_e_text_append(char *dst, size_t cap, const char *src, size_t len);
 
 /* -- caps.c -- */
 void smtpc_e_caps_line(smtpc_caps *caps, const char *text, size_t len);
+/* A mechanism's name as the AUTH command writes it (only those compiled
+ * in: smtpc_auth_mech_str names them all), or NULL. */
+const char *smtpc_e_mech_name(unsigned mech);
 
 /* -- auth.c -- */
 int smtpc_e_auth_check_config(const smtpc_config *cfg);

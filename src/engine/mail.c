@@ -9,9 +9,6 @@
  */
 #include "internal.h"
 
-/* The minimal profile builds src/engine/tiny.c instead (smtpc_config.h). */
-#if !SMTPC_TINY
-
 #include <string.h>
 
 static int has_8bit(const char *p)
@@ -92,11 +89,11 @@ static int check_extensions(const smtpc_session *s, const smtpc_envelope *env,
           (caps & SMTPC_CAP_BINARYMIME) && !(opts & SMTPC_OPT_NO_CHUNKING)))
         return SMTPC_WITH_CHUNKING ? SMTPC_ERR_EXTENSION : SMTPC_ERR_UNSUPPORTED;
     if ((env->flags & SMTPC_MAIL_REQUIRE_8BITMIME) &&
-        !(caps & SMTPC_CAP_8BITMIME))
+        !(SMTPC_WITH_SMTPUTF8 && (caps & SMTPC_CAP_8BITMIME)))
         return SMTPC_WITH_SMTPUTF8 ? SMTPC_ERR_EXTENSION : SMTPC_ERR_UNSUPPORTED;
     /* RFC 1870: a size the server declared too large fails here, before
      * anything is sent. */
-    if ((caps & SMTPC_CAP_SIZE) && s->caps.size_max > 0 &&
+    if (SMTPC_WITH_SIZE && (caps & SMTPC_CAP_SIZE) && s->caps.size_max > 0 &&
         env->size > s->caps.size_max)
         return SMTPC_ERR_SIZE;
     return SMTPC_OK;
@@ -151,7 +148,8 @@ static int write_mail(smtpc_session *s)
     }
     if (SMTPC_WITH_CHUNKING && (env->flags & SMTPC_MAIL_BINARYMIME))
         smtpc_e_cmd_add(&c, " BODY=BINARYMIME");
-    else if ((env->flags & SMTPC_MAIL_8BITMIME) && (caps & SMTPC_CAP_8BITMIME))
+    else if (SMTPC_WITH_SMTPUTF8 && (env->flags & SMTPC_MAIL_8BITMIME) &&
+             (caps & SMTPC_CAP_8BITMIME))
         smtpc_e_cmd_add(&c, " BODY=8BITMIME");
     if (SMTPC_WITH_SMTPUTF8 && (env->flags & SMTPC_MAIL_SMTPUTF8))
         smtpc_e_cmd_add(&c, " SMTPUTF8");
@@ -258,8 +256,10 @@ void smtpc_e_mail_pump(smtpc_session *s)
     while (s->rcpt_next < count) {
         if (!pipelined && s->q_len > 0)
             return;
-        if (smtpc_e_queue_free(s) <= 1 || smtpc_e_tx_free(s) < SMTPC_CMD_ROOM)
-            return; /* a slot stays free for DATA or a BDAT chunk */
+        /* Pipelined, a slot stays free for DATA or a BDAT chunk. */
+        if ((pipelined && smtpc_e_queue_free(s) <= 1) ||
+            smtpc_e_tx_free(s) < SMTPC_CMD_ROOM)
+            return;
         if (write_rcpt(s, &s->env->rcpts[s->rcpt_next]) != SMTPC_OK) {
             smtpc_e_fail_session(s, SMTPC_ERR_BUFFER, SMTPC_PHASE_RCPT, 1);
             return;
@@ -326,14 +326,11 @@ void smtpc_e_mail_reply(smtpc_session *s, uint8_t kind, unsigned code)
     case R_DATA:
         if (code == 354 && s->mail_status == SMTPC_OK) {
             s->mode |= M_BODY;
-        } else if (code == 354) {
+        } else if (SMTPC_WITH_PIPELINING && code == 354) {
             /* Pipelined DATA accepted although the mail had failed: end
-             * the empty message at once (RFC 2920 3.1). */
-            smtpc_cmd c;
-            smtpc_e_cmd_begin(&c, s);
-            smtpc_e_cmd_add(&c, ".");
-            if (smtpc_e_cmd_end(&c, R_DOT) != SMTPC_OK)
-                smtpc_e_fail_session(s, SMTPC_ERR_BUFFER, SMTPC_PHASE_DATA, 0);
+             * the empty message at once (RFC 2920 3.1).  Unpipelined,
+             * DATA goes out only for a mail that has not failed. */
+            write_simple(s, ".", R_DOT, SMTPC_PHASE_DATA);
         } else {
             smtpc_e_fail_mail(s, ok ? SMTPC_ERR_PROTOCOL
                                     : smtpc_e_status_for_code(code),
@@ -363,6 +360,3 @@ void smtpc_e_mail_reply(smtpc_session *s, uint8_t kind, unsigned code)
     smtpc_e_mail_pump(s);
 }
 
-#else
-typedef int smtpc_mail_not_built; /* ISO C: no empty file */
-#endif /* !SMTPC_TINY */

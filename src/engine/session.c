@@ -9,9 +9,6 @@
  */
 #include "internal.h"
 
-/* The minimal profile builds src/engine/tiny.c instead (smtpc_config.h). */
-#if !SMTPC_TINY
-
 #include <string.h>
 
 /* ---- small helpers shared by the engine ---- */
@@ -71,11 +68,22 @@ static int writing_body(const smtpc_session *s)
            !CHUNKED(s) && !(s->flags & F_BODY_DONE);
 }
 
-void smtpc_e_fail_session(smtpc_session *s, int status, int phase,
-                          int orderly)
+/* QUIT, the last command: if even it does not fit, the session just
+ * ends. */
+static void send_quit(smtpc_session *s)
 {
     smtpc_cmd c;
 
+    s->state = ST_QUIT;
+    smtpc_e_cmd_begin(&c, s);
+    smtpc_e_cmd_add(&c, "QUIT");
+    if (smtpc_e_cmd_end(&c, R_QUIT) != SMTPC_OK)
+        close_now(s);
+}
+
+void smtpc_e_fail_session(smtpc_session *s, int status, int phase,
+                          int orderly)
+{
     if (s->status == SMTPC_OK) {
         s->status = status;
         s->phase = (uint8_t)phase;
@@ -101,11 +109,7 @@ void smtpc_e_fail_session(smtpc_session *s, int status, int phase,
     }
     s->q_len = 0;
     s->line_count = 0;
-    s->state = ST_QUIT;
-    smtpc_e_cmd_begin(&c, s);
-    smtpc_e_cmd_add(&c, "QUIT");
-    if (smtpc_e_cmd_end(&c, R_QUIT) != SMTPC_OK)
-        close_now(s);
+    send_quit(s);
 }
 
 void smtpc_e_fail_mail(smtpc_session *s, int status, int phase)
@@ -185,11 +189,13 @@ static void hello_reply(smtpc_session *s, uint8_t kind, unsigned code)
     /* RFC 5321 4.1.4: HELO when EHLO is not understood.  Never when
      * STARTTLS is demanded or was used: HELO would hide STARTTLS. */
     if (kind == R_EHLO && (code == 500 || code == 502 || code == 504) &&
-        !(s->flags & F_TLS_TRIED) && s->cfg->tls != SMTPC_TLS_STARTTLS) {
+        (!SMTPC_WITH_TLS || (!(s->flags & F_TLS_TRIED) &&
+                             s->cfg->tls != SMTPC_TLS_STARTTLS))) {
         send_hello(s, 1);
         return;
     }
-    if (!(s->flags & F_SECURE) && s->cfg->tls == SMTPC_TLS_STARTTLS)
+    if (SMTPC_WITH_TLS && !(s->flags & F_SECURE) &&
+        s->cfg->tls == SMTPC_TLS_STARTTLS)
         smtpc_e_fail_session(s, SMTPC_ERR_TLS_UNAVAILABLE,
                              SMTPC_PHASE_EHLO, code != 421);
     else
@@ -526,11 +532,13 @@ void smtpc_recv_eof(smtpc_session *s)
     smtpc_e_fail_session(s, SMTPC_ERR_CLOSED, phase_now(s), 0);
 }
 
-void smtpc_session_abort(smtpc_session *s, int status)
+void smtpc_session_abort(smtpc_session *s, int status, int phase)
 {
     if (status == SMTPC_OK)
         status = SMTPC_ERR_IO;
-    smtpc_e_fail_session(s, status, phase_now(s), 0);
+    if (phase <= SMTPC_PHASE_NONE || phase > SMTPC_PHASE_QUIT)
+        phase = phase_now(s);
+    smtpc_e_fail_session(s, status, phase, 0);
 }
 
 int smtpc_tls_done(smtpc_session *s)
@@ -547,20 +555,11 @@ int smtpc_tls_done(smtpc_session *s)
 
 int smtpc_quit(smtpc_session *s)
 {
-    smtpc_cmd c;
-
     if (s->state == ST_CLOSED || s->state == ST_QUIT)
         return s->status;
     if (s->state != ST_READY)
         return SMTPC_ERR_STATE;
-    s->state = ST_QUIT;
-    smtpc_e_cmd_begin(&c, s);
-    smtpc_e_cmd_add(&c, "QUIT");
-    if (smtpc_e_cmd_end(&c, R_QUIT) != SMTPC_OK)
-        close_now(s);
+    send_quit(s);
     return SMTPC_OK;
 }
 
-#else
-typedef int smtpc_session_not_built; /* ISO C: no empty file */
-#endif /* !SMTPC_TINY */

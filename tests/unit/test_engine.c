@@ -481,6 +481,65 @@ static void test_eof_midway(void)
     CHECK(smtpc_send_buf(&s, &(size_t){0}) == NULL);
 }
 
+/* smtpc_session_abort(s, status, phase) and what the session then holds:
+ * closed, with want_status in want_phase. */
+static void check_abort(smtpc_session *s, int status, int phase,
+                        int want_status, int want_phase)
+{
+    smtpc_session_abort(s, status, phase);
+    CHECK(smtpc_session_state(s) & SMTPC_CLOSED);
+    CHECK(smtpc_send_buf(s, &(size_t){0}) == NULL);
+    CHECK_EQ_INT(smtpc_session_status(s), want_status);
+    CHECK_EQ_INT(smtpc_session_phase(s), want_phase);
+}
+
+/* The driver's failures go into the session's one error store, with the
+ * phase the driver names, or the engine's own when it names none. */
+static void test_abort_phase(void)
+{
+    smtpc_config cfg = {0};
+    smtpc_session s;
+    char out[64];
+
+    unit_case = "abort with the driver's phase";
+    smtpc_session_init(&s, &cfg, io, sizeof io);
+    check_abort(&s, SMTPC_ERR_CONNECT, SMTPC_PHASE_CONNECT, SMTPC_ERR_CONNECT,
+                SMTPC_PHASE_CONNECT);
+    /* Sticky: a second failure changes nothing. */
+    check_abort(&s, SMTPC_ERR_TIMEOUT, SMTPC_PHASE_QUIT, SMTPC_ERR_CONNECT,
+                SMTPC_PHASE_CONNECT);
+
+    unit_case = "abort with the engine's phase";
+    smtpc_session_init(&s, &cfg, io, sizeof io);
+    smtpc_feed(&s, "220 hi\r\n", 8);
+    drain(&s, out, sizeof out);
+    check_abort(&s, SMTPC_ERR_TIMEOUT, SMTPC_PHASE_NONE, SMTPC_ERR_TIMEOUT,
+                SMTPC_PHASE_EHLO);
+
+    unit_case = "abort with a value that is not a phase";
+    smtpc_session_init(&s, &cfg, io, sizeof io);
+    check_abort(&s, SMTPC_OK, 1000, SMTPC_ERR_IO, SMTPC_PHASE_GREETING);
+
+    unit_case = "abort after a clean close";
+    smtpc_session_init(&s, &cfg, io, sizeof io);
+    smtpc_feed(&s, "220 hi\r\n", 8);
+    drain(&s, out, sizeof out);
+    smtpc_feed(&s, "250 ok\r\n", 8);
+    CHECK(smtpc_session_state(&s) & SMTPC_READY);
+    CHECK_EQ_INT(smtpc_quit(&s), SMTPC_OK);
+    drain(&s, out, sizeof out);
+    smtpc_feed(&s, "221 bye\r\n", 9);
+    CHECK(smtpc_session_state(&s) & SMTPC_CLOSED);
+    CHECK_EQ_INT(smtpc_session_status(&s), SMTPC_OK);
+    check_abort(&s, SMTPC_ERR_CLOSED, SMTPC_PHASE_NONE, SMTPC_ERR_CLOSED,
+                SMTPC_PHASE_NONE);
+
+    unit_case = "abort after a failed init";
+    CHECK_EQ_INT(smtpc_session_init(&s, NULL, io, sizeof io), SMTPC_ERR_ARG);
+    check_abort(&s, SMTPC_ERR_TIMEOUT, SMTPC_PHASE_CONNECT, SMTPC_ERR_ARG,
+                SMTPC_PHASE_NONE);
+}
+
 /* ---- recipients ---- */
 
 static void test_recipients(void)
@@ -1233,6 +1292,7 @@ int main(void)
     test_malformed_then_quit();
     test_greeting_554_and_421();
     test_eof_midway();
+    test_abort_phase();
     test_early_reject_during_data();
     test_recipients();
     test_no_recipient_then_next_mail();

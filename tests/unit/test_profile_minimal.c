@@ -11,17 +11,12 @@
  *     of them used (commands wait for their replies, DATA not BDAT, no
  *     STARTTLS in opportunistic mode, AUTH PLAIN chosen).
  *
- * The minimal profile builds the tiny engine (src/engine/tiny.c), which
- * must behave exactly as the full engine built with the same features.
- * So this file runs on both: as test_profile_minimal it compiles the tiny
- * engine, and test_profile_minimal_full.c includes it again with
- * SMTPC_TINY=0.  The library the tests link is the full profile, so the
- * engine's sources are compiled here, into the test.  Every transcript
- * runs twice: server bytes whole, then one at a time.
+ * The library the tests link is the full profile, so the engine's sources
+ * are compiled here, into the test, with the minimal profile's switches.
+ * Every transcript runs twice: server bytes whole, then one at a time.
  */
 #define SMTPC_PROFILE_MINIMAL 1
 
-#include "engine/tiny.c"
 #include "engine/common.c"
 #include "engine/auth.c"
 #include "engine/base64.c"
@@ -511,8 +506,7 @@ int main(void)
         test_minimal_failures();
         test_minimal_auth();
     }
-    printf("test_profile_minimal: %s engine, sizeof(smtpc_session) = %u on "
-           "this host\n", SMTPC_TINY ? "tiny" : "full",
+    printf("test_profile_minimal: sizeof(smtpc_session) = %u on this host\n",
            (unsigned)sizeof(smtpc_session));
     return unit_done();
 }

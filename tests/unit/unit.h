@@ -77,17 +77,36 @@ static inline void unit_report_diff(const void *a, size_t alen, const void *b,
         fprintf(stderr, ", equal up to %zu)\n", i);
 }
 
+/* Counts one comparison of two numbers (their bits, so signed and
+ * unsigned values compare as the caller's types do); on a failure prints
+ * where and both values, in hexadecimal when hex is set. */
+static inline void unit_eq_num(unsigned long long a, unsigned long long b,
+                               int hex, const char *file, int line,
+                               const char *ta, const char *tb)
+{
+    if (a == b) {
+        unit_passed++;
+    } else if (hex) {
+        unit_failed++;
+        fprintf(stderr, "FAIL %s:%d [%s]: %s == %s (0x%llx != 0x%llx)\n",
+                file, line, unit_case, ta, tb, a, b);
+    } else {
+        unit_failed++;
+        fprintf(stderr, "FAIL %s:%d [%s]: %s == %s (%lld != %lld)\n", file,
+                line, unit_case, ta, tb, (long long)a, (long long)b);
+    }
+}
+
 #define CHECK_EQ_INT(a, b)                                                   \
-    do {                                                                     \
-        long long unit_a = (long long)(a), unit_b = (long long)(b);          \
-        if (unit_a == unit_b) {                                              \
-            unit_passed++;                                                   \
-        } else {                                                             \
-            unit_failed++;                                                   \
-            fprintf(stderr, "FAIL %s:%d [%s]: %s == %s (%lld != %lld)\n",    \
-                    __FILE__, __LINE__, unit_case, #a, #b, unit_a, unit_b);  \
-        }                                                                    \
-    } while (0)
+    unit_eq_num((unsigned long long)(long long)(a),                          \
+                (unsigned long long)(long long)(b), 0, __FILE__, __LINE__,   \
+                #a, #b)
+
+/* The same, printed in hexadecimal: for status values written that way
+ * (NetX Duo's NX_* codes). */
+#define CHECK_EQ_HEX(a, b)                                                   \
+    unit_eq_num((unsigned long long)(a), (unsigned long long)(b), 1,         \
+                __FILE__, __LINE__, #a, #b)
 
 #define CHECK_EQ_STR(a, b)                                                   \
     do {                                                                     \
