@@ -1,5 +1,5 @@
 /*
- * cli/bench.c - smtpc-bench: a load generator like Postfix's smtp-source,
+ * cli/bench/bench.c - smtpc-bench: a load generator like Postfix's smtp-source,
  * built on the smtpc library.
  *
  *   smtpc-bench --server 127.0.0.1:2525 --messages 10000 --sessions 4 \
@@ -16,11 +16,13 @@
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,12 +36,15 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: " BENCH_NAME " --server HOST:PORT [options]\n"
+        "usage: " BENCH_NAME " --server HOST[:PORT] [options]\n"
         "\n"
         "Sends generated messages to an SMTP server as fast as it takes them\n"
         "and prints one JSON line with the result.\n"
         "\n"
-        "  --server HOST:PORT     server (IPv6: [::1]:PORT); required\n"
+        "  --server HOST[:PORT]   server name, IPv4, [IPv6] or [IPv6]:PORT, as\n"
+        "                         smtpc takes it; the port defaults to 25 (465\n"
+        "                         with --tls implicit, 587 with starttls or\n"
+        "                         opportunistic); required\n"
         "  --messages N           messages in all (default 1000)\n"
         "  --sessions S           sessions in parallel, one thread each (default 1)\n"
         "  --per-connection K     messages per connection; 0 = all of a session's\n"
@@ -78,63 +83,26 @@ static void usage(FILE *f)
         "Exit status: 0 all accepted, 1 some failed, 64 usage, 71 system error.\n");
 }
 
-/* A count with an optional binary suffix (k, M, G). */
-static int parse_size(const char *s, uint64_t *out, int suffixes)
+/* HOST, HOST:PORT, [V6], [V6]:PORT or a bare IPv6 literal, as smtpc takes
+ * them, the port defaulting as smtpc's does for the TLS mode.  A name
+ * must resolve: a load generator measures sessions, and a run whose every
+ * connection fails to resolve measures nothing.  *host is allocated. */
+static int parse_server(const char *arg, int tls, char **host, uint16_t *port)
 {
-    char *end;
-    unsigned long long v;
-    uint64_t mul = 1;
+    struct addrinfo hints, *res = NULL;
 
-    if (s == NULL || *s == '\0' || *s == '-')
+    if (cli_split_server(arg, host, port) != 0)
         return -1;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s)
+    if (*port == 0)
+        *port = cli_default_port(tls);
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    if (getaddrinfo(*host, NULL, &hints, &res) != 0) {
+        free(*host);
+        *host = NULL;
         return -1;
-    if (*end != '\0') {
-        if (!suffixes || end[1] != '\0')
-            return -1;
-        switch (*end) {
-        case 'k': case 'K': mul = 1024u; break;
-        case 'm': case 'M': mul = 1024u * 1024u; break;
-        case 'g': case 'G': mul = 1024u * 1024u * 1024u; break;
-        default: return -1;
-        }
     }
-    if (v > UINT64_MAX / mul)
-        return -1;
-    *out = (uint64_t)v * mul;
-    return 0;
-}
-
-/* HOST:PORT, [V6]:PORT.  *host is allocated. */
-static int parse_server(const char *arg, char **host, uint16_t *port)
-{
-    const char *colon, *h = arg;
-    size_t hl;
-    uint64_t p;
-
-    if (arg[0] == '[') {
-        const char *rb = strchr(arg, ']');
-        if (rb == NULL || rb[1] != ':')
-            return -1;
-        h = arg + 1;
-        hl = (size_t)(rb - h);
-        colon = rb + 1;
-    } else {
-        colon = strrchr(arg, ':');
-        if (colon == NULL || strchr(arg, ':') != colon)
-            return -1;
-        hl = (size_t)(colon - arg);
-    }
-    if (hl == 0 || parse_size(colon + 1, &p, 0) != 0 || p == 0 || p > 65535)
-        return -1;
-    *host = malloc(hl + 1);
-    if (*host == NULL)
-        return -1;
-    memcpy(*host, h, hl);
-    (*host)[hl] = '\0';
-    *port = (uint16_t)p;
+    freeaddrinfo(res);
     return 0;
 }
 
@@ -178,8 +146,9 @@ static int parse_args(int argc, char **argv, bench_opts *o)
         {"print-message", no_argument, NULL, O_PRINT_MESSAGE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    const char *password_env = NULL;
+    const char *password_env = NULL, *server = NULL;
     uint64_t v;
+    uint32_t secs;
     int c;
 
     memset(o, 0, sizeof *o);
@@ -196,31 +165,28 @@ static int parse_args(int argc, char **argv, bench_opts *o)
     while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
         switch (c) {
         case O_SERVER:
-            free((char *)o->host);
-            o->host = NULL;
-            if (parse_server(optarg, (char **)&o->host, &o->port) != 0)
-                return bad("--server", optarg);
+            server = optarg;
             break;
         case O_MESSAGES:
-            if (parse_size(optarg, &o->messages, 0) != 0 || o->messages == 0)
+            if (cli_parse_count(optarg, 0, &o->messages) != 0 || o->messages == 0)
                 return bad("--messages", optarg);
             break;
         case O_SESSIONS:
-            if (parse_size(optarg, &v, 0) != 0 || v == 0 ||
+            if (cli_parse_count(optarg, 0, &v) != 0 || v == 0 ||
                 v > BENCH_SESSIONS_MAX)
                 return bad("--sessions", optarg);
             o->sessions = (unsigned)v;
             break;
         case O_PER_CONN:
-            if (parse_size(optarg, &o->per_connection, 0) != 0)
+            if (cli_parse_count(optarg, 0, &o->per_connection) != 0)
                 return bad("--per-connection", optarg);
             break;
         case O_SIZE:
-            if (parse_size(optarg, &o->size, 1) != 0)
+            if (cli_parse_count(optarg, 1, &o->size) != 0)
                 return bad("--size", optarg);
             break;
         case O_RCPTS:
-            if (parse_size(optarg, &v, 0) != 0 || v == 0 ||
+            if (cli_parse_count(optarg, 0, &v) != 0 || v == 0 ||
                 v > BENCH_RECIPIENTS_MAX)
                 return bad("--recipients", optarg);
             o->recipients = (unsigned)v;
@@ -247,15 +213,9 @@ static int parse_args(int argc, char **argv, bench_opts *o)
             o->session_options |= SMTPC_OPT_NO_CHUNKING;
             break;
         case O_TLS:
-            if (strcmp(optarg, "none") == 0)
-                o->tls = SMTPC_TLS_NONE;
-            else if (strcmp(optarg, "starttls") == 0)
-                o->tls = SMTPC_TLS_STARTTLS;
-            else if (strcmp(optarg, "implicit") == 0)
-                o->tls = SMTPC_TLS_IMPLICIT;
-            else if (strcmp(optarg, "opportunistic") == 0)
-                o->tls = SMTPC_TLS_OPPORTUNISTIC;
-            else
+            if (cli_parse_tls(optarg, CLI_TLSW_NONE | CLI_TLSW_STARTTLS |
+                              CLI_TLSW_IMPLICIT | CLI_TLSW_OPPORTUNISTIC,
+                              &o->tls) != 0)
                 return bad("--tls", optarg);
             break;
         case O_CAFILE:
@@ -273,12 +233,12 @@ static int parse_args(int argc, char **argv, bench_opts *o)
             password_env = optarg;
             break;
         case O_TIMEOUT:
-            if (parse_size(optarg, &v, 0) != 0 || v == 0 || v > 86400)
+            if (cli_parse_seconds(optarg, &secs) != 0)
                 return bad("--timeout", optarg);
-            o->timeout_ms = (uint32_t)(v * 1000u);
+            o->timeout_ms = secs * 1000u;
             break;
         case O_BUFFER:
-            if (parse_size(optarg, &v, 1) != 0 || v < SMTPC_IO_MIN ||
+            if (cli_parse_count(optarg, 1, &v) != 0 || v < SMTPC_IO_MIN ||
                 v > (1u << 30))
                 return bad("--buffer", optarg);
             o->io_buf = (size_t)v;
@@ -311,8 +271,12 @@ static int parse_args(int argc, char **argv, bench_opts *o)
         fprintf(stderr, BENCH_NAME ": unexpected argument '%s'\n", argv[optind]);
         return EX_USAGE;
     }
+    /* After the loop: the default port depends on --tls. */
+    if (server != NULL &&
+        parse_server(server, o->tls, (char **)&o->host, &o->port) != 0)
+        return bad("--server", server);
     if (o->host == NULL && !o->print_message) {
-        fprintf(stderr, BENCH_NAME ": --server HOST:PORT is required\n");
+        fprintf(stderr, BENCH_NAME ": --server HOST[:PORT] is required\n");
         return EX_USAGE;
     }
     if (o->sessions > o->messages)
@@ -329,29 +293,13 @@ static int parse_args(int argc, char **argv, bench_opts *o)
         fprintf(stderr, BENCH_NAME ": --password-env needs --user\n");
         return EX_USAGE;
     }
-#if !BENCH_HAVE_TLS
+#if !CLI_HAVE_TLS
     if (o->tls != SMTPC_TLS_NONE) {
         fprintf(stderr, BENCH_NAME ": built without TLS support\n");
         return EX_USAGE;
     }
 #endif
     return 0;
-}
-
-/* A JSON string: quotes, backslashes and control bytes escaped. */
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s != '\0'; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            fprintf(f, "\\%c", ch);
-        else if (ch < 0x20 || ch >= 0x7f)
-            fprintf(f, "\\u%04x", ch);
-        else
-            fputc(ch, f);
-    }
-    fputc('"', f);
 }
 
 static void json_hist(FILE *f, const char *name, const bench_hist *h)
@@ -362,16 +310,6 @@ static void json_hist(FILE *f, const char *name, const bench_hist *h)
             bench_hist_quantile(h, 0.90) / 1000.0,
             bench_hist_quantile(h, 0.99) / 1000.0, (double)h->max_us / 1000.0,
             h->count ? (double)h->sum_us / (double)h->count / 1000.0 : 0.0);
-}
-
-static const char *tls_word(int mode)
-{
-    switch (mode) {
-    case SMTPC_TLS_STARTTLS: return "starttls";
-    case SMTPC_TLS_IMPLICIT: return "implicit";
-    case SMTPC_TLS_OPPORTUNISTIC: return "opportunistic";
-    default: return "none";
-    }
 }
 
 /* "MAIL: rejected (550 5.1.1 text)" for the first failure. */
@@ -528,7 +466,7 @@ int main(int argc, char **argv)
 
     printf("{\"tool\":\"" BENCH_NAME "\",\"version\":\"" SMTPC_VERSION "\","
            "\"server\":");
-    json_str(stdout, o.host);
+    cli_json_string(stdout, o.host);
     printf(",\"port\":%u,\"messages\":%llu,\"accepted\":%llu,\"failed\":%llu,"
            "\"sessions\":%u,\"per_connection\":%llu,\"connections\":%llu,"
            "\"connect_failures\":%llu,\"size\":%llu,\"recipients\":%u,"
@@ -540,14 +478,14 @@ int main(int argc, char **argv)
            (unsigned long long)o.per_connection, (unsigned long long)conns,
            (unsigned long long)conn_fail, (unsigned long long)o.size,
            o.recipients, pipe_used > 0 ? "true" : "false",
-           chunk_used > 0 ? "true" : "false", tls_word(o.tls),
+           chunk_used > 0 ? "true" : "false", cli_tls_name(o.tls),
            o.quickack ? "true" : "false", secs,
            (double)ok / secs, (unsigned long long)bytes, (double)bytes / secs);
     json_hist(stdout, "latency_ms", &lat);
     fputc(',', stdout);
     json_hist(stdout, "setup_ms", &setup);
     printf(",\"max_rss_kb\":%ld,\"first_error\":", ru.ru_maxrss);
-    json_str(stdout, err);
+    cli_json_string(stdout, err);
     printf("}\n");
     fflush(stdout);
 

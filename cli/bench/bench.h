@@ -1,5 +1,5 @@
 /*
- * cli/bench.h - internal declarations of smtpc-bench, the load generator.
+ * cli/bench/bench.h - internal declarations of smtpc-bench, the load generator.
  *
  * smtpc-bench uses only the library's public API (smtpc/smtpc.h, tls.h):
  * it is a client of the library like any other, so what it measures is
@@ -15,15 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "smtpc/smtpc.h"
+#include "cli_common.h"
 
 #define BENCH_NAME "smtpc-bench"
-
-#if SMTPC_WITH_TLS && (defined(SMTPC_HAVE_OPENSSL) || defined(SMTPC_HAVE_MBEDTLS))
-#define BENCH_HAVE_TLS 1
-#else
-#define BENCH_HAVE_TLS 0
-#endif
 
 /* The body is produced by repeating one block of text: memory stays this
  * size whatever --size is (the engine's memory is constant too, so

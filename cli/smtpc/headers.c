@@ -1,5 +1,5 @@
 /*
- * cli/headers.c - a message's header section: where it ends, the envelope
+ * cli/smtpc/headers.c - a message's header section: where it ends, the envelope
  * its fields name, and the removal of Bcc.
  *
  * Used by --batch and -t, which take the envelope from the message the way

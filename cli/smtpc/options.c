@@ -1,5 +1,5 @@
 /*
- * cli/options.c - the command line of smtpc.
+ * cli/smtpc/options.c - the command line of smtpc.
  *
  * Everything that would reach the server is checked here, with the
  * library's own checks, so a bad value stops the tool before it connects.
@@ -234,63 +234,6 @@ static void usage_error(const char *fmt, const char *arg)
     fprintf(stderr, " (see '%s --help')\n", CLI_NAME);
 }
 
-int cli_split_server(const char *arg, char **host, uint16_t *port)
-{
-    const char *h = arg, *p = NULL;
-    size_t hlen;
-
-    *host = NULL;
-    *port = 0;
-    if (arg[0] == '[') {
-        const char *close = strchr(arg, ']');
-        if (!close || close == arg + 1)
-            return -1;
-        h = arg + 1;
-        hlen = (size_t)(close - h);
-        if (close[1] == ':')
-            p = close + 2;
-        else if (close[1] != '\0')
-            return -1;
-    } else {
-        const char *colon = strchr(arg, ':');
-        if (colon && strchr(colon + 1, ':')) {
-            hlen = strlen(arg); /* bare IPv6 literal: no port */
-        } else if (colon) {
-            hlen = (size_t)(colon - arg);
-            p = colon + 1;
-        } else {
-            hlen = strlen(arg);
-        }
-    }
-    if (hlen == 0 || hlen > 255)
-        return -1;
-    for (size_t i = 0; i < hlen; i++) {
-        unsigned char c = (unsigned char)h[i];
-        /* A name or literal: no spaces, controls, or characters that
-         * would end a URL-like form. */
-        if (c <= 0x20 || c == 0x7f || c == '/' || c == '@' || c == '[' ||
-            c == ']')
-            return -1;
-    }
-    if (p) {
-        char *end;
-        unsigned long v;
-        if (*p < '0' || *p > '9')
-            return -1;
-        errno = 0;
-        v = strtoul(p, &end, 10);
-        if (errno || *end || v == 0 || v > 65535)
-            return -1;
-        *port = (uint16_t)v;
-    }
-    *host = malloc(hlen + 1);
-    if (!*host)
-        return -1;
-    memcpy(*host, h, hlen);
-    (*host)[hlen] = '\0';
-    return 0;
-}
-
 static const struct {
     const char *name;
     unsigned mech;
@@ -325,21 +268,6 @@ static const char *auth_name(unsigned mech)
     return "?";
 }
 
-static int parse_tls(const char *s, int *out)
-{
-    if (strcmp(s, "auto") == 0)
-        *out = CLI_TLS_AUTO;
-    else if (strcmp(s, "none") == 0)
-        *out = SMTPC_TLS_NONE;
-    else if (strcmp(s, "starttls") == 0)
-        *out = SMTPC_TLS_STARTTLS;
-    else if (strcmp(s, "implicit") == 0)
-        *out = SMTPC_TLS_IMPLICIT;
-    else
-        return -1;
-    return 0;
-}
-
 static int parse_notify(const char *s, unsigned *out)
 {
     unsigned bits = 0;
@@ -368,21 +296,6 @@ static int parse_notify(const char *s, unsigned *out)
     if (bits == 0 || ((bits & SMTPC_NOTIFY_NEVER) && bits != SMTPC_NOTIFY_NEVER))
         return -1;
     *out = bits;
-    return 0;
-}
-
-static int parse_timeout(const char *s, uint32_t *out)
-{
-    char *end;
-    unsigned long v;
-
-    if (*s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    v = strtoul(s, &end, 10);
-    if (errno || *end || v == 0 || v > CLI_TIMEOUT_MAX_S)
-        return -1;
-    *out = (uint32_t)v;
     return 0;
 }
 
@@ -621,13 +534,8 @@ static void resolve_tls(cli_opts *o)
         else
             o->tls = creds ? SMTPC_TLS_STARTTLS : SMTPC_TLS_OPPORTUNISTIC;
     }
-    if (o->port == 0) {
-        switch (o->tls) {
-        case SMTPC_TLS_NONE: o->port = 25; break;
-        case SMTPC_TLS_IMPLICIT: o->port = 465; break;
-        default: o->port = 587; break;
-        }
-    }
+    if (o->port == 0)
+        o->port = cli_default_port(o->tls);
 }
 
 #define PASSWORD_OPTS (OPT_BIT(OPT_PASSWORD_ENV) | OPT_BIT(OPT_PASSWORD_FILE))
@@ -689,7 +597,9 @@ static int parse_words(int argc, char **argv, cli_opts *o, parse_ctx *px)
                 return EX_USAGE;
             break;
         case OPT_TLS:
-            if (parse_tls(optarg, &px->tls)) {
+            if (cli_parse_tls(optarg, CLI_TLSW_AUTO | CLI_TLSW_NONE |
+                              CLI_TLSW_STARTTLS | CLI_TLSW_IMPLICIT,
+                              &px->tls)) {
                 usage_error("unknown --tls \"%s\" (auto, starttls, implicit "
                             "or none)", optarg);
                 return EX_USAGE;
@@ -729,7 +639,7 @@ static int parse_words(int argc, char **argv, cli_opts *o, parse_ctx *px)
                 return EX_USAGE;
             break;
         case OPT_TIMEOUT:
-            if (parse_timeout(optarg, &o->timeout_s)) {
+            if (cli_parse_seconds(optarg, &o->timeout_s)) {
                 usage_error("invalid --timeout \"%s\" (whole seconds, 1 to "
                             "86400)", optarg);
                 return EX_USAGE;
