@@ -1,10 +1,11 @@
 /*
  * cli/smtpc/cli.h - internal declarations of the smtpc command-line tool.
  *
- * The tool may allocate and print (unlike the library).  Each file has one
- * job: options.c parses the command line, config.c turns the configuration
- * file into command-line words for it, secret.c loads and wipes
- * credentials, body_stdin.c streams the message, trace.c prints -v,
+ * The tool may allocate and print (unlike the library).  What smtpc-bench
+ * shares with it is in cli/common.  Each file has one job: options.c holds
+ * the option table (cli/common/opt.h) and checks the command line as a
+ * whole, config.c turns the configuration file into command-line words for
+ * it, secret.c loads and wipes credentials, body_stdin.c streams the message, trace.c prints -v,
  * exitcode.c maps outcomes to sysexits.h codes (the only such table),
  * report.c writes the human messages and json.c the --json object;
  * headers.c parses a message's header section (the envelope of --batch and
@@ -20,6 +21,7 @@
 #include <stdio.h>
 
 #include "cli_common.h"
+#include "opt.h"
 
 #define CLI_NAME "smtpc"
 
@@ -78,6 +80,10 @@ int cli_config_option(const char *name, int *takes_value, int *is_path);
 /* ---- options.c ---- */
 
 typedef struct cli_opts {
+    const char *server;       /* --server as given */
+    int tls_arg;              /* --tls as given: CLI_TLS_AUTO or a mode */
+    const char *config_path;  /* -C FILE */
+    const char *account;      /* -a NAME: the file's section to use */
     char *host;               /* allocated; brackets of an IPv6 literal gone */
     uint16_t port;            /* resolved: never 0 after cli_parse_args */
     int tls;                  /* smtpc_tls_mode after resolution */
@@ -125,6 +131,10 @@ int cli_parse_args(int argc, char **argv, cli_opts *o);
 char *cli_qualify(cli_opts *o, const char *local);
 
 void cli_usage(FILE *f);
+
+/* The option table: what is parsed, listed by --help and accepted as a
+ * configuration key (opt.h). */
+extern const cli_opt cli_smtpc_options[];
 void cli_opts_free(cli_opts *o);
 
 /* ---- secret.c ---- */

@@ -4,8 +4,8 @@
  * comments, groups, folding, routes, literals, Resent- blocks), the errors
  * that must not be guessed around, and Bcc removal byte for byte.
  *
- * cli/smtpc/headers.c is compiled into this test (CMakeLists.txt: test_cli_X
- * gets cli/<program>/X.c).
+ * cli/smtpc/headers.c is linked into this test (CMakeLists.txt: test_cli_X
+ * links the archive of the program that holds X.c).
  */
 #include <stdlib.h>
 #include <string.h>
