@@ -1,6 +1,6 @@
 /*
- * cli/bench/bench.c - smtpc-bench: a load generator like Postfix's smtp-source,
- * built on the smtpc library.
+ * cli/bench/bench.c - smtpc-bench: a load generator like Postfix's
+ * smtp-source, built on the smtpc library.
  *
  *   smtpc-bench --server 127.0.0.1:2525 --messages 10000 --sessions 4 \
  *               --per-connection 1000 --size 2048 --recipients 1
@@ -16,6 +16,7 @@
 #define _DEFAULT_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -32,56 +33,6 @@
 #define BENCH_SESSIONS_MAX 1024u
 #define BENCH_RECIPIENTS_MAX 10000u
 #define BENCH_PROGRESS_US 250000u
-
-static void usage(FILE *f)
-{
-    fprintf(f,
-        "usage: " BENCH_NAME " --server HOST[:PORT] [options]\n"
-        "\n"
-        "Sends generated messages to an SMTP server as fast as it takes them\n"
-        "and prints one JSON line with the result.\n"
-        "\n"
-        "  --server HOST[:PORT]   server name, IPv4, [IPv6] or [IPv6]:PORT, as\n"
-        "                         smtpc takes it; the port defaults to 25 (465\n"
-        "                         with --tls implicit, 587 with starttls or\n"
-        "                         opportunistic); required\n"
-        "  --messages N           messages in all (default 1000)\n"
-        "  --sessions S           sessions in parallel, one thread each (default 1)\n"
-        "  --per-connection K     messages per connection; 0 = all of a session's\n"
-        "                         share on one connection (default 0)\n"
-        "  --size BYTES           body size, headers not included; suffixes k, M,\n"
-        "                         G (x1024) (default 1024)\n"
-        "  --recipients R         recipients per message (default 1)\n"
-        "  --from ADDR            envelope sender (default bench@example.com)\n"
-        "  --to ADDR              recipient; with R > 1 a number is put in front\n"
-        "                         (default sink@example.net)\n"
-        "  --ehlo NAME            EHLO name (default localhost)\n"
-        "  --no-pipelining        do not use PIPELINING even when offered\n"
-        "  --no-chunking          do not use CHUNKING (BDAT) even when offered\n"
-        "  --tls MODE             none (default), starttls, implicit, opportunistic\n"
-        "  --cafile FILE          CA bundle to verify the server with\n"
-        "  --insecure             do not verify the server's certificate\n"
-        "  --user NAME            authenticate as NAME\n"
-        "  --password-env VAR     the password is in environment variable VAR\n"
-        "  --timeout SECONDS      every protocol timeout (default RFC 5321's)\n"
-        "  --buffer BYTES         client I/O buffer per session (default 64k)\n"
-        "  --json-only            no progress line and no summary on stderr\n"
-        "  --trace                each piece sent and received on stderr, timed\n"
-        "                         (sizes and first bytes only; secrets redacted)\n"
-        "  --quickack             experiment: acknowledge every received segment\n"
-        "                         at once (Linux TCP_QUICKACK) through a wrapper\n"
-        "                         of the TCP transport\n"
-        "  --print-message        write message 1 (headers and body, CRLF) to\n"
-        "                         stdout and exit: the same bytes for other\n"
-        "                         clients (--server not needed)\n"
-        "  -h, --help             this help\n"
-        "\n"
-        "JSON fields: messages, failed, seconds, messages_per_second,\n"
-        "bytes_per_second, latency_ms {p50,p90,p99,max} per message,\n"
-        "setup_ms per connection, connections, pipelining, chunking,\n"
-        "max_rss_kb, first_error.\n"
-        "Exit status: 0 all accepted, 1 some failed, 64 usage, 71 system error.\n");
-}
 
 /* HOST, HOST:PORT, [V6], [V6]:PORT or a bare IPv6 literal, as smtpc takes
  * them, the port defaulting as smtpc's does for the TLS mode.  A name
@@ -106,50 +57,207 @@ static int parse_server(const char *arg, int tls, char **host, uint16_t *port)
     return 0;
 }
 
-static int bad(const char *what, const char *value)
+/* "invalid --NAME 'value'": 0 is never returned, so that a check can
+ * return it. */
+static int bad(const cli_opt *o, const char *value)
 {
-    fprintf(stderr, BENCH_NAME ": invalid %s '%s' (see --help)\n", what,
-            value ? value : "");
-    return EX_USAGE;
+    fprintf(stderr, BENCH_NAME ": invalid --%s '", o->name);
+    cli_put_escaped(stderr, value);
+    fputs("' (see --help)\n", stderr);
+    return -1;
 }
 
-enum {
-    O_SERVER = 256, O_MESSAGES, O_SESSIONS, O_PER_CONN, O_SIZE, O_RCPTS,
-    O_FROM, O_TO, O_EHLO, O_NO_PIPE, O_NO_CHUNK, O_TLS, O_CAFILE,
-    O_INSECURE, O_USER, O_PASSWORD_ENV, O_TIMEOUT, O_BUFFER, O_JSON_ONLY, O_TRACE, O_QUICKACK, O_PRINT_MESSAGE
+static void generic_error(cli_optparse *p, int err, const char *what)
+{
+    (void)p;
+    fputs(BENCH_NAME ": ", stderr);
+    if (err == CLI_OPTERR_NEEDS_VALUE) {
+        cli_put_escaped(stderr, what);
+        fputs(" needs a value\n", stderr);
+    } else {
+        fputs("unknown option '", stderr);
+        cli_put_escaped(stderr, what);
+        fputs("' (see --help)\n", stderr);
+    }
+}
+
+#define OPTS(p) ((bench_opts *)(p)->target)
+
+/* A count from min to max, with k, M, G suffixes when suffixes is set. */
+static int count(const cli_opt *o, const char *v, int suffixes, uint64_t min,
+                 uint64_t max, uint64_t *out)
+{
+    if (cli_parse_count(v, suffixes, out) != 0 || *out < min || *out > max)
+        return bad(o, v);
+    return 0;
+}
+
+static int set_messages(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    return count(o, v, 0, 1, UINT64_MAX, &OPTS(p)->messages);
+}
+
+/* A count from 1 to max that an unsigned holds. */
+static int set_unsigned(const cli_opt *o, const char *v, uint64_t max,
+                        unsigned *out)
+{
+    uint64_t n;
+
+    if (count(o, v, 0, 1, max, &n) != 0)
+        return -1;
+    *out = (unsigned)n;
+    return 0;
+}
+
+static int set_sessions(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    return set_unsigned(o, v, BENCH_SESSIONS_MAX, &OPTS(p)->sessions);
+}
+
+static int set_per_connection(cli_optparse *p, const cli_opt *o,
+                              const char *v)
+{
+    return count(o, v, 0, 0, UINT64_MAX, &OPTS(p)->per_connection);
+}
+
+static int set_size(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    return count(o, v, 1, 0, UINT64_MAX, &OPTS(p)->size);
+}
+
+static int set_recipients(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    return set_unsigned(o, v, BENCH_RECIPIENTS_MAX, &OPTS(p)->recipients);
+}
+
+static int set_buffer(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    uint64_t n;
+
+    if (count(o, v, 1, SMTPC_IO_MIN, 1u << 30, &n) != 0)
+        return -1;
+    OPTS(p)->io_buf = (size_t)n;
+    return 0;
+}
+
+static int set_timeout(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    uint32_t secs;
+
+    if (cli_parse_seconds(v, &secs) != 0)
+        return bad(o, v);
+    OPTS(p)->timeout_ms = secs * 1000u;
+    return 0;
+}
+
+static int set_tls(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    if (cli_parse_tls(v, CLI_TLSW_NONE | CLI_TLSW_STARTTLS |
+                      CLI_TLSW_IMPLICIT | CLI_TLSW_OPPORTUNISTIC,
+                      &OPTS(p)->tls) != 0)
+        return bad(o, v);
+    return 0;
+}
+
+/* --from (may be empty: the null reverse-path) and --to. */
+static int check_address(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    (void)p;
+    if (smtpc_check_address(v, strcmp(o->name, "from") == 0) != SMTPC_OK)
+        return bad(o, v);
+    return 0;
+}
+
+static int check_ehlo(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    (void)p;
+    return smtpc_check_domain(v) == SMTPC_OK ? 0 : bad(o, v);
+}
+
+static int check_user(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    (void)p;
+    return smtpc_check_text(v, SMTPC_SECRET_MAX) == SMTPC_OK ? 0 : bad(o, v);
+}
+
+static void usage(FILE *f);
+
+static int show_help(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    (void)p, (void)o, (void)v;
+    usage(stdout);
+    return CLI_OPT_STOP;
+}
+
+/* The options, in --help's order (opt.h: name, short, kind, flags, target,
+ * bits, check, value name, help). */
+#define OFF(field) offsetof(bench_opts, field)
+#define S CLI_OPT_STRING
+#define CALL CLI_OPT_CALL, CLI_OPTF_VALUE, 0, 0
+
+static const cli_opt bench_options[] = {
+{"server", 0, S, 0, OFF(server), 0, NULL, "HOST[:PORT]",
+ "server name, IPv4, [IPv6] or [IPv6]:PORT, as\nsmtpc takes it; the port defaults to 25 (465\nwith --tls implicit, 587 with starttls or\nopportunistic); required", NULL},
+{"messages", 0, CALL, set_messages, "N", "messages in all (default 1000)", NULL},
+{"sessions", 0, CALL, set_sessions, "S",
+ "sessions in parallel, one thread each (default 1)", NULL},
+{"per-connection", 0, CALL, set_per_connection, "K",
+ "messages per connection; 0 = all of a session's\nshare on one connection (default 0)", NULL},
+{"size", 0, CALL, set_size, "BYTES",
+ "body size, headers not included; suffixes k, M,\nG (x1024) (default 1024)", NULL},
+{"recipients", 0, CALL, set_recipients, "R", "recipients per message (default 1)", NULL},
+{"from", 0, S, 0, OFF(from), 0, check_address, "ADDR",
+ "envelope sender (default bench@example.com)", NULL},
+{"to", 0, S, 0, OFF(to), 0, check_address, "ADDR",
+ "recipient; with R > 1 a number is put in front\n(default sink@example.net)", NULL},
+{"ehlo", 0, S, 0, OFF(ehlo), 0, check_ehlo, "NAME", "EHLO name (default localhost)", NULL},
+{"no-pipelining", 0, CLI_OPT_BITS, 0, OFF(session_options), SMTPC_OPT_NO_PIPELINING, NULL, NULL,
+ "do not use PIPELINING even when offered", NULL},
+{"no-chunking", 0, CLI_OPT_BITS, 0, OFF(session_options), SMTPC_OPT_NO_CHUNKING, NULL, NULL,
+ "do not use CHUNKING (BDAT) even when offered", NULL},
+{"tls", 0, CALL, set_tls, "MODE", "none (default), starttls, implicit, opportunistic", NULL},
+{"cafile", 0, S, 0, OFF(cafile), 0, NULL, "FILE", "CA bundle to verify the server with", NULL},
+{"insecure", 0, CLI_OPT_FLAG, 0, OFF(insecure), 0, NULL, NULL,
+ "do not verify the server's certificate", NULL},
+{"user", 0, S, 0, OFF(user), 0, check_user, "NAME", "authenticate as NAME", NULL},
+{"password-env", 0, S, 0, OFF(password_env), 0, NULL, "VAR",
+ "the password is in environment variable VAR", NULL},
+{"timeout", 0, CALL, set_timeout, "SECONDS",
+ "every protocol timeout (default RFC 5321's)", NULL},
+{"buffer", 0, CALL, set_buffer, "BYTES", "client I/O buffer per session (default 64k)", NULL},
+{"json-only", 0, CLI_OPT_FLAG, 0, OFF(json_only), 0, NULL, NULL,
+ "no progress line and no summary on stderr", NULL},
+{"trace", 0, CLI_OPT_FLAG, 0, OFF(trace), 0, NULL, NULL,
+ "each piece sent and received on stderr, timed\n(sizes and first bytes only; secrets redacted)", NULL},
+{"quickack", 0, CLI_OPT_FLAG, 0, OFF(quickack), 0, NULL, NULL,
+ "experiment: acknowledge every received segment\nat once (Linux TCP_QUICKACK) through a wrapper\nof the TCP transport", NULL},
+{"print-message", 0, CLI_OPT_FLAG, 0, OFF(print_message), 0, NULL, NULL,
+ "write message 1 (headers and body, CRLF) to\nstdout and exit: the same bytes for other\nclients (--server not needed)", NULL},
+{"help", 'h', CLI_OPT_CALL, 0, 0, 0, show_help, NULL, "this help", NULL},
+{NULL, 0, CLI_OPT_END, 0, 0, 0, NULL, NULL, NULL, NULL},
 };
+
+static void usage(FILE *f)
+{
+    fputs("usage: " BENCH_NAME " --server HOST[:PORT] [options]\n"
+          "\n"
+          "Sends generated messages to an SMTP server as fast as it takes them\n"
+          "and prints one JSON line with the result.\n"
+          "\n", f);
+    cli_opt_help(f, bench_options, 25);
+    fputs("\n"
+          "JSON fields: messages, failed, seconds, messages_per_second,\n"
+          "bytes_per_second, latency_ms {p50,p90,p99,max} per message,\n"
+          "setup_ms per connection, connections, pipelining, chunking,\n"
+          "max_rss_kb, first_error.\n"
+          "Exit status: 0 all accepted, 1 some failed, 64 usage, 71 system error.\n",
+          f);
+}
 
 static int parse_args(int argc, char **argv, bench_opts *o)
 {
-    static const struct option long_opts[] = {
-        {"server", required_argument, NULL, O_SERVER},
-        {"messages", required_argument, NULL, O_MESSAGES},
-        {"sessions", required_argument, NULL, O_SESSIONS},
-        {"per-connection", required_argument, NULL, O_PER_CONN},
-        {"size", required_argument, NULL, O_SIZE},
-        {"recipients", required_argument, NULL, O_RCPTS},
-        {"from", required_argument, NULL, O_FROM},
-        {"to", required_argument, NULL, O_TO},
-        {"ehlo", required_argument, NULL, O_EHLO},
-        {"no-pipelining", no_argument, NULL, O_NO_PIPE},
-        {"no-chunking", no_argument, NULL, O_NO_CHUNK},
-        {"tls", required_argument, NULL, O_TLS},
-        {"cafile", required_argument, NULL, O_CAFILE},
-        {"insecure", no_argument, NULL, O_INSECURE},
-        {"user", required_argument, NULL, O_USER},
-        {"password-env", required_argument, NULL, O_PASSWORD_ENV},
-        {"timeout", required_argument, NULL, O_TIMEOUT},
-        {"buffer", required_argument, NULL, O_BUFFER},
-        {"json-only", no_argument, NULL, O_JSON_ONLY},
-        {"trace", no_argument, NULL, O_TRACE},
-        {"quickack", no_argument, NULL, O_QUICKACK},
-        {"print-message", no_argument, NULL, O_PRINT_MESSAGE},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    const char *password_env = NULL, *server = NULL;
-    uint64_t v;
-    uint32_t secs;
-    int c;
+    cli_optparse p;
+    int rc;
 
     memset(o, 0, sizeof *o);
     o->messages = 1000;
@@ -161,131 +269,37 @@ static int parse_args(int argc, char **argv, bench_opts *o)
     o->io_buf = BENCH_IO_BUF;
     o->tls = SMTPC_TLS_NONE;
 
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
-        switch (c) {
-        case O_SERVER:
-            server = optarg;
-            break;
-        case O_MESSAGES:
-            if (cli_parse_count(optarg, 0, &o->messages) != 0 || o->messages == 0)
-                return bad("--messages", optarg);
-            break;
-        case O_SESSIONS:
-            if (cli_parse_count(optarg, 0, &v) != 0 || v == 0 ||
-                v > BENCH_SESSIONS_MAX)
-                return bad("--sessions", optarg);
-            o->sessions = (unsigned)v;
-            break;
-        case O_PER_CONN:
-            if (cli_parse_count(optarg, 0, &o->per_connection) != 0)
-                return bad("--per-connection", optarg);
-            break;
-        case O_SIZE:
-            if (cli_parse_count(optarg, 1, &o->size) != 0)
-                return bad("--size", optarg);
-            break;
-        case O_RCPTS:
-            if (cli_parse_count(optarg, 0, &v) != 0 || v == 0 ||
-                v > BENCH_RECIPIENTS_MAX)
-                return bad("--recipients", optarg);
-            o->recipients = (unsigned)v;
-            break;
-        case O_FROM:
-            if (smtpc_check_address(optarg, 1) != SMTPC_OK)
-                return bad("--from", optarg);
-            o->from = optarg;
-            break;
-        case O_TO:
-            if (smtpc_check_address(optarg, 0) != SMTPC_OK)
-                return bad("--to", optarg);
-            o->to = optarg;
-            break;
-        case O_EHLO:
-            if (smtpc_check_domain(optarg) != SMTPC_OK)
-                return bad("--ehlo", optarg);
-            o->ehlo = optarg;
-            break;
-        case O_NO_PIPE:
-            o->session_options |= SMTPC_OPT_NO_PIPELINING;
-            break;
-        case O_NO_CHUNK:
-            o->session_options |= SMTPC_OPT_NO_CHUNKING;
-            break;
-        case O_TLS:
-            if (cli_parse_tls(optarg, CLI_TLSW_NONE | CLI_TLSW_STARTTLS |
-                              CLI_TLSW_IMPLICIT | CLI_TLSW_OPPORTUNISTIC,
-                              &o->tls) != 0)
-                return bad("--tls", optarg);
-            break;
-        case O_CAFILE:
-            o->cafile = optarg;
-            break;
-        case O_INSECURE:
-            o->insecure = 1;
-            break;
-        case O_USER:
-            if (smtpc_check_text(optarg, SMTPC_SECRET_MAX) != SMTPC_OK)
-                return bad("--user", optarg);
-            o->user = optarg;
-            break;
-        case O_PASSWORD_ENV:
-            password_env = optarg;
-            break;
-        case O_TIMEOUT:
-            if (cli_parse_seconds(optarg, &secs) != 0)
-                return bad("--timeout", optarg);
-            o->timeout_ms = secs * 1000u;
-            break;
-        case O_BUFFER:
-            if (cli_parse_count(optarg, 1, &v) != 0 || v < SMTPC_IO_MIN ||
-                v > (1u << 30))
-                return bad("--buffer", optarg);
-            o->io_buf = (size_t)v;
-            break;
-        case O_JSON_ONLY:
-            o->json_only = 1;
-            break;
-        case O_TRACE:
-            o->trace = 1;
-            break;
-        case O_QUICKACK:
-            o->quickack = 1;
-            break;
-        case O_PRINT_MESSAGE:
-            o->print_message = 1;
-            break;
-        case 'h':
-            usage(stdout);
-            return -1;
-        case ':':
-            fprintf(stderr, BENCH_NAME ": %s needs a value\n", argv[optind - 1]);
-            return EX_USAGE;
-        default:
-            fprintf(stderr, BENCH_NAME ": unknown option '%s' (see --help)\n",
-                    argv[optind - 1]);
-            return EX_USAGE;
-        }
-    }
+    memset(&p, 0, sizeof p);
+    p.table = bench_options;
+    p.target = o;
+    p.error = generic_error;
+    rc = cli_opt_parse(&p, argc, argv);
+    if (rc != 0)
+        return rc == CLI_OPT_STOP ? -1 : EX_USAGE;
     if (optind != argc) {
-        fprintf(stderr, BENCH_NAME ": unexpected argument '%s'\n", argv[optind]);
+        fprintf(stderr, BENCH_NAME ": unexpected argument '");
+        cli_put_escaped(stderr, argv[optind]);
+        fputs("'\n", stderr);
         return EX_USAGE;
     }
-    /* After the loop: the default port depends on --tls. */
-    if (server != NULL &&
-        parse_server(server, o->tls, (char **)&o->host, &o->port) != 0)
-        return bad("--server", server);
+    /* After the options: the default port depends on --tls. */
+    if (o->server != NULL &&
+        parse_server(o->server, o->tls, (char **)&o->host, &o->port) != 0) {
+        bad(cli_opt_find(bench_options, "server"), o->server);
+        return EX_USAGE;
+    }
     if (o->host == NULL && !o->print_message) {
         fprintf(stderr, BENCH_NAME ": --server HOST[:PORT] is required\n");
         return EX_USAGE;
     }
     if (o->sessions > o->messages)
         o->sessions = (unsigned)o->messages;
-    if (password_env != NULL) {
-        o->password = getenv(password_env);
+    if (o->password_env != NULL) {
+        o->password = getenv(o->password_env);
         if (o->password == NULL) {
-            fprintf(stderr, BENCH_NAME ": environment variable %s is not set\n",
-                    password_env);
+            fprintf(stderr, BENCH_NAME ": environment variable ");
+            cli_put_escaped(stderr, o->password_env);
+            fputs(" is not set\n", stderr);
             return EX_USAGE;
         }
     }

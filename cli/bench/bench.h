@@ -1,10 +1,13 @@
 /*
- * cli/bench/bench.h - internal declarations of smtpc-bench, the load generator.
+ * cli/bench/bench.h - internal declarations of smtpc-bench, the load
+ * generator.
  *
  * smtpc-bench uses only the library's public API (smtpc/smtpc.h, tls.h):
  * it is a client of the library like any other, so what it measures is
- * what a user of the library gets.  Each file has one job: bench.c parses
- * the options, runs the sessions and prints the result; bench_worker.c is
+ * what a user of the library gets.  What it shares with smtpc (--server
+ * and the other values, the option table) is in cli/common.  Each file
+ * has one job: bench.c holds the option table, runs the sessions and
+ * prints the result; bench_worker.c is
  * one session (a thread); bench_text.c makes the messages; bench_hist.c
  * keeps latencies in constant memory.
  */
@@ -16,6 +19,7 @@
 #include <stdint.h>
 
 #include "cli_common.h"
+#include "opt.h"
 
 #define BENCH_NAME "smtpc-bench"
 
@@ -69,6 +73,8 @@ size_t bench_headers_make(char *buf, size_t cap, const char *from,
 /* ---- bench_worker.c: one session ---- */
 
 typedef struct bench_opts {
+    const char *server;        /* --server as given */
+    const char *password_env;  /* --password-env VAR */
     const char *host;          /* allocated by the parser */
     uint16_t port;
     uint64_t messages;         /* N */
