@@ -236,6 +236,9 @@ static const cli_opt bench_options[] = {
 {"help", 'h', CLI_OPT_CALL, 0, 0, 0, show_help, NULL, "this help", NULL},
 {NULL, 0, CLI_OPT_END, 0, 0, 0, NULL, NULL, NULL, NULL},
 };
+#undef OFF
+#undef S
+#undef CALL
 
 static void usage(FILE *f)
 {
@@ -270,6 +273,7 @@ static int parse_args(int argc, char **argv, bench_opts *o)
     o->tls = SMTPC_TLS_NONE;
 
     memset(&p, 0, sizeof p);
+    p.prog = BENCH_NAME;
     p.table = bench_options;
     p.target = o;
     p.error = generic_error;

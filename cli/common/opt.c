@@ -35,7 +35,35 @@ static const cli_opt *resolve(const cli_opt *table, const cli_opt *o)
 
 static int takes_value(const cli_opt *o)
 {
-    return o->kind == CLI_OPT_STRING || (o->flags & CLI_OPTF_VALUE);
+    return o->kind == CLI_OPT_STRING || o->kind == CLI_OPT_LIST ||
+           (o->flags & CLI_OPTF_VALUE);
+}
+
+/* Appends value to l (emptied first when first is set): 0 or -1. */
+static int list_add(cli_strlist *l, const char *value, int first)
+{
+    const char **items;
+
+    if (first)
+        l->count = 0;
+    items = realloc(l->items, (l->count + 1) * sizeof *items);
+    if (!items)
+        return -1;
+    items[l->count++] = value;
+    l->items = items;
+    return 0;
+}
+
+void cli_opt_free(const cli_opt *table, void *target)
+{
+    for (const cli_opt *o = table; o->kind != CLI_OPT_END; o++) {
+        if (o->kind == CLI_OPT_LIST) {
+            cli_strlist *l = (void *)((char *)target + o->offset);
+            free(l->items);
+            l->items = NULL;
+            l->count = 0;
+        }
+    }
 }
 
 void cli_opt_label(const cli_opt *o, char *buf, size_t len)
@@ -53,6 +81,7 @@ static int apply(cli_optparse *p, const cli_opt *o, size_t idx,
                  const char *value)
 {
     char *base = p->target;
+    int first = !p->seen[idx];
     int rc;
 
     if ((o->flags & CLI_OPTF_ONCE) && p->seen[idx]) {
@@ -97,6 +126,13 @@ static int apply(cli_optparse *p, const cli_opt *o, size_t idx,
     case CLI_OPT_STRING:
         *(const char **)(void *)(base + o->offset) = value;
         break;
+    case CLI_OPT_LIST:
+        if (list_add((cli_strlist *)(void *)(base + o->offset), value,
+                     first) != 0) {
+            fprintf(stderr, "%s: out of memory\n", p->prog);
+            return -1;
+        }
+        break;
     default:
         break;
     }
@@ -113,7 +149,7 @@ int cli_opt_parse(cli_optparse *p, int argc, char **argv)
     while (p->table[n].kind != CLI_OPT_END)
         n++;
     if (n > sizeof p->seen) {
-        fprintf(stderr, "%s: option table too large\n", argv[0]);
+        fprintf(stderr, "%s: option table too large\n", p->prog);
         return -1;
     }
     longs = calloc(n + 1, sizeof *longs);
@@ -121,7 +157,7 @@ int cli_opt_parse(cli_optparse *p, int argc, char **argv)
     if (!longs || !shorts) {
         free(longs);
         free(shorts);
-        fprintf(stderr, "%s: out of memory\n", argv[0]);
+        fprintf(stderr, "%s: out of memory\n", p->prog);
         return -1;
     }
     /* The leading ':' makes a missing value its own case. */

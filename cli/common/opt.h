@@ -9,7 +9,9 @@
  *    "NAME", "name to greet with (default: localhost)"},
  *
  * where OFF(field) is the offsetof the target in the program's options
- * struct.  The parser is getopt_long's, so clusters ("-it"), attached
+ * struct.  A repeatable option (--attach FILE) is CLI_OPT_LIST with a
+ * cli_strlist target; a flag is CLI_OPT_FLAG or CLI_OPT_BITS; a value
+ * with its own syntax is CLI_OPT_CALL, whose check parses and stores it.  The parser is getopt_long's, so clusters ("-it"), attached
  * values ("-oi", "--name=value") and GNU's permutation behave as they
  * always have.
  */
@@ -29,6 +31,8 @@ enum cli_opt_kind {
     CLI_OPT_BITS,     /* no value; unsigned target |= bits */
     CLI_OPT_STRING,   /* a value; const char * target = value, once the
                          check (if any) took it */
+    CLI_OPT_LIST,     /* a value, may be repeated; appended to the
+                         cli_strlist target, once the check took it */
     CLI_OPT_CALL,     /* the check does everything (a value with
                          CLI_OPTF_VALUE) */
     CLI_OPT_IGNORE    /* accepted and changes nothing (a value with
@@ -42,6 +46,14 @@ enum {
                                     file is $HOME/ */
     CLI_OPTF_CMDLINE = 1u << 3   /* about one run: no configuration key */
 };
+
+/* The target of a CLI_OPT_LIST option: the values in the order given.
+ * The first value a list of words gives replaces what an earlier list
+ * (the configuration file's) gave.  Freed by cli_opt_free. */
+typedef struct cli_strlist {
+    const char **items;  /* allocated; the strings are the words' */
+    size_t count;
+} cli_strlist;
 
 /* A check's result besides 0 and -1 (refused, said why): stop parsing,
  * all is done (--help, --version). */
@@ -77,6 +89,7 @@ enum { CLI_OPTERR_UNKNOWN, CLI_OPTERR_NEEDS_VALUE, CLI_OPTERR_TWICE };
 
 /* One parse of a list of words. */
 struct cli_optparse {
+    const char *prog;    /* the program's name, for messages */
     const cli_opt *table;
     void *target;        /* the struct that offsets point into */
     void *ctx;           /* the program's */
@@ -93,6 +106,9 @@ const cli_opt *cli_opt_find(const cli_opt *table, const char *name);
  * CLI_OPT_STOP, or -1 after reporting why.  optind is then the first word
  * that is not an option.  Each call forgets the previous one's words. */
 int cli_opt_parse(cli_optparse *p, int argc, char **argv);
+
+/* Frees what parsing allocated in target (the CLI_OPT_LIST arrays). */
+void cli_opt_free(const cli_opt *table, void *target);
 
 /* "--name" of an entry (its alias's for a short-only one), else "-x". */
 void cli_opt_label(const cli_opt *o, char *buf, size_t len);

@@ -414,6 +414,13 @@ TEXT("\nAs sendmail (so that smtpc can be installed as sendmail):\n"),
 {NULL, 'G', CLI_OPT_IGNORE, 0, 0, 0, NULL, NULL, "accepted, changes nothing", NULL},
 {NULL, 0, CLI_OPT_END, 0, 0, 0, NULL, NULL, NULL, NULL},
 };
+#undef OFF
+#undef VAL
+#undef ONCE
+#undef PATH
+#undef RUN
+#undef S
+#undef TEXT
 
 int cli_config_option(const char *name, int *takes_value, int *is_path)
 {
@@ -423,7 +430,8 @@ int cli_config_option(const char *name, int *takes_value, int *is_path)
         return -1;
     if (o->flags & CLI_OPTF_CMDLINE)
         return -2;
-    *takes_value = o->kind == CLI_OPT_STRING || (o->flags & CLI_OPTF_VALUE);
+    *takes_value = o->kind == CLI_OPT_STRING || o->kind == CLI_OPT_LIST ||
+                   (o->flags & CLI_OPTF_VALUE);
     *is_path = (o->flags & CLI_OPTF_PATH) != 0;
     return 0;
 }
@@ -460,6 +468,7 @@ static int parse_words(int argc, char **argv, cli_opts *o)
     int rc;
 
     memset(&p, 0, sizeof p);
+    p.prog = CLI_NAME;
     p.table = cli_smtpc_options;
     p.target = o;
     p.error = generic_error;
@@ -656,6 +665,7 @@ int cli_parse_args(int argc, char **argv, cli_opts *o)
      * mistakes come before any configuration file. */
     opts_init(&cmdline);
     rc = parse_words(argc, argv, &cmdline);
+    cli_opt_free(cli_smtpc_options, &cmdline);
     opts_init(o);
     o->json = cmdline.json; /* so that an error is reported in JSON too */
     if (rc != CLI_PARSE_OK)
@@ -713,6 +723,7 @@ void cli_opts_free(cli_opts *o)
     free(o->rcpts_buf);
     o->qualified = o->rcpts_buf = NULL;
     o->qualified_count = 0;
+    cli_opt_free(cli_smtpc_options, o);
     cli_config_free(&o->config);
 }
 

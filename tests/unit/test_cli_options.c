@@ -9,6 +9,7 @@
  * archive of the program that holds X.c).
  */
 #define _DEFAULT_SOURCE
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,8 @@ static const char *sample_value(const char *name)
 
 static int takes_value(const cli_opt *o)
 {
-    return o->kind == CLI_OPT_STRING || (o->flags & CLI_OPTF_VALUE);
+    return o->kind == CLI_OPT_STRING || o->kind == CLI_OPT_LIST ||
+           (o->flags & CLI_OPTF_VALUE);
 }
 
 static char *help_text(void)
@@ -187,8 +189,61 @@ static void test_sendmail_flags(void)
     rmdir(dir);
 }
 
+/* The machinery alone, on a table of its own: a repeatable option, a
+ * group, a count. */
+typedef struct toy {
+    cli_strlist attach;
+    const char *a, *b;
+    int verbose;
+} toy;
+
+static void toy_error(cli_optparse *p, int err, const char *what)
+{
+    (void)p, (void)err, (void)what;
+}
+
+static const cli_opt toy_table[] = {
+    {"attach", 0, CLI_OPT_LIST, 0, offsetof(toy, attach), 0, NULL, "FILE",
+     "attach FILE", NULL},
+    {"a", 0, CLI_OPT_STRING, 0, offsetof(toy, a), 1, NULL, "X", "a", NULL},
+    {"b", 0, CLI_OPT_STRING, 0, offsetof(toy, b), 1, NULL, "X", "b", NULL},
+    {"verbose", 'v', CLI_OPT_COUNT, 0, offsetof(toy, verbose), 0, NULL, NULL,
+     "more", NULL},
+    {NULL, 0, CLI_OPT_END, 0, 0, 0, NULL, NULL, NULL, NULL},
+};
+
+static void test_machinery(void)
+{
+    char *first[] = {"toy", "--attach=1", "-vv", "--a", "x", "--attach", "2",
+                     NULL};
+    char *second[] = {"toy", "--b", "y", "--attach", "3", NULL};
+    cli_optparse p;
+    toy t;
+
+    unit_case = "lists, groups and counts";
+    memset(&t, 0, sizeof t);
+    memset(&p, 0, sizeof p);
+    p.prog = "toy";
+    p.table = toy_table;
+    p.target = &t;
+    p.error = toy_error;
+    CHECK_EQ_INT(cli_opt_parse(&p, 7, first), 0);
+    CHECK_EQ_INT((int)t.attach.count, 2);
+    CHECK(t.attach.count == 2 && strcmp(t.attach.items[1], "2") == 0);
+    CHECK_EQ_INT(t.verbose, 2);
+    CHECK_EQ_STR(t.a, "x");
+    /* A second list of words replaces the first's list and group. */
+    CHECK_EQ_INT(cli_opt_parse(&p, 5, second), 0);
+    CHECK(t.attach.count == 1 && strcmp(t.attach.items[0], "3") == 0);
+    CHECK(t.a == NULL);
+    CHECK_EQ_STR(t.b, "y");
+    cli_opt_free(toy_table, &t);
+    CHECK(t.attach.items == NULL && t.attach.count == 0);
+}
+
 int main(void)
 {
+    test_machinery();
     test_table_help_and_config();
     test_sendmail_flags();
     return unit_done();
