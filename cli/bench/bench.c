@@ -272,11 +272,7 @@ static int parse_args(int argc, char **argv, bench_opts *o)
     o->io_buf = BENCH_IO_BUF;
     o->tls = SMTPC_TLS_NONE;
 
-    memset(&p, 0, sizeof p);
-    p.prog = BENCH_NAME;
-    p.table = bench_options;
-    p.target = o;
-    p.error = generic_error;
+    cli_opt_init(&p, BENCH_NAME, bench_options, o, generic_error);
     rc = cli_opt_parse(&p, argc, argv);
     if (rc != 0)
         return rc == CLI_OPT_STOP ? -1 : EX_USAGE;

@@ -17,6 +17,17 @@ static int is_option(const cli_opt *o)
     return o->kind != CLI_OPT_TEXT;
 }
 
+void cli_opt_init(cli_optparse *p, const char *prog, const cli_opt *table,
+                  void *target,
+                  void (*error)(cli_optparse *, int, const char *))
+{
+    memset(p, 0, sizeof *p);
+    p->prog = prog;
+    p->table = table;
+    p->target = target;
+    p->error = error;
+}
+
 const cli_opt *cli_opt_find(const cli_opt *table, const char *name)
 {
     for (const cli_opt *o = table; o->kind != CLI_OPT_END; o++) {

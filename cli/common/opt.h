@@ -99,6 +99,12 @@ struct cli_optparse {
     unsigned char seen[256]; /* per table entry: given in this list */
 };
 
+/* Starts a parse of table into target; error reports the generic
+ * errors. */
+void cli_opt_init(cli_optparse *p, const char *prog, const cli_opt *table,
+                  void *target,
+                  void (*error)(cli_optparse *, int, const char *));
+
 /* The entry of a long name (not TEXT, not short only), or NULL. */
 const cli_opt *cli_opt_find(const cli_opt *table, const char *name);
 

@@ -467,11 +467,7 @@ static int parse_words(int argc, char **argv, cli_opts *o)
     cli_optparse p;
     int rc;
 
-    memset(&p, 0, sizeof p);
-    p.prog = CLI_NAME;
-    p.table = cli_smtpc_options;
-    p.target = o;
-    p.error = generic_error;
+    cli_opt_init(&p, CLI_NAME, cli_smtpc_options, o, generic_error);
     rc = cli_opt_parse(&p, argc, argv);
     return rc == 0 ? CLI_PARSE_OK : rc == CLI_OPT_STOP ? CLI_PARSE_DONE
                                                        : EX_USAGE;

@@ -222,11 +222,7 @@ static void test_machinery(void)
 
     unit_case = "lists, groups and counts";
     memset(&t, 0, sizeof t);
-    memset(&p, 0, sizeof p);
-    p.prog = "toy";
-    p.table = toy_table;
-    p.target = &t;
-    p.error = toy_error;
+    cli_opt_init(&p, "toy", toy_table, &t, toy_error);
     CHECK_EQ_INT(cli_opt_parse(&p, 7, first), 0);
     CHECK_EQ_INT((int)t.attach.count, 2);
     CHECK(t.attach.count == 2 && strcmp(t.attach.items[1], "2") == 0);
