@@ -5,15 +5,16 @@
  *
  * Adding an option is one entry, e.g.
  *
- *   {"ehlo", 0, CLI_OPT_STRING, CLI_OPTF_ONCE, OFF(ehlo), 0, check_ehlo,
- *    "NAME", "name to greet with (default: localhost)"},
+ *   {"ehlo", 0, CLI_OPT_STRING, CLI_OPTF_ONCE, OFF(ehlo), 0, check_domain,
+ *    "NAME", "name to greet with (default: localhost)", NULL},
  *
  * where OFF(field) is the offsetof the target in the program's options
  * struct.  A repeatable option (--attach FILE) is CLI_OPT_LIST with a
  * cli_strlist target; a flag is CLI_OPT_FLAG or CLI_OPT_BITS; a value
- * with its own syntax is CLI_OPT_CALL, whose check parses and stores it.  The parser is getopt_long's, so clusters ("-it"), attached
- * values ("-oi", "--name=value") and GNU's permutation behave as they
- * always have.
+ * with its own syntax is CLI_OPT_CALL, whose check parses and stores it;
+ * a sendmail letter that means a long option names it as its alias.  The
+ * parser is getopt_long's, so clusters ("-it"), attached values ("-oi",
+ * "--name=value") and GNU's permutation behave as they always have.
  */
 #ifndef SMTPC_CLI_OPT_H
 #define SMTPC_CLI_OPT_H
