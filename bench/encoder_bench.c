@@ -23,7 +23,7 @@
  *               the send area: the ceiling for any encoder that copies
  * The figure reported is the best of --repeat runs, in input bytes per
  * second.  Built by bench/run.sh (or by hand):
- *   cc -O2 -Iinclude -Icli bench/encoder_bench.c cli/bench_text.c \
+ *   cc -O2 -Iinclude -Icli/bench bench/encoder_bench.c cli/bench/bench_text.c \
  *      build/libsmtpc.a -o build/encoder_bench
  * For instructions per byte run it under valgrind --tool=callgrind with
  * --toggle-collect=smtpc_body_write (see bench/run.sh).

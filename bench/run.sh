@@ -105,8 +105,8 @@ else
 fi
 BENCH=$BUILD/smtpc-bench
 # The encoder benchmark links the library as built (same flags as users get).
-cc -O2 -g -std=c11 -Wall -Wextra -I"$ROOT/include" -I"$ROOT/cli" \
-    "$ROOT/bench/encoder_bench.c" "$ROOT/cli/bench_text.c" "$BUILD/libsmtpc.a" \
+cc -O2 -g -std=c11 -Wall -Wextra -I"$ROOT/include" -I"$ROOT/cli/bench" \
+    "$ROOT/bench/encoder_bench.c" "$ROOT/cli/bench/bench_text.c" "$BUILD/libsmtpc.a" \
     -o "$BUILD/encoder_bench"
 BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
 

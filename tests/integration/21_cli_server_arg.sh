@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # --server and --tls: the port and TLS mode smtpc derives (read back from
 # --json on an unresolvable name, so nothing is ever sent to a real port),
-# and delivery to IPv6 loopback given as [::1]:PORT.
+# delivery to IPv6 loopback given as [::1]:PORT, and the --server forms,
+# which smtpc and smtpc-bench take or refuse alike.
 set -euo pipefail
 . "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
 harness_need_smtpc
@@ -59,4 +60,31 @@ run_smtpc "$W/out" "$W/err" --json --server "2001:db8::25" --tls none --timeout 
 expect_rc 75 "bare IPv6 literal" "$W/err"
 "$PY" -c 'import json,sys; r=json.load(open(sys.argv[1])); assert r["server"]=="2001:db8::25" and r["port"]==25, r' \
     "$W/out" || fail "bare IPv6: $(cat "$W/out")"
+
+step "smtpc and smtpc-bench take the same --server forms"
+# smtpc stops at the password it cannot load (78) once --server is taken,
+# smtpc-bench --print-message before any session (0): neither connects.
+# The names here resolve (smtpc-bench refuses a name that does not).
+unset SMTPC_TEST_UNSET_PW
+BENCH=$SMTPC_BUILD/smtpc-bench
+forms() {   # forms WANT_SMTPC WANT_BENCH FORM...
+    local want=$1 want_bench=$2 s
+    shift 2
+    for s in "$@"; do
+        run_smtpc "$W/out" "$W/err" --server "$s" --user u \
+            --password-env SMTPC_TEST_UNSET_PW --from a@example.com b@example.com </dev/null
+        expect_rc "$want" "smtpc --server '$s'" "$W/err"
+        if [ "$want" = 64 ]; then
+            grep -q 'invalid --server' "$W/err" || fail "--server '$s': $(cat "$W/err")"
+        fi
+        [ -x "$BENCH" ] || continue
+        rc=0
+        "$BENCH" --print-message --size 1 --server "$s" >/dev/null 2>"$W/err" || rc=$?
+        [ "$rc" = "$want_bench" ] || fail "smtpc-bench --server '$s': exit $rc, expected $want_bench: $(cat "$W/err")"
+    done
+}
+forms 78 0 localhost localhost:2525 127.0.0.1 127.0.0.1:2525 '[::1]' '[::1]:2525' \
+    ::1 2001:db8::25 '[2001:db8::25]' '[2001:db8::25]:25'
+forms 64 64 '' :25 localhost: localhost:0 localhost:65536 localhost:smtp localhost:+25 \
+    '[::1' '[::1]x' '[::1]:' '[]:25' '::1]' 'a b' a/b u@localhost
 echo "ok"

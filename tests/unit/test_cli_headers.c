@@ -1,11 +1,11 @@
 /*
- * test_cli_headers.c - cli/headers.c: where the header section ends, the
- * envelope RFC 5322 address lists give (display names, quoted strings,
+ * test_cli_headers.c - cli/smtpc/headers.c: where the header section ends,
+ * the envelope RFC 5322 address lists give (display names, quoted strings,
  * comments, groups, folding, routes, literals, Resent- blocks), the errors
  * that must not be guessed around, and Bcc removal byte for byte.
  *
- * cli/headers.c is compiled into this test (CMakeLists.txt: test_cli_X
- * gets cli/X.c).
+ * cli/smtpc/headers.c is linked into this test (CMakeLists.txt: test_cli_X
+ * links the archive of the program that holds X.c).
  */
 #include <stdlib.h>
 #include <string.h>

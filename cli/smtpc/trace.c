@@ -1,5 +1,5 @@
 /*
- * cli/trace.c - the -v dialogue on stderr.
+ * cli/smtpc/trace.c - the -v dialogue on stderr.
  *
  * The client hands pieces that need not be whole lines; each line gets
  * its direction's prefix ("> " sent, "< " received, "* " information).

@@ -1,5 +1,5 @@
 /*
- * cli/smtpc.c - smtpc: send the message on stdin to the recipients named
+ * cli/smtpc/smtpc.c - smtpc: send the message on stdin to the recipients named
  * on the command line, sendmail/msmtp style.
  *
  *   smtpc --server HOST[:PORT] --from ADDR [OPTION]... RECIPIENT... <msg

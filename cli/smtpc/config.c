@@ -1,5 +1,5 @@
 /*
- * cli/config.c - the configuration file: defaults for the command line.
+ * cli/smtpc/config.c - the configuration file: defaults for the command line.
  *
  * So that smtpc can stand in for sendmail (`sendmail -t -i` from cron, PHP,
  * git or mutt names no server), the server, sender and credentials can live

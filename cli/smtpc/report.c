@@ -1,5 +1,5 @@
 /*
- * cli/report.c - "smtpc: <what failed>: <server reply or reason>" lines.
+ * cli/smtpc/report.c - "smtpc: <what failed>: <server reply or reason>" lines.
  *
  * With --batch every line names its message file ("smtpc: FILE: ...") and
  * a sent message gets one too ("smtpc: FILE: sent (250 ...)").
@@ -10,31 +10,6 @@
 #include <sysexits.h>
 
 #include "cli.h"
-
-void cli_put_format(FILE *f, const char *fmt, const char *arg)
-{
-    const char *mark = strstr(fmt, "%s");
-
-    if (!mark) {
-        fputs(fmt, f);
-        return;
-    }
-    fwrite(fmt, 1, (size_t)(mark - fmt), f);
-    if (arg)
-        cli_put_escaped(f, arg);
-    fputs(mark + 2, f);
-}
-
-void cli_put_escaped(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || c >= 0x7f)
-            fprintf(f, "\\x%02x", c);
-        else
-            fputc(c, f);
-    }
-}
 
 /* "550 5.1.1 text", the parts that exist. */
 static void put_reply(FILE *f, unsigned code, const uint16_t enh[3],

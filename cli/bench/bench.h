@@ -1,10 +1,13 @@
 /*
- * cli/bench.h - internal declarations of smtpc-bench, the load generator.
+ * cli/bench/bench.h - internal declarations of smtpc-bench, the load
+ * generator.
  *
  * smtpc-bench uses only the library's public API (smtpc/smtpc.h, tls.h):
  * it is a client of the library like any other, so what it measures is
- * what a user of the library gets.  Each file has one job: bench.c parses
- * the options, runs the sessions and prints the result; bench_worker.c is
+ * what a user of the library gets.  What it shares with smtpc (--server
+ * and the other values, the option table) is in cli/common.  Each file
+ * has one job: bench.c holds the option table, runs the sessions and
+ * prints the result; bench_worker.c is
  * one session (a thread); bench_text.c makes the messages; bench_hist.c
  * keeps latencies in constant memory.
  */
@@ -15,15 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "smtpc/smtpc.h"
+#include "cli_common.h"
+#include "opt.h"
 
 #define BENCH_NAME "smtpc-bench"
-
-#if SMTPC_WITH_TLS && (defined(SMTPC_HAVE_OPENSSL) || defined(SMTPC_HAVE_MBEDTLS))
-#define BENCH_HAVE_TLS 1
-#else
-#define BENCH_HAVE_TLS 0
-#endif
 
 /* The body is produced by repeating one block of text: memory stays this
  * size whatever --size is (the engine's memory is constant too, so
@@ -75,6 +73,8 @@ size_t bench_headers_make(char *buf, size_t cap, const char *from,
 /* ---- bench_worker.c: one session ---- */
 
 typedef struct bench_opts {
+    const char *server;        /* --server as given */
+    const char *password_env;  /* --password-env VAR */
     const char *host;          /* allocated by the parser */
     uint16_t port;
     uint64_t messages;         /* N */

@@ -1,5 +1,5 @@
 /*
- * cli/secret.c - passwords and OAuth 2 tokens: where they come from, and
+ * cli/smtpc/secret.c - passwords and OAuth 2 tokens: where they come from, and
  * wiping them afterwards.
  *
  * Secrets never come from the command line (any user can read it in

@@ -1,82 +1,15 @@
 /*
- * cli/json.c - the --json result object (RFC 8259); with --batch, JSON
+ * cli/smtpc/json.c - the --json result object (RFC 8259); with --batch, JSON
  * Lines: one object per message, then one summary object.
  *
- * Strings from the server and the command line may hold anything: control
- * bytes are escaped, valid UTF-8 passes through, and each byte of invalid
- * UTF-8 becomes U+FFFD, so the output always parses.
+ * Strings from the server and the command line may hold anything: they go
+ * through cli_json_string (cli/common/escape.c), so the output always
+ * parses.
  */
 #include <string.h>
 #include <sysexits.h>
 
 #include "cli.h"
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *s)
-{
-    unsigned c = s[0];
-    size_t n;
-    unsigned min, cp;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2; min = 0x80; cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3; min = 0x800; cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4; min = 0x10000; cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0; /* also stops at the terminating NUL */
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
-void cli_json_string(FILE *out, const char *str)
-{
-    const unsigned char *s = (const unsigned char *)str;
-
-    if (!s) {
-        fputs("null", out);
-        return;
-    }
-    fputc('"', out);
-    while (*s) {
-        unsigned c = *s;
-        size_t n;
-        if (c == '"' || c == '\\') {
-            fputc('\\', out);
-            fputc((int)c, out);
-            s++;
-        } else if (c == '\n') {
-            fputs("\\n", out);
-            s++;
-        } else if (c == '\r') {
-            fputs("\\r", out);
-            s++;
-        } else if (c == '\t') {
-            fputs("\\t", out);
-            s++;
-        } else if (c < 0x20 || c == 0x7f) {
-            fprintf(out, "\\u%04x", c);
-            s++;
-        } else if ((n = utf8_len(s)) == 0) {
-            fputs("\\ufffd", out);
-            s++;
-        } else {
-            fwrite(s, 1, n, out);
-            s += n;
-        }
-    }
-    fputc('"', out);
-}
 
 static void json_enh(FILE *out, const uint16_t enh[3])
 {
@@ -92,17 +25,6 @@ static void json_code(FILE *out, unsigned code)
         fprintf(out, "%u", code);
     else
         fputs("null", out);
-}
-
-static const char *tls_mode_name(int mode)
-{
-    switch (mode) {
-    case SMTPC_TLS_NONE: return "none";
-    case SMTPC_TLS_STARTTLS: return "starttls";
-    case SMTPC_TLS_IMPLICIT: return "implicit";
-    case SMTPC_TLS_OPPORTUNISTIC: return "opportunistic";
-    default: return NULL;
-    }
 }
 
 void cli_report_json(const cli_outcome *oc, FILE *out)
@@ -162,7 +84,7 @@ void cli_report_json(const cli_outcome *oc, FILE *out)
     cli_json_string(out, oc->opts->host);
     fprintf(out, ",\"port\":%u", (unsigned)oc->opts->port);
     fputs(",\"tls_mode\":", out);
-    cli_json_string(out, oc->opts->host ? tls_mode_name(oc->opts->tls) : NULL);
+    cli_json_string(out, oc->opts->host ? cli_tls_name(oc->opts->tls) : NULL);
     fputs(",\"tls\":", out);
     cli_json_string(out, oc->tls_info && *oc->tls_info ? oc->tls_info : NULL);
     fputs(",\"auth\":", out);

@@ -1,10 +1,11 @@
 /*
- * cli/cli.h - internal declarations of the smtpc command-line tool.
+ * cli/smtpc/cli.h - internal declarations of the smtpc command-line tool.
  *
- * The tool may allocate and print (unlike the library).  Each file has one
- * job: options.c parses the command line, config.c turns the configuration
- * file into command-line words for it, secret.c loads and wipes
- * credentials, body_stdin.c streams the message, trace.c prints -v,
+ * The tool may allocate and print (unlike the library).  What smtpc-bench
+ * shares with it is in cli/common.  Each file has one job: options.c holds
+ * the option table (cli/common/opt.h) and checks the command line as a
+ * whole, config.c turns the configuration file into command-line words for
+ * it, secret.c loads and wipes credentials, body_stdin.c streams the message, trace.c prints -v,
  * exitcode.c maps outcomes to sysexits.h codes (the only such table),
  * report.c writes the human messages and json.c the --json object;
  * headers.c parses a message's header section (the envelope of --batch and
@@ -19,17 +20,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "smtpc/smtpc.h"
+#include "cli_common.h"
+#include "opt.h"
 
 #define CLI_NAME "smtpc"
-
-/* A TLS backend is linked (the build defines SMTPC_HAVE_<BACKEND>) and the
- * engine was built with TLS. */
-#if SMTPC_WITH_TLS && (defined(SMTPC_HAVE_OPENSSL) || defined(SMTPC_HAVE_MBEDTLS))
-#define CLI_HAVE_TLS 1
-#else
-#define CLI_HAVE_TLS 0
-#endif
 
 /* Bytes read from stdin at a time: memory stays this size whatever the
  * message size. */
@@ -37,9 +31,6 @@
 
 /* The client's I/O buffer: a large send area means large writes. */
 #define CLI_IO_BUF (64u * 1024u)
-
-/* Longest accepted --timeout, so that milliseconds fit in 32 bits. */
-#define CLI_TIMEOUT_MAX_S 86400u
 
 /* RFC 3461 4.4: ENVID is at most 100 characters. */
 #define CLI_ENVID_MAX 100u
@@ -88,10 +79,11 @@ int cli_config_option(const char *name, int *takes_value, int *is_path);
 
 /* ---- options.c ---- */
 
-/* What --tls asked for; auto is resolved once the port is known. */
-enum { CLI_TLS_AUTO = -1 };
-
 typedef struct cli_opts {
+    const char *server;       /* --server as given */
+    int tls_arg;              /* --tls as given: CLI_TLS_AUTO or a mode */
+    const char *config_path;  /* -C FILE */
+    const char *account;      /* -a NAME: the file's section to use */
     char *host;               /* allocated; brackets of an IPv6 literal gone */
     uint16_t port;            /* resolved: never 0 after cli_parse_args */
     int tls;                  /* smtpc_tls_mode after resolution */
@@ -134,15 +126,15 @@ enum { CLI_PARSE_OK = 0, CLI_PARSE_DONE = -1 /* --help/--version shown */ };
  * printing why. */
 int cli_parse_args(int argc, char **argv, cli_opts *o);
 
-/* Splits HOST, HOST:PORT, [V6], [V6]:PORT or a bare IPv6 literal.  *host
- * is allocated; *port is 0 when none was given.  0 or -1 (bad syntax). */
-int cli_split_server(const char *arg, char **host, uint16_t *port);
-
 /* A copy of local with "@" and o->qualify_domain (which must be set)
  * added, freed with o; NULL when out of memory. */
 char *cli_qualify(cli_opts *o, const char *local);
 
 void cli_usage(FILE *f);
+
+/* The option table: what is parsed, listed by --help and accepted as a
+ * configuration key (opt.h). */
+extern const cli_opt cli_smtpc_options[];
 void cli_opts_free(cli_opts *o);
 
 /* ---- secret.c ---- */
@@ -311,13 +303,6 @@ void cli_report_human(const cli_outcome *oc, FILE *err);
  * explains the failure; after a timeout the last reply is an old one). */
 int cli_reply_caused(int status);
 
-/* Writes s with bytes outside printable ASCII as \xNN. */
-void cli_put_escaped(FILE *f, const char *s);
-
-/* Writes fmt, whose one optional "%s" stands for arg written escaped (a
- * hostile value cannot drive the terminal); a NULL arg writes nothing. */
-void cli_put_format(FILE *f, const char *fmt, const char *arg);
-
 /* "smtpc: [FILE: ]" */
 void cli_report_prefix(const char *file, FILE *err);
 
@@ -365,10 +350,6 @@ int cli_log_open(const char *path, int *fd);
 void cli_log_outcome(int fd, const cli_outcome *oc);
 void cli_log_summary(int fd, int exit_code, size_t messages, size_t sent,
                      size_t failed, size_t not_sent, unsigned connections);
-
-/* Writes s as a JSON string, quotes included; NULL as null.  Invalid
- * UTF-8 and control bytes are escaped. */
-void cli_json_string(FILE *out, const char *s);
 
 /* ---- smtpc.c: what the single message and --batch share ---- */
 

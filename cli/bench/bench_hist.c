@@ -1,5 +1,5 @@
 /*
- * cli/bench_hist.c - latency histogram in constant memory.
+ * cli/bench/bench_hist.c - latency histogram in constant memory.
  *
  * Keeping every sample would make the tool's memory grow with --messages,
  * and the point of the benchmark is to show that nothing does.  Log-linear

@@ -1,6 +1,6 @@
 /*
- * cli/headers.c - a message's header section: where it ends, the envelope
- * its fields name, and the removal of Bcc.
+ * cli/smtpc/headers.c - a message's header section: where it ends, the
+ * envelope its fields name, and the removal of Bcc.
  *
  * Used by --batch and -t, which take the envelope from the message the way
  * sendmail -t does.  The rules, documented in smtpc(1):

@@ -1,5 +1,5 @@
 /*
- * cli/body_stdin.c - the message, streamed from a file descriptor.
+ * cli/smtpc/body_stdin.c - the message, streamed from a file descriptor.
  *
  * One fixed buffer of CLI_BODY_CHUNK bytes is refilled for each piece the
  * client asks for, so memory does not grow with the message.  With -t and

@@ -1,5 +1,5 @@
 /*
- * cli/batch.c - smtpc --batch DIR: every message file in DIR, one
+ * cli/smtpc/batch.c - smtpc --batch DIR: every message file in DIR, one
  * connection, one outcome per message.
  *
  * The rules (smtpc(1), BATCH MODE, says the same):

@@ -1,5 +1,5 @@
 /*
- * cli/bench_text.c - the messages smtpc-bench sends.
+ * cli/bench/bench_text.c - the messages smtpc-bench sends.
  *
  * Realistic text rather than one repeated byte: the body encoder scans for
  * line ends and leading dots, so its speed depends on line length and on

@@ -1,5 +1,5 @@
 /*
- * cli/bench_worker.c - one smtpc-bench session: a thread with its own
+ * cli/bench/bench_worker.c - one smtpc-bench session: a thread with its own
  * smtpc_client, sending its share of the messages, K per connection.
  *
  * The connection is reused the way a library user reuses it:
@@ -153,7 +153,7 @@ static const smtpc_transport_ops quickack_ops = {
 typedef struct bench_conn {
     smtpc_tcp tcp;
     bench_quickack qa;
-#if BENCH_HAVE_TLS
+#if CLI_HAVE_TLS
     smtpc_tls *tls;
 #endif
 } bench_conn;
@@ -169,7 +169,7 @@ static int conn_transport(bench_conn *bc, const bench_opts *o,
         tcp.ops = &quickack_ops;
         tcp.ctx = &bc->qa;
     }
-#if BENCH_HAVE_TLS
+#if CLI_HAVE_TLS
     bc->tls = NULL;
     if (o->tls != SMTPC_TLS_NONE) {
         smtpc_tls_options topt;
@@ -194,7 +194,7 @@ static int conn_transport(bench_conn *bc, const bench_opts *o,
 
 static void conn_free(bench_conn *bc)
 {
-#if BENCH_HAVE_TLS
+#if CLI_HAVE_TLS
     smtpc_tls_free(bc->tls);
     bc->tls = NULL;
 #else

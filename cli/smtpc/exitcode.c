@@ -1,5 +1,5 @@
 /*
- * cli/exitcode.c - the one table from outcomes to sysexits.h exit codes.
+ * cli/smtpc/exitcode.c - the one table from outcomes to sysexits.h exit codes.
  *
  * Scripts written for sendmail and msmtp test these codes: 75 means "try
  * again later" (a queue keeps the message), anything else from 64 up means

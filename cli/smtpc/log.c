@@ -1,5 +1,5 @@
 /*
- * cli/log.c - --log FILE: a record of every outcome, for unattended use.
+ * cli/smtpc/log.c - --log FILE: a record of every outcome, for unattended use.
  *
  * Installed as sendmail, smtpc runs under cron, PHP or a mail user agent,
  * and nobody reads its standard error.  Each outcome (the --json object,

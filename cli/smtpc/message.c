@@ -1,5 +1,5 @@
 /*
- * cli/message.c - the header section of a message on a file descriptor.
+ * cli/smtpc/message.c - the header section of a message on a file descriptor.
  *
  * --batch and -t need the envelope before MAIL FROM and must drop Bcc from
  * what is sent, so the header section is read first, into one buffer of

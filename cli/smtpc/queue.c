@@ -1,5 +1,5 @@
 /*
- * cli/queue.c - --queue DIR: a message that meets a temporary failure is
+ * cli/smtpc/queue.c - --queue DIR: a message that meets a temporary failure is
  * kept and sent again by `smtpc --flush-queue`, so that nothing is lost
  * when smtpc stands in for sendmail (cron does not retry).
  *

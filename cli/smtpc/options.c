@@ -1,0 +1,725 @@
+/*
+ * cli/smtpc/options.c - the command line of smtpc, from one table.
+ *
+ * The table (smtpc_options below) is what getopt_long parses, what --help
+ * lists and what a configuration file may set: adding an option is adding
+ * an entry.  Everything that would reach the server is checked here, with
+ * the library's own checks, so a bad value stops the tool before it
+ * connects.
+ */
+#define _DEFAULT_SOURCE
+#include <getopt.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sysexits.h>
+
+#include "cli.h"
+
+#if CLI_HAVE_TLS
+#include "smtpc/tls.h"
+#endif
+
+static const cli_config *error_file; /* words being parsed are this file's */
+static int error_base;                /* ... from its word error_base + 1 */
+static int error_word;                /* ... and this is the current one */
+
+/* "smtpc: [FILE:LINE: ]" and fmt with its "%s" as arg (cli_put_format),
+ * then where to read more. */
+static void usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "%s: ", CLI_NAME);
+    if (error_file) {
+        cli_put_escaped(stderr, error_file->path);
+        fprintf(stderr, ":%d: ", error_file->line[error_base + error_word]);
+    }
+    cli_put_format(stderr, fmt, arg);
+    fprintf(stderr, " (see '%s --help')\n", CLI_NAME);
+}
+
+/* usage_error about the word being parsed. */
+static int opt_error(const cli_optparse *p, const char *fmt, const char *arg)
+{
+    error_word = p->word;
+    usage_error(fmt, arg);
+    return -1;
+}
+
+static void generic_error(cli_optparse *p, int err, const char *what)
+{
+    static const char *const fmt[] = {
+        [CLI_OPTERR_UNKNOWN] = "unknown option %s",
+        [CLI_OPTERR_NEEDS_VALUE] = "option %s needs a value",
+        [CLI_OPTERR_TWICE] = "%s given twice",
+    };
+    opt_error(p, fmt[err], what);
+}
+
+static const struct {
+    const char *name;
+    unsigned mech;
+} auth_names[] = {
+    {"auto", SMTPC_AUTH_AUTO},
+    {"none", SMTPC_AUTH_NONE},
+    {"plain", SMTPC_AUTH_PLAIN},
+    {"login", SMTPC_AUTH_LOGIN},
+    {"cram-md5", SMTPC_AUTH_CRAM_MD5},
+    {"xoauth2", SMTPC_AUTH_XOAUTH2},
+    {"oauthbearer", SMTPC_AUTH_OAUTHBEARER},
+};
+
+static int parse_auth(const char *s, unsigned *out)
+{
+    for (size_t i = 0; i < sizeof auth_names / sizeof auth_names[0]; i++) {
+        if (strcasecmp(s, auth_names[i].name) == 0) {
+            *out = auth_names[i].mech;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* The --auth spelling of a mechanism, for messages. */
+static const char *auth_name(unsigned mech)
+{
+    for (size_t i = 0; i < sizeof auth_names / sizeof auth_names[0]; i++) {
+        if (auth_names[i].mech == mech)
+            return auth_names[i].name;
+    }
+    return "?";
+}
+
+static int parse_notify(const char *s, unsigned *out)
+{
+    unsigned bits = 0;
+    const char *p = s;
+
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        if (n == 5 && strncasecmp(p, "never", 5) == 0)
+            bits |= SMTPC_NOTIFY_NEVER;
+        else if (n == 7 && strncasecmp(p, "success", 7) == 0)
+            bits |= SMTPC_NOTIFY_SUCCESS;
+        else if (n == 7 && strncasecmp(p, "failure", 7) == 0)
+            bits |= SMTPC_NOTIFY_FAILURE;
+        else if (n == 5 && strncasecmp(p, "delay", 5) == 0)
+            bits |= SMTPC_NOTIFY_DELAY;
+        else
+            return -1;
+        p += n;
+        if (*p == ',') {
+            p++;
+            if (!*p)
+                return -1;
+        }
+    }
+    /* RFC 3461 4.1: NEVER stands alone. */
+    if (bits == 0 || ((bits & SMTPC_NOTIFY_NEVER) && bits != SMTPC_NOTIFY_NEVER))
+        return -1;
+    *out = bits;
+    return 0;
+}
+
+/* A mailbox, or a local part alone ("root") that --qualify-domain may
+ * complete: checked as it would be then, with a domain added. */
+static int mailbox_or_local(const char *v, int allow_empty)
+{
+    char with_domain[256 + sizeof "@example.com"];
+    size_t n = strlen(v);
+
+    if (v[0] == '\0' || strchr(v, '@'))
+        return smtpc_check_address(v, allow_empty) == SMTPC_OK;
+    if (n > 256) /* longer than a whole path may be */
+        return 0;
+    memcpy(with_domain, v, n);
+    memcpy(with_domain + n, "@example.com", sizeof "@example.com");
+    return smtpc_check_address(with_domain, 0) == SMTPC_OK;
+}
+
+/* The checks of the values, made as each is parsed, so that a bad value
+ * in the configuration file is reported with its line.  The CALL ones
+ * store the value too. */
+
+static int check_server(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    char *host;
+    uint16_t port;
+
+    (void)o;
+    if (cli_split_server(v, &host, &port) != 0)
+        return opt_error(p, "invalid --server \"%s\" (HOST, HOST:PORT, "
+                         "[IPv6] or [IPv6]:PORT)", v);
+    free(host);
+    return 0;
+}
+
+static int check_from(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    (void)o;
+    if (!mailbox_or_local(v, 1))
+        return opt_error(p, "invalid sender address \"%s\": it must be a "
+                         "bare mailbox (no <>, spaces or control "
+                         "characters)", v);
+    return 0;
+}
+
+/* --ehlo and --qualify-domain. */
+static int check_domain(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    if (smtpc_check_domain(v) == SMTPC_OK)
+        return 0;
+    if (strcmp(o->name, "ehlo") == 0)
+        return opt_error(p, "invalid --ehlo name \"%s\": it must be a "
+                         "domain or an address literal", v);
+    return opt_error(p, "invalid --qualify-domain \"%s\": it must be a "
+                     "domain", v);
+}
+
+static int check_user(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    (void)o;
+    if (v[0] == '\0' || smtpc_check_text(v, SMTPC_SECRET_MAX) != SMTPC_OK)
+        return opt_error(p, "invalid --user \"%s\"", v);
+    return 0;
+}
+
+static int check_envid(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    /* RFC 3461 4.4: printable ASCII, at most 100 characters. */
+    int ok = v[0] != '\0' && smtpc_check_text(v, CLI_ENVID_MAX) == SMTPC_OK;
+
+    (void)o;
+    for (const char *c = v; ok && *c; c++)
+        ok = (unsigned char)*c >= 0x21 && (unsigned char)*c <= 0x7e;
+    if (!ok)
+        return opt_error(p, "invalid --envid \"%s\" (at most 100 printable "
+                         "characters)", v);
+    return 0;
+}
+
+static int set_auth(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    (void)o;
+    if (parse_auth(v, &((cli_opts *)p->target)->auth))
+        return opt_error(p, "unknown --auth \"%s\" (auto, plain, login, "
+                         "cram-md5, xoauth2, oauthbearer or none)", v);
+    return 0;
+}
+
+static int set_tls(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    (void)o;
+    if (cli_parse_tls(v, CLI_TLSW_AUTO | CLI_TLSW_NONE | CLI_TLSW_STARTTLS |
+                      CLI_TLSW_IMPLICIT, &((cli_opts *)p->target)->tls_arg))
+        return opt_error(p, "unknown --tls \"%s\" (auto, starttls, implicit "
+                         "or none)", v);
+    return 0;
+}
+
+static int set_timeout(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    (void)o;
+    if (cli_parse_seconds(v, &((cli_opts *)p->target)->timeout_s))
+        return opt_error(p, "invalid --timeout \"%s\" (whole seconds, 1 to "
+                         "86400)", v);
+    return 0;
+}
+
+static int set_notify(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    (void)o;
+    if (parse_notify(v, &((cli_opts *)p->target)->notify))
+        return opt_error(p, "invalid --dsn-notify \"%s\" (never, or a comma "
+                         "list of success, failure, delay)", v);
+    return 0;
+}
+
+static int set_dsn_ret(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    unsigned *flags = &((cli_opts *)p->target)->mail_flags;
+
+    (void)o;
+    *flags &= ~(unsigned)(SMTPC_MAIL_RET_FULL | SMTPC_MAIL_RET_HDRS);
+    if (strcasecmp(v, "full") == 0)
+        *flags |= SMTPC_MAIL_RET_FULL;
+    else if (strcasecmp(v, "hdrs") == 0)
+        *flags |= SMTPC_MAIL_RET_HDRS;
+    else
+        return opt_error(p, "invalid --dsn-ret \"%s\" (full or hdrs)", v);
+    return 0;
+}
+
+/* sendmail's -bm (send a message) is all smtpc does. */
+static int set_sendmail_b(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    (void)o;
+    if (strcmp(v, "m") != 0)
+        return opt_error(p, "-b%s is not supported: smtpc only sends mail "
+                         "(-bm)", v);
+    return 0;
+}
+
+/* sendmail's -B 8BITMIME asks for 8BITMIME; -B 7BIT changes nothing. */
+static int set_sendmail_B(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    (void)o;
+    if (strcasecmp(v, "8BITMIME") == 0)
+        ((cli_opts *)p->target)->mail_flags |= SMTPC_MAIL_8BITMIME;
+    else if (strcasecmp(v, "7BIT") != 0)
+        return opt_error(p, "invalid -B \"%s\" (7BIT or 8BITMIME)", v);
+    return 0;
+}
+
+static int show_help(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    (void)p, (void)o, (void)v;
+    cli_usage(stdout);
+    return CLI_OPT_STOP;
+}
+
+static int show_version(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    (void)p, (void)o, (void)v;
+#if CLI_HAVE_TLS
+    printf("smtpc %s (TLS: %s)\n", SMTPC_VERSION, smtpc_tls_backend());
+#else
+    printf("smtpc %s (TLS: none)\n", SMTPC_VERSION);
+#endif
+    return CLI_OPT_STOP;
+}
+
+/* The options, in --help's order.  Entries: name, short, kind, flags,
+ * target, bits or group, check, value name, help (opt.h).  CLI_OPTF_ONCE
+ * options may be given once in each list of words: the command line
+ * replaces what the configuration file set. */
+#define OFF(field) offsetof(cli_opts, field)
+#define VAL CLI_OPTF_VALUE
+#define ONCE CLI_OPTF_ONCE
+#define PATH (CLI_OPTF_ONCE | CLI_OPTF_PATH)
+#define RUN CLI_OPTF_CMDLINE /* about one run, not a default */
+#define S CLI_OPT_STRING
+#define GROUP_PASSWORD 1u
+#define GROUP_TOKEN 2u
+#define TEXT(s) {NULL, 0, CLI_OPT_TEXT, 0, 0, 0, NULL, NULL, s, NULL}
+
+const cli_opt cli_smtpc_options[] = {
+TEXT("\nEnvelope from the message (Bcc: fields are removed from what is sent):\n"),
+{"read-recipients", 't', CLI_OPT_FLAG, RUN, OFF(read_rcpts), 0, NULL, NULL,
+ "also send to the To:, Cc: and Bcc: addresses of\nthe message; without --from, the sender is its\nSender: or From: address", NULL},
+{"batch", 0, S, ONCE | RUN, OFF(batch_dir), 0, NULL, "DIR",
+ "send every file in DIR (sorted by name; dotfiles,\nlinks and subdirectories skipped) as one message,\nall over one connection, and report each; the\nenvelope is --from and the RECIPIENTs when given,\nelse each message's own headers", NULL},
+TEXT("\nServer and envelope:\n"),
+{"server", 0, S, ONCE, OFF(server), 0, check_server, "HOST[:PORT]",
+ "server name, IPv4, [IPv6] or [IPv6]:PORT (a bare\nIPv6 address takes no port); the port defaults to\n587 (465 with --tls implicit, 25 with --tls none)", NULL},
+{"from", 'f', S, ONCE, OFF(from), 0, check_from, "ADDR",
+ "envelope sender (\"\" for the null reverse-path;\ndefault: the message's Sender: or From:)", NULL},
+{"ehlo", 0, S, ONCE, OFF(ehlo), 0, check_domain, "NAME",
+ "name to greet with (default: localhost)", NULL},
+{"qualify-domain", 0, S, ONCE, OFF(qualify_domain), 0, check_domain, "DOMAIN",
+ "add @DOMAIN to an address that has no domain (a\nuser name such as cron's \"root\")", NULL},
+TEXT("\nSecurity:\n"),
+{"tls", 0, CLI_OPT_CALL, VAL, 0, 0, set_tls, "MODE",
+ "auto (default): implicit TLS on port 465, otherwise\nSTARTTLS when offered, and required when\ncredentials are used; starttls: required;\nimplicit: TLS from the first byte; none: never", NULL},
+{"cafile", 0, S, PATH, OFF(cafile), 0, NULL, "FILE",
+ "trust the CA certificates in FILE (PEM)", NULL},
+{"capath", 0, S, PATH, OFF(capath), 0, NULL, "DIR",
+ "trust the hashed CA certificates in DIR", NULL},
+{"pin-sha256", 0, S, ONCE, OFF(pin_sha256), 0, NULL, "BASE64",
+ "require this SHA-256 of the server's public key", NULL},
+{"insecure-skip-verify", 0, CLI_OPT_FLAG, 0, OFF(insecure_skip_verify), 0, NULL, NULL,
+ "accept any certificate (INSECURE: tests only)", NULL},
+{"allow-plaintext-auth", 0, CLI_OPT_BITS, 0, OFF(session_options), SMTPC_OPT_ALLOW_PLAINTEXT_AUTH, NULL, NULL,
+ "allow credentials over a cleartext connection to a\nhost other than loopback (INSECURE)", NULL},
+TEXT("\nAuthentication:\n"),
+{"user", 0, S, ONCE, OFF(user), 0, check_user, "NAME",
+ "authenticate as NAME", NULL},
+{"password-env", 0, S, ONCE, OFF(password_env), GROUP_PASSWORD, NULL, "VAR",
+ "the password is in environment variable VAR", NULL},
+{"password-file", 0, S, PATH, OFF(password_file), GROUP_PASSWORD, NULL, "FILE",
+ "the password is in FILE (one trailing newline\nremoved)", NULL},
+{"oauth2-token-file", 0, S, PATH, OFF(token_file), GROUP_TOKEN, NULL, "F",
+ "OAuth 2 access token in file F", NULL},
+{"oauth2-token-env", 0, S, ONCE, OFF(token_env), GROUP_TOKEN, NULL, "V",
+ "OAuth 2 access token in environment variable V", NULL},
+{"oauth2-token-cmd", 0, S, ONCE, OFF(token_cmd), GROUP_TOKEN, NULL, "CMD",
+ "OAuth 2 access token printed by /bin/sh -c CMD", NULL},
+{"auth", 0, CLI_OPT_CALL, VAL, 0, 0, set_auth, "MECH",
+ "auto (default), plain, login, cram-md5, xoauth2,\noauthbearer, or none (never authenticate)", NULL},
+TEXT("\nMessage:\n"),
+{"8bitmime", 0, CLI_OPT_BITS, 0, OFF(mail_flags), SMTPC_MAIL_8BITMIME, NULL, NULL,
+ "declare BODY=8BITMIME when the server offers it", NULL},
+{"smtputf8", 0, CLI_OPT_BITS, 0, OFF(mail_flags), SMTPC_MAIL_SMTPUTF8, NULL, NULL,
+ "ask for SMTPUTF8 (automatic for non-ASCII\naddresses)", NULL},
+{"dsn-notify", 0, CLI_OPT_CALL, VAL, 0, 0, set_notify, "LIST",
+ "never, or a comma list of success,failure,delay", NULL},
+{"dsn-ret", 0, CLI_OPT_CALL, VAL, 0, 0, set_dsn_ret, "full|hdrs",
+ "what a delivery status notification returns", NULL},
+{"envid", 0, S, ONCE, OFF(envid), 0, check_envid, "ID",
+ "DSN envelope identifier", NULL},
+{"no-pipelining", 0, CLI_OPT_BITS, 0, OFF(session_options), SMTPC_OPT_NO_PIPELINING, NULL, NULL,
+ "never pipeline commands", NULL},
+{"no-chunking", 0, CLI_OPT_BITS, 0, OFF(session_options), SMTPC_OPT_NO_CHUNKING, NULL, NULL,
+ "never use BDAT (CHUNKING)", NULL},
+TEXT("\nOutput:\n"),
+{"timeout", 0, CLI_OPT_CALL, VAL, 0, 0, set_timeout, "SECONDS",
+ "one timeout for every phase (default: RFC 5321's)", NULL},
+{"verbose", 'v', CLI_OPT_COUNT, 0, OFF(verbose), 0, NULL, NULL,
+ "print the SMTP dialogue on stderr (secrets hidden)", NULL},
+{"json", 0, CLI_OPT_FLAG, 0, OFF(json), 0, NULL, NULL,
+ "print the outcome as one JSON object on stdout\n(--batch: one line per message, then a summary)", NULL},
+{"log", 0, S, PATH, OFF(log_file), 0, NULL, "FILE",
+ "append each outcome to FILE: the --json object\nwith \"time\" and \"pid\" first, one line each", NULL},
+TEXT("\nQueue (nothing lost when the server is away):\n"),
+{"queue", 0, S, PATH, OFF(queue_dir), 0, NULL, "DIR",
+ "keep a message that meets a temporary failure in\nDIR and exit 0, as sendmail does", NULL},
+{"flush-queue", 0, CLI_OPT_FLAG, RUN, OFF(flush_queue), 0, NULL, NULL,
+ "send the messages of --queue DIR again (from\ncron); the refused go to DIR/failed", NULL},
+{"no-queue", 0, CLI_OPT_FLAG, RUN, OFF(no_queue), 0, NULL, NULL,
+ "send now and never queue", NULL},
+TEXT("\nConfiguration file (one long option per line, e.g. \"server HOST:PORT\";\n"
+     "the command line replaces its values):\n"),
+{"config", 'C', S, ONCE | RUN, OFF(config_path), 0, NULL, "FILE",
+ "read FILE; without -C: $SMTPC_CONFIG (empty:\nnone), else ~/.config/smtpc/config, else\n" CLI_SYSTEM_CONFIG, NULL},
+{"account", 'a', S, ONCE | RUN, OFF(account), 0, NULL, "NAME",
+ "use the file's \"account NAME\" section (default:\nthe one named \"default\", if any) over the\nlines before the first section", NULL},
+TEXT("\nInformation:\n"),
+{"help", 'h', CLI_OPT_CALL, RUN, 0, 0, show_help, NULL,
+ "print this help and exit", NULL},
+{"version", 'V', CLI_OPT_CALL, RUN, 0, 0, show_version, NULL,
+ "print the version and exit", NULL},
+/* sendmail's options, so that smtpc can be installed as sendmail.  smtpc
+ * never ends the message at a "." line (-i, -oi), adds no From: for a
+ * full name (-F) and has no aliases or sendmail.cf options to set (-o,
+ * -O, -A, -L, -m, -n, -G). */
+TEXT("\nAs sendmail (so that smtpc can be installed as sendmail):\n"),
+{NULL, 'r', S, 0, 0, 0, NULL, "ADDR", "as -f (sendmail's older name)", "from"},
+{NULL, 'N', S, 0, 0, 0, NULL, "LIST", "as --dsn-notify", "dsn-notify"},
+{NULL, 'R', S, 0, 0, 0, NULL, "full|hdrs", "as --dsn-ret", "dsn-ret"},
+{NULL, 'B', CLI_OPT_CALL, VAL, 0, 0, set_sendmail_B, "TYPE",
+ "8BITMIME: as --8bitmime; 7BIT: changes nothing", NULL},
+{NULL, 'b', CLI_OPT_CALL, VAL, 0, 0, set_sendmail_b, "m",
+ "-bm: send a message, the only mode there is", NULL},
+{NULL, 'i', CLI_OPT_IGNORE, 0, 0, 0, NULL, NULL,
+ "accepted: a \".\" line never ends the message", NULL},
+{NULL, 'o', CLI_OPT_IGNORE, VAL, 0, 0, NULL, "X",
+ "-oX (-oi, -oem, ...): accepted, changes nothing", NULL},
+{NULL, 'O', CLI_OPT_IGNORE, VAL, 0, 0, NULL, "OPT=V", "accepted, changes nothing", NULL},
+{NULL, 'F', CLI_OPT_IGNORE, VAL, 0, 0, NULL, "NAME",
+ "accepted: no From: is added for a full name", NULL},
+{NULL, 'A', CLI_OPT_IGNORE, VAL, 0, 0, NULL, "c|m", "accepted, changes nothing", NULL},
+{NULL, 'L', CLI_OPT_IGNORE, VAL, 0, 0, NULL, "TAG", "accepted, changes nothing", NULL},
+{NULL, 'm', CLI_OPT_IGNORE, 0, 0, 0, NULL, NULL, "accepted, changes nothing", NULL},
+{NULL, 'n', CLI_OPT_IGNORE, 0, 0, 0, NULL, NULL, "accepted, changes nothing", NULL},
+{NULL, 'G', CLI_OPT_IGNORE, 0, 0, 0, NULL, NULL, "accepted, changes nothing", NULL},
+{NULL, 0, CLI_OPT_END, 0, 0, 0, NULL, NULL, NULL, NULL},
+};
+#undef OFF
+#undef VAL
+#undef ONCE
+#undef PATH
+#undef RUN
+#undef S
+#undef TEXT
+
+int cli_config_option(const char *name, int *takes_value, int *is_path)
+{
+    const cli_opt *o = cli_opt_find(cli_smtpc_options, name);
+
+    if (!o)
+        return -1;
+    if (o->flags & CLI_OPTF_CMDLINE)
+        return -2;
+    *takes_value = o->kind == CLI_OPT_STRING || o->kind == CLI_OPT_LIST ||
+                   (o->flags & CLI_OPTF_VALUE);
+    *is_path = (o->flags & CLI_OPTF_PATH) != 0;
+    return 0;
+}
+
+void cli_usage(FILE *f)
+{
+    fputs(
+"Usage: smtpc --server HOST[:PORT] --from ADDR [OPTION]... RECIPIENT...\n"
+"  or:  smtpc --server HOST[:PORT] -t [OPTION]... [RECIPIENT]...\n"
+"  or:  smtpc --server HOST[:PORT] --batch DIR [OPTION]... [RECIPIENT]...\n"
+"Send the message read from standard input to each RECIPIENT through the\n"
+"SMTP submission server HOST.  The message goes as it is (line ends become\n"
+"CRLF); it should hold its own headers (From:, To:, Subject:, ...).\n",
+        f);
+    cli_opt_help(f, cli_smtpc_options, 26);
+    fputs(
+"\n"
+"Passwords are never taken from the command line.\n"
+"Exit status (sysexits.h): 0 sent (to at least one recipient), 64 usage,\n"
+"65 bad message data, 66 cannot open input, 68 unknown host, 69 refused,\n"
+"73 cannot open the --log file, 74 input error, 75 temporary failure, 76\n"
+"protocol error, 77 authentication failed, 78 configuration error;\n"
+"--batch: 0 when every message was sent, else the status of the first\n"
+"that was not.  See smtpc(1).\n",
+        f);
+}
+
+/* Parses one list of words into o.  CLI_PARSE_OK, CLI_PARSE_DONE (--help
+ * or --version printed) or EX_USAGE after printing why; optind is then the
+ * first word that is not an option. */
+static int parse_words(int argc, char **argv, cli_opts *o)
+{
+    cli_optparse p;
+    int rc;
+
+    cli_opt_init(&p, CLI_NAME, cli_smtpc_options, o, generic_error);
+    rc = cli_opt_parse(&p, argc, argv);
+    return rc == 0 ? CLI_PARSE_OK : rc == CLI_OPT_STOP ? CLI_PARSE_DONE
+                                                       : EX_USAGE;
+}
+
+static int check_values(cli_opts *o)
+{
+    int pw = (o->password_env != NULL) + (o->password_file != NULL);
+    int tok = (o->token_file != NULL) + (o->token_env != NULL) +
+              (o->token_cmd != NULL);
+
+    if (o->flush_queue) {
+        /* Each entry is sent with its own words: nothing else applies. */
+        if (!o->queue_dir || o->no_queue) {
+            usage_error("--flush-queue needs --queue DIR%s", NULL);
+            return EX_USAGE;
+        }
+        if (o->rcpt_count || o->read_rcpts || o->batch_dir) {
+            usage_error("--flush-queue takes no recipient, -t or --batch%s",
+                        NULL);
+            return EX_USAGE;
+        }
+        return CLI_PARSE_OK;
+    }
+
+    if (!o->host) {
+        usage_error("missing --server HOST[:PORT]%s", NULL);
+        return EX_USAGE;
+    }
+    if (o->batch_dir && o->read_rcpts) {
+        usage_error("-t reads one message on standard input; --batch takes "
+                    "the envelope from each message unless RECIPIENTs are "
+                    "given%s", NULL);
+        return EX_USAGE;
+    }
+    if (o->batch_dir && o->batch_dir[0] == '\0') {
+        usage_error("--batch needs a directory%s", NULL);
+        return EX_USAGE;
+    }
+    /* Without --from, the sender is the message's (read_envelope). */
+    if (o->rcpt_count == 0 && !o->read_rcpts && !o->batch_dir) {
+        usage_error("no recipient given%s", NULL);
+        return EX_USAGE;
+    }
+    if (o->from && !strchr(o->from, '@') &&
+        smtpc_check_address(o->from, 1) != SMTPC_OK) {
+        usage_error("sender \"%s\" has no @domain (give --qualify-domain "
+                    "DOMAIN)", o->from);
+        return EX_USAGE;
+    }
+    for (size_t i = 0; i < o->rcpt_count; i++) {
+        if (!strchr(o->rcpts[i], '@') &&
+            mailbox_or_local(o->rcpts[i], 0) &&
+            smtpc_check_address(o->rcpts[i], 0) != SMTPC_OK) {
+            usage_error("recipient \"%s\" has no @domain (give "
+                        "--qualify-domain DOMAIN)", o->rcpts[i]);
+            return EX_USAGE;
+        }
+        if (smtpc_check_address(o->rcpts[i], 0) != SMTPC_OK) {
+            usage_error("invalid recipient address \"%s\": it must be a "
+                        "bare mailbox (no <>, spaces or control characters)",
+                        o->rcpts[i]);
+            return EX_USAGE;
+        }
+    }
+    if (pw > 1) {
+        usage_error("give only one of --password-env and --password-file%s",
+                    NULL);
+        return EX_USAGE;
+    }
+    if (tok > 1) {
+        usage_error("give only one of --oauth2-token-file, --oauth2-token-env "
+                    "and --oauth2-token-cmd%s", NULL);
+        return EX_USAGE;
+    }
+    if (o->auth != SMTPC_AUTH_NONE) {
+        if (pw && !o->user) {
+            usage_error("a password needs --user NAME%s", NULL);
+            return EX_USAGE;
+        }
+        if (o->user && !pw && !tok) {
+            usage_error("--user needs --password-env, --password-file or an "
+                        "--oauth2-token-* option%s", NULL);
+            return EX_USAGE;
+        }
+        if ((o->auth == SMTPC_AUTH_PLAIN || o->auth == SMTPC_AUTH_LOGIN ||
+             o->auth == SMTPC_AUTH_CRAM_MD5) && !pw) {
+            usage_error("--auth %s needs --user and a password option",
+                        auth_name(o->auth));
+            return EX_USAGE;
+        }
+        if ((o->auth == SMTPC_AUTH_XOAUTH2 ||
+             o->auth == SMTPC_AUTH_OAUTHBEARER) && !tok) {
+            usage_error("--auth %s needs an --oauth2-token-* option",
+                        auth_name(o->auth));
+            return EX_USAGE;
+        }
+        if (o->auth == SMTPC_AUTH_XOAUTH2 && !o->user) {
+            usage_error("--auth xoauth2 needs --user NAME%s", NULL);
+            return EX_USAGE;
+        }
+    }
+    if (o->tls == SMTPC_TLS_NONE &&
+        (o->cafile || o->capath || o->pin_sha256 || o->insecure_skip_verify)) {
+        usage_error("certificate options make no sense with --tls none%s",
+                    NULL);
+        return EX_USAGE;
+    }
+    return CLI_PARSE_OK;
+}
+
+/* --tls auto and the default port, once everything else is known. */
+static void resolve_tls(cli_opts *o)
+{
+    int creds = o->auth != SMTPC_AUTH_NONE &&
+                (o->user || o->token_file || o->token_env || o->token_cmd);
+
+    if (o->tls_auto) {
+        if (o->port == 465)
+            o->tls = SMTPC_TLS_IMPLICIT;
+        else
+            o->tls = creds ? SMTPC_TLS_STARTTLS : SMTPC_TLS_OPPORTUNISTIC;
+    }
+    if (o->port == 0)
+        o->port = cli_default_port(o->tls);
+}
+
+char *cli_qualify(cli_opts *o, const char *local)
+{
+    size_t n = strlen(local), d = strlen(o->qualify_domain);
+    char **list = realloc(o->qualified,
+                          (o->qualified_count + 1) * sizeof *list);
+    char *s;
+
+    if (!list)
+        return NULL;
+    o->qualified = list;
+    s = malloc(n + 1 + d + 1);
+    if (!s)
+        return NULL;
+    memcpy(s, local, n);
+    s[n] = '@';
+    memcpy(s + n + 1, o->qualify_domain, d + 1);
+    o->qualified[o->qualified_count++] = s;
+    return s;
+}
+
+/* --qualify-domain: the sender and the recipients given with no "@" (user
+ * names such as "root", as cron and other sendmail callers give them)
+ * become NAME@DOMAIN.  0, or -1 when out of memory. */
+static int qualify_all(cli_opts *o)
+{
+    if (!o->qualify_domain)
+        return 0;
+    if (o->from && o->from[0] && !strchr(o->from, '@')) {
+        o->from = cli_qualify(o, o->from);
+        if (!o->from)
+            return -1;
+    }
+    if (o->rcpt_count == 0)
+        return 0;
+    o->rcpts_buf = malloc(o->rcpt_count * sizeof *o->rcpts_buf);
+    if (!o->rcpts_buf)
+        return -1;
+    for (size_t i = 0; i < o->rcpt_count; i++) {
+        o->rcpts_buf[i] = o->rcpts[i];
+        if (!strchr(o->rcpts[i], '@')) {
+            o->rcpts_buf[i] = cli_qualify(o, o->rcpts[i]);
+            if (!o->rcpts_buf[i])
+                return -1;
+        }
+    }
+    o->rcpts = o->rcpts_buf;
+    return 0;
+}
+
+static void opts_init(cli_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->auth = SMTPC_AUTH_AUTO;
+    o->tls_arg = CLI_TLS_AUTO;
+}
+
+int cli_parse_args(int argc, char **argv, cli_opts *o)
+{
+    cli_config *cf = &o->config;
+    cli_opts cmdline;
+    int rc;
+
+    /* The command line alone first: --help, --version, -C FILE and its own
+     * mistakes come before any configuration file. */
+    opts_init(&cmdline);
+    rc = parse_words(argc, argv, &cmdline);
+    cli_opt_free(cli_smtpc_options, &cmdline);
+    opts_init(o);
+    o->json = cmdline.json; /* so that an error is reported in JSON too */
+    if (rc != CLI_PARSE_OK)
+        return rc;
+
+    /* Then the file's defaults, its account's section over them, and the
+     * command line again on top: each list replaces what came before. */
+    rc = cli_config_load(cmdline.config_path, cmdline.account, cf);
+    if (rc)
+        return rc;
+    error_file = cf;
+    if (cf->account_at > 1) {
+        error_base = 0;
+        rc = parse_words(cf->account_at, cf->argv, o);
+    }
+    if (rc == CLI_PARSE_OK && cf->argc > cf->account_at) {
+        /* The word before the section stands in for the program name. */
+        error_base = cf->account_at - 1;
+        rc = parse_words(cf->argc - error_base, cf->argv + error_base, o);
+    }
+    error_file = NULL;
+    if (rc != CLI_PARSE_OK)
+        return EX_CONFIG;
+    rc = parse_words(argc, argv, o);
+    if (rc != CLI_PARSE_OK)
+        return rc;
+    o->rcpts = argv + optind;
+    o->rcpt_count = (size_t)(argc - optind);
+    if (qualify_all(o) != 0) {
+        fprintf(stderr, "%s: out of memory\n", CLI_NAME);
+        return EX_OSERR;
+    }
+
+    if (o->server && cli_split_server(o->server, &o->host, &o->port)) {
+        usage_error("invalid --server \"%s\" (HOST, HOST:PORT, [IPv6] or "
+                    "[IPv6]:PORT)", o->server);
+        return EX_USAGE;
+    }
+    o->tls_auto = o->tls_arg == CLI_TLS_AUTO;
+    o->tls = o->tls_auto ? SMTPC_TLS_OPPORTUNISTIC : o->tls_arg;
+    rc = check_values(o);
+    if (rc != CLI_PARSE_OK)
+        return rc;
+    resolve_tls(o);
+    return CLI_PARSE_OK;
+}
+
+void cli_opts_free(cli_opts *o)
+{
+    free(o->host);
+    o->host = NULL;
+    for (size_t i = 0; i < o->qualified_count; i++)
+        free(o->qualified[i]);
+    free(o->qualified);
+    free(o->rcpts_buf);
+    o->qualified = o->rcpts_buf = NULL;
+    o->qualified_count = 0;
+    cli_opt_free(cli_smtpc_options, o);
+    cli_config_free(&o->config);
+}
+
