@@ -32,7 +32,7 @@
 # Environment: SMTPC_BUILD (build dir, default build/, configured and built
 # when smtpc-bench is missing), BENCH_OUT, BENCH_REPS, BENCH_DELAY_MS,
 # BENCH_QUICK=1 (same as --quick: fewer messages, one repetition).
-# --rtt-only: only the round trips (about 2 minutes), into BENCH_OUT
+# --rtt-only: only the round trips (about 6 minutes), into BENCH_OUT
 # (default docs/bench/rtt), through a BENCH_DELAY_MS (default 50) proxy.
 # Needs root for the private Postfix (its part is skipped otherwise).  Missing
 # tools (curl, msmtp, swaks, gnuplot-nox, valgrind, postfix) are installed with
