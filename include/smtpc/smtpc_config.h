@@ -131,6 +131,14 @@
 #define SMTPC_SECRET_MAX 4096
 #endif
 
+/* Bytes of one TLS session kept for resumption (smtpc_tls_session in
+ * smtpc/tls.h): the backend's serialised session, which holds the server's
+ * certificate, plus 80 bytes of framing.  A session that does not fit is
+ * simply not kept (the next connection does a full handshake). */
+#ifndef SMTPC_TLS_SESSION_MAX
+#define SMTPC_TLS_SESSION_MAX 8192
+#endif
+
 /* Marks the public functions: the shared library exports these and
  * nothing else (it is built with hidden visibility). */
 #ifndef SMTPC_API

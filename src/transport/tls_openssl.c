@@ -29,6 +29,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include <limits.h>
 #include <stddef.h>
 
 #include "tls_common.h"
@@ -220,6 +221,97 @@ static int io_result(smtpc_tls *t, int n, size_t *done, const char *what)
     return SMTPC_ERR_TLS;
 }
 
+/* ---- session resumption ---- */
+
+/* OpenSSL calls this with every new session: at the end of a full TLS 1.2
+ * handshake, and for each TLS 1.3 NewSessionTicket (read after the
+ * handshake).  The session goes to the caller's storage; 0: OpenSSL keeps
+ * its reference. */
+static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
+{
+    smtpc_tls *t = SSL_get_app_data(ssl);
+    unsigned char *p;
+    size_t cap;
+    int n;
+
+    if (t == NULL || !SSL_SESSION_is_resumable(sess))
+        return 0;
+    p = smtpc_tls_session_begin(t, &cap);
+    if (p == NULL)
+        return 0;
+    n = i2d_SSL_SESSION(sess, NULL);
+    if (n <= 0 || (size_t)n > cap) {
+        smtpc_tls_session_end(t, 0);
+        return 0;
+    }
+    n = i2d_SSL_SESSION(sess, &p);
+    smtpc_tls_session_end(t, n > 0 ? (size_t)n : 0);
+    return 0;
+}
+
+/* SHA-256 over the DER of every certificate in the context's trust store
+ * as loaded (a capath's certificates are loaded later, on demand: its
+ * name is in the fingerprint instead). */
+static int ca_digest(smtpc_tls *t, unsigned char out[SMTPC_TLS_PIN_LEN])
+{
+    STACK_OF(X509_OBJECT) *objs =
+        X509_STORE_get0_objects(SSL_CTX_get_cert_store(t->ctx));
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned int len = 0;
+    int i, ok;
+
+    ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+    for (i = 0; ok && i < sk_X509_OBJECT_num(objs); i++) {
+        X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+        unsigned char d[EVP_MAX_MD_SIZE];
+        unsigned int dl = 0;
+        if (x == NULL)
+            continue;
+        ok = X509_digest(x, EVP_sha256(), d, &dl) == 1 &&
+             EVP_DigestUpdate(md, d, dl) == 1;
+    }
+    ok = ok && EVP_DigestFinal_ex(md, out, &len) == 1 &&
+         len == SMTPC_TLS_PIN_LEN;
+    EVP_MD_CTX_free(md);
+    return ok ? 0 : -1;
+}
+
+int smtpc_tls_lib_sha256(const void *data, size_t len,
+                         unsigned char out[SMTPC_TLS_PIN_LEN])
+{
+    unsigned int n = 0;
+
+    if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 ||
+        n != SMTPC_TLS_PIN_LEN) {
+        ERR_clear_error();
+        return -1;
+    }
+    return 0;
+}
+
+int smtpc_tls_lib_session_offer(smtpc_tls *t, const unsigned char *p,
+                                size_t n)
+{
+    const unsigned char *q = p;
+    SSL_SESSION *sess;
+    int ok;
+
+    if (n > LONG_MAX)
+        return -1;
+    sess = d2i_SSL_SESSION(NULL, &q, (long)n);
+    /* All of it must be one session, of a kind this client would make. */
+    ok = sess != NULL && q == p + n && SSL_SESSION_is_resumable(sess) &&
+         SSL_set_session(t->ssl, sess) == 1;
+    SSL_SESSION_free(sess); /* SSL_set_session took its own reference */
+    ERR_clear_error();
+    return ok ? 0 : -1;
+}
+
+int smtpc_tls_lib_session_reused(const smtpc_tls *t)
+{
+    return SSL_session_reused(t->ssl) == 1;
+}
+
 /* ---- the hooks of tls_common.h ---- */
 
 int smtpc_tls_lib_session_new(smtpc_tls *t, const char *host,
@@ -237,6 +329,7 @@ int smtpc_tls_lib_session_new(smtpc_tls *t, const char *host,
     }
     BIO_set_data(bio, t);
     SSL_set_bio(t->ssl, bio, bio);
+    SSL_set_app_data(t->ssl, t); /* for new_session_cb */
 
     if (ip_len != 0) {
         /* Checked against the certificate's IP addresses; no SNI. */
@@ -357,7 +450,15 @@ int smtpc_tls_new(smtpc_tls **out, smtpc_transport inner,
                                     SSL_OP_NO_COMPRESSION);
     SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
                                  SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
+    if (opt->session != NULL) {
+        /* Sessions go to the caller's storage, not to OpenSSL's cache. */
+        SSL_CTX_set_session_cache_mode(t->ctx,
+                                       SSL_SESS_CACHE_CLIENT |
+                                           SSL_SESS_CACHE_NO_INTERNAL_STORE);
+        SSL_CTX_sess_set_new_cb(t->ctx, new_session_cb);
+    } else {
+        SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
+    }
 
     if (opt->cafile != NULL || opt->capath != NULL) {
         if (SSL_CTX_load_verify_locations(t->ctx, opt->cafile,
@@ -368,6 +469,8 @@ int smtpc_tls_new(smtpc_tls **out, smtpc_transport inner,
     }
     SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
     SSL_CTX_set_cert_verify_callback(t->ctx, verify_cb, t);
+    if (opt->session != NULL && ca_digest(t, t->base.ca_digest) != 0)
+        goto fail;
 
     *out = t;
     return SMTPC_OK;
