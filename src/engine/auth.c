@@ -139,6 +139,20 @@ static void b64_str(smtpc_cmd *c, const char *text)
     smtpc_e_cmd_b64(c, text, strlen(text));
 }
 
+/* PLAIN's "authzid NUL user NUL password" in base64, as a secret. */
+static void plain_blob(smtpc_cmd *c, const smtpc_config *cfg)
+{
+    smtpc_e_cmd_secret_begin(c);
+    if (cfg->authzid)
+        b64_str(c, cfg->authzid);
+    smtpc_e_cmd_b64(c, "", 1);
+    b64_str(c, cfg->username);
+    smtpc_e_cmd_b64(c, "", 1);
+    b64_str(c, cfg->password);
+    smtpc_e_cmd_b64_end(c);
+    smtpc_e_cmd_secret_end(c);
+}
+
 static void send_auth(smtpc_session *s, unsigned mech)
 {
     const smtpc_config *cfg = s->cfg;
@@ -154,15 +168,7 @@ static void send_auth(smtpc_session *s, unsigned mech)
     switch (mech) {
     case SMTPC_AUTH_PLAIN:
         smtpc_e_cmd_add(&c, " ");
-        smtpc_e_cmd_secret_begin(&c);
-        if (cfg->authzid)
-            b64_str(&c, cfg->authzid);
-        smtpc_e_cmd_b64(&c, "", 1);
-        b64_str(&c, cfg->username);
-        smtpc_e_cmd_b64(&c, "", 1);
-        b64_str(&c, cfg->password);
-        smtpc_e_cmd_b64_end(&c);
-        smtpc_e_cmd_secret_end(&c);
+        plain_blob(&c, cfg);
         break;
 #if SMTPC_WITH_AUTH_XOAUTH2
     case SMTPC_AUTH_XOAUTH2:
@@ -339,7 +345,6 @@ void smtpc_e_auth_reply(smtpc_session *s, const smtpc_line *l)
     const smtpc_config *cfg = s->cfg;
     int status;
 
-    (void)l; /* challenges are read only by CRAM-MD5 and OAuth */
     /* RFC 4954 says 235; a few servers (Postfix's smtp-sink among them)
      * say 250.  Either way the server has accepted us. */
     if (code >= 200 && code < 300 && s->auth_step != STEP_CANCELLED) {
@@ -350,6 +355,21 @@ void smtpc_e_auth_reply(smtpc_session *s, const smtpc_line *l)
     if (code == 334 && s->auth_step != STEP_CANCELLED) {
         unsigned step = s->auth_step++;
         switch (s->auth_mech) {
+        case SMTPC_AUTH_PLAIN:
+            /* A server that ignores the initial response asks with an
+             * empty 334: the credentials go again, as the response (RFC
+             * 4954 4), as NetX Duo's client did.  Any other challenge is
+             * cancelled below. */
+            if (step == 0 && l->text_len == 0) {
+                smtpc_cmd c;
+                smtpc_e_cmd_begin(&c, s);
+                plain_blob(&c, cfg);
+                if (smtpc_e_cmd_end(&c, R_AUTH) != SMTPC_OK)
+                    smtpc_e_fail_session(s, SMTPC_ERR_BUFFER,
+                                         SMTPC_PHASE_AUTH, 1);
+                return;
+            }
+            break;
         case SMTPC_AUTH_LOGIN:
             if (step == 0) {
                 send_response(s, NULL, cfg->username);
