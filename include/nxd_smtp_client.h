@@ -102,11 +102,13 @@ typedef struct NXD_ADDRESS_STRUCT {
 
 /* ---- Configuration (compile-time; timeouts in NX_IP_PERIODIC_RATE ticks) ---- */
 
-/* Kept for source compatibility; the TCP stack chooses its own window. */
+/* On NetX Duo the receive window of the client's TCP socket; a hosted
+ * TCP stack chooses its own. */
 #ifndef NX_SMTP_CLIENT_TCP_WINDOW_SIZE
 #define NX_SMTP_CLIENT_TCP_WINDOW_SIZE 1460
 #endif
-/* Kept for source compatibility: smtpc allocates no packets. */
+/* On NetX Duo the longest wait for a packet from the client's pool; none
+ * by then fails the mail with NX_NO_PACKET.  Unused on a hosted system. */
 #ifndef NX_SMTP_CLIENT_PACKET_TIMEOUT
 #define NX_SMTP_CLIENT_PACKET_TIMEOUT (2 * NX_IP_PERIODIC_RATE)
 #endif
@@ -114,8 +116,8 @@ typedef struct NXD_ADDRESS_STRUCT {
 #ifndef NX_SMTP_CLIENT_CONNECTION_TIMEOUT
 #define NX_SMTP_CLIENT_CONNECTION_TIMEOUT (10 * NX_IP_PERIODIC_RATE)
 #endif
-/* Kept for source compatibility: QUIT's reply is awaited for
- * NX_SMTP_ENVELOPE_TIMEOUT, like every other command's. */
+/* On NetX Duo the wait for an orderly TCP disconnect.  QUIT's reply is
+ * awaited for NX_SMTP_ENVELOPE_TIMEOUT, like every other command's. */
 #ifndef NX_SMTP_CLIENT_DISCONNECT_TIMEOUT
 #define NX_SMTP_CLIENT_DISCONNECT_TIMEOUT (5 * NX_IP_PERIODIC_RATE)
 #endif
@@ -132,7 +134,8 @@ typedef struct NXD_ADDRESS_STRUCT {
 #ifndef NX_SMTP_MESSAGE_TIMEOUT
 #define NX_SMTP_MESSAGE_TIMEOUT (30 * NX_IP_PERIODIC_RATE)
 #endif
-/* Sending each piece of the message. */
+/* Sending each piece of the message (on NetX Duo also the wait of each
+ * nx_tcp_socket_send for the server's window). */
 #ifndef NX_SMTP_CLIENT_SEND_TIMEOUT
 #define NX_SMTP_CLIENT_SEND_TIMEOUT (5 * NX_IP_PERIODIC_RATE)
 #endif
@@ -225,11 +228,23 @@ typedef struct NXD_ADDRESS_STRUCT {
  * MIME-Version, Content-Type, Content-Transfer-Encoding). */
 #define NX_SMTP_CLIENT_HEADER_SIZE (232 + NX_SMTP_CLIENT_MAX_USERNAME)
 
-/* The transport the client opens for each mail: POSIX TCP by default.  A
- * port to another TCP/IP stack defines this type (and supplies
- * src/compat/nxd_smtp_port.c's functions for it). */
+/* The transport the client opens for each mail: NetX Duo's TCP when
+ * nx_api.h came first (ports/netxduo, whose nxd_smtp_port_netxduo.c then
+ * replaces src/compat/nxd_smtp_port.c), else POSIX TCP.  A port to another
+ * TCP/IP stack defines this type (and supplies src/compat/nxd_smtp_port.c's
+ * functions for it). */
 #ifndef NX_SMTP_CLIENT_TRANSPORT_TYPE
+#ifdef NX_API_H
+#include "smtpc_netxduo.h"
+#define NX_SMTP_CLIENT_TRANSPORT_TYPE smtpc_netxduo
+/* The transport runs on the application's NX_IP and NX_PACKET_POOL. */
+#define NX_SMTP_CLIENT_NEEDS_IP 1
+#else
 #define NX_SMTP_CLIENT_TRANSPORT_TYPE smtpc_tcp
+#endif
+#endif
+#ifndef NX_SMTP_CLIENT_NEEDS_IP
+#define NX_SMTP_CLIENT_NEEDS_IP 0
 #endif
 
 struct smtpc_compat_tls_ops;
@@ -272,8 +287,10 @@ typedef struct NX_SMTP_CLIENT_STRUCT {
     CHAR nx_smtp_client_domain[NX_SMTP_CLIENT_MAX_USERNAME + 1];
     CHAR *nx_smtp_client_from_address;  /* kept by pointer */
     UINT nx_smtp_client_authentication_type;
-    NX_IP *nx_smtp_client_ip_ptr;       /* kept, unused on a hosted system */
-    NX_PACKET_POOL *nx_smtp_client_packet_pool_ptr; /* kept, unused */
+    NX_IP *nx_smtp_client_ip_ptr;       /* NetX Duo: the connection's IP
+                                           instance; unused when hosted */
+    NX_PACKET_POOL *nx_smtp_client_packet_pool_ptr; /* NetX Duo: packets for
+                                           sending; unused when hosted */
     UINT nx_smtp_client_init_status;    /* nonzero while created */
     NXD_ADDRESS nx_smtp_server_address;
     UINT nx_smtp_server_port;
@@ -284,8 +301,10 @@ typedef struct NX_SMTP_CLIENT_STRUCT {
 } NX_SMTP_CLIENT;
 
 /*
- * Prepares client_ptr.  ip_ptr and client_packet_pool_ptr are kept but
- * not used on a hosted system (they may be NULL).  username and password
+ * Prepares client_ptr.  On NetX Duo ip_ptr (TCP enabled) and
+ * client_packet_pool_ptr carry every connection and MUST stay valid until
+ * delete; NULL gives NX_PTR_ERROR.  A hosted system does not use them
+ * (they may be NULL).  username and password
  * may be NULL or "" when authentication_type is NX_SMTP_CLIENT_AUTH_NONE.
  * port 0 means 25 (465 with implicit TLS).  Nothing is sent.
  * NX_SUCCESS, NX_PTR_ERROR, NX_SIZE_ERROR (username or domain over
