@@ -114,7 +114,7 @@ function(smtpc_nx_library name)
   target_compile_options(${name} PRIVATE ${SMTPC_WARNINGS})
   # nx_api.h first, as a NetX application does: the compat header then
   # takes NetX's types and the NetX transport.
-  target_compile_options(${name} PUBLIC -include nx_api.h)
+  target_compile_options(${name} PRIVATE -include nx_api.h)
   target_compile_definitions(${name} PUBLIC ${ARGN})
   target_include_directories(${name} PUBLIC
     "${PROJECT_SOURCE_DIR}/include" "${PROJECT_SOURCE_DIR}/ports/netxduo"
@@ -148,7 +148,8 @@ foreach(t scripted relay)
   if(EXISTS "${PROJECT_SOURCE_DIR}/tests/netxduo/netx_${t}.c")
     smtpc_netx_program(netx_${t} ${_lib}
       "${PROJECT_SOURCE_DIR}/tests/netxduo/netx_${t}.c"
-      "${PROJECT_SOURCE_DIR}/tests/netxduo/netx_support.c")
+      "${PROJECT_SOURCE_DIR}/tests/netxduo/netx_support.c"
+      "${PROJECT_SOURCE_DIR}/tests/netxduo/netx_relay_thread.c")
     target_compile_options(netx_${t} PRIVATE ${SMTPC_WARNINGS})
   endif()
 endforeach()
@@ -158,7 +159,8 @@ set(_sample "${_nx_dir}/samples/demo_netxduo_smtp_client.c")
 if(EXISTS "${_sample}" AND EXISTS "${PROJECT_SOURCE_DIR}/tests/netxduo/sample_harness.c")
   smtpc_netx_program(netx_demo_sample smtpc_nx "${_sample}"
     "${PROJECT_SOURCE_DIR}/tests/netxduo/sample_harness.c"
-    "${PROJECT_SOURCE_DIR}/tests/netxduo/netx_support.c")
+    "${PROJECT_SOURCE_DIR}/tests/netxduo/netx_support.c"
+      "${PROJECT_SOURCE_DIR}/tests/netxduo/netx_relay_thread.c")
   # The harness runs the sample's own tx_application_define first
   # (the linker's --wrap), then adds the server side.
   target_link_options(netx_demo_sample PRIVATE -Wl,--wrap=tx_application_define)
@@ -166,7 +168,8 @@ endif()
 if(EXISTS "${PROJECT_SOURCE_DIR}/examples/netxduo/starttls_send.c")
   smtpc_netx_program(netx_starttls smtpc_nx "${PROJECT_SOURCE_DIR}/examples/netxduo/starttls_send.c"
     "${PROJECT_SOURCE_DIR}/tests/netxduo/sample_harness.c"
-    "${PROJECT_SOURCE_DIR}/tests/netxduo/netx_support.c")
+    "${PROJECT_SOURCE_DIR}/tests/netxduo/netx_support.c"
+      "${PROJECT_SOURCE_DIR}/tests/netxduo/netx_relay_thread.c")
   target_compile_options(netx_starttls PRIVATE ${SMTPC_WARNINGS})
   target_link_options(netx_starttls PRIVATE -Wl,--wrap=tx_application_define)
 endif()

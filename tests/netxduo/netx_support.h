@@ -43,3 +43,18 @@ ULONG netx_pool_settle(NX_PACKET_POOL *pool);
 void netx_log(const char *fmt, ...);
 
 #endif
+
+/*
+ * The relay: a thread on ip listening on NetX TCP port nx_port that, for
+ * each connection it accepts (one at a time), opens a TCP connection to
+ * host:host_port on the host's loopback and copies bytes both ways until
+ * either side closes; then it closes the other and accepts the next.
+ * host MUST be "127.0.0.1" or "::1" (anything else is refused: nothing
+ * from these tests may leave the machine).  Returns NX_SUCCESS or the
+ * NetX status that failed.
+ */
+UINT netx_relay_start(NX_IP *ip, UINT nx_port, const char *host,
+                      unsigned host_port);
+
+/* Connections the relay has carried to their end. */
+extern volatile ULONG netx_relay_sessions;
