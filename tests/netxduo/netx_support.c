@@ -96,6 +96,15 @@ UINT netx_network_create(ULONG client_pool_payload, ULONG client_pool_count)
     return s;
 }
 
+UINT netx_server_create(ULONG v4, ULONG v6_last)
+{
+    UINT s = pool_make(&netx_server_ip_pool, "server ip pool", 1536, 64);
+
+    if (s == NX_SUCCESS)
+        s = ip_make(&netx_server_ip, "server ip", v4, &netx_server_ip_pool, v6_last);
+    return s;
+}
+
 void netx_addr_v4(NXD_ADDRESS *a, ULONG v4)
 {
     memset(a, 0, sizeof *a);

@@ -28,6 +28,11 @@ extern NX_PACKET_POOL netx_client_pool; /* the SMTP client's packets */
  * NetX status. */
 UINT netx_network_create(ULONG client_pool_payload, ULONG client_pool_count);
 
+/* Creates only netx_server_ip (address v4, 2001:db8::v6_last) and its
+ * pool, for an application that made its own client side (NetX Duo's
+ * sample); nx_system_initialize must have run. */
+UINT netx_server_create(ULONG v4, ULONG v6_last);
+
 /* The addresses as NXD_ADDRESS. */
 void netx_addr_v4(NXD_ADDRESS *a, ULONG v4);
 void netx_addr_v6(NXD_ADDRESS *a, ULONG last); /* 2001:db8::last */
