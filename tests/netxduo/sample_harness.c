@@ -8,7 +8,8 @@
  * application's own tx_application_define first, then adds
  *   - netx_server_ip at SMTPC_NETX_SERVER (default 1.2.3.4, the sample's
  *     SERVER_IP_ADDRESS; IPv6 2001:db8::4) on the same RAM network,
- *   - the relay (netx_relay_thread.c) from its port 25 to
+ *   - the relay (netx_relay_thread.c) from its port SMTPC_NETX_PORT
+ *     (default 25) to
  *     SMTPC_RELAY_HOST (127.0.0.1 or ::1) port SMTPC_RELAY_PORT,
  *   - a watcher that ends the process (exit 0) once the application's
  *     thread named SMTPC_APP_THREAD (default "client_thread") has returned
@@ -80,6 +81,7 @@ void __wrap_tx_application_define(void *first_unused_memory)
     const char *host = getenv("SMTPC_RELAY_HOST");
     const char *port = getenv("SMTPC_RELAY_PORT");
     const char *server = getenv("SMTPC_NETX_SERVER");
+    const char *nx_port = getenv("SMTPC_NETX_PORT");
     ULONG v4 = IP_ADDRESS(1, 2, 3, 4);
     unsigned a, b, c, d;
     UINT s;
@@ -93,7 +95,8 @@ void __wrap_tx_application_define(void *first_unused_memory)
     }
     s = netx_server_create(v4, 4);
     if (s == NX_SUCCESS)
-        s = netx_relay_start(&netx_server_ip, 25, host, (unsigned)atoi(port));
+        s = netx_relay_start(&netx_server_ip, nx_port != NULL ? (UINT)atoi(nx_port) : 25,
+                             host, (unsigned)atoi(port));
     if (s == NX_SUCCESS)
         s = tx_thread_create(&watcher, "watcher", watcher_entry, 0,
                              netx_alloc(16384), 16384, 20, 20, TX_NO_TIME_SLICE,
