@@ -81,6 +81,7 @@ fuzz:
 clean:
 	rm -rf $(BUILD_DIR) $(CHECK_DIR)
 
-# Cross build of the core for a Cortex-M4, budgets checked (owner: helper-8).
+# Cross build of the core for a Cortex-M4: the footprint tables of
+# docs/FOOTPRINT.md, budgets from scripts/size/budgets.json (scripts/size.sh).
 size:
 	scripts/size.sh --features --doc docs/FOOTPRINT.md

@@ -159,9 +159,6 @@ int cli_secrets_load(const cli_opts *o, cli_secrets *s);
 /* Overwrites and frees every secret.  Safe to call twice. */
 void cli_secrets_wipe(cli_secrets *s);
 
-/* Overwrites n bytes in a way the compiler cannot drop. */
-void cli_wipe(void *p, size_t n);
-
 /* ---- body_stdin.c ---- */
 
 typedef struct cli_body {

@@ -20,12 +20,6 @@
 
 #include "cli.h"
 
-void cli_wipe(void *p, size_t n)
-{
-    if (p && n)
-        explicit_bzero(p, n);
-}
-
 /* Removes one trailing "\n" or "\r\n". */
 static void strip_newline(char *s, size_t *len)
 {
@@ -36,31 +30,28 @@ static void strip_newline(char *s, size_t *len)
     }
 }
 
-/* Checks a loaded secret: no NUL inside, not empty, not too long, no line
- * break.  what names its source for the message. */
+/* Checks a loaded secret with the library's one check (smtpc_check_secret)
+ * and says what is wrong with it.  what names its source. */
 static int check_secret(const char *s, size_t len, const char *kind,
                         const char *what)
 {
-    if (len == 0) {
-        fprintf(stderr, "%s: %s from %s is empty\n", CLI_NAME, kind, what);
-        return EX_CONFIG;
-    }
-    if (memchr(s, '\0', len)) {
-        fprintf(stderr, "%s: %s from %s contains a NUL byte\n", CLI_NAME,
-                kind, what);
-        return EX_CONFIG;
-    }
-    if (len > SMTPC_SECRET_MAX) {
+    static const char *const fault[] = {
+        [SMTPC_SECRET_EMPTY] = "is empty",
+        [SMTPC_SECRET_TOO_LONG] = "is too long",
+        [SMTPC_SECRET_NUL] = "contains a NUL byte",
+        [SMTPC_SECRET_LINE_BREAK] = "spans more than one line",
+        [SMTPC_SECRET_CTRL_A] = "contains a ^A byte",
+    };
+    int f = smtpc_check_secret(s, len, 0);
+
+    if (f == SMTPC_SECRET_OK)
+        return 0;
+    if (f == SMTPC_SECRET_TOO_LONG)
         fprintf(stderr, "%s: %s from %s is longer than %u bytes\n", CLI_NAME,
                 kind, what, (unsigned)SMTPC_SECRET_MAX);
-        return EX_CONFIG;
-    }
-    if (memchr(s, '\n', len) || memchr(s, '\r', len)) {
-        fprintf(stderr, "%s: %s from %s spans more than one line\n",
-                CLI_NAME, kind, what);
-        return EX_CONFIG;
-    }
-    return 0;
+    else
+        fprintf(stderr, "%s: %s from %s %s\n", CLI_NAME, kind, what, fault[f]);
+    return EX_CONFIG;
 }
 
 /* Every secret lives in a buffer of this size, so that wiping it needs no
@@ -94,7 +85,7 @@ static int read_secret_fd(int fd, char **out, size_t *out_len)
         len += (size_t)n;
     }
     if (err) {
-        cli_wipe(buf, SECRET_BUF);
+        smtpc_wipe(buf, SECRET_BUF);
         free(buf);
         return err;
     }
@@ -244,7 +235,7 @@ fail:
 static void wipe_free(char **p)
 {
     if (*p) {
-        cli_wipe(*p, SECRET_BUF);
+        smtpc_wipe(*p, SECRET_BUF);
         free(*p);
         *p = NULL;
     }

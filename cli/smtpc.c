@@ -30,11 +30,11 @@ static void run_free(cli_run *r)
 {
     if (r->client) {
         /* The session struct and I/O buffer held AUTH payloads. */
-        cli_wipe(r->client, sizeof *r->client);
+        smtpc_wipe(r->client, sizeof *r->client);
         free(r->client);
     }
     if (r->io) {
-        cli_wipe(r->io, CLI_IO_BUF);
+        smtpc_wipe(r->io, CLI_IO_BUF);
         free(r->io);
     }
 #if CLI_HAVE_TLS

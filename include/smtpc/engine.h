@@ -425,6 +425,49 @@ SMTPC_API int smtpc_check_header_value(const char *value);
 /* Any other text argument: no CR, LF or NUL, at most max bytes. */
 SMTPC_API int smtpc_check_text(const char *text, size_t max);
 
+/* ---- Helpers every layer shares (compat, TLS, MIME, the tools) ---- */
+
+/* Characters smtpc_base64_encode writes for n bytes (RFC 4648 section 4,
+ * padded): 4 for every 3 bytes or part of 3. */
+#define SMTPC_BASE64_LEN(n) ((((n) + 2u) / 3u) * 4u)
+
+/* Encodes src[0..n) as padded base64 into dst, which MUST have room for
+ * SMTPC_BASE64_LEN(n) bytes; writes no NUL.  dst and src MUST NOT overlap.
+ * Returns the number of characters written.  A caller that streams (the
+ * command writer, the MIME writer) passes whole 3-byte groups and keeps the
+ * remainder for the next call. */
+SMTPC_API size_t smtpc_base64_encode(char *dst, const void *src, size_t n);
+
+/* Decodes base64 src[0..n) into dst (cap bytes).  dst MAY be src itself:
+ * output never runs ahead of input.  *ok is set to 1, or to 0 on a byte
+ * outside the alphabet, bad padding, or too little room.  Returns the bytes
+ * written. */
+SMTPC_API size_t smtpc_base64_decode(void *dst, size_t cap, const char *src,
+                                     size_t n, int *ok);
+
+/* Zeroes n bytes in a way the compiler cannot drop as a dead store: for
+ * buffers that held a password, a token or anything derived from one.
+ * p MAY be NULL when n is 0. */
+SMTPC_API void smtpc_wipe(void *p, size_t n);
+
+/* What smtpc_check_secret found wrong (0 when nothing), in the order it
+ * looks. */
+enum smtpc_secret_fault {
+    SMTPC_SECRET_OK = 0,
+    SMTPC_SECRET_EMPTY,      /* no byte at all */
+    SMTPC_SECRET_NUL,        /* a NUL byte inside */
+    SMTPC_SECRET_TOO_LONG,   /* over SMTPC_SECRET_MAX bytes */
+    SMTPC_SECRET_LINE_BREAK, /* a CR or LF: it would end the command */
+    SMTPC_SECRET_CTRL_A      /* ^A, the field separator of OAuth strings */
+};
+
+/* The one check of a user name, password, token or authorization identity
+ * before it may reach the wire: s[0..len) MUST be non-empty, at most
+ * SMTPC_SECRET_MAX bytes, free of NUL, CR and LF; with oauth set, also of
+ * ^A (XOAUTH2 and OAUTHBEARER separate their fields with it).  Returns
+ * SMTPC_SECRET_OK or the first fault found. */
+SMTPC_API int smtpc_check_secret(const void *s, size_t len, int oauth);
+
 #ifdef __cplusplus
 }
 #endif

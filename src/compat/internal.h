@@ -87,7 +87,4 @@ size_t smtpc_compat_date_format(int64_t secs, char *out, size_t cap);
 /* The NX status for an smtpc status met in a phase (smtpc_phase). */
 UINT smtpc_compat_status_map(int status, int phase);
 
-/* Overwrites n bytes in a way the compiler keeps. */
-void smtpc_compat_wipe(void *p, size_t n);
-
 #endif /* SMTPC_COMPAT_INTERNAL_H */

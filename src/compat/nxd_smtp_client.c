@@ -287,7 +287,7 @@ UINT nxd_smtp_client_create(NX_SMTP_CLIENT *client_ptr, NX_IP *ip_ptr,
         rc = NX_SMTP_INVALID_PARAM; /* compiled out */
 #endif
     if (rc != NX_SUCCESS) {
-        smtpc_compat_wipe(client_ptr, sizeof *client_ptr);
+        smtpc_wipe(client_ptr, sizeof *client_ptr);
         return rc;
     }
 
@@ -320,7 +320,7 @@ UINT nx_smtp_client_delete(NX_SMTP_CLIENT *client_ptr)
         return NX_SMTP_CLIENT_NOT_INTIALIZED;
     /* No connection outlives nx_smtp_mail_send, so there is nothing to
      * close: forget everything, the password first of all. */
-    smtpc_compat_wipe(client_ptr, sizeof *client_ptr);
+    smtpc_wipe(client_ptr, sizeof *client_ptr);
     return NX_SUCCESS;
 }
 
@@ -359,7 +359,7 @@ static UINT mail_run(NX_SMTP_CLIENT *c)
     else
         t.ops->close(t.ctx);
     /* The buffer held the AUTH exchange. */
-    smtpc_compat_wipe(st->buffer, sizeof st->buffer);
+    smtpc_wipe(st->buffer, sizeof st->buffer);
     c->nx_smtp_client_reply_code_status = st->result.reply.code;
     return smtpc_compat_status_map(st->result.status, st->result.phase);
 }

@@ -42,9 +42,6 @@ enum {
 /* Subject modes. */
 enum { SUBJ_PLAIN, SUBJ_ENCODED };
 
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
 /* ---- small writers into a bounded buffer ---- */
 
 typedef struct out_buf {
@@ -210,7 +207,6 @@ static int subject_next(smtpc_compat_mail *m, const char **p, size_t *n)
             (const unsigned char *)m->subject + m->subject_pos;
         size_t take = rest < WORD_BYTES ? rest : WORD_BYTES;
         out_buf o;
-        size_t i;
 
         /* Never split a UTF-8 sequence between two words (RFC 2047 5). */
         while (take < rest && take > 1 && (s[take] & 0xC0) == 0x80)
@@ -222,19 +218,10 @@ static int subject_next(smtpc_compat_mail *m, const char **p, size_t *n)
         if (m->subject_pos != 0)
             out_s(&o, "\r\n ");
         out_s(&o, "=?UTF-8?B?");
-        for (i = 0; i < take; i += 3) {
-            uint32_t v = (uint32_t)s[i] << 16;
-            char q[4];
-            if (i + 1 < take)
-                v |= (uint32_t)s[i + 1] << 8;
-            if (i + 2 < take)
-                v |= s[i + 2];
-            q[0] = b64_alphabet[(v >> 18) & 63];
-            q[1] = b64_alphabet[(v >> 12) & 63];
-            q[2] = i + 1 < take ? b64_alphabet[(v >> 6) & 63] : '=';
-            q[3] = i + 2 < take ? b64_alphabet[v & 63] : '=';
-            out_n(&o, q, 4);
-        }
+        if (!o.overflow && SMTPC_BASE64_LEN(take) <= o.cap - o.len)
+            o.len += smtpc_base64_encode(o.p + o.len, s, take);
+        else
+            o.overflow = 1;
         out_s(&o, "?=");
         if (o.overflow)
             return -1;

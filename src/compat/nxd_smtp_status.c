@@ -84,12 +84,3 @@ UINT smtpc_compat_status_map(int status, int phase)
     }
     return NX_SMTP_INTERNAL_ERROR;
 }
-
-void smtpc_compat_wipe(void *p, size_t n)
-{
-    /* A volatile pointer: the stores cannot be dropped as dead. */
-    volatile unsigned char *v = (volatile unsigned char *)p;
-
-    while (n-- > 0)
-        *v++ = 0;
-}

@@ -33,15 +33,17 @@ static const unsigned compiled_mechs = 0
 #define PASSWORD_MECHS (SMTPC_AUTH_PLAIN | SMTPC_AUTH_LOGIN | SMTPC_AUTH_CRAM_MD5)
 #define TOKEN_MECHS (SMTPC_AUTH_XOAUTH2 | SMTPC_AUTH_OAUTHBEARER)
 
-/* A credential may hold any byte but CR, LF and NUL; OAuth strings also
- * not ^A, their field separator. */
+/* A credential given (NULL and "" mean none) passes smtpc_check_secret;
+ * the user name is also part of the OAuth strings. */
 static int check_secret(const char *v, int oauth)
 {
+    size_t n = 0;
+
     if (v == NULL)
         return SMTPC_OK;
-    if (smtpc_check_text(v, SMTPC_SECRET_MAX) != SMTPC_OK)
-        return SMTPC_ERR_ARG;
-    if (oauth && strchr(v, '\001') != NULL)
+    while (n <= SMTPC_SECRET_MAX && v[n] != '\0')
+        n++;
+    if (n > 0 && smtpc_check_secret(v, n, oauth) != SMTPC_SECRET_OK)
         return SMTPC_ERR_ARG;
     return SMTPC_OK;
 }
@@ -290,7 +292,7 @@ static void cram_md5_response(smtpc_session *s, const smtpc_line *l)
     smtpc_cmd c;
 
     /* The line is ours (the receive area): decode in place. */
-    n = smtpc_e_b64_decode(chal, l->text_len, chal, l->text_len, &ok);
+    n = smtpc_base64_decode(chal, l->text_len, (const char *)chal, l->text_len, &ok);
     if (!ok || n == 0) {
         s->auth_step = STEP_CANCELLED;
         send_raw(s, "*");
@@ -312,7 +314,7 @@ static void cram_md5_response(smtpc_session *s, const smtpc_line *l)
     smtpc_e_cmd_secret_end(&c);
     if (smtpc_e_cmd_end(&c, R_AUTH) != SMTPC_OK)
         smtpc_e_fail_session(s, SMTPC_ERR_BUFFER, SMTPC_PHASE_AUTH, 1);
-    smtpc_e_wipe(digest, sizeof digest);
+    smtpc_wipe(digest, sizeof digest);
 }
 #endif
 
@@ -327,7 +329,7 @@ static void oauth_error_challenge(smtpc_session *s, const smtpc_line *l)
     size_t n;
     int ok;
 
-    n = smtpc_e_b64_decode(p, l->text_len, p, l->text_len, &ok);
+    n = smtpc_base64_decode(p, l->text_len, (const char *)p, l->text_len, &ok);
     s->reply.text[0] = '\0';
     smtpc_e_text_append(s->reply.text, sizeof s->reply.text, (char *)p,
                         ok ? n : 0);

@@ -1,13 +1,40 @@
 /*
- * Base64 (RFC 4648) decoding for AUTH challenges.  Encoding is done by the
- * command writer, straight into the send area.
+ * Base64 (RFC 4648 section 4), the one encoder and decoder of the library
+ * and the tools: AUTH arguments and challenges, MIME bodies and words,
+ * certificate pins.
  */
 #include "internal.h"
 
-const char smtpc_e_b64_alphabet[65] =
+static const char alphabet[65] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static int b64_value(unsigned char c)
+size_t smtpc_base64_encode(char *dst, const void *src, size_t n)
+{
+    const unsigned char *in = src;
+    char *out = dst;
+    uint32_t v;
+
+    for (; n >= 3; n -= 3, in += 3, out += 4) {
+        v = (uint32_t)in[0] << 16 | (uint32_t)in[1] << 8 | in[2];
+        out[0] = alphabet[v >> 18];
+        out[1] = alphabet[(v >> 12) & 63];
+        out[2] = alphabet[(v >> 6) & 63];
+        out[3] = alphabet[v & 63];
+    }
+    if (n > 0) {
+        v = (uint32_t)in[0] << 16;
+        if (n > 1)
+            v |= (uint32_t)in[1] << 8;
+        out[0] = alphabet[v >> 18];
+        out[1] = alphabet[(v >> 12) & 63];
+        out[2] = n > 1 ? alphabet[(v >> 6) & 63] : '=';
+        out[3] = '=';
+        out += 4;
+    }
+    return (size_t)(out - dst);
+}
+
+static int value_of(unsigned char c)
 {
     if (c >= 'A' && c <= 'Z')
         return c - 'A';
@@ -22,40 +49,39 @@ static int b64_value(unsigned char c)
     return -1;
 }
 
-/* Decodes in[0..len) into out (which may be in itself: output never runs
- * ahead of input).  *ok is cleared on a byte outside the alphabet, bad
- * padding or too little room. */
-size_t smtpc_e_b64_decode(const unsigned char *in, size_t len,
-                          unsigned char *out, size_t cap, int *ok)
+size_t smtpc_base64_decode(void *dst, size_t cap, const char *src, size_t n,
+                           int *ok)
 {
-    size_t i, n = 0;
+    const unsigned char *in = (const unsigned char *)src;
+    unsigned char *out = dst;
+    size_t i, len = 0;
     uint32_t acc = 0;
     unsigned bits = 0, pad = 0;
 
     *ok = 1;
-    for (i = 0; i < len; i++) {
+    for (i = 0; i < n; i++) {
         int v;
         if (in[i] == '=') {
             pad++;
             continue;
         }
-        v = b64_value(in[i]);
+        v = value_of(in[i]);
         if (v < 0 || pad) {
             *ok = 0;
-            return n;
+            return len;
         }
         acc = (acc << 6) | (uint32_t)v;
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            if (n >= cap) {
+            if (len >= cap) {
                 *ok = 0;
-                return n;
+                return len;
             }
-            out[n++] = (unsigned char)(acc >> bits);
+            out[len++] = (unsigned char)(acc >> bits);
         }
     }
-    if (pad > 2 || (len % 4 != 0 && pad != 0))
+    if (pad > 2 || (n % 4 != 0 && pad != 0))
         *ok = 0;
-    return n;
+    return len;
 }

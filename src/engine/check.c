@@ -5,6 +5,8 @@
  */
 #include "internal.h"
 
+#include <string.h>
+
 
 /* RFC 5321 4.5.3.1.3: a path is at most 256 octets, brackets included. */
 #define ADDRESS_MAX 254u
@@ -99,4 +101,19 @@ int smtpc_check_domain(const char *name)
             return SMTPC_ERR_ARG;
     }
     return SMTPC_OK;
+}
+
+int smtpc_check_secret(const void *s, size_t len, int oauth)
+{
+    if (len == 0)
+        return SMTPC_SECRET_EMPTY;
+    if (memchr(s, '\0', len) != NULL)
+        return SMTPC_SECRET_NUL;
+    if (len > SMTPC_SECRET_MAX)
+        return SMTPC_SECRET_TOO_LONG;
+    if (memchr(s, '\r', len) != NULL || memchr(s, '\n', len) != NULL)
+        return SMTPC_SECRET_LINE_BREAK;
+    if (oauth && memchr(s, 0x01, len) != NULL)
+        return SMTPC_SECRET_CTRL_A;
+    return SMTPC_SECRET_OK;
 }

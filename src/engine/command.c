@@ -149,20 +149,12 @@ void smtpc_e_cmd_secret_end(smtpc_cmd *c)
     c->s->tx_secret_hi = c->s->tx_tail;
 }
 
-static void b64_put3(smtpc_cmd *c, const unsigned char *in, unsigned n)
+/* Encodes one group of up to 3 bytes (a short one only at the end). */
+static void b64_group(smtpc_cmd *c, const unsigned char *in, size_t n)
 {
     char out[4];
-    uint32_t v = (uint32_t)in[0] << 16;
 
-    if (n > 1)
-        v |= (uint32_t)in[1] << 8;
-    if (n > 2)
-        v |= in[2];
-    out[0] = smtpc_e_b64_alphabet[(v >> 18) & 63];
-    out[1] = smtpc_e_b64_alphabet[(v >> 12) & 63];
-    out[2] = n > 1 ? smtpc_e_b64_alphabet[(v >> 6) & 63] : '=';
-    out[3] = n > 2 ? smtpc_e_b64_alphabet[v & 63] : '=';
-    put(c, out, 4);
+    put(c, out, smtpc_base64_encode(out, in, n));
 }
 
 /* Base64 output is only [A-Za-z0-9+/=], so it needs no CR/LF check.  The
@@ -173,7 +165,7 @@ void smtpc_e_cmd_b64(smtpc_cmd *c, const void *data, size_t len)
 
     while (len > 0) {
         if (c->b64_n == 0 && len >= 3) {
-            b64_put3(c, p, 3);
+            b64_group(c, p, 3);
             p += 3;
             len -= 3;
             continue;
@@ -181,7 +173,7 @@ void smtpc_e_cmd_b64(smtpc_cmd *c, const void *data, size_t len)
         c->b64[c->b64_n++] = *p++;
         len--;
         if (c->b64_n == 3) {
-            b64_put3(c, c->b64, 3);
+            b64_group(c, c->b64, 3);
             c->b64_n = 0;
         }
     }
@@ -190,9 +182,9 @@ void smtpc_e_cmd_b64(smtpc_cmd *c, const void *data, size_t len)
 void smtpc_e_cmd_b64_end(smtpc_cmd *c)
 {
     if (c->b64_n > 0)
-        b64_put3(c, c->b64, c->b64_n);
+        b64_group(c, c->b64, c->b64_n);
     c->b64_n = 0;
-    smtpc_e_wipe(c->b64, sizeof c->b64);
+    smtpc_wipe(c->b64, sizeof c->b64);
 }
 
 int smtpc_e_cmd_end(smtpc_cmd *c, uint8_t reply_kind)
@@ -203,7 +195,7 @@ int smtpc_e_cmd_end(smtpc_cmd *c, uint8_t reply_kind)
     if (c->err == SMTPC_OK && smtpc_e_queue_free(s) == 0)
         c->err = SMTPC_ERR_STATE;
     if (c->err != SMTPC_OK) {
-        smtpc_e_wipe(s->tx + c->start, s->tx_tail - c->start);
+        smtpc_wipe(s->tx + c->start, s->tx_tail - c->start);
         s->tx_tail = c->start;
         if (s->tx_secret_lo >= c->start)
             s->tx_secret_lo = s->tx_secret_hi = 0;

@@ -11,9 +11,10 @@
 
 /* ---- helpers ---- */
 
-void smtpc_e_wipe(void *p, size_t n)
+void smtpc_wipe(void *p, size_t n)
 {
-    /* volatile so that the compiler cannot drop a store to dead memory */
+    /* volatile: the compiler may not drop stores to memory that is
+     * never read again, which is exactly what a wipe writes. */
     volatile unsigned char *v = p;
 
     while (n-- > 0)
@@ -152,7 +153,7 @@ void smtpc_send_ack(smtpc_session *s, size_t n)
     s->tx_head += (uint32_t)n;
     if (s->tx_secret_hi > s->tx_secret_lo && s->tx_head >= s->tx_secret_hi) {
         /* The secret is on its way: its copy here is no longer needed. */
-        smtpc_e_wipe(s->tx + s->tx_secret_lo,
+        smtpc_wipe(s->tx + s->tx_secret_lo,
                      s->tx_secret_hi - s->tx_secret_lo);
         s->tx_secret_lo = s->tx_secret_hi = 0;
     }

@@ -96,8 +96,6 @@ enum {
 /* -- common.c: shared by both engines (tiny.c too) -- */
 /* The status a refusal with this reply code means. */
 int smtpc_e_status_for_code(unsigned code);
-/* Zeroes n bytes in a way the compiler cannot drop (secrets). */
-void smtpc_e_wipe(void *p, size_t n);
 /* Sets env as the mail and marks every recipient unanswered. */
 void smtpc_e_mail_reset(smtpc_session *s, smtpc_envelope *env);
 /* Everything that may move after bytes went either way: defined by each
@@ -168,11 +166,6 @@ void smtpc_e_rcpt_line(smtpc_session *s, const smtpc_line *l);
 /* -- body.c -- */
 void smtpc_e_chunk_seal(smtpc_session *s, int last);
 int smtpc_e_body_wanted(const smtpc_session *s);
-
-/* -- base64.c -- */
-size_t smtpc_e_b64_decode(const unsigned char *in, size_t len,
-                         unsigned char *out, size_t cap, int *ok);
-extern const char smtpc_e_b64_alphabet[65];
 
 /* -- md5.c (CRAM-MD5) -- */
 typedef struct smtpc_md5 {

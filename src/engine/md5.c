@@ -110,7 +110,7 @@ void smtpc_e_md5_final(smtpc_md5 *m, unsigned char out[16])
     smtpc_e_md5_update(m, len, 8);
     for (i = 0; i < 16; i++)
         out[i] = (unsigned char)(m->h[i >> 2] >> (8 * (i & 3)));
-    smtpc_e_wipe(m, sizeof *m);
+    smtpc_wipe(m, sizeof *m);
 }
 
 /* Feeds the 64-byte block key XOR pad (the key zero-padded) to m. */
@@ -146,7 +146,7 @@ void smtpc_e_hmac_md5(const void *key, size_t key_len, const void *msg,
     md5_key_block(&m, key, key_len, 0x5c);
     smtpc_e_md5_update(&m, out, 16);
     smtpc_e_md5_final(&m, out);
-    smtpc_e_wipe(hashed_key, sizeof hashed_key);
+    smtpc_wipe(hashed_key, sizeof hashed_key);
 }
 
 #endif /* SMTPC_WITH_AUTH_CRAM_MD5 */

@@ -50,7 +50,7 @@ static int phase_of(uint8_t kind)
 static void clear_tx(smtpc_session *s)
 {
     if (s->tx != NULL)
-        smtpc_e_wipe(s->tx, s->tx_cap);
+        smtpc_wipe(s->tx, s->tx_cap);
     s->tx_head = s->tx_tail = 0;
     s->tx_secret_lo = s->tx_secret_hi = 0;
     s->flags &= (uint8_t)~F_CHUNK_OPEN;

@@ -71,7 +71,7 @@ static void close_now(smtpc_session *s)
     s->q_len = 0;
     s->rx_fill = s->rx_scan = 0;
     if (s->tx != NULL)
-        smtpc_e_wipe(s->tx, s->tx_cap);
+        smtpc_wipe(s->tx, s->tx_cap);
     s->tx_head = s->tx_tail = 0;
     s->tx_secret_lo = s->tx_secret_hi = 0;
 }
@@ -116,6 +116,9 @@ static int put_text(smtpc_session *s, const char *t)
     return 1;
 }
 
+static const char b64_alphabet[65] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
 /* Appends the base64 of v[0], or of v[0] NUL v[1] NUL v[2] when n is 3
  * (SASL PLAIN's layout).  Base64 output needs no CR/LF check. */
 static int put_b64(smtpc_session *s, const char *const *v, int n)
@@ -133,13 +136,13 @@ static int put_b64(smtpc_session *s, const char *const *v, int n)
             for (bits += 8; bits >= 6; out++) {
                 bits -= 6;
                 ok &= put_byte(s, (unsigned char)
-                                      smtpc_e_b64_alphabet[(acc >> bits) & 63]);
+                                      b64_alphabet[(acc >> bits) & 63]);
             }
         }
     }
     if (bits > 0) {
         ok &= put_byte(s, (unsigned char)
-                              smtpc_e_b64_alphabet[(acc << (6 - bits)) & 63]);
+                              b64_alphabet[(acc << (6 - bits)) & 63]);
         out++;
     }
     for (; out % 4 != 0; out++)
@@ -172,7 +175,7 @@ static void command(smtpc_session *s, unsigned kind, const char *verb,
     }
     ok &= put_text(s, tail) && put_byte(s, '\r') && put_byte(s, '\n');
     if (!ok) {
-        smtpc_e_wipe(s->tx + start, s->tx_tail - start);
+        smtpc_wipe(s->tx + start, s->tx_tail - start);
         s->tx_tail = start;
         if (s->tx_secret_lo >= start)
             s->tx_secret_lo = s->tx_secret_hi = 0;

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "smtpc/engine.h"
 #include "tls_common.h"
 
 /* Longest host name accepted for SNI and the name check. */
@@ -59,34 +60,25 @@ void smtpc_tls_err_inner_set(smtpc_tls *t, int status)
 
 /* ---- the public key pin ---- */
 
-/* Strict base64 of exactly 32 bytes: 43 symbols and one '='.  An optional
- * "sha256//" prefix (curl's spelling) is accepted. */
+/* Strict base64 of exactly 32 bytes (44 characters, one '=').  An optional
+ * "sha256//" prefix (curl's spelling) is accepted.  Only the canonical
+ * spelling passes: encoding the result again must give the text back, so
+ * that two texts never name one key. */
 static int pin_decode(const char *s, unsigned char out[SMTPC_TLS_PIN_LEN])
 {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    unsigned long acc = 0;
-    size_t i, n = 0, bits = 0;
+    char again[SMTPC_BASE64_LEN(SMTPC_TLS_PIN_LEN)];
+    size_t n;
+    int ok;
 
     if (strncmp(s, "sha256//", 8) == 0)
         s += 8;
-    if (strlen(s) != 44 || s[43] != '=')
+    if (strlen(s) != sizeof again)
         return -1;
-    for (i = 0; i < 43; i++) {
-        const char *p = s[i] ? strchr(alphabet, s[i]) : NULL;
-        if (p == NULL)
-            return -1;
-        acc = (acc << 6) | (unsigned long)(p - alphabet);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[n++] = (unsigned char)(acc >> bits);
-            acc &= (1ul << bits) - 1;
-        }
-    }
-    /* 43 symbols carry 258 bits: the two left over MUST be zero, or the
-     * text is not the canonical encoding of any 32 bytes. */
-    return (n == SMTPC_TLS_PIN_LEN && acc == 0) ? 0 : -1;
+    n = smtpc_base64_decode(out, SMTPC_TLS_PIN_LEN, s, sizeof again, &ok);
+    if (!ok || n != SMTPC_TLS_PIN_LEN)
+        return -1;
+    smtpc_base64_encode(again, out, n);
+    return memcmp(again, s, sizeof again) == 0 ? 0 : -1;
 }
 
 int smtpc_tls_pin_match(const smtpc_tls *t,
@@ -597,25 +589,16 @@ int smtpc_tls_base_new(smtpc_tls **t, size_t size, smtpc_transport inner,
     return SMTPC_OK;
 }
 
-/* memset that the compiler may not drop as a dead store. */
-static void wipe(void *p, size_t n)
-{
-    volatile unsigned char *v = p;
-
-    while (n-- > 0)
-        *v++ = 0;
-}
-
 void smtpc_tls_base_free(smtpc_tls *t)
 {
     smtpc_tls_base *b = base_of(t);
 
     if (b->out != NULL) {
         /* Ciphertext only, but it is cheap to leave nothing behind. */
-        wipe(b->out, b->out_cap);
+        smtpc_wipe(b->out, b->out_cap);
         free(b->out);
     }
-    wipe(b->pin, sizeof b->pin);
+    smtpc_wipe(b->pin, sizeof b->pin);
     free(t);
 }
 

@@ -1,0 +1,168 @@
+"""The Markdown of docs/FOOTPRINT.md's generated part, and its splicing
+into the document between the two markers."""
+from size.mapfile import KINDS
+
+BEGIN, END = '<!-- size.sh: begin -->', '<!-- size.sh: end -->'
+PROFILES = (('minimal', 'Minimal profile (`-DSMTPC_PROFILE_MINIMAL=1`)'),
+            ('full', 'Full profile (default)'))
+# The image tables: each image with the layers linked into it.
+IMAGE_LAYERS = (('engine', ['engine']), ('client', ['engine', 'client']),
+                ('compat', ['engine', 'client', 'compat']))
+STRUCTS = ('smtpc_session', 'smtpc_client', 'smtpc_rcpt', 'NX_SMTP_CLIENT')
+STACK_ROWS = 12
+
+
+def image_rows(r, img, layers):
+    """Rows of one image: its smtpc layers, their sum when more than one,
+    libc+libgcc, the image total, and the ELF's own section sizes when the
+    map's attribution does not add up to them."""
+    s = r['images'][img]
+    lines = []
+    for l in layers:
+        v = [s.by_layer[(l, k)] for k in KINDS]
+        lines.append('| %s | %s | %d | %d | %d | %d | %d |' % (img, l, v[0], v[1], v[2], v[3],
+                                                             v[0] + v[1]))
+    if len(layers) > 1:
+        cum = [s.get(layers, (k,)) for k in KINDS]
+        lines.append('| %s | **%s** | %d | %d | %d | %d | **%d** |' % (
+            img, '+'.join(layers), cum[0], cum[1], cum[2], cum[3], cum[0] + cum[1]))
+    lib = [s.get(('libc', 'libgcc'), (k,)) for k in KINDS]
+    lines.append('| %s | libc+libgcc | %d | %d | %d | %d | %d |' % (
+        img, lib[0], lib[1], lib[2], lib[3], lib[0] + lib[1]))
+    tot = {k: s.total(k) for k in KINDS}
+    lines.append('| %s | image total | %d | %d | %d | %d | %d |' % (
+        img, tot['text'], tot['rodata'], tot['data'], tot['bss'], tot['text'] + tot['rodata']))
+    elf = r['elf'][img]
+    if any(elf[k] != tot[k] for k in KINDS):
+        lines.append('| %s | (ELF sections) | %d | %d | %d | %d | |' % (
+            img, elf['text'], elf['rodata'], elf['data'], elf['bss']))
+    return lines
+
+
+def file_rows(sizes):
+    """Per source file of one image, largest first."""
+    rows = []
+    for f, v in sorted(sizes.files.items(), key=lambda kv: (-(kv[1]['text'] + kv[1]['rodata']),
+                                                           kv[0])):
+        rows.append('| %s | %d | %d | %d |' % (f, v['text'], v['rodata'],
+                                               v['text'] + v['rodata']))
+    return rows
+
+
+def feature_rows(reports, features):
+    """'What each feature adds': the minimal profile's engine+client, each
+    feature switched on alone (profile 'min+X'), and the full profile, each
+    compared with the minimal profile."""
+    def ec(name):
+        return reports[name]['images']['client'].get(['engine', 'client'])
+    base = ec('minimal')
+    rows = ['| (minimal) | %d | |' % base]
+    for f in features:
+        v = ec('min+' + f)
+        rows.append('| %s | %d | %+d |' % (f, v, v - base))
+    rows.append('| (full: all of them) | %d | %+d |' % (ec('full'), ec('full') - base))
+    return rows
+
+
+def relative(name, root):
+    """A static function's 'path/file.c:name' with the tree's path left out."""
+    prefix = root.rstrip('/') + '/'
+    return name[len(prefix):] if name.startswith(prefix) else name
+
+
+def stack_section(cfg, s, root):
+    md = ['', '### Stack, %s profile' % cfg, '',
+          'Worst call chain from each public engine function (frames from `-fstack-usage`, '
+          'calls from `-fcallgraph-info=su`):', '',
+          '| function | worst chain | path (frame bytes) |', '|---|---:|---|']
+    for v, n, p in s['rows'][:STACK_ROWS]:
+        md.append('| `%s` | %d | %s |' % (n, v, ' > '.join(p)))
+    rest = s['rows'][STACK_ROWS:]
+    if rest:
+        md.append('| %d more | <= %d | |' % (len(rest), rest[0][0]))
+    md.append('')
+    md.append('Largest engine frames: ' + ', '.join(
+        '`%s` %d' % (k.split(':')[-1], v) for v, k in s['engine_frames'][:5]) + '.')
+    if s['crows']:
+        v, n, p = s['crows'][0]
+        md.append('Blocking client: worst chain `%s` %d bytes (%s), plus what the transport\'s '
+                  'functions use (an indirect call).' % (n, v, ' > '.join(p)))
+    if s['cycles']:
+        md.append('Recursion found (counted once): ' +
+                  ', '.join(relative(c, root) for c in s['cycles']) + '.')
+    if s['nonstatic']:
+        md.append('Frames that are not static: ' +
+                  ', '.join(relative(c, root) for c in s['nonstatic']) + '.')
+    return md
+
+
+def markdown(m):
+    """The generated part.  `m` holds: tree, cc (version line), verdicts,
+    reports, stacks, leftovers, biggest [(profile, layer, [(size, name,
+    type)])], port (None or {kind: n}), features (list; [] when not
+    measured), root."""
+    reports = m['reports']
+    minimal, full = reports['minimal'], reports['full']
+    md = ['Measured by `scripts/size.sh` (`make size`) on tree %s with %s.' % (m['tree'], m['cc']),
+          'Flags: `-std=c99 -Os -mthumb -mcpu=cortex-m4 -ffunction-sections -fdata-sections`, '
+          'linked with newlib-nano, `-nostartfiles` and `--gc-sections`. Bytes.',
+          '', '### Budgets', '', '```']
+    md.extend(m['verdicts'])
+    md.append('```')
+    for cfg, title in PROFILES:
+        md += ['', '### %s' % title, '',
+               '| image | layer | .text | .rodata | .data | .bss | .text+.rodata |',
+               '|---|---|---:|---:|---:|---:|---:|']
+        for img, layers in IMAGE_LAYERS:
+            md.extend(image_rows(reports[cfg], img, layers))
+    md += ['', '### Per file, minimal profile, `client` image', '',
+           '| file | .text | .rodata | .text+.rodata |', '|---|---:|---:|---:|']
+    md.extend(file_rows(minimal['images']['client']))
+    port = m.get('port')
+    if port:
+        t, r_, d_, b_ = (port[k] for k in KINDS)
+        md += ['', '### Ports', '',
+               '| port | .text | .rodata | .data | .bss | .text+.rodata |',
+               '|---|---:|---:|---:|---:|---:|',
+               '| `ports/lwip/smtpc_lwip.c` (NO_SYS=1, `ports/lwip/example/lwipopts.h`; object) '
+               '| %d | %d | %d | %d | %d |' % (t, r_, d_, b_, t + r_)]
+    md += ['', '### Structures (sizeof on the target)', '',
+           '| struct | minimal | full |', '|---|---:|---:|']
+    for s in STRUCTS:
+        md.append('| `%s` | %d | %d |' % (s, minimal['sizeof'][s], full['sizeof'][s]))
+    md += ['', '`smtpc_client` holds a `smtpc_session`; `NX_SMTP_CLIENT` holds a `smtpc_client`, '
+           'the header generator state and the I/O buffer (`NX_SMTP_CLIENT_BUFFER_SIZE`), and '
+           'its transport is the host\'s `smtpc_tcp` here (a port sets '
+           '`NX_SMTP_CLIENT_TRANSPORT_TYPE`). The caller adds its I/O buffer (at least '
+           '`SMTPC_IO_MIN` = %d bytes with the default options) to `smtpc_session`.'
+           % full['sizeof']['SMTPC_IO_MIN']]
+    for cfg, _ in PROFILES:
+        md.extend(stack_section(cfg, m['stacks'][cfg], m['root']))
+    md += ['', '### Feature code left in the minimal image', '']
+    if not m['leftovers']:
+        md.append('None of the feature-only functions checked is linked into the minimal images.')
+    else:
+        md.append('Code that serves only a feature the minimal profile turns off, yet is '
+                  'linked into its `engine` or `client` image (functions, or command text '
+                  'that only that feature writes):')
+        md.append('')
+        for feat, hits in m['leftovers'].items():
+            md.append('- %s: %s' % (feat, ', '.join(hits)))
+    md += ['', '### Largest functions', '']
+    for cfg, layer, syms in m['biggest']:
+        md.append('- %s %s: ' % (cfg, layer) + ', '.join('`%s` %d' % (n, s) for s, n, _ in syms))
+    if m['features']:
+        md += ['', '### What each feature adds to the minimal profile', '',
+               'Engine + client, `client` image, .text+.rodata; the minimal profile with one '
+               'feature switched on (`-DSMTPC_WITH_<X>=1`), compared with the minimal profile:',
+               '', '| feature | engine+client | added |', '|---|---:|---:|']
+        md.extend(feature_rows(reports, m['features']))
+    return '\n'.join(md) + '\n'
+
+
+def splice(doc, part):
+    """`doc` with the text between the markers replaced by `part`, or the
+    markers and `part` appended when it has none."""
+    if BEGIN in doc and END in doc:
+        return doc[:doc.index(BEGIN) + len(BEGIN)] + '\n' + part + doc[doc.index(END):]
+    return doc + '\n' + BEGIN + '\n' + part + END + '\n'
