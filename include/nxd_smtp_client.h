@@ -82,7 +82,8 @@ typedef struct NXD_ADDRESS_STRUCT {
 #define NX_SUCCESS 0x00
 #endif
 #ifndef NX_NO_PACKET
-#define NX_NO_PACKET 0x01 /* a reply did not come in time */
+#define NX_NO_PACKET 0x01 /* a reply did not come in time (on NetX Duo
+                             also: the pool gave no packet in time) */
 #endif
 #ifndef NX_PTR_ERROR
 #define NX_PTR_ERROR 0x07
@@ -172,7 +173,8 @@ typedef struct NXD_ADDRESS_STRUCT {
 #define NX_SMTP_INTERNAL_ERROR 0xA3
 #define NX_SMTP_SERVER_ERROR_CODE_RECEIVED 0xA4 /* 4xx/5xx outside the phases below */
 #define NX_SMTP_INVALID_PARAM 0xA5            /* bad argument: nothing was sent */
-#define NX_SMTP_PACKET_ALLOCATE_ERROR 0xA6    /* never returned by smtpc */
+#define NX_SMTP_PACKET_ALLOCATE_ERROR 0xA6    /* never returned by smtpc
+                                                (NX_NO_PACKET instead) */
 #define NX_SMTP_GREET_REPLY_ERROR 0xA7        /* greeting not 220 */
 #define NX_SMTP_HELLO_REPLY_ERROR 0xA8        /* EHLO and HELO refused */
 #define NX_SMTP_MAIL_REPLY_ERROR 0xA9
