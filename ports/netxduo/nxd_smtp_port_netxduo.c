@@ -17,7 +17,7 @@
  *              addresses and the IP's packet counters, mixed: enough for
  *              Message-ID to differ between boards and boots.
  */
-#include "internal.h"
+#include "compat/internal.h"
 
 #ifndef NX_API_H
 #error "build this file with the application's nx_api.h (NetX Duo)"

@@ -16,25 +16,36 @@
 
 /* ---- helpers ---- */
 
+/* Milliseconds to ticks, rounded up.  32-bit arithmetic only: a 64-bit
+ * division would pull libgcc's (about 750 bytes on a Cortex-M) into a
+ * firmware for this alone. */
 static ULONG nxd_ticks(uint32_t ms)
 {
-    uint64_t t = ((uint64_t)ms * NX_IP_PERIODIC_RATE + 999u) / 1000u;
+    ULONG whole = (ULONG)(ms / 1000u), part = (ULONG)(ms % 1000u);
 
     /* NX_WAIT_FOREVER is all ones: stay below it. */
-    return t >= (uint64_t)0xFFFFFFFEu ? (ULONG)0xFFFFFFFEu : (ULONG)t;
+    if (whole > (0xFFFFFFFEu - NX_IP_PERIODIC_RATE) / NX_IP_PERIODIC_RATE)
+        return (ULONG)0xFFFFFFFEu;
+    return whole * NX_IP_PERIODIC_RATE +
+           (part * NX_IP_PERIODIC_RATE + 999u) / 1000u;
 }
 
+/* tx_time_get() wraps; the contract says never backwards.  The ticks
+ * since the last call are added to a 64-bit millisecond count, the
+ * fraction of a millisecond carried in sub_ms (in 1/NX_IP_PERIODIC_RATE
+ * ms units), with 32-bit divisions only. */
 static uint64_t nxd_now(void *ctx)
 {
     smtpc_netxduo *t = ctx;
     ULONG now = tx_time_get();
+    ULONG delta = now - t->now_last; /* modulo 2^32 */
 
-    /* The tick counter wraps; the contract says never backwards. */
-    if (now < t->now_last)
-        t->now_high++;
     t->now_last = now;
-    return ((((uint64_t)t->now_high << 32) | (uint64_t)now) * 1000u) /
-           NX_IP_PERIODIC_RATE;
+    t->now_ms += (uint64_t)(delta / NX_IP_PERIODIC_RATE) * 1000u;
+    t->sub_ms += (delta % NX_IP_PERIODIC_RATE) * 1000u;
+    t->now_ms += t->sub_ms / NX_IP_PERIODIC_RATE;
+    t->sub_ms %= NX_IP_PERIODIC_RATE;
+    return t->now_ms;
 }
 
 /* Keeps the NetX status of a failure and returns its smtpc status. */

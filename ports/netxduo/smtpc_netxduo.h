@@ -73,7 +73,8 @@ typedef struct smtpc_netxduo {
     ULONG rx_offset;           /* bytes of rx already read */
     NX_PACKET *tx;             /* taken from pool, not sent yet */
     UCHAR created, bound, peer_closed;
-    ULONG now_last, now_high;  /* tx_time_get() widened to 64 bits */
+    ULONG now_last, sub_ms;    /* now_ms: tx_time_get() as milliseconds */
+    uint64_t now_ms;
 } smtpc_netxduo;
 
 /*
