@@ -158,7 +158,7 @@ def markdown(m):
           '| side | part | .text | .rodata | .data | .bss | total |',
           '|---|---|---:|---:|---:|---:|---:|']
     names = {'own': 'its code', 'libc': 'C library', 'libgcc': 'libgcc',
-             'other': 'entry'}
+             'other': 'entry, padding'}
     for side in SIDES:
         s = m[side]
         for g in GROUPS:
