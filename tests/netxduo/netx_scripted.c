@@ -22,7 +22,7 @@
 
 /* ---- scripts ---- */
 
-enum { END = 0, SEND, SPLIT, EXPECT, MESSAGE, CLOSE, STALL };
+enum { END = 0, SEND, SPLIT, EXPECT, MESSAGE, CLOSE, STALL, DEAF };
 
 typedef struct step {
     int op;
@@ -205,6 +205,13 @@ static void srv_run(server *s)
         case CLOSE:
             nx_tcp_socket_disconnect(&s->sock, NX_IP_PERIODIC_RATE);
             return;
+        case DEAF:
+            /* Neither read nor answer for 3 s: the window fills and the
+             * client's sends must time out; then read what is left. */
+            tx_thread_sleep(3 * NX_IP_PERIODIC_RATE);
+            while (srv_more(s, NX_IP_PERIODIC_RATE) == NX_SUCCESS)
+                ;
+            return;
         case STALL:
             /* Say nothing; read until the client gives up and closes. */
             while (srv_more(s, 10 * NX_IP_PERIODIC_RATE) == NX_SUCCESS)
@@ -356,6 +363,8 @@ static const step c_mail[] = {GREET, EHLO_PLAIN, MAIL, {CLOSE, 0, 0}, {END, 0, 0
 static const step c_rcpt[] = {GREET, EHLO_PLAIN, MAIL, OK, RCPT, {CLOSE, 0, 0}, {END, 0, 0}};
 static const step c_data[] = {GREET, EHLO_PLAIN, MAIL, OK, RCPT, OK, DATA, {CLOSE, 0, 0}, {END, 0, 0}};
 static const step c_message[] = {GREET, EHLO_PLAIN, THE_MAIL, {CLOSE, 0, 0}, {END, 0, 0}};
+/* Once the message is accepted, the end of the session cannot undo it. */
+static const step c_quit[] = {GREET, EHLO_PLAIN, THE_MAIL, OK, {EXPECT, "QUIT\r\n", 0}, {CLOSE, 0, 0}, {END, 0, 0}};
 /* A 421 and the close: the server's reason wins over "not connected". */
 static const step c_421[] = {GREET, EHLO_PLAIN, MAIL, {SEND, "421 shutting down\r\n", 0}, {CLOSE, 0, 0}, {END, 0, 0}};
 
@@ -367,6 +376,7 @@ static const step t_mail[] = {GREET, EHLO_PLAIN, MAIL, {STALL, 0, 0}, {END, 0, 0
 static const step t_rcpt[] = {GREET, EHLO_PLAIN, MAIL, OK, RCPT, {STALL, 0, 0}, {END, 0, 0}};
 static const step t_data[] = {GREET, EHLO_PLAIN, MAIL, OK, RCPT, OK, DATA, {STALL, 0, 0}, {END, 0, 0}};
 static const step t_message[] = {GREET, EHLO_PLAIN, THE_MAIL, {STALL, 0, 0}, {END, 0, 0}};
+static const step t_quit[] = {GREET, EHLO_PLAIN, THE_MAIL, OK, {EXPECT, "QUIT\r\n", 0}, {STALL, 0, 0}, {END, 0, 0}};
 /* A reply that starts and never ends. */
 static const step t_half[] = {GREET, EHLO_PLAIN, MAIL, {SEND, "25", 0}, {STALL, 0, 0}, {END, 0, 0}};
 
@@ -396,6 +406,7 @@ static const scase cases[] = {
     {"closed: at RCPT", NONE, NX_NOT_CONNECTED, c_rcpt},
     {"closed: at DATA", NONE, NX_NOT_CONNECTED, c_data},
     {"closed: after the message", NONE, NX_NOT_CONNECTED, c_message},
+    {"closed: at QUIT, after the mail was accepted", NONE, NX_SUCCESS, c_quit},
     {"closed with 421 at MAIL", NONE, NX_SMTP_MAIL_REPLY_ERROR, c_421},
     {"stalled: greeting", NONE, NX_NO_PACKET, t_greet},
     {"stalled: EHLO", NONE, NX_NO_PACKET, t_ehlo},
@@ -405,6 +416,7 @@ static const scase cases[] = {
     {"stalled: DATA", NONE, NX_NO_PACKET, t_data},
     {"stalled: after the message", NONE, NX_NO_PACKET, t_message},
     {"stalled: half a reply", NONE, NX_NO_PACKET, t_half},
+    {"stalled: at QUIT, after the mail was accepted", NONE, NX_SUCCESS, t_quit},
     {"nothing listens", NONE, NX_NOT_CONNECTED, NULL},
 };
 
@@ -521,6 +533,12 @@ static const step s_big[] = {
     GREET, {EXPECT, "EHLO example.com\r\n", 0}, {SEND, "250 mx.test\r\n", 0},
     MAIL, OK, RCPT, OK, DATA, {SEND, "354 go\r\n", 0}, {MESSAGE, big_wire, 0},
     OK, QUIT, {END, 0, 0}};
+/* The server stops reading in the middle of a long message: the window
+ * shuts, each send waits NX_SMTP_CLIENT_SEND_TIMEOUT, and the mail fails
+ * with NX_NO_PACKET. */
+static const step s_deaf[] = {
+    GREET, {EXPECT, "EHLO example.com\r\n", 0}, {SEND, "250 mx.test\r\n", 0},
+    MAIL, OK, RCPT, OK, DATA, {SEND, "354 go\r\n", 0}, {DEAF, 0, 0}, {END, 0, 0}};
 /* The pool is empty all along: the client waits for a packet, then gives
  * up with NX_NO_PACKET (nothing can be sent, not even QUIT). */
 static const step s_starved[] = {GREET, {STALL, 0, 0}, {END, 0, 0}};
@@ -547,6 +565,21 @@ static void pool_cases(void)
     else
         netx_log("ok   two-packet pool, 24 KB body\n");
     counts_check("two-packet pool", &before);
+
+    /* The server's window shuts in the middle of the message. */
+    counts_read(&before);
+    srv_start(&server_a, 2528, s_deaf);
+    st = client_make(&client_a, &addr, 2528, NONE, &netx_client_pool);
+    if (st == NX_SUCCESS)
+        st = send_one(&client_a, big, (UINT)strlen(big));
+    nx_smtp_client_delete(&client_a);
+    srv_finish(&server_a);
+    if (st != NX_NO_PACKET || server_a.failed)
+        FAIL("window shut: status 0x%x (want NX_NO_PACKET), server: %s\n", st,
+             server_a.why);
+    else
+        netx_log("ok   window shut mid-message: NX_NO_PACKET\n");
+    counts_check("window shut", &before);
 
     /* The same pool with both packets taken by someone else. */
     for (n = 0; n < 2; n++)
