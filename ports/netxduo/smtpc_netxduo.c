@@ -164,11 +164,12 @@ static int nxd_connect(void *ctx, const char *host, uint16_t port,
         &t->socket, &t->server, port,
         nxd_ticks(now < deadline ? (uint32_t)(deadline - now) : 0));
     if (s != NX_SUCCESS) {
-        nxd_close(t);
         /* A wait that ran out says NX_NOT_CONNECTED too (the socket never
-         * reached ESTABLISHED): the deadline tells which it was. */
-        return nxd_fail(t, s, nxd_now(t) >= deadline ? SMTPC_ERR_TIMEOUT
-                                                     : SMTPC_ERR_CONNECT);
+         * reached ESTABLISHED): the deadline tells which it was, read
+         * before close spends time of its own. */
+        int late = nxd_now(t) >= deadline;
+        nxd_close(t);
+        return nxd_fail(t, s, late ? SMTPC_ERR_TIMEOUT : SMTPC_ERR_CONNECT);
     }
     return SMTPC_OK;
 }
