@@ -26,7 +26,9 @@
  * does, inside nx_smtp_client_tls_set's session; see below).
  *
  * Inside a real NetX Duo build, include nx_api.h first: its types and
- * status values are then used and not redefined here.
+ * status values are then used and not redefined here, and each client
+ * carries NetX Duo's TCP transport (ports/netxduo; docs/COMPAT.md,
+ * "Moving a NetX Duo application over").
  */
 #ifndef NXD_SMTP_CLIENT_H
 #define NXD_SMTP_CLIENT_H
