@@ -12,6 +12,7 @@
 #   make size       Cortex-M4 footprint table into docs/FOOTPRINT.md (scripts/size.sh)
 #
 # Variables: BUILD_TYPE, PREFIX, JOBS, WERROR=ON (warnings are errors),
+# THREADX_DIR, NETXDUO_DIR (sources for the NetX Duo tests),
 # CMAKE_ARGS (extra -D options), TESTS (name patterns for tests/run.sh).
 
 BUILD_DIR    ?= build
@@ -26,6 +27,12 @@ CHECK_WERROR ?= ON
 CMAKE        ?= cmake
 CMAKE_ARGS   ?=
 TESTS        ?=
+# ThreadX and NetX Duo sources for the NetX Duo port's tests (empty: CMake
+# looks in ../shared/third_party; not there: those tests skip).
+THREADX_DIR  ?=
+NETXDUO_DIR  ?=
+NETX_ARGS     = $(if $(THREADX_DIR),-DTHREADX_DIR=$(abspath $(THREADX_DIR))) \
+                $(if $(NETXDUO_DIR),-DNETXDUO_DIR=$(abspath $(NETXDUO_DIR)))
 
 .PHONY: all build deps-build deps configure check test demo install clean size
 # Room for later: fuzz bench
@@ -40,14 +47,14 @@ deps:
 
 configure: deps-build
 	$(CMAKE) -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
-	  -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DSMTPC_WERROR=$(WERROR) $(CMAKE_ARGS)
+	  -DCMAKE_INSTALL_PREFIX=$(PREFIX) -DSMTPC_WERROR=$(WERROR) $(NETX_ARGS) $(CMAKE_ARGS)
 
 build: configure
 	$(CMAKE) --build $(BUILD_DIR) -j $(JOBS)
 
 check: deps
 	$(CMAKE) -S . -B $(CHECK_DIR) -DCMAKE_BUILD_TYPE=$(CHECK_TYPE) \
-	  -DSMTPC_SANITIZE=ON -DSMTPC_WERROR=$(CHECK_WERROR) $(CMAKE_ARGS)
+	  -DSMTPC_SANITIZE=ON -DSMTPC_WERROR=$(CHECK_WERROR) $(NETX_ARGS) $(CMAKE_ARGS)
 	$(CMAKE) --build $(CHECK_DIR) -j $(JOBS)
 	fuzz/run.sh $(FUZZ_CHECK_SECONDS)
 	tests/run.sh $(CHECK_DIR) $(TESTS)

@@ -18,6 +18,7 @@ BUILD_PKGS=(build-essential cmake pkg-config libssl-dev libmbedtls-dev)
 TEST_PKGS=(postfix python3-aiosmtpd swaks libnet-ssleay-perl openssl valgrind time
            clang libclang-rt-14-dev
            gcc-arm-none-eabi libnewlib-arm-none-eabi liblwip-dev python3-pyflakes)
+TEST_PKGS+=(sasl2-bin libsasl2-modules)  # Postfix's AUTH for NetX Duo's sample (82_netx_sample)
 
 mode=all
 case "${1:-}" in

@@ -21,6 +21,19 @@
 #error "NX_SMTP_CLIENT_BUFFER_SIZE must be at least SMTPC_IO_MIN"
 #endif
 
+/* The address families NXD_ADDRESS carries: both when hosted; on NetX
+ * Duo those its configuration keeps (NX_DISABLE_IPV4, NX_DISABLE_IPV6). */
+#if defined(NX_API_H) && defined(NX_DISABLE_IPV4)
+#define SMTPC_COMPAT_IPV4 0
+#else
+#define SMTPC_COMPAT_IPV4 1
+#endif
+#if defined(NX_API_H) && !defined(FEATURE_NX_IPV6)
+#define SMTPC_COMPAT_IPV6 0
+#else
+#define SMTPC_COMPAT_IPV6 1
+#endif
+
 /* The private state of a client. */
 #define SMTPC_COMPAT(c) (&(c)->nx_smtp_client_smtpc)
 

@@ -38,6 +38,7 @@ static UINT copy_bounded(CHAR *dst, const CHAR *src, size_t max)
     return NX_SUCCESS;
 }
 
+#if SMTPC_COMPAT_IPV4
 static void out_dec(char *out, size_t *len, unsigned v)
 {
     char tmp[4];
@@ -51,6 +52,9 @@ static void out_dec(char *out, size_t *len, unsigned v)
         out[(*len)++] = tmp[--n];
 }
 
+#endif
+
+#if SMTPC_COMPAT_IPV6
 static void out_hex(char *out, size_t *len, unsigned v)
 {
     char tmp[4];
@@ -64,6 +68,8 @@ static void out_hex(char *out, size_t *len, unsigned v)
         out[(*len)++] = tmp[--n];
 }
 
+#endif
+
 /* The server address as the literal the TCP transport connects to:
  * "192.0.2.1", or RFC 5952 text for IPv6 ("2001:db8::1").  Returns
  * NX_SUCCESS, or NX_IP_ADDRESS_ERROR for another version or the
@@ -74,6 +80,7 @@ static UINT address_format(const NXD_ADDRESS *a, char *out)
     unsigned g[8];
     int i, best = -1, best_len = 0, run = -1, run_len = 0, any = 0;
 
+#if SMTPC_COMPAT_IPV4
     if (a->nxd_ip_version == NX_IP_VERSION_V4) {
         uint32_t v = (uint32_t)(a->nxd_ip_address.v4 & 0xFFFFFFFFul);
         if (v == 0)
@@ -86,6 +93,16 @@ static UINT address_format(const NXD_ADDRESS *a, char *out)
         out[len] = '\0';
         return NX_SUCCESS;
     }
+#endif
+#if !SMTPC_COMPAT_IPV6
+    (void)g;
+    (void)best;
+    (void)best_len;
+    (void)run;
+    (void)run_len;
+    (void)any;
+    return NX_IP_ADDRESS_ERROR;
+#else
     if (a->nxd_ip_version != NX_IP_VERSION_V6)
         return NX_IP_ADDRESS_ERROR;
     for (i = 0; i < 4; i++) {
@@ -128,6 +145,7 @@ static UINT address_format(const NXD_ADDRESS *a, char *out)
     }
     out[len] = '\0';
     return NX_SUCCESS;
+#endif
 }
 
 static int client_created(const NX_SMTP_CLIENT *c)
@@ -222,7 +240,8 @@ UINT nxd_smtp_client_create(NX_SMTP_CLIENT *client_ptr, NX_IP *ip_ptr,
     UINT rc;
 
 #ifndef NX_SMTP_DISABLE_ERROR_CHECKING
-    /* NX_IP and NX_PACKET_POOL may be NULL: a hosted system has neither. */
+    /* NX_IP and NX_PACKET_POOL may be NULL on a hosted system, which has
+     * neither (checked below where they are used). */
     if (client_ptr == NULL || username == NULL || password == NULL ||
         from_address == NULL || client_domain == NULL ||
         server_address == NULL)
@@ -230,6 +249,11 @@ UINT nxd_smtp_client_create(NX_SMTP_CLIENT *client_ptr, NX_IP *ip_ptr,
     if (server_address->nxd_ip_version != NX_IP_VERSION_V4 &&
         server_address->nxd_ip_version != NX_IP_VERSION_V6)
         return NX_IP_ADDRESS_ERROR;
+#endif
+#if NX_SMTP_CLIENT_NEEDS_IP
+    /* The connection runs on them: kept with error checking off too. */
+    if (client_ptr == NULL || ip_ptr == NULL || client_packet_pool_ptr == NULL)
+        return NX_PTR_ERROR;
 #endif
 
     memset(client_ptr, 0, sizeof *client_ptr);

@@ -895,6 +895,51 @@ static void test_auth_plain(void)
     both("AUTH PLAIN (auto picks PLAIN over LOGIN)", &cfg, NULL, steps);
 }
 
+/* A server that wants PLAIN's credentials as a response to an empty
+ * challenge gets them again, not a cancel; a challenge with text is still
+ * cancelled. */
+static void test_auth_plain_empty_challenge(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        {S, "250-mx\r\n250 AUTH PLAIN\r\n", 0},
+        {C, "AUTH PLAIN AHVzZXIAcGFzcw==\r\n", 0},
+        {S, "334 \r\n", 0},
+        {C, "AHVzZXIAcGFzcw==\r\n", 0},
+        {S, "235 2.7.0 ok\r\n", 0},
+        {STATE, NULL, SMTPC_READY},
+        {END_OF, NULL, 0}};
+    static const struct step bare[] = {
+        GREET,
+        {S, "250-mx\r\n250 AUTH PLAIN\r\n", 0},
+        {C, "AUTH PLAIN AHVzZXIAcGFzcw==\r\n", 0},
+        {S, "334\r\n", 0},
+        {C, "AHVzZXIAcGFzcw==\r\n", 0},
+        {S, "535 5.7.8 no\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_AUTH},
+        {END_OF, NULL, 0}};
+    static const struct step text[] = {
+        GREET,
+        {S, "250-mx\r\n250 AUTH PLAIN\r\n", 0},
+        {C, "AUTH PLAIN AHVzZXIAcGFzcw==\r\n", 0},
+        {S, "334 eA==\r\n", 0},
+        {C, "*\r\n", 0},
+        {S, "501 5.7.0 cancelled\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_PROTOCOL},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    cfg.auth = SMTPC_AUTH_PLAIN;
+    cfg.username = "user";
+    cfg.password = "pass";
+    cfg.options = SMTPC_OPT_PEER_LOOPBACK;
+    both("AUTH PLAIN: empty 334 gets the credentials again", &cfg, NULL, steps);
+    both("AUTH PLAIN: bare 334 too, then a refusal", &cfg, NULL, bare);
+    both("AUTH PLAIN: a 334 with text is cancelled", &cfg, NULL, text);
+}
+
 static void test_auth_login(void)
 {
     smtpc_config cfg = {0};
@@ -1305,6 +1350,7 @@ int main(void)
     test_chunking_without_pipelining();
     test_chunking_all_refused_midbody();
     test_auth_plain();
+    test_auth_plain_empty_challenge();
     test_auth_login();
     test_auth_cram_md5();
     test_auth_cram_md5_long_key();
