@@ -6,7 +6,8 @@
 #                   unit and integration test (tests/run.sh; its last line
 #                   is the "N passed, N failed" summary)
 #   make test       run the tests against build/ (no sanitizers, no deps step)
-#   make demo       send a sample message through build/smtpc (scripts/demo.sh)
+#   make demo       send a sample message through build/smtpc (scripts/demo.sh);
+#                   installs the demo's server (aiosmtpd) first
 #   make install    install build/ (PREFIX=/usr/local, DESTDIR honoured)
 #   make clean      remove build/ and build-check/
 #   make size       Cortex-M4 footprint table into docs/FOOTPRINT.md (scripts/size.sh)
@@ -27,13 +28,17 @@ CMAKE        ?= cmake
 CMAKE_ARGS   ?=
 TESTS        ?=
 
-.PHONY: all build deps-build deps configure check test demo install clean size
+.PHONY: all build deps-build deps-demo deps configure check test demo install clean size
 # Room for later: fuzz bench
 
 all: build
 
+# Package groups: scripts/packages (build, demo, check, deb).
 deps-build:
-	@scripts/deps.sh --build
+	@scripts/deps.sh build
+
+deps-demo:
+	@scripts/deps.sh build demo
 
 deps:
 	@scripts/deps.sh
@@ -55,7 +60,7 @@ check: deps
 test: build
 	tests/run.sh $(BUILD_DIR) $(TESTS)
 
-demo: build
+demo: deps-demo build
 	scripts/demo.sh
 
 install: build
