@@ -9,6 +9,8 @@
 #   make demo       send a sample message through build/smtpc (scripts/demo.sh);
 #                   installs the demo's server (aiosmtpd) first
 #   make install    install build/ (PREFIX=/usr/local, DESTDIR honoured)
+#   make deb        Debian packages from debian/ into build-deb/, checked with
+#                   lintian (scripts/deb.sh)
 #   make clean      remove build/ and build-check/
 #   make size       Cortex-M4 footprint table into docs/FOOTPRINT.md (scripts/size.sh)
 #
@@ -28,7 +30,7 @@ CMAKE        ?= cmake
 CMAKE_ARGS   ?=
 TESTS        ?=
 
-.PHONY: all build deps-build deps-demo deps configure check test demo install clean size
+.PHONY: all build deps-build deps-demo deps-deb deps configure check test demo install deb clean size
 # Room for later: fuzz bench
 
 all: build
@@ -39,6 +41,9 @@ deps-build:
 
 deps-demo:
 	@scripts/deps.sh build demo
+
+deps-deb:
+	@scripts/deps.sh build deb
 
 deps:
 	@scripts/deps.sh
@@ -76,8 +81,12 @@ FUZZ_CHECK_SECONDS ?= 30
 fuzz:
 	fuzz/run.sh $(FUZZ_SECONDS)
 
+DEB_DIR ?= build-deb
+deb: deps-deb
+	DEB_BUILD_OPTIONS="$${DEB_BUILD_OPTIONS:-parallel=$(JOBS)}" scripts/deb.sh $(DEB_DIR)
+
 clean:
-	rm -rf $(BUILD_DIR) $(CHECK_DIR)
+	rm -rf $(BUILD_DIR) $(CHECK_DIR) $(DEB_DIR)
 
 # Cross build of the core for a Cortex-M4, budgets checked (owner: helper-8).
 size:
