@@ -99,12 +99,19 @@ postfix_was_running=no
 if printf '%s\n' "${missing[@]}" | grep -qx postfix; then
     postfix_running && postfix_was_running=yes
     host=$(hostname -f 2>/dev/null || hostname 2>/dev/null || echo localhost)
-    $SUDO debconf-set-selections <<EOF2
-postfix postfix/main_mailer_type select Local only
+    answers="postfix postfix/main_mailer_type select Local only
 postfix postfix/mailname string $host
 postfix postfix/destinations string localhost
-postfix postfix/protocols select ipv4
-EOF2
+postfix postfix/protocols select ipv4"
+    # debconf's database is locked while another apt configures packages.
+    for i in $(seq 1 60); do
+        if printf '%s\n' "$answers" | $SUDO debconf-set-selections; then
+            break
+        fi
+        [ "$i" != 60 ] || { echo "deps: debconf stayed locked" >&2; exit 1; }
+        echo "deps: debconf is busy (another apt?); retrying in 10 s" >&2
+        sleep 10
+    done
 fi
 
 # Keep maintainer scripts from starting services (invoke-rc.d asks this).
