@@ -58,6 +58,11 @@ deb_of() {
 field() { dpkg-deb -f "$(deb_of "$1")" "$2"; }
 
 echo "== control data"
+# The packages carry the version of the sources they are built from.
+cmake_version=$(sed -n 's/^project(smtpc VERSION \([^ ]*\) .*/\1/p' "$SMTPC_ROOT/CMakeLists.txt")
+deb_version=$(dpkg-parsechangelog -l "$SMTPC_ROOT/debian/changelog" -S Version)
+[ "${deb_version%%[-+~]*}" = "$cmake_version" ] ||
+    fail "debian/changelog says $deb_version, CMakeLists.txt $cmake_version: add a changelog entry (dch -v)"
 for p in libsmtpc0 libsmtpc-dev smtpc smtpc-mta; do
     echo "$p $(field "$p" Version): $(field "$p" Depends)"
 done
