@@ -59,7 +59,7 @@ try_prefix() {
     [ "$(aio_json_get "$sent" rcpt_tos)" = "$name@example.org" ] || fail "$name: wrong recipient"
 }
 
-pcdir_of() { find "$1" -name smtpc.pc -printf '%h\n' | head -n 1; }
+pcdir_of() { find "$1" -name smtpc.pc -printf '%h\n' | sed -n 1p; }
 
 # --- relocatable (the default): ${pcfiledir}
 grep -q '^prefix=\${pcfiledir}/' "$B/smtpc.pc" || fail "smtpc.pc is not relocatable by default"

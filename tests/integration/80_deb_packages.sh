@@ -51,7 +51,7 @@ grep -E '^[EW]: ' "$W/deb.log" && fail "lintian reported errors or warnings"
 
 deb_of() {
     local f
-    f=$(ls "$OUT/$1"_*.deb 2>/dev/null | grep -v -- '-dbgsym_' | head -n 1)
+    f=$(ls "$OUT/$1"_*.deb 2>/dev/null | grep -v -- '-dbgsym_' | sed -n 1p)
     [ -n "$f" ] || fail "no package $1 was built"
     echo "$f"
 }
@@ -70,14 +70,17 @@ for f in Provides Conflicts Replaces; do
     [ "$(field smtpc-mta "$f")" = mail-transport-agent ] ||
         fail "smtpc-mta: $f is '$(field smtpc-mta "$f")', not mail-transport-agent"
 done
-field libsmtpc-dev Depends | grep -q "libsmtpc0 (= $(field libsmtpc0 Version))" ||
+# (Outputs are kept in files before grep -q reads them: with pipefail, a
+# grep that stops early would fail the writer with SIGPIPE.)
+field libsmtpc-dev Depends >"$W/dev.depends"
+grep -qF "libsmtpc0 (= $(field libsmtpc0 Version))" "$W/dev.depends" ||
     fail "libsmtpc-dev does not depend on its own libsmtpc0"
-dpkg-deb --ctrl-tarfile "$(deb_of libsmtpc0)" | tar -tf - | grep -qx './symbols' ||
-    fail "libsmtpc0 has no symbols file"
-dpkg-deb -I "$(deb_of libsmtpc0)" symbols | grep -q '^ smtpc_client_sendmail@Base' ||
+dpkg-deb -I "$(deb_of libsmtpc0)" symbols >"$W/symbols" 2>&1 ||
+    { cat "$W/symbols"; fail "libsmtpc0 has no symbols file"; }
+grep -q '^ smtpc_client_sendmail@Base' "$W/symbols" ||
     fail "libsmtpc0's symbols file lacks smtpc_client_sendmail"
-dpkg-deb -I "$(deb_of smtpc-mta)" conffiles | grep -qx /etc/smtpc.conf ||
-    fail "/etc/smtpc.conf is not a conffile"
+dpkg-deb -I "$(deb_of smtpc-mta)" conffiles >"$W/conffiles"
+grep -qx /etc/smtpc.conf "$W/conffiles" || fail "/etc/smtpc.conf is not a conffile"
 # As the package will install it: root's, and only root may change it.
 dpkg-deb -c "$(deb_of smtpc-mta)" | grep ' \./etc/smtpc\.conf$' | tee "$W/conf.ls"
 read -r mode owner _ <"$W/conf.ls"
