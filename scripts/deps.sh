@@ -55,10 +55,8 @@ packages_of() {
         }' "$LIST"
 }
 
-pkgs=()
-while read -r p; do pkgs+=("$p"); done < <(packages_of "${groups[@]+"${groups[@]}"}")
-# (the process substitution's exit status is lost: check the groups again)
-packages_of "${groups[@]+"${groups[@]}"}" >/dev/null 2>&1
+list=$(packages_of "${groups[@]+"${groups[@]}"}")    # exits here on an unknown group
+read -r -d '' -a pkgs <<<"$list" || true
 
 if [ "$mode" = print ]; then
     printf '%s\n' "${pkgs[@]}"
