@@ -9,8 +9,8 @@
 #     packaged /etc/smtpc.conf completed with a server, sends a mail to
 #     aiosmtpd on loopback, as cron and PHP call sendmail;
 #   - with the server away the message is queued, and the command of the
-#     packaged systemd unit (and of the cron.d entry) sends it once the
-#     server is back;
+#     packaged systemd unit, and that of the cron.d entry, send it once the
+#     server is back (the cron one quietly: cron mails what it prints);
 #   - a program built with the packaged pkg-config file and headers runs
 #     with the packaged shared library.
 # The machine's own /usr/sbin/sendmail, /etc and /var are never touched:
@@ -195,6 +195,28 @@ LD_LIBRARY_PATH=$libdir ldd "$W/send_native" | grep -F "$libdir/libsmtpc.so.0" |
 LD_LIBRARY_PATH=$libdir "$W/send_native" 127.0.0.1 "$AIO_PORT" a@example.com carol@example.org ||
     fail "the program linked with libsmtpc0 did not send"
 aio_wait_count 2 10 || fail "aiosmtpd did not get the library's mail"
+
+echo "== the cron.d entry, as on a system without systemd"
+# Its command (after the five time fields and the user), with the paths it
+# names mapped into the throwaway root and a systemd check that says "none".
+cron_cmd=$(printf '%s\n' "$cron_line" | sed -E 's/^([^[:space:]]+[[:space:]]+){6}//' |
+    sed "s|/usr/bin/smtpc|$R/usr/bin/smtpc|g; s|/run/systemd/system|$W/no-systemd|g")
+stop_aiosmtpd
+set_server "127.0.0.1:$AIO_PORT"
+rc=0
+printf 'To: dave@example.org\nSubject: for cron\n\nflushed by cron\n' |
+    "$R/usr/sbin/sendmail" -t -i 2>/dev/null || rc=$?
+[ "$rc" = 0 ] || fail "queueing exited $rc"
+# Server still away: the flush fails, and what it says is output (mailed).
+out=$(sh -c "$cron_cmd")
+echo "cron, server away: $out"
+case "$out" in *"1 kept"*) ;; *) fail "cron's flush with the server away did not report the kept message" ;; esac
+start_aiosmtpd "$W/received3" || exit $?
+set_server "127.0.0.1:$AIO_PORT"
+out=$(sh -c "$cron_cmd")
+[ -z "$out" ] || fail "cron's successful flush printed (cron would mail it): $out"
+aio_wait_count 1 10 || fail "cron's flush did not deliver the queued mail"
+[ "$(aio_json_get 1 rcpt_tos)" = dave@example.org ] || fail "cron's flushed recipient: $(aio_json_get 1 rcpt_tos)"
 
 [ "$(readlink -f /usr/sbin/sendmail 2>/dev/null)" != "$R/usr/bin/smtpc" ] || fail "the machine's sendmail changed"
 echo "PASS: packages built, lintian-clean, and the packaged sendmail, queue flush and library work"
