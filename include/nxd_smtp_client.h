@@ -308,8 +308,10 @@ typedef struct NX_SMTP_CLIENT_STRUCT {
  * Prepares client_ptr.  On NetX Duo ip_ptr (TCP enabled) and
  * client_packet_pool_ptr carry every connection and MUST stay valid until
  * delete; NULL gives NX_PTR_ERROR.  A hosted system does not use them
- * (they may be NULL).  username and password
- * may be NULL or "" when authentication_type is NX_SMTP_CLIENT_AUTH_NONE.
+ * (they may be NULL).  username, password, from_address, client_domain
+ * and server_address MUST NOT be NULL (NX_PTR_ERROR, as the original
+ * returns); with NX_SMTP_CLIENT_AUTH_NONE pass "" for username and
+ * password.
  * port 0 means 25 (465 with implicit TLS).  Nothing is sent.
  * NX_SUCCESS, NX_PTR_ERROR, NX_SIZE_ERROR (username or domain over
  * NX_SMTP_CLIENT_MAX_USERNAME, password over NX_SMTP_CLIENT_MAX_PASSWORD),
