@@ -15,7 +15,7 @@
 set -euo pipefail
 
 BUILD_PKGS=(build-essential cmake pkg-config libssl-dev libmbedtls-dev)
-TEST_PKGS=(postfix python3-aiosmtpd swaks libnet-ssleay-perl openssl valgrind time
+TEST_PKGS=(postfix python3-aiosmtpd swaks libnet-ssleay-perl openssl valgrind time libgmime-3.0-dev
            clang libclang-rt-14-dev
            gcc-arm-none-eabi libnewlib-arm-none-eabi liblwip-dev)
 
