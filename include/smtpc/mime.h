@@ -236,7 +236,8 @@ typedef struct smtpc_mime_writer {
     uint8_t flushed;           /* ... and its encoder has finished */
     uint8_t stall;             /* no progress possible in this read */
     uint8_t carry_len;         /* base64: bytes waiting for a full line */
-    uint8_t pend_off, pend_len; /* encoded bytes not yet handed out */
+    uint8_t pend_off, pend_len; /* bytes not yet handed out */
+    uint8_t pend_seg;          /* ... and they are a segment's, not content */
     uint8_t first_line;        /* base64: no line written yet */
     uint8_t last;              /* last content byte handed out */
     uint8_t raw_cr;            /* raw: the last byte was a CR */

@@ -282,10 +282,11 @@ static int atext(unsigned char c)
            (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
 }
 
-/* Atoms separated by single spaces: the name can go out as it is. */
+/* Atoms separated by single spaces, each short enough for a line: the
+ * name can go out as it is. */
 static int is_atoms(const char *s)
 {
-    size_t i;
+    size_t i, word = 0;
 
     if (s[0] == ' ' || strstr(s, "=?"))
         return 0;
@@ -293,7 +294,8 @@ static int is_atoms(const char *s)
         if (s[i] == ' ') {
             if (s[i + 1] == ' ' || s[i + 1] == '\0')
                 return 0;
-        } else if (!atext((unsigned char)s[i])) {
+            word = 0;
+        } else if (!atext((unsigned char)s[i]) || ++word > MIME_LINE - 8) {
             return 0;
         }
     }

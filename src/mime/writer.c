@@ -292,8 +292,10 @@ static void scan_buffer(const unsigned char *p, size_t n, scan *s)
         s->last = (p[n - 1] == '\r' || p[n - 1] == '\n') ? '\n' : p[n - 1];
 }
 
-/* Decides part p's encoding; *size gets its encoded length (or
- * SMTPC_MIME_SIZE_UNKNOWN) and *last the last byte of it. */
+/* Decides part p's encoding.  With size set, *size gets its encoded
+ * length (or SMTPC_MIME_SIZE_UNKNOWN) and *last the last byte of it; the
+ * reads ask without, which spares a pass over the content where the
+ * encoding is given. */
 static int choose(const smtpc_mime_writer *w, const smtpc_mime_part *p,
                   int kind, uint64_t *size, unsigned char *last)
 {
@@ -301,10 +303,13 @@ static int choose(const smtpc_mime_writer *w, const smtpc_mime_part *p,
     const unsigned char *d = p->data;
     int text = is_text(content_type(p, kind));
     int enc = p->encoding, raw_ok;
+    unsigned char qlast;
     scan s;
 
-    *size = SMTPC_MIME_SIZE_UNKNOWN;
-    *last = 'x';
+    if (size) {
+        *size = SMTPC_MIME_SIZE_UNKNOWN;
+        *last = 'x';
+    }
     if (enc < SMTPC_MIME_ENC_AUTO || enc > SMTPC_MIME_ENC_BASE64)
         return SMTPC_ERR_ARG;
     if (enc == SMTPC_MIME_ENC_8BIT && !(flags & SMTPC_MIME_8BITMIME))
@@ -312,40 +317,43 @@ static int choose(const smtpc_mime_writer *w, const smtpc_mime_part *p,
     if (p->read) {
         if (enc == SMTPC_MIME_ENC_AUTO)
             enc = text ? SMTPC_MIME_ENC_QP : SMTPC_MIME_ENC_BASE64;
-        if (enc == SMTPC_MIME_ENC_BASE64 && p->size > 0) {
+        if (size && enc == SMTPC_MIME_ENC_BASE64 && p->size > 0)
             *size = smtpc_b64_size(p->size);
-            *last = 'x';
-        }
         return enc;
     }
-    scan_buffer(d, p->len, &s);
-    raw_ok = !s.nul && !s.longline && !s.bline;
-    if (enc == SMTPC_MIME_ENC_AUTO) {
-        if (raw_ok && (text || !s.bare) && !s.high)
-            enc = SMTPC_MIME_ENC_7BIT;
-        else if (raw_ok && (text || !s.bare) && (flags & SMTPC_MIME_8BITMIME))
-            enc = SMTPC_MIME_ENC_8BIT;
-        else if (text && smtpc_qp_size(1, d, p->len, last) <=
-                             smtpc_b64_size(p->len))
-            enc = SMTPC_MIME_ENC_QP;
-        else
-            enc = SMTPC_MIME_ENC_BASE64;
-    }
-    switch (enc) {
-    case SMTPC_MIME_ENC_7BIT:
-    case SMTPC_MIME_ENC_8BIT:
-        if (!raw_ok || (enc == SMTPC_MIME_ENC_7BIT && s.high))
+    if (enc == SMTPC_MIME_ENC_QP || enc == SMTPC_MIME_ENC_BASE64) {
+        if (!size)
+            return enc;
+    } else {
+        scan_buffer(d, p->len, &s);
+        raw_ok = !s.nul && !s.longline && !s.bline;
+        if (enc == SMTPC_MIME_ENC_AUTO) {
+            if (raw_ok && (text || !s.bare) && !s.high)
+                enc = SMTPC_MIME_ENC_7BIT;
+            else if (raw_ok && (text || !s.bare) &&
+                     (flags & SMTPC_MIME_8BITMIME))
+                enc = SMTPC_MIME_ENC_8BIT;
+            else if (text && smtpc_qp_size(1, d, p->len, &qlast) <=
+                                 smtpc_b64_size(p->len))
+                enc = SMTPC_MIME_ENC_QP;
+            else
+                enc = SMTPC_MIME_ENC_BASE64;
+        } else if (!raw_ok || (enc == SMTPC_MIME_ENC_7BIT && s.high)) {
             return SMTPC_ERR_ARG;
-        *size = s.raw;
-        *last = s.last;
-        break;
-    case SMTPC_MIME_ENC_QP:
+        }
+        if (!size)
+            return enc;
+        if (enc == SMTPC_MIME_ENC_7BIT || enc == SMTPC_MIME_ENC_8BIT) {
+            *size = s.raw;
+            *last = s.last;
+            return enc;
+        }
+    }
+    if (enc == SMTPC_MIME_ENC_QP) {
         *size = smtpc_qp_size(text, d, p->len, last);
-        break;
-    default:
+    } else {
         *size = smtpc_b64_size(p->len);
         *last = p->len ? 'x' : '\n';
-        break;
     }
     return enc;
 }
@@ -439,8 +447,6 @@ static void derive_bid(smtpc_mime_writer *w, const unsigned char *e,
 
 static void start_segment(smtpc_mime_writer *w)
 {
-    uint64_t size;
-    unsigned char last;
     int kind;
     const smtpc_mime_part *p;
 
@@ -448,7 +454,7 @@ static void start_segment(smtpc_mime_writer *w)
     if (w->leaf >= w->leaves)
         return;
     p = leaf_part(w, w->leaf, &kind);
-    w->penc = (uint8_t)choose(w, p, kind, &size, &last);
+    w->penc = (uint8_t)choose(w, p, kind, NULL, NULL);
     w->ptext = (uint8_t)is_text(content_type(p, kind));
 }
 
@@ -538,7 +544,8 @@ uint64_t smtpc_mime_size(const smtpc_mime_writer *w)
 
 int smtpc_mime_done(const smtpc_mime_writer *w)
 {
-    return w->status == SMTPC_OK && w->state == W_DONE;
+    return w->status == SMTPC_OK && w->state == W_DONE &&
+           w->pend_off == w->pend_len;
 }
 
 int smtpc_mime_status(const smtpc_mime_writer *w)
@@ -725,6 +732,7 @@ static size_t content(smtpc_mime_writer *w, char *out, size_t room)
 {
     size_t n = 0, used;
 
+    w->pend_seg = 0; /* pend is empty here: what goes in is content */
     if (w->in_len == 0) {
         if (!w->src_end) {
             pull(w);
@@ -800,26 +808,36 @@ size_t smtpc_mime_read(smtpc_mime_writer *w, void *buf, size_t cap)
             memcpy(out + got, w->pend + w->pend_off, n);
             w->pend_off = (uint8_t)(w->pend_off + n);
             got += n;
-            w->last = (uint8_t)out[got - 1];
+            if (!w->pend_seg)
+                w->last = (uint8_t)out[got - 1]; /* content only */
             continue;
         }
         if (w->state == W_DONE)
             break;
         if (w->state == W_SEG) {
             mime_out o;
+            /* A small read takes a pend-full at a time: each one runs the
+             * segment's code again, so fewer, larger windows. */
+            int staged = cap - got < sizeof w->pend;
 
             if (!w->prepared)
                 start_segment(w);
             memset(&o, 0, sizeof o);
-            o.buf = out + got;
-            o.cap = cap - got;
+            o.buf = staged ? w->pend : out + got;
+            o.cap = staged ? sizeof w->pend : cap - got;
             o.skip = w->seg_off;
             o.flags = w->msg->flags;
             segment(w, w->leaf, &o);
             n = (size_t)(o.pos - w->seg_off);
-            if (n > cap - got)
-                n = cap - got;
-            got += n;
+            if (n > o.cap)
+                n = o.cap;
+            if (staged) {
+                w->pend_off = 0;
+                w->pend_len = (uint8_t)n;
+                w->pend_seg = 1;
+            } else {
+                got += n;
+            }
             w->seg_off += n;
             if (w->seg_off == o.pos) {
                 if (w->leaf == w->leaves)
