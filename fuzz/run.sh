@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # fuzz/run.sh SECONDS [TARGET...]: build the libFuzzer targets and run each
 # for SECONDS, one after the other (default targets: fuzz_reply fuzz_engine
-# fuzz_body fuzz_tiny).
+# fuzz_body fuzz_tiny fuzz_mime_enc fuzz_mime_hdr).
 #
 #   make fuzz      runs each for FUZZ_SECONDS (default 600)
 #   make check     runs each briefly (FUZZ_CHECK_SECONDS, default 30)
 #
 # Each target is clang -fsanitize=fuzzer,address,undefined over the engine
-# sources (src/engine/*.c) and fuzz/<target>.c, built in $FUZZ_BUILD
+# sources (src/engine/*.c; the fuzz_mime_* targets add src/mime/*.c) and
+# fuzz/<target>.c, built in $FUZZ_BUILD
 # (default build-fuzz/).  fuzz_tiny is the exception: it holds two engines
 # (the tiny one and the full one with the same minimal features), each
 # built on its own and renamed (see build_tiny).  Before fuzzing, every
@@ -31,7 +32,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SECONDS_EACH=${1:-30}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_reply fuzz_engine fuzz_body fuzz_tiny)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_reply fuzz_engine fuzz_body fuzz_tiny
+                                     fuzz_mime_enc fuzz_mime_hdr)
 BUILD=${FUZZ_BUILD:-$ROOT/build-fuzz}
 CC=${FUZZ_CC:-}
 NICE=${FUZZ_NICE:-19}
@@ -116,6 +118,9 @@ OBJCOPY=${FUZZ_OBJCOPY:-objcopy}
 build_target() {  # build_target TARGET EXE
     if [ "$1" = fuzz_tiny ]; then
         build_tiny "$2"
+    elif [[ $1 == fuzz_mime* ]]; then
+        nice -n "$NICE" "$CC" "${FLAGS[@]}" "$ROOT/fuzz/$1.c" \
+            "$ROOT"/src/engine/*.c "$ROOT"/src/mime/*.c -o "$2"
     else
         nice -n "$NICE" "$CC" "${FLAGS[@]}" "$ROOT/fuzz/$1.c" \
             "$ROOT"/src/engine/*.c -o "$2"
