@@ -94,6 +94,15 @@ int smtpc_mh_check_text(const char *s)
     return SMTPC_OK;
 }
 
+/* "=?" somewhere in s: a decoder would take it for an encoded-word. */
+static int has_ew_start(const char *s)
+{
+    for (; *s; s++)
+        if (s[0] == '=' && s[1] == '?')
+            return 1;
+    return 0;
+}
+
 static int has_high(const char *s)
 {
     for (; *s; s++)
@@ -253,7 +262,7 @@ void smtpc_mh_unstructured(mime_out *o, const char *name, const char *value)
     field_name(o, name);
     /* Plain when nothing needs encoding and every line fits (tried on a
      * copy that writes nothing). */
-    plain = strstr(value, "=?") == NULL && value[0] != ' ' &&
+    plain = !has_ew_start(value) && value[0] != ' ' &&
             value[0] != '\t' &&
             (!has_high(value) || (o->flags & SMTPC_MIME_SMTPUTF8));
     if (plain) {
@@ -288,7 +297,7 @@ static int is_atoms(const char *s)
 {
     size_t i, word = 0;
 
-    if (s[0] == ' ' || strstr(s, "=?"))
+    if (s[0] == ' ' || has_ew_start(s))
         return 0;
     for (i = 0; s[i]; i++) {
         if (s[i] == ' ') {
@@ -307,7 +316,7 @@ static size_t quoted_len(const mime_out *o, const char *s)
 {
     size_t n = 2;
 
-    if (strstr(s, "=?"))
+    if (has_ew_start(s))
         return 0;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
