@@ -48,7 +48,7 @@ PYEOF
 pyb64=$(awk '$1 == "python-base64" { print $2 }' "$W/python.txt")
 pyqp=$(awk '$1 == "python-qp" { print $2 }' "$W/python.txt")
 get() { sed -n 's/.*"variant":"'"$1"'".*"mb_per_s":\([0-9.]*\).*/\1/p' "$W/smtpc.jsonl"; }
-b64=$(get base64); b64cb=$(get base64-cb); lines=$(get base64-lines); qp=$(get qp); mc=$(get memcpy)
+b64=$(get base64); b64cb=$(get base64-cb); lines=$(get base64-lines); qp=$(get qp); qpcb=$(get qp-cb); mc=$(get memcpy)
 
 echo "input: $n bytes; CPU time, best of $REPS"
 printf '%-44s %10s\n' "encoder" "MB/s"
@@ -57,12 +57,13 @@ printf '%-44s %10s\n' "MIME writer, base64 (buffer)" "$b64"
 printf '%-44s %10s\n' "MIME writer, base64 (callback, 64 KiB)" "$b64cb"
 printf '%-44s %10s\n' "coreutils base64 -w 76 (file -> /dev/null)" "$coreutils"
 printf '%-44s %10s\n' "Python base64.encodebytes" "$pyb64"
-printf '%-44s %10s\n' "MIME writer, quoted-printable (text)" "$qp"
+printf '%-44s %10s\n' "MIME writer, QP (text buffer, size counted)" "$qp"
+printf '%-44s %10s\n' "MIME writer, QP (text callback)" "$qpcb"
 printf '%-44s %10s\n' "Python binascii.b2a_qp (text)" "$pyqp"
 printf '%-44s %10s\n' "memcpy (ceiling)" "$mc"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", (b > 0) ? a / b : 0 }'; }
 echo "ratios: writer base64 / coreutils $(ratio "$b64" "$coreutils"), / Python $(ratio "$b64" "$pyb64");" \
-     "writer QP / Python $(ratio "$qp" "$pyqp")"
+     "writer QP / Python $(ratio "$qp" "$pyqp") (callback: $(ratio "$qpcb" "$pyqp"))"
 if [ -n "${BENCH_OUT:-}" ]; then
     mkdir -p "$BENCH_OUT"
     { cat "$W/smtpc.jsonl"

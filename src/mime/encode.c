@@ -78,9 +78,13 @@ static char *hard_break(smtpc_mime_qp *st, char *o)
     return o + 2;
 }
 
-size_t smtpc_qp_encode(smtpc_mime_qp *st, int text, const unsigned char *in,
-                       size_t n, char *out, size_t room, size_t *used)
+size_t smtpc_qp_encode(smtpc_mime_qp *state, int text,
+                       const unsigned char *in, size_t n, char *out,
+                       size_t room, size_t *used)
 {
+    /* A local copy: stores through out (char) could otherwise alias the
+     * state and force it back to memory after every byte. */
+    smtpc_mime_qp local = *state, *st = &local;
     char *o = out, *end = out + room;
     size_t i;
 
@@ -119,6 +123,7 @@ size_t smtpc_qp_encode(smtpc_mime_qp *st, int text, const unsigned char *in,
         }
     }
     *used = i;
+    *state = local;
     return (size_t)(o - out);
 }
 
