@@ -9,8 +9,9 @@
  *   - init refuses exactly the values with a control byte (CR, LF, ...)
  *     or invalid UTF-8 (and over-long file names): nothing from the
  *     caller can start a header line;
- *   - every header line ends in CRLF, is at most 78 characters, and is
- *     a continuation or starts with a field the writer writes;
+ *   - every header line ends in CRLF, is at most 78 characters (76 when
+ *     it holds an encoded-word), and is a continuation or starts with a
+ *     field the writer writes;
  *   - Subject, X-Fuzz, both display names and the file name decode back
  *     (unfolding, RFC 2047, quoted-strings, RFC 2231) to the input; with
  *     SMTPUTF8 as well;
@@ -273,7 +274,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     smtpc_mime_message m = {0};
     smtpc_mime_writer w;
     size_t i, k, n, len = 0, step, col;
-    int valid = 1, rc, in_header;
+    int valid = 1, rc, in_header, ew;
     const char *p;
 
     if (size < 1 || size > 20000)
@@ -334,16 +335,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fz_fail("size computed in advance differs");
 
     /* Header lines: the message's and the parts'. */
-    for (i = 0, col = 0, in_header = 1; i < len; i++) {
+    for (i = 0, col = 0, in_header = 1, ew = 0; i < len; i++) {
         if (out[i] == '\r') {
             if (out[i + 1] != '\n')
                 fz_fail("bare CR");
             if (col > 78)
                 fz_fail("header line over 78");
+            if (ew && col > 76)
+                fz_fail("line with an encoded-word over 76");
             i++;
             col = 0;
+            ew = 0;
             continue;
         }
+        if (out[i] == '=' && out[i + 1] == '?')
+            ew = 1;
         if (out[i] == '\n')
             fz_fail("bare LF");
         if (col == 0 && in_header && out[i] != ' ' && out[i] != '\t') {

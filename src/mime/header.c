@@ -37,6 +37,7 @@ void smtpc_mo_crlf(mime_out *o)
         o->over = 1;
     smtpc_mo_put(o, "\r\n", 2);
     o->col = 0;
+    o->ew_line = 0;
 }
 
 static void fail(mime_out *o)
@@ -115,7 +116,9 @@ static int has_high(const char *s)
  * would pass the line and something already stands on it. */
 static void sep(mime_out *o, size_t n)
 {
-    if (o->col + 1 + n > MIME_LINE && o->col > 1) {
+    size_t max = o->ew_line ? MIME_EW_LINE : MIME_LINE;
+
+    if (o->col + 1 + n > max && o->col > 1) {
         smtpc_mo_crlf(o);
         smtpc_mo_put(o, " ", 1);
     } else {
@@ -193,6 +196,7 @@ static void ew_emit(mime_out *o, const unsigned char *s, size_t n, int b)
             }
         }
     }
+    o->ew_line = 1;
     smtpc_mo_put(o, b ? "=?utf-8?B?" : "=?utf-8?Q?", 10);
     smtpc_mo_put(o, t, len);
     smtpc_mo_put(o, "?=", 2);
@@ -211,7 +215,9 @@ static void ew_run(mime_out *o, const unsigned char *s, size_t n)
     b = SMTPC_BASE64_LEN(n) < qlen;
     i = 0;
     while (i < n) {
-        room = MIME_LINE - 1 - (o->col < MIME_LINE - 1 ? o->col : MIME_LINE - 1);
+        /* A line with an encoded-word holds at most 76 characters. */
+        room = MIME_EW_LINE - 1 -
+               (o->col < MIME_EW_LINE - 1 ? o->col : MIME_EW_LINE - 1);
         if (room > MIME_EW_MAX)
             room = MIME_EW_MAX;
         take = room > 12 ? ew_take(s + i, n - i, room - 12, b) : 0;
@@ -514,7 +520,9 @@ void smtpc_mh_param(mime_out *o, const char *attr, const char *value)
         qlen += (s[i] == '"' || s[i] == '\\') ? 2 : 1;
         enc += attr_char(s[i]) ? 1 : 3;
     }
-    if (plain && alen + 1 + qlen <= MIME_LINE - 1) {
+    /* "=?" goes in RFC 2231 form: some readers decode encoded-words
+     * inside quoted parameters. */
+    if (plain && alen + 1 + qlen <= MIME_LINE - 1 && !has_ew_start(value)) {
         smtpc_mo_put(o, ";", 1);
         sep(o, alen + 1 + qlen);
         smtpc_mo_str(o, attr);

@@ -19,6 +19,7 @@
 
 #define MIME_LINE 78   /* header lines folded at this width (RFC 5322 2.1.1) */
 #define MIME_EW_MAX 75 /* longest encoded-word (RFC 2047 2) */
+#define MIME_EW_LINE 76 /* longest line holding one (RFC 2047 2) */
 #define MIME_QP_MAX 75 /* QP characters before a soft break's "=" (76 with it) */
 #define MIME_B64_IN 57 /* bytes per base64 line: 76 characters */
 #define MIME_RAW_LINE_MAX 998 /* RFC 5322 2.1.1, CRLF excluded */
@@ -34,6 +35,7 @@ typedef struct mime_out {
     int err;            /* SMTPC_ERR_ARG once the input was refused */
     int over;           /* a line went past MIME_LINE */
     int utf8;           /* raw UTF-8 went into a header */
+    int ew_line;        /* the current line holds an encoded-word */
 } mime_out;
 
 void smtpc_mo_put(mime_out *o, const char *s, size_t n);

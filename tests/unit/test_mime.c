@@ -77,6 +77,24 @@ static int lines_ok(const char *s, size_t n, size_t header_max)
     return col == 0;
 }
 
+/* RFC 2047 2: a header line holding an encoded-word has at most 76
+ * characters. */
+static int ew_lines_ok(const char *s)
+{
+    const char *end = strstr(s, "\r\n\r\n"), *eol;
+
+    for (; s && s < end; s = eol + 2) {
+        eol = strstr(s, "\r\n");
+        if (eol - s > 76) {
+            const char *q;
+            for (q = s; q + 1 < eol; q++)
+                if (q[0] == '=' && q[1] == '?')
+                    return 0;
+        }
+    }
+    return 1;
+}
+
 /* ---- Decoders (test side) ---- */
 
 static int hexval(int c)
@@ -307,6 +325,7 @@ static void check_subject(const char *subject, unsigned flags)
     n = render(&m, 3, out, OUT_MAX, &st);
     CHECK_EQ_INT(st, SMTPC_OK);
     CHECK(lines_ok(out, n, 78));
+    CHECK(ew_lines_ok(out));
     CHECK(field(out, "Subject", raw, sizeof raw) != NULL);
     decode_words(raw, dec, &bad);
     CHECK(!bad);
@@ -391,6 +410,7 @@ static void check_names(const char *const *names, size_t count)
     n = render(&m, 1, out, OUT_MAX, &st);
     CHECK_EQ_INT(st, SMTPC_OK);
     CHECK(lines_ok(out, n, 78));
+    CHECK(ew_lines_ok(out));
     CHECK(field(out, "To", raw, sizeof raw) != NULL);
     p = raw;
     for (i = 0; i < count; i++) {
@@ -973,6 +993,9 @@ static void test_filenames(void)
     p.filename = "say \"hi\".txt";
     n = render(&m, 64, out, OUT_MAX, &st);
     CHECK(strstr(out, "filename=\"say \\\"hi\\\".txt\"") != NULL);
+    p.filename = "=?utf-8?Q?x?=.txt"; /* not for a reader to decode */
+    n = render(&m, 64, out, OUT_MAX, &st);
+    CHECK(strstr(out, "filename*=utf-8''%3D%3Futf-8%3FQ%3Fx%3F%3D.txt") != NULL);
     p.filename = "résumé.pdf";
     n = render(&m, 64, out, OUT_MAX, &st);
     CHECK(strstr(out, "filename*=utf-8''r%C3%A9sum%C3%A9.pdf") != NULL);
