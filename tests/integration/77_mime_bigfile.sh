@@ -38,7 +38,8 @@ step "$BIG MB"
 r2=$(send "$W/big.bin")
 t2=$(date +%s.%N)
 sink_wait_count 2 60 || fail "the sink did not get the $BIG MB mail"
-echo "peak RSS: 10 MB file ${r1} KiB ($(echo "$t1 - $t0" | bc) s), $BIG MB file ${r2} KiB ($(echo "$t2 - $t1" | bc) s)"
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+echo "peak RSS: 10 MB file ${r1} KiB ($(secs "$t0" "$t1") s), $BIG MB file ${r2} KiB ($(secs "$t1" "$t2") s)"
 [ -n "$r1" ] && [ -n "$r2" ] || fail "no RSS figure"
 [ $((r2 - r1)) -lt 4096 ] || fail "peak memory grew by $((r2 - r1)) KiB with the file"
 
