@@ -269,7 +269,9 @@ SMTPC_API uint64_t smtpc_mime_size(const smtpc_mime_writer *w);
  * Less than cap means: the message is complete (smtpc_mime_done), or it
  * failed (smtpc_mime_status < 0), or a callback answered
  * SMTPC_MIME_LATER (call again later).  Reads of any size give the same
- * bytes; a buffer of 128 bytes or more avoids work done twice. */
+ * bytes.  Header fields are regenerated for each read that stops inside
+ * them (reads under 96 bytes are staged in the writer), so a buffer of a
+ * few hundred bytes or more keeps that work linear. */
 SMTPC_API size_t smtpc_mime_read(smtpc_mime_writer *w, void *buf, size_t cap);
 
 /* Nonzero once every byte of the message has been handed out. */
@@ -288,10 +290,12 @@ SMTPC_API int smtpc_mime_status(const smtpc_mime_writer *w);
 SMTPC_API unsigned smtpc_mime_mail_flags(const smtpc_mime_writer *w);
 
 /* The writer as a body source for the blocking client: each call reads
- * up to cap bytes into buf (the adapter's own, caller-owned, at least 128
- * bytes).  A callback's SMTPC_MIME_LATER is asked again at once (the
- * blocking client has nothing else to do).  src, w and buf MUST outlive
- * the send. */
+ * up to cap bytes into buf (caller-owned, any size; a few KiB keeps the
+ * calls few).  A callback's SMTPC_MIME_LATER is asked again at once (the
+ * blocking client has nothing else to do).  A writer that fails makes
+ * the source fail with SMTPC_ERR_BODY_SOURCE (smtpc_mime_status says
+ * why); the mail is then not completed.  src, w and buf MUST outlive the
+ * send. */
 typedef struct smtpc_mime_source {
     smtpc_mime_writer *w;
     unsigned char *buf;
