@@ -1007,6 +1007,147 @@ static void test_filenames(void)
     CHECK(strstr(out, "filename*1*=") != NULL);
 }
 
+
+/* ---- Through the engine, as a superloop drives it ---- */
+
+static char wire[OUT_MAX * 2];
+static size_t wire_len;
+
+static void drain(smtpc_session *s)
+{
+    const unsigned char *p;
+    size_t len = 0;
+
+    while ((p = smtpc_send_buf(s, &len)) != NULL && len > 0) {
+        if (wire_len + len <= sizeof wire) {
+            memcpy(wire + wire_len, p, len);
+            wire_len += len;
+        }
+        smtpc_send_ack(s, len);
+    }
+}
+
+/* Sends what is pending, then answers every reply awaited, as a
+ * well-behaved server with the given capabilities would. */
+static void serve(smtpc_session *s, int chunking)
+{
+    const char *r;
+
+    for (;;) {
+        drain(s);
+        switch (smtpc_session_wait_phase(s)) {
+        case SMTPC_PHASE_NONE: return;
+        case SMTPC_PHASE_GREETING: r = "220 test\r\n"; break;
+        case SMTPC_PHASE_EHLO:
+            r = chunking ? "250-test\r\n250-PIPELINING\r\n250-SIZE 100000000\r\n"
+                           "250-8BITMIME\r\n250 CHUNKING\r\n"
+                         : "250-test\r\n250-PIPELINING\r\n250-SIZE 100000000\r\n"
+                           "250 8BITMIME\r\n";
+            break;
+        case SMTPC_PHASE_DATA: r = chunking ? "250 chunk\r\n" : "354 go\r\n"; break;
+        case SMTPC_PHASE_QUIT: r = "221 bye\r\n"; break;
+        default: r = "250 ok\r\n"; break;
+        }
+        if (smtpc_feed(s, r, strlen(r)) != strlen(r))
+            return;
+    }
+}
+
+static void test_through_engine(void)
+{
+    smtpc_mime_message m;
+    smtpc_mime_part parts[5];
+    smtpc_mime_addr addrs[2];
+    chunker ch = {0};
+    static unsigned char io[4096];
+    static char piece[333];
+    smtpc_config cfg = {0};
+    smtpc_session s;
+    smtpc_rcpt rcpt = {0};
+    smtpc_envelope env = {0};
+    smtpc_mime_writer w;
+    size_t ref_len, n, off, k, i;
+    int st, chunking;
+    char *p, *q;
+    static char got[OUT_MAX];
+    size_t got_len;
+
+    unit_case = "through the engine";
+    full_message(&m, parts, addrs, &ch, 1);
+    ch.step = 1000;
+    ref_len = render(&m, OUT_MAX, ref, OUT_MAX, &st);
+    for (chunking = 0; chunking < 2; chunking++) {
+        full_message(&m, parts, addrs, &ch, 1);
+        ch.step = 777;
+        wire_len = 0;
+        cfg.ehlo_name = "client.example";
+        CHECK_EQ_INT(smtpc_session_init(&s, &cfg, io, sizeof io), SMTPC_OK);
+        serve(&s, chunking);
+        CHECK(smtpc_session_state(&s) & SMTPC_READY);
+        CHECK_EQ_INT(smtpc_mime_init(&w, &m), SMTPC_OK);
+        rcpt.address = "r@example.org";
+        env.from = "s@example.com";
+        env.rcpts = &rcpt;
+        env.rcpt_count = 1;
+        env.size = smtpc_mime_size(&w);
+        env.flags = smtpc_mime_mail_flags(&w);
+        CHECK_EQ_INT(env.size, ref_len);
+        CHECK_EQ_INT(smtpc_mail_begin(&s, &env), SMTPC_OK);
+        serve(&s, chunking);
+        /* The superloop: read a piece, write it as the engine takes it,
+         * send and answer when it takes no more. */
+        while (!smtpc_mime_done(&w)) {
+            n = smtpc_mime_read(&w, piece, sizeof piece);
+            for (off = 0; off < n; off += k) {
+                k = smtpc_body_write(&s, piece + off, n - off);
+                if (k == 0)
+                    serve(&s, chunking);
+            }
+        }
+        while (smtpc_body_end(&s) == SMTPC_ERR_BUFFER)
+            serve(&s, chunking);
+        serve(&s, chunking);
+        CHECK_EQ_INT(smtpc_mail_status(&s), SMTPC_OK);
+        wire[wire_len < sizeof wire ? wire_len : sizeof wire - 1] = '\0';
+        /* SIZE= is the size produced. */
+        {
+            char want[64];
+            snprintf(want, sizeof want, " SIZE=%zu", ref_len);
+            CHECK(strstr(wire, want) != NULL);
+        }
+        /* The message on the wire, taken apart again. */
+        got_len = 0;
+        if (!chunking) {
+            p = strstr(wire, "DATA\r\n");
+            CHECK(p != NULL);
+            if (!p)
+                continue;
+            p += 6;
+            q = strstr(p, "\r\n.\r\n");
+            CHECK(q != NULL);
+            if (!q)
+                continue;
+            q += 2;
+            for (i = 0; p + i < q; i++) {
+                /* Undo dot-stuffing: a line starting ".." lost one. */
+                if (p[i] == '.' && (i == 0 || p[i - 1] == '\n') && p[i + 1] == '.')
+                    continue;
+                got[got_len++] = p[i];
+            }
+        } else {
+            for (p = wire; (p = strstr(p, "BDAT ")) != NULL;) {
+                size_t clen = strtoul(p + 5, &q, 10);
+                q = strstr(q, "\r\n") + 2;
+                memcpy(got + got_len, q, clen);
+                got_len += clen;
+                p = q + clen;
+            }
+        }
+        CHECK_EQ_INT(got_len, ref_len);
+        CHECK(got_len == ref_len && memcmp(got, ref, ref_len) == 0);
+    }
+}
+
 int main(void)
 {
     test_exact_small();
@@ -1022,5 +1163,6 @@ int main(void)
     test_refusals();
     test_callback_errors();
     test_filenames();
+    test_through_engine();
     return unit_done();
 }
