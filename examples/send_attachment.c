@@ -5,11 +5,9 @@
  * at a time while the message goes out: a file of any size costs the same
  * memory.
  *
- *   example_send_attachment [-i IMAGE] [-n NAME] [-p] HOST PORT FROM TO SUBJECT [FILE...]
+ *   example_send_attachment [-i IMAGE] [-n NAME] HOST PORT FROM TO SUBJECT [FILE...]
  *     -i IMAGE  an image shown inside the HTML (cid:), sent as image/png
  *     -n NAME   the sender's display name (UTF-8)
- *     -p        name the files as they are given (default: their last
- *               path component)
  * TLS none, no AUTH (a loopback server).  The SMTPUTF8 and 8BITMIME the
  * server offers are used when the message needs them.  Prints "sent: N
  * bytes (size announced M)" and the server's reply; exits 0 when the
@@ -81,7 +79,7 @@ int main(int argc, char **argv)
 {
     static unsigned char io[16384], mbuf[16384];
     const char *image = NULL;
-    int full_names = 0, a = 1, rc, i, nfiles;
+    int a = 1, rc, i, nfiles;
     smtpc_client_config cfg = {0};
     smtpc_client c;
     smtpc_tcp tcp;
@@ -106,15 +104,12 @@ int main(int argc, char **argv)
         } else if (strcmp(argv[a], "-n") == 0 && a + 1 < argc) {
             from.name = argv[a + 1];
             a += 2;
-        } else if (strcmp(argv[a], "-p") == 0) {
-            full_names = 1;
-            a++;
         } else {
             break;
         }
     }
     if (argc - a < 5 || argc - a - 5 > FILES_MAX) {
-        fprintf(stderr, "usage: %s [-i IMAGE] [-n NAME] [-p] HOST PORT FROM TO SUBJECT "
+        fprintf(stderr, "usage: %s [-i IMAGE] [-n NAME] HOST PORT FROM TO SUBJECT "
                         "[FILE...]\n", argv[0]);
         return 64;
     }
@@ -149,7 +144,7 @@ int main(int argc, char **argv)
             parts[i].read = file_read;
             parts[i].ctx = &files[i];
         }
-        parts[i].filename = full_names ? path : base_name(path);
+        parts[i].filename = base_name(path); /* no directories in mail */
         parts[i].content_type = "application/octet-stream";
     }
     if (image) {
