@@ -149,10 +149,13 @@ static size_t q_cost(unsigned char c)
 }
 
 /* Bytes of s (n left) that fit in an encoded text of at most room
- * characters, whole UTF-8 sequences only. */
+ * characters, whole UTF-8 sequences only.  For B, a word that is not the
+ * last takes a multiple of 3 bytes when it can: no "=" padding inside
+ * the run, since some decoders (GMime) join adjacent words' base64
+ * before decoding it. */
 static size_t ew_take(const unsigned char *s, size_t n, size_t room, int b)
 {
-    size_t i = 0, cost = 0, k, j, c;
+    size_t i = 0, cost = 0, k, j, c, whole = 0;
 
     while (i < n) {
         k = utf8_seq(s + i, n - i);
@@ -162,6 +165,8 @@ static size_t ew_take(const unsigned char *s, size_t n, size_t room, int b)
             c = SMTPC_BASE64_LEN(i + k);
             if (c > room)
                 break;
+            if ((i + k) % 3 == 0)
+                whole = i + k;
         } else {
             for (c = 0, j = 0; j < k; j++)
                 c += q_cost(s[i + j]);
@@ -171,6 +176,8 @@ static size_t ew_take(const unsigned char *s, size_t n, size_t room, int b)
         }
         i += k;
     }
+    if (b && i < n && whole > 0)
+        return whole;
     return i;
 }
 
@@ -208,7 +215,7 @@ static void ew_emit(mime_out *o, const unsigned char *s, size_t n, int b)
 static void ew_run(mime_out *o, const unsigned char *s, size_t n)
 {
     size_t qlen = 0, i, take, room;
-    int b;
+    int b, wb;
 
     for (i = 0; i < n; i++)
         qlen += q_cost(s[i]);
@@ -225,10 +232,23 @@ static void ew_run(mime_out *o, const unsigned char *s, size_t n)
         if ((take < 4 && take < n - i) || take == 0) {
             if (o->col > 1)
                 smtpc_mo_crlf(o);
-            take = ew_take(s + i, n - i, MIME_EW_MAX - 12, b);
+            room = MIME_EW_MAX;
+            take = ew_take(s + i, n - i, room - 12, b);
+        }
+        wb = b;
+        /* A B word that would need padding and is not the last goes as Q
+         * (where no cut at a multiple of 3 bytes is a character boundary,
+         * as in "a" followed by CJK): decoders that join adjacent B words
+         * stop at padding, and a Q word ends the join. */
+        if (b && take < n - i && take % 3 != 0) {
+            size_t q = ew_take(s + i, n - i, room - 12, 0);
+            if (q > 0) {
+                take = q;
+                wb = 0;
+            }
         }
         smtpc_mo_put(o, " ", 1);
-        ew_emit(o, s + i, take, b);
+        ew_emit(o, s + i, take, wb);
         i += take;
     }
 }
