@@ -12,6 +12,7 @@
  *   - every header line ends in CRLF, is at most 78 characters (76 when
  *     it holds an encoded-word), and is a continuation or starts with a
  *     field the writer writes;
+ *   - no B encoded-word but the last of a run has "=" padding;
  *   - Subject, X-Fuzz, both display names and the file name decode back
  *     (unfolding, RFC 2047, quoted-strings, RFC 2231) to the input; with
  *     SMTPUTF8 as well;
@@ -135,6 +136,14 @@ static size_t decode_words(const char *v, size_t n, char *dst)
                 len += ws;
             }
             if (q1[1] == 'B') {
+                const char *nx = end + 2;
+                while (nx < v + n && *nx == ' ')
+                    nx++;
+                /* Padding only before a Q word or the end: some readers
+                 * join adjacent B words before decoding. */
+                if (end[-1] == '=' && v + n - nx >= 10 &&
+                    strncmp(nx, "=?utf-8?B?", 10) == 0)
+                    fz_fail("base64 padding inside a run of B words");
                 len += smtpc_base64_decode(dst + len, 200, q2 + 1,
                                            (size_t)(end - q2 - 1), &ok);
                 if (!ok)
