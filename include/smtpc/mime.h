@@ -22,6 +22,9 @@
  *   smtpc_mime_done(&w) ? finished : smtpc_mime_status(&w);
  * or, with the blocking client, smtpc_mime_body_source() (below).
  *
+ * Built with SMTPC_WITH_MIME (smtpc_config.h; on in the full profile, off
+ * in the minimal one, where none of these functions exists).
+ *
  * Rules for every function here:
  *   - The message, its parts, addresses, headers and strings, and every
  *     buffer given as content, are the caller's.  They MUST stay valid and
