@@ -78,6 +78,11 @@
 #ifndef SMTPC_WITH_STATUS_TEXT
 #define SMTPC_WITH_STATUS_TEXT SMTPC_FEATURE_DEFAULT
 #endif
+/* The MIME writer (smtpc/mime.h, src/mime/): messages with HTML, inline
+ * images and attachments composed in constant memory. */
+#ifndef SMTPC_WITH_MIME
+#define SMTPC_WITH_MIME SMTPC_FEATURE_DEFAULT
+#endif
 /* The NetX Duo compatible API (nxd_smtp_client.h). */
 #ifndef SMTPC_WITH_COMPAT
 #define SMTPC_WITH_COMPAT 1
