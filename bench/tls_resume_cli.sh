@@ -128,6 +128,10 @@ measure() {   # measure SERVER PORT PIDS... -- extra client args
             [ "$sv" != aiosmtpd ] && mapfile -t pids < <(_harness_postfix_pids "$MTA_CONFIG")
             t0=$(server_ticks "${pids[@]}")
             direct=$(client_run "$client" "$flag" "$port" "$CPU_N" "${extra[@]}")
+            # Postfix may have started processes meanwhile: count them too
+            # (from zero).
+            [ "$sv" != aiosmtpd ] && mapfile -t -O "${#pids[@]}" pids < <(
+                _harness_postfix_pids "$MTA_CONFIG" | grep -vxF -f <(printf '%s\n' "${pids[@]}"))
             t1=$(server_ticks "${pids[@]}")
             tail -n +$((n0 + 1)) "$stats" | head -n "$RTT_K" | "$PY" -c '
 import json, sys, os
