@@ -150,6 +150,28 @@ EOF
 [ "$(mode_of "$W/c/aio")" = 600 ] || fail "--batch did not write the cache"
 stop_aiosmtpd
 
+step "--flush-queue: each queued message is its own run, resuming from the file"
+# Queued while the configured server is away (nothing listens on port 1),
+# flushed once the configuration names the real one.
+printf 'server localhost:1\ntls starttls\ncafile %s\ntls-session-cache %s\n' \
+    "$CERTS/ca.pem" "$W/c/flush" >"$W/qconf"
+for i in 1 2; do
+    run_smtpc "$W/fq$i.out" "$W/fq$i.err" -C "$W/qconf" --queue "$W/queue" --json \
+        --from a@example.org "flush$i@localhost" <"$W/msg"
+    expect_rc 0 "queueing $i" "$W/fq$i.err"
+done
+sed -i "s/^server .*/server localhost:$MTA_PORT/" "$W/qconf"
+run_smtpc "$W/flush.out" "$W/flush.err" -C "$W/qconf" --queue "$W/queue" --flush-queue
+expect_rc 0 "--flush-queue" "$W/flush.err"
+N=$((N + 2))
+mta_wait_delivery "$N" 30 || fail "the queued messages were not delivered"
+"$HARNESS_PY" - "$W/flush.out" <<'EOF' || fail "--flush-queue resumption: $(cat "$W/flush.out")"
+import json, sys
+o = [json.loads(l) for l in open(sys.argv[1])]
+assert [x["tls_resumed"] for x in o] == [False, True], o
+EOF
+[ "$(mode_of "$W/c/flush")" = 600 ] || fail "--flush-queue did not write the cache"
+
 step "nothing secret in the output"
 for f in "$W"/*.err "$W"/*.out; do
     grep -q -- '-----BEGIN\|Master-Key\|Session-ID:' "$f" && fail "session material in $f"
