@@ -5,7 +5,8 @@
  * shares with it is in cli/common.  Each file has one job: options.c holds
  * the option table (cli/common/opt.h) and checks the command line as a
  * whole, config.c turns the configuration file into command-line words for
- * it, secret.c loads and wipes credentials, body_stdin.c streams the message, trace.c prints -v,
+ * it, secret.c loads and wipes credentials, tls_cache.c keeps the TLS
+ * session in the --tls-session-cache file, body_stdin.c streams the message, trace.c prints -v,
  * exitcode.c maps outcomes to sysexits.h codes (the only such table),
  * report.c writes the human messages and json.c the --json object;
  * headers.c parses a message's header section (the envelope of --batch and
@@ -95,6 +96,7 @@ typedef struct cli_opts {
     const char *password_env, *password_file;
     const char *token_file, *token_env, *token_cmd;
     const char *cafile, *capath, *pin_sha256;
+    const char *tls_session_cache; /* --tls-session-cache FILE, else NULL */
     int insecure_skip_verify;
     uint32_t timeout_s;       /* 0: the RFC 5321 defaults */
     int verbose;
@@ -150,6 +152,33 @@ int cli_secrets_load(const cli_opts *o, cli_secrets *s);
 
 /* Overwrites and frees every secret.  Safe to call twice. */
 void cli_secrets_wipe(cli_secrets *s);
+
+/* ---- tls_cache.c ---- */
+
+struct smtpc_tls;
+struct smtpc_tls_session;
+
+/* --tls-session-cache: the TLS session read from and written back to a
+ * private file.  Nothing here ever stops the mail: a refused, missing or
+ * damaged file means a full handshake, after a warning for a refused one. */
+typedef struct cli_tls_cache {
+    const char *path;  /* the option's value; NULL: no cache */
+    struct smtpc_tls_session *session; /* allocated; wiped when freed */
+    int writable;      /* the file is ours and private, or does not exist */
+    int verbose;       /* -v: say whether the handshake resumed */
+} cli_tls_cache;
+
+/* Reads path (NULL: no cache) into a new session for the TLS options.
+ * The session (empty unless the file held a usable one), or NULL. */
+struct smtpc_tls_session *cli_tls_cache_load(cli_tls_cache *c,
+                                             const char *path, int verbose);
+
+/* After the connections of a run: writes the session back, atomically,
+ * when a handshake happened on tls and the file was not refused. */
+void cli_tls_cache_save(cli_tls_cache *c, const struct smtpc_tls *tls);
+
+/* Wipes and frees the session.  Safe to call twice. */
+void cli_tls_cache_free(cli_tls_cache *c);
 
 /* ---- body_stdin.c ---- */
 
@@ -292,6 +321,7 @@ typedef struct cli_outcome {
     const char *detail;        /* extra reason (errno text, TLS error) */
     const char *tls_info;      /* "" when no TLS */
     const char *auth_mech;     /* NULL when no AUTH happened */
+    int tls_resumed;           /* the TLS handshake resumed a session */
     const char *queued;        /* --queue: the entry's ID once queued */
 } cli_outcome;
 
@@ -364,6 +394,7 @@ typedef struct cli_run {
 #if CLI_HAVE_TLS
     struct smtpc_tls *tls;
 #endif
+    cli_tls_cache tls_cache;   /* --tls-session-cache */
     smtpc_rcpt *rcpts;
     unsigned char *io;
     smtpc_client *client;

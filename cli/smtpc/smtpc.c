@@ -38,9 +38,11 @@ static void run_free(cli_run *r)
         free(r->io);
     }
 #if CLI_HAVE_TLS
+    cli_tls_cache_save(&r->tls_cache, r->tls);
     smtpc_tls_free(r->tls);
     r->tls = NULL;
 #endif
+    cli_tls_cache_free(&r->tls_cache);
     free(r->rcpts);
     cli_message_free(&r->msg);
     cli_body_free(&r->body);
@@ -113,6 +115,9 @@ static int make_transport(cli_run *r, smtpc_transport *out)
         topt.capath = r->opts.capath;
         topt.pin_sha256 = r->opts.pin_sha256;
         topt.insecure_skip_verify = r->opts.insecure_skip_verify;
+        topt.session = cli_tls_cache_load(&r->tls_cache,
+                                          r->opts.tls_session_cache,
+                                          r->opts.verbose);
         st = smtpc_tls_new(&r->tls, tcp, &topt);
         if (st == SMTPC_ERR_ARG) {
             fprintf(stderr, "%s: invalid --pin-sha256 (base64 of a 32-byte "
@@ -199,6 +204,7 @@ void cli_outcome_session(cli_outcome *oc, const cli_run *r, int status,
     oc->detail = failure_detail(r, status, buf, len);
 #if CLI_HAVE_TLS
     oc->tls_info = r->tls ? smtpc_tls_info(r->tls) : "";
+    oc->tls_resumed = r->tls && *oc->tls_info && smtpc_tls_session_reused(r->tls);
 #else
     oc->tls_info = "";
 #endif
