@@ -12,6 +12,7 @@
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
+#include <netdb.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -176,6 +177,9 @@ static const char *failure_detail(const cli_run *r, int status, char *buf,
     switch (status) {
     case SMTPC_ERR_AUTH_UNAVAILABLE:
         return offered_auth(r, buf, len);
+    case SMTPC_ERR_RESOLVE:
+    case SMTPC_ERR_RESOLVE_AGAIN:
+        return r->tcp.last_gai ? gai_strerror(r->tcp.last_gai) : NULL;
     case SMTPC_ERR_CONNECT:
     case SMTPC_ERR_IO:
         return r->tcp.last_errno ? strerror(r->tcp.last_errno) : NULL;
