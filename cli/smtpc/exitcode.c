@@ -54,7 +54,6 @@ static const struct {
     {EX_UNAVAILABLE, "rejected"},
     {EX_SOFTWARE, "internal-error"},
     {EX_OSERR, "system-error"},
-    {EX_CANTCREAT, "cannot-create"}, /* the --log file */
     {EX_IOERR, "input-error"},
     {EX_TEMPFAIL, "temporary-failure"},
     {EX_PROTOCOL, "protocol-error"},

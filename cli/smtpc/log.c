@@ -30,9 +30,9 @@ int cli_log_open(const char *path, int *fd)
                0600);
     if (*fd >= 0)
         return 0;
-    fprintf(stderr, "%s: cannot open the --log file \"", CLI_NAME);
+    fprintf(stderr, "%s: warning: cannot open the --log file \"", CLI_NAME);
     cli_put_escaped(stderr, path);
-    fprintf(stderr, "\": %s\n", strerror(errno));
+    fprintf(stderr, "\": %s (the mail goes on, unlogged)\n", strerror(errno));
     return EX_CANTCREAT;
 }
 

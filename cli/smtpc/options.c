@@ -452,8 +452,8 @@ void cli_usage(FILE *f)
 "Passwords are never taken from the command line.\n"
 "Exit status (sysexits.h): 0 sent (to at least one recipient), 64 usage,\n"
 "65 bad message data, 66 cannot open input, 68 unknown host, 69 refused,\n"
-"73 cannot open the --log file, 74 input error, 75 temporary failure, 76\n"
-"protocol error, 77 authentication failed, 78 configuration error;\n"
+"74 input error, 75 temporary failure, 76 protocol error, 77\n"
+"authentication failed, 78 configuration error;\n"
 "--batch: 0 when every message was sent, else the status of the first\n"
 "that was not.  See smtpc(1).\n",
         f);

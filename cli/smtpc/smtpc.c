@@ -12,6 +12,7 @@
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <pwd.h>
 #include <signal.h>
@@ -312,6 +313,28 @@ static int read_envelope(cli_run *r, smtpc_envelope *env, const char **why)
     return 0;
 }
 
+/* Opens /dev/null on whichever of fds 0, 1 and 2 is closed, as sendmail
+ * and msmtp do: otherwise the next file or socket opened takes its number,
+ * and the message is read from the socket, or -v's trace and every error
+ * are written into the SMTP session.  0, or -1 when /dev/null cannot be
+ * opened. */
+static int std_fds_open(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        int got;
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        got = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (got != fd) {
+            /* A lower number would have been taken: cannot happen. */
+            if (got >= 0)
+                close(got);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     cli_run run;
@@ -324,6 +347,8 @@ int main(int argc, char **argv)
     const char *why = NULL;
     int rc, st;
 
+    if (std_fds_open() != 0)
+        return EX_OSERR; /* nowhere to say so */
     memset(r, 0, sizeof *r);
     r->log_fd = -1;
     /* A server that closes early must give an error, not kill us. */
@@ -342,11 +367,11 @@ int main(int argc, char **argv)
         return early_exit(r, rc, rc == EX_CONFIG ? "invalid configuration"
                                                  : "invalid command line");
     }
-    if (r->opts.log_file) {
-        rc = cli_log_open(r->opts.log_file, &r->log_fd);
-        if (rc)
-            return early_exit(r, rc, "cannot open the --log file");
-    }
+    /* A log this user cannot write (a root-owned /var/log file, a full
+     * disk) must not stop the mail: the outcome still reaches stderr and
+     * the exit status. */
+    if (r->opts.log_file)
+        (void)cli_log_open(r->opts.log_file, &r->log_fd);
     if (r->opts.flush_queue) {
         rc = cli_queue_flush(r->opts.queue_dir);
         run_free(r);
