@@ -335,6 +335,32 @@ static int std_fds_open(void)
     return 0;
 }
 
+/* cli_report_human on stderr, keeping its last line in why (what a
+ * queued message records as its last error). */
+static void report_human_keep(const cli_outcome *oc, char *why, size_t len)
+{
+    char *buf = NULL, *line, *save = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&buf, &n);
+
+    why[0] = '\0';
+    if (!m) {
+        cli_report_human(oc, stderr);
+        return;
+    }
+    cli_report_human(oc, m);
+    if (fclose(m) != 0) {
+        free(buf);
+        cli_report_human(oc, stderr);
+        return;
+    }
+    fputs(buf, stderr);
+    for (line = strtok_r(buf, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save))
+        cli_queue_why_add(why, len, line);
+    free(buf);
+}
+
 int main(int argc, char **argv)
 {
     cli_run run;
@@ -343,7 +369,7 @@ int main(int argc, char **argv)
     smtpc_body_source src;
     smtpc_result res;
     cli_outcome oc;
-    char detail[160];
+    char detail[160], why_buf[512];
     const char *why = NULL;
     int rc, st;
 
@@ -372,8 +398,13 @@ int main(int argc, char **argv)
      * the exit status. */
     if (r->opts.log_file)
         (void)cli_log_open(r->opts.log_file, &r->log_fd);
+    if (r->opts.list_queue) {
+        rc = cli_queue_list(r->opts.queue_dir, stdout);
+        run_free(r);
+        return rc;
+    }
     if (r->opts.flush_queue) {
-        rc = cli_queue_flush(r->opts.queue_dir);
+        rc = cli_queue_flush(&r->opts);
         run_free(r);
         return rc;
     }
@@ -445,6 +476,8 @@ int main(int argc, char **argv)
         res.status = st;
     if (st == SMTPC_OK && res.status != SMTPC_OK)
         st = res.status;
+    if (st == SMTPC_OK)
+        cli_crash_point("sent"); /* delivered, not yet reported */
     if (r->opts.verbose)
         cli_trace_finish(&r->trace);
 
@@ -456,9 +489,10 @@ int main(int argc, char **argv)
     oc.env = &env;
     cli_outcome_session(&oc, r, st, detail, sizeof detail);
 
-    cli_report_human(&oc, stderr);
+    report_human_keep(&oc, why_buf, sizeof why_buf);
     if (r->queue_entry && oc.exit_code == EX_TEMPFAIL &&
-        cli_queue_commit(r->opts.queue_dir, r->queue_entry) == 0) {
+        cli_queue_commit(r->opts.queue_dir, r->queue_entry, &env,
+                         why_buf) == 0) {
         oc.queued = strrchr(r->queue_entry, '/') + 1;
         oc.exit_code = EX_OK; /* queued: accepted, as sendmail */
     }
