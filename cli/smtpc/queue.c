@@ -67,16 +67,30 @@
 void cli_crash_point(const char *name)
 {
     /* A test hook: SMTPC_TEST_CRASH=NAME[:N] kills this process (as
-     * kill -9 would) the Nth time (default: first) it reaches the point
-     * NAME, so that a test can stop it at every step that matters. */
-    static unsigned seen;
+     * kill -9 would) the Nth time (default: first) the point NAME is
+     * reached, so that a test can stop smtpc at every step that matters.
+     * The times are counted in this process, or across processes (a
+     * flush and the smtpc runs it starts) in the file named by
+     * SMTPC_TEST_CRASH_COUNT, one byte per time. */
+    static unsigned long seen;
     const char *want = getenv("SMTPC_TEST_CRASH");
+    const char *count = getenv("SMTPC_TEST_CRASH_COUNT");
     size_t n = strlen(name);
+    unsigned long times;
 
     if (!want || strncmp(want, name, n) != 0 ||
         (want[n] != '\0' && want[n] != ':'))
         return;
-    if (++seen >= (want[n] == ':' ? strtoul(want + n + 1, NULL, 10) : 1))
+    times = ++seen;
+    if (count && count[0]) {
+        int fd = open(count, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        struct stat st;
+        if (fd < 0 || write(fd, "x", 1) != 1 || fstat(fd, &st) != 0)
+            raise(SIGKILL); /* better too early than never */
+        times = (unsigned long)st.st_size;
+        close(fd);
+    }
+    if (times == (want[n] == ':' ? strtoul(want + n + 1, NULL, 10) : 1))
         raise(SIGKILL);
 }
 
@@ -1107,7 +1121,10 @@ static void list_one(FILE *out, const char *qdir, const char *sub,
         snprintf(next, sizeof next, "now");
     else {
         char d[24];
-        put_duration(d, sizeof d, s.next - now);
+        /* Rounded up: "in 10m", not "in 9m", for 599 s. */
+        long long left = s.next - now;
+        put_duration(d, sizeof d,
+                     left < 60 ? left : left < 3600 ? left + 59 : left + 3599);
         snprintf(next, sizeof next, "in %s", d);
     }
     fprintf(out, "%-34s %9lld  %-7s %-9s %u  ", id,
