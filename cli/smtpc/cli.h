@@ -355,6 +355,11 @@ void cli_queue_discard(const char *entry);
  * queued; or EX_TEMPFAIL when DIR/new cannot be read. */
 int cli_queue_flush(const cli_opts *o);
 
+/* In the smtpc that a flush runs for an entry, once the server took the
+ * message: moves the entry out of DIR/new, so that a flush killed before
+ * it learns the outcome does not send it again.  Nothing elsewhere. */
+void cli_queue_retire(void);
+
 /* smtpc --list-queue: each entry of DIR/new and DIR/failed, its envelope,
  * age, tries, last error and next try, on out.  EX_OK or EX_IOERR. */
 int cli_queue_list(const char *qdir, FILE *out);

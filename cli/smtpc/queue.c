@@ -61,6 +61,9 @@
 
 #define ARGS_MAGIC "smtpc-queue 1\n"
 
+/* Names, for the smtpc a flush runs, the entry (DIR/new/ID) it sends. */
+#define FLUSH_ENTRY_ENV "SMTPC_FLUSH_ENTRY"
+
 /* The reason kept for a failure: one line of the human report. */
 #define ERROR_MAX 512
 
@@ -629,6 +632,9 @@ static int run_entry(const char *dir, int lock_fd, char *why, size_t why_len)
         if (chdir(cwd) != 0) {
             /* Gone since: stay here (only relative paths suffer). */
         }
+        /* So that the run removes the entry itself once the server took
+         * the message, even if this flush is killed meanwhile. */
+        setenv(FLUSH_ENTRY_ENV, dir, 1);
         execv("/proc/self/exe", words);
         _exit(EX_OSERR);
     }
@@ -655,6 +661,28 @@ static int run_entry(const char *dir, int lock_fd, char *why, size_t why_len)
         snprintf(why, why_len, "smtpc exited with status %d",
                  WEXITSTATUS(status));
     return WEXITSTATUS(status);
+}
+
+void cli_queue_retire(void)
+{
+    const char *dir = getenv(FLUSH_ENTRY_ENV);
+    const char *slash = dir ? strrchr(dir, '/') : NULL;
+    size_t plen = slash ? (size_t)(slash - dir) : 0;
+    char *dst;
+
+    /* DIR/new/ID becomes DIR/tmp/ID.sent. */
+    if (!slash || plen < 4 || memcmp(slash - 4, "/new", 4) != 0 ||
+        !slash[1])
+        return;
+    dst = malloc(plen + strlen(slash) + sizeof ".sent");
+    if (!dst)
+        return;
+    memcpy(dst, dir, plen - 3);
+    memcpy(dst + plen - 3, "tmp", 3);
+    strcpy(dst + plen, slash);
+    strcat(dst, ".sent");
+    (void)rename(dir, dst);
+    free(dst);
 }
 
 /* Exit statuses that are about the message itself, so that sending it
@@ -997,19 +1025,20 @@ static void entry_settle(const char *qdir, const cli_opts *o, qentry *e,
     char reason[ERROR_MAX + 96], age[32];
 
     if (rc == EX_OK) {
-        /* Out of new/ in one step (a flush killed while removing it
-         * leaves tmp/ID.sent, which the next one removes). */
+        /* Out of new/ in one step, by the run itself (cli_queue_retire)
+         * or here; a flush killed while removing it leaves tmp/ID.sent,
+         * which the next one removes. */
         char *sent = malloc(strlen(e->id) + sizeof ".sent");
         cli_crash_point("delivered");
         if (sent) {
+            char *p;
             strcpy(sent, e->id);
             strcat(sent, ".sent");
-            if (move_entry(qdir, e->dir, "tmp", sent) == 0) {
-                char *p = path3(qdir, "tmp", sent);
-                if (p)
-                    remove_entry(p);
-                free(p);
-            }
+            (void)move_entry(qdir, e->dir, "tmp", sent);
+            p = path3(qdir, "tmp", sent);
+            if (p)
+                remove_entry(p);
+            free(p);
             free(sent);
         }
         c->sent++;

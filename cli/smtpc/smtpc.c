@@ -485,6 +485,8 @@ int main(int argc, char **argv)
     oc.opts = &r->opts;
     oc.status = st;
     oc.exit_code = cli_exit_code(st, &env, &r->body);
+    if (oc.exit_code == EX_OK && r->opts.no_queue)
+        cli_queue_retire(); /* sent from a flush's entry: out of the queue */
     oc.res = &res;
     oc.env = &env;
     cli_outcome_session(&oc, r, st, detail, sizeof detail);

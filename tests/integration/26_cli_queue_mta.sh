@@ -205,8 +205,9 @@ crash_round sending:4 once        # the bounce
 crash_round sent:1 dup            # smtpc delivered, killed before its exit
 crash_round sent:2 dup           # (the third message)
 crash_round sent:3 dup           # (the bounce of the second)
-crash_round delivered:1 dup       # the flush, after a delivery, before settling
-crash_round delivered:2 dup
+crash_round delivered:1 once      # the flush, after a delivery, before settling:
+                                  # the run had already taken it out of new/
+crash_round delivered:2 once
 crash_round failing:1 once        # refused: reason written, no bounce yet
 crash_round bounced:1 once        # bounce queued, entry not yet moved
 crash_round no-crash once
