@@ -352,8 +352,9 @@ void cli_queue_discard(const char *entry);
  * o->queue_lifetime that fail again, to DIR/failed and queues a bounce to
  * their sender; gives the others their next time.  EX_OK; EX_UNAVAILABLE
  * when one was moved to DIR/failed; EX_TEMPFAIL when one tried is still
- * queued; or EX_TEMPFAIL when DIR/new cannot be read. */
-int cli_queue_flush(const cli_opts *o);
+ * queued; or EX_TEMPFAIL when DIR/new cannot be read.  Each message given
+ * up on is logged on log_fd (-1: none). */
+int cli_queue_flush(const cli_opts *o, int log_fd);
 
 /* In the smtpc that a flush runs for an entry, once the server took the
  * message: moves the entry out of DIR/new, so that a flush killed before
@@ -383,6 +384,11 @@ int cli_log_open(const char *path, int *fd);
  * "time" and "pid" first.  Nothing when fd is -1; a failure to write is
  * only warned about (the mail's fate does not change). */
 void cli_log_outcome(int fd, const cli_outcome *oc);
+/* Appends the one JSON object (and newline) that write_object(out, arg)
+ * prints, with "time" and "pid" put first.  Nothing when fd is -1. */
+void cli_log_object(int fd, void (*write_object)(FILE *, const void *),
+                    const void *arg);
+
 void cli_log_summary(int fd, int exit_code, size_t messages, size_t sent,
                      size_t failed, size_t not_sent, unsigned connections);
 

@@ -990,11 +990,32 @@ static int entry_due(const qentry *e, long long now, const cli_opts *o)
            now - e->state.queued >= (long long)o->queue_lifetime;
 }
 
-/* Gives up on e: reason kept in its state, a bounce queued for its sender
- * (listed in bounces, to be sent by this flush), moved to failed/. */
-static void entry_fail(const char *qdir, qentry *e, const char *why,
-                       qlist *bounces, qcounts *c)
+/* What the log says of a message given up on. */
+typedef struct qgiven_up {
+    const char *id, *reason, *bounce;
+    unsigned attempts;
+} qgiven_up;
+
+static void write_given_up(FILE *out, const void *arg)
 {
+    const qgiven_up *g = arg;
+
+    fputs("{\"status\":\"given-up\",\"queue_id\":", out);
+    cli_json_string(out, g->id);
+    fprintf(out, ",\"attempts\":%u,\"error\":", g->attempts);
+    cli_json_string(out, g->reason);
+    fputs(",\"bounce\":", out);
+    cli_json_string(out, g->bounce);
+    fputs("}\n", out);
+}
+
+/* Gives up on e: reason kept in its state, a bounce queued for its sender
+ * (listed in bounces, to be sent by this flush), moved to failed/, and a
+ * line in the log. */
+static void entry_fail(const char *qdir, qentry *e, const char *why,
+                       int log_fd, qlist *bounces, qcounts *c)
+{
+    qgiven_up g;
     char *bid;
 
     set_error(&e->state, why);
@@ -1006,7 +1027,6 @@ static void entry_fail(const char *qdir, qentry *e, const char *why,
         if (qlist_add(bounces, bid) != 0) {
             /* Sent by the next flush. */
         }
-        free(bid);
     }
     cli_crash_point("bounced");
     if (move_entry(qdir, e->dir, "failed", e->id) != 0)
@@ -1015,12 +1035,18 @@ static void entry_fail(const char *qdir, qentry *e, const char *why,
             e->id);
     cli_put_escaped(stderr, why);
     fputc('\n', stderr);
+    g.id = e->id;
+    g.reason = e->state.error;
+    g.bounce = bid;
+    g.attempts = e->state.attempts;
+    cli_log_object(log_fd, write_given_up, &g);
+    free(bid);
 }
 
 /* Records the outcome (rc, why) of sending e. */
-static void entry_settle(const char *qdir, const cli_opts *o, qentry *e,
-                         int rc, const char *why, long long now, qlist *bounces,
-                         qcounts *c)
+static void entry_settle(const char *qdir, const cli_opts *o, int log_fd,
+                         qentry *e, int rc, const char *why, long long now,
+                         qlist *bounces, qcounts *c)
 {
     char reason[ERROR_MAX + 96], age[32];
 
@@ -1046,7 +1072,7 @@ static void entry_settle(const char *qdir, const cli_opts *o, qentry *e,
     }
     e->state.attempts++;
     if (refused_for_good(rc)) {
-        entry_fail(qdir, e, why, bounces, c);
+        entry_fail(qdir, e, why, log_fd, bounces, c);
         c->failed++;
         return;
     }
@@ -1055,7 +1081,7 @@ static void entry_settle(const char *qdir, const cli_opts *o, qentry *e,
         snprintf(reason, sizeof reason,
                  "still undelivered after the queue lifetime (%s); last "
                  "error: %s", age, why);
-        entry_fail(qdir, e, reason, bounces, c);
+        entry_fail(qdir, e, reason, log_fd, bounces, c);
         c->expired++;
         return;
     }
@@ -1068,7 +1094,7 @@ static void entry_settle(const char *qdir, const cli_opts *o, qentry *e,
     c->kept++;
 }
 
-int cli_queue_flush(const cli_opts *o)
+int cli_queue_flush(const cli_opts *o, int log_fd)
 {
     const char *qdir = o->queue_dir;
     qlist l, bounces;
@@ -1106,8 +1132,8 @@ int cli_queue_flush(const cli_opts *o)
         }
         cli_crash_point("sending");
         rc = run_entry(e.dir, e.lock_fd, why, sizeof why);
-        entry_settle(qdir, o, &e, rc, why, (long long)time(NULL), &bounces,
-                     &c);
+        entry_settle(qdir, o, log_fd, &e, rc, why, (long long)time(NULL),
+                     &bounces, &c);
         entry_release(&e);
     }
     qlist_free(&l);

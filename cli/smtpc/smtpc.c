@@ -404,7 +404,7 @@ int main(int argc, char **argv)
         return rc;
     }
     if (r->opts.flush_queue) {
-        rc = cli_queue_flush(&r->opts);
+        rc = cli_queue_flush(&r->opts, r->log_fd);
         run_free(r);
         return rc;
     }

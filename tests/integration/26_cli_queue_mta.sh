@@ -120,8 +120,15 @@ grep -q '0 sent, 0 kept, 0 failed, 0 expired .* 0 busy, 1 not due' "$W/err" || f
 
 step "past the queue lifetime: moved to failed/, the sender gets a bounce"
 RC=0
-"$SMTPC" --flush-queue --queue-lifetime 0 2>"$W/err" || RC=$?
+"$SMTPC" --flush-queue --queue-lifetime 0 --log "$W/flush.log" 2>"$W/err" || RC=$?
 expect_rc 69 "expired" "$W/err"
+"$PY" - "$W/flush.log" <<'EOF' || fail "log: $(cat "$W/flush.log")"
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+g = [r for r in rs if r["status"] == "given-up"]
+assert len(g) == 1 and g[0]["bounce"].endswith(".bounce") and g[0]["attempts"] == 3, rs
+assert "queue lifetime" in g[0]["error"] and "450 4.2.1" in g[0]["error"], g
+EOF
 grep -q '1 sent, 0 kept, 0 failed, 1 expired (moved to failed/), 1 bounces queued' "$W/err" || fail "summary: $(cat "$W/err")"
 [ "$(entries new)$(entries failed)" = 01 ] || fail "new $(entries new), failed $(entries failed)"
 grep -q '^error still undelivered after the queue lifetime (0s); last error: .*450 4.2.1 .*mailbox busy' "$Q"/failed/*/state \
