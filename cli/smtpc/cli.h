@@ -110,6 +110,9 @@ typedef struct cli_opts {
     const char *queue_dir;    /* --queue DIR, else NULL */
     int no_queue;             /* --no-queue: send now, never queue */
     int flush_queue;          /* --flush-queue: send the queue again */
+    int flush_all;            /* --flush-all: every entry, due or not */
+    int list_queue;           /* --list-queue, -bp, or run as mailq */
+    uint32_t queue_lifetime;  /* --queue-lifetime, in seconds */
     int read_rcpts;           /* -t: recipients from the message too */
     const char *qualify_domain; /* for addresses with no @domain */
     char **rcpts;             /* into argv, or rcpts_buf once qualified */
@@ -356,17 +359,50 @@ void cli_report_json_summary(FILE *out, int exit_code, size_t messages,
  * it); or EX_TEMPFAIL when copying the message failed half-way. */
 int cli_queue_spool(const char *qdir, int argc, char **argv, char **entry);
 
-/* Moves the entry to DIR/new and says so on stderr: 0, or EX_TEMPFAIL. */
-int cli_queue_commit(const char *qdir, const char *entry);
+/* How long a message may stay queued (Postfix's maximal_queue_lifetime),
+ * and the delay before the next try: CLI_QUEUE_BACKOFF_MIN after the
+ * first failure, doubled after each other, at most CLI_QUEUE_BACKOFF_MAX
+ * (Postfix's minimal and maximal_backoff_time). */
+#define CLI_QUEUE_LIFETIME (5u * 24u * 3600u)
+#define CLI_QUEUE_BACKOFF_MIN 300
+#define CLI_QUEUE_BACKOFF_MAX 4000
+
+/* Records the envelope and why (the failure, one line) in the entry, syncs
+ * it and moves it to DIR/new, due again after CLI_QUEUE_BACKOFF_MIN, and
+ * says so on stderr: 0 (it is on disk), or EX_TEMPFAIL. */
+int cli_queue_commit(const char *qdir, const char *entry,
+                     const smtpc_envelope *env, const char *why);
 
 /* Removes an entry (this run's outcome is final). */
 void cli_queue_discard(const char *entry);
 
-/* smtpc --flush-queue: runs smtpc again for each entry of DIR/new, oldest
- * first; removes the sent, moves those refused for good to DIR/failed,
- * stops at any other failure.  EX_OK; EX_TEMPFAIL when one is still queued;
- * EX_UNAVAILABLE when one was moved to DIR/failed; or EX_OSERR. */
-int cli_queue_flush(const char *qdir);
+/* smtpc --flush-queue: runs smtpc again for each entry of o->queue_dir/new
+ * that is due (every one with o->flush_all), oldest first; removes the
+ * sent; moves those refused for good, and those older than
+ * o->queue_lifetime that fail again, to DIR/failed and queues a bounce to
+ * their sender; gives the others their next time.  EX_OK; EX_UNAVAILABLE
+ * when one was moved to DIR/failed; EX_TEMPFAIL when one tried is still
+ * queued; or EX_TEMPFAIL when DIR/new cannot be read.  Each message given
+ * up on is logged on log_fd (-1: none). */
+int cli_queue_flush(const cli_opts *o, int log_fd);
+
+/* In the smtpc that a flush runs for an entry, once the server took the
+ * message: moves the entry out of DIR/new, so that a flush killed before
+ * it learns the outcome does not send it again.  Nothing elsewhere. */
+void cli_queue_retire(void);
+
+/* smtpc --list-queue: each entry of DIR/new and DIR/failed, its envelope,
+ * age, tries, last error and next try, on out.  EX_OK or EX_IOERR. */
+int cli_queue_list(const char *qdir, FILE *out);
+
+/* Adds line (one line of smtpc's report on stderr) to why, the one-line
+ * reason an entry keeps: "smtpc: " removed, lines joined with "; ", the
+ * oldest dropped when why is full. */
+void cli_queue_why_add(char *why, size_t len, const char *line);
+
+/* A test hook: kills the process at the point name when the environment
+ * asks for it (queue.c says how). */
+void cli_crash_point(const char *name);
 
 /* ---- log.c ---- */
 
@@ -378,6 +414,11 @@ int cli_log_open(const char *path, int *fd);
  * "time" and "pid" first.  Nothing when fd is -1; a failure to write is
  * only warned about (the mail's fate does not change). */
 void cli_log_outcome(int fd, const cli_outcome *oc);
+/* Appends the one JSON object (and newline) that write_object(out, arg)
+ * prints, with "time" and "pid" put first.  Nothing when fd is -1. */
+void cli_log_object(int fd, void (*write_object)(FILE *, const void *),
+                    const void *arg);
+
 void cli_log_summary(int fd, int exit_code, size_t messages, size_t sent,
                      size_t failed, size_t not_sent, unsigned connections);
 

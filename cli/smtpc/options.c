@@ -8,6 +8,7 @@
  * connects.
  */
 #define _DEFAULT_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -250,14 +251,46 @@ static int set_dsn_ret(cli_optparse *p, const cli_opt *o, const char *v)
     return 0;
 }
 
-/* sendmail's -bm (send a message) is all smtpc does. */
+/* sendmail's -bm (send a message) is what smtpc does; -bp lists the
+ * queue, as mailq. */
 static int set_sendmail_b(cli_optparse *p, const cli_opt *o, const char *v)
 {
     (void)o;
+    if (strcmp(v, "p") == 0) {
+        ((cli_opts *)p->target)->list_queue = 1;
+        return 0;
+    }
     if (strcmp(v, "m") != 0)
         return opt_error(p, "-b%s is not supported: smtpc only sends mail "
-                         "(-bm)", v);
+                         "(-bm) and lists its queue (-bp)", v);
     return 0;
+}
+
+/* A duration: N seconds, or N followed by s, m, h or d. */
+static int set_lifetime(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    char *end;
+    unsigned long n;
+    unsigned long unit = 1;
+
+    (void)o;
+    errno = 0;
+    n = v[0] >= '0' && v[0] <= '9' ? strtoul(v, &end, 10) : 0;
+    if (v[0] >= '0' && v[0] <= '9' && errno == 0) {
+        switch (*end) {
+        case 'd': unit = 86400; end++; break;
+        case 'h': unit = 3600; end++; break;
+        case 'm': unit = 60; end++; break;
+        case 's': end++; break;
+        default: break;
+        }
+        if (*end == '\0' && n <= 3650ul * 86400 / unit) {
+            ((cli_opts *)p->target)->queue_lifetime = (uint32_t)(n * unit);
+            return 0;
+        }
+    }
+    return opt_error(p, "invalid --queue-lifetime \"%s\" (seconds, or a "
+                     "number and s, m, h or d: 5d)", v);
 }
 
 /* sendmail's -B 8BITMIME asks for 8BITMIME; -B 7BIT changes nothing. */
@@ -376,9 +409,15 @@ TEXT("\nQueue (nothing lost when the server is away):\n"),
 {"queue", 0, S, PATH, OFF(queue_dir), 0, NULL, "DIR",
  "keep a message that meets a temporary failure in\nDIR and exit 0, as sendmail does", NULL},
 {"flush-queue", 0, CLI_OPT_FLAG, RUN, OFF(flush_queue), 0, NULL, NULL,
- "send the messages of --queue DIR again (from\ncron); the refused go to DIR/failed", NULL},
+ "send the messages of --queue DIR that are due\n(from cron); the refused go to DIR/failed", NULL},
 {"no-queue", 0, CLI_OPT_FLAG, RUN, OFF(no_queue), 0, NULL, NULL,
  "send now and never queue", NULL},
+{"queue-lifetime", 0, CLI_OPT_CALL, VAL, 0, 0, set_lifetime, "TIME",
+ "give up on a message queued for longer (default\n5d; 90s, 30m, 12h...): it moves to DIR/failed\nand its sender gets a bounce", NULL},
+{"flush-all", 0, CLI_OPT_FLAG, RUN, OFF(flush_all), 0, NULL, NULL,
+ "as --flush-queue, but try every message now,\nwhatever its schedule", NULL},
+{"list-queue", 0, CLI_OPT_FLAG, RUN, OFF(list_queue), 0, NULL, NULL,
+ "list the queued and failed messages: envelope,\nage, tries, last error, next try (also -bp, or\nrun as mailq)", NULL},
 TEXT("\nConfiguration file (one long option per line, e.g. \"server HOST:PORT\";\n"
      "the command line replaces its values):\n"),
 {"config", 'C', S, ONCE | RUN, OFF(config_path), 0, NULL, "FILE",
@@ -400,8 +439,8 @@ TEXT("\nAs sendmail (so that smtpc can be installed as sendmail):\n"),
 {NULL, 'R', S, 0, 0, 0, NULL, "full|hdrs", "as --dsn-ret", "dsn-ret"},
 {NULL, 'B', CLI_OPT_CALL, VAL, 0, 0, set_sendmail_B, "TYPE",
  "8BITMIME: as --8bitmime; 7BIT: changes nothing", NULL},
-{NULL, 'b', CLI_OPT_CALL, VAL, 0, 0, set_sendmail_b, "m",
- "-bm: send a message, the only mode there is", NULL},
+{NULL, 'b', CLI_OPT_CALL, VAL, 0, 0, set_sendmail_b, "m|p",
+ "-bm: send a message; -bp: as --list-queue", NULL},
 {NULL, 'i', CLI_OPT_IGNORE, 0, 0, 0, NULL, NULL,
  "accepted: a \".\" line never ends the message", NULL},
 {NULL, 'o', CLI_OPT_IGNORE, VAL, 0, 0, NULL, "X",
@@ -454,8 +493,8 @@ void cli_usage(FILE *f)
 "Passwords are never taken from the command line.\n"
 "Exit status (sysexits.h): 0 sent (to at least one recipient), 64 usage,\n"
 "65 bad message data, 66 cannot open input, 68 unknown host, 69 refused,\n"
-"73 cannot open the --log file, 74 input error, 75 temporary failure, 76\n"
-"protocol error, 77 authentication failed, 78 configuration error;\n"
+"74 input error, 75 temporary failure, 76 protocol error, 77\n"
+"authentication failed, 78 configuration error;\n"
 "--batch: 0 when every message was sent, else the status of the first\n"
 "that was not.  See smtpc(1).\n",
         f);
@@ -481,6 +520,22 @@ static int check_values(cli_opts *o)
     int tok = (o->token_file != NULL) + (o->token_env != NULL) +
               (o->token_cmd != NULL);
 
+    if (o->flush_all)
+        o->flush_queue = 1;
+    if (o->list_queue) {
+        if (!o->queue_dir) {
+            usage_error("listing the queue needs --queue DIR (or queue in "
+                        "the configuration file)%s", NULL);
+            return EX_USAGE;
+        }
+        if (o->flush_queue || o->rcpt_count || o->read_rcpts ||
+            o->batch_dir) {
+            usage_error("--list-queue takes no recipient, -t, --batch or "
+                        "--flush-queue%s", NULL);
+            return EX_USAGE;
+        }
+        return CLI_PARSE_OK;
+    }
     if (o->flush_queue) {
         /* Each entry is sent with its own words: nothing else applies. */
         if (!o->queue_dir || o->no_queue) {
@@ -651,6 +706,7 @@ static void opts_init(cli_opts *o)
     memset(o, 0, sizeof *o);
     o->auth = SMTPC_AUTH_AUTO;
     o->tls_arg = CLI_TLS_AUTO;
+    o->queue_lifetime = CLI_QUEUE_LIFETIME;
 }
 
 int cli_parse_args(int argc, char **argv, cli_opts *o)
@@ -692,6 +748,13 @@ int cli_parse_args(int argc, char **argv, cli_opts *o)
         return rc;
     o->rcpts = argv + optind;
     o->rcpt_count = (size_t)(argc - optind);
+    {
+        /* Installed as mailq, as sendmail's links are. */
+        const char *base = argc > 0 && argv[0] ? strrchr(argv[0], '/') : NULL;
+        base = base ? base + 1 : argc > 0 && argv[0] ? argv[0] : "";
+        if (strcmp(base, "mailq") == 0)
+            o->list_queue = 1;
+    }
     if (qualify_all(o) != 0) {
         fprintf(stderr, "%s: out of memory\n", CLI_NAME);
         return EX_OSERR;

@@ -180,6 +180,7 @@ void cli_report_human(const cli_outcome *oc, FILE *f)
     }
     switch (st) {
     case SMTPC_ERR_RESOLVE:
+    case SMTPC_ERR_RESOLVE_AGAIN:
         fputs("cannot resolve host \"", f);
         cli_put_escaped(f, oc->opts->host);
         fputc('"', f);

@@ -12,6 +12,8 @@
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -181,6 +183,9 @@ static const char *failure_detail(const cli_run *r, int status, char *buf,
     switch (status) {
     case SMTPC_ERR_AUTH_UNAVAILABLE:
         return offered_auth(r, buf, len);
+    case SMTPC_ERR_RESOLVE:
+    case SMTPC_ERR_RESOLVE_AGAIN:
+        return r->tcp.last_gai ? gai_strerror(r->tcp.last_gai) : NULL;
     case SMTPC_ERR_CONNECT:
     case SMTPC_ERR_IO:
         return r->tcp.last_errno ? strerror(r->tcp.last_errno) : NULL;
@@ -314,6 +319,54 @@ static int read_envelope(cli_run *r, smtpc_envelope *env, const char **why)
     return 0;
 }
 
+/* Opens /dev/null on whichever of fds 0, 1 and 2 is closed, as sendmail
+ * and msmtp do: otherwise the next file or socket opened takes its number,
+ * and the message is read from the socket, or -v's trace and every error
+ * are written into the SMTP session.  0, or -1 when /dev/null cannot be
+ * opened. */
+static int std_fds_open(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        int got;
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        got = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (got != fd) {
+            /* A lower number would have been taken: cannot happen. */
+            if (got >= 0)
+                close(got);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* cli_report_human on stderr, keeping its last line in why (what a
+ * queued message records as its last error). */
+static void report_human_keep(const cli_outcome *oc, char *why, size_t len)
+{
+    char *buf = NULL, *line, *save = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&buf, &n);
+
+    why[0] = '\0';
+    if (!m) {
+        cli_report_human(oc, stderr);
+        return;
+    }
+    cli_report_human(oc, m);
+    if (fclose(m) != 0) {
+        free(buf);
+        cli_report_human(oc, stderr);
+        return;
+    }
+    fputs(buf, stderr);
+    for (line = strtok_r(buf, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save))
+        cli_queue_why_add(why, len, line);
+    free(buf);
+}
+
 int main(int argc, char **argv)
 {
     cli_run run;
@@ -322,10 +375,12 @@ int main(int argc, char **argv)
     smtpc_body_source src;
     smtpc_result res;
     cli_outcome oc;
-    char detail[160];
+    char detail[160], why_buf[512];
     const char *why = NULL;
     int rc, st;
 
+    if (std_fds_open() != 0)
+        return EX_OSERR; /* nowhere to say so */
     memset(r, 0, sizeof *r);
     r->log_fd = -1;
     /* A server that closes early must give an error, not kill us. */
@@ -344,13 +399,18 @@ int main(int argc, char **argv)
         return early_exit(r, rc, rc == EX_CONFIG ? "invalid configuration"
                                                  : "invalid command line");
     }
-    if (r->opts.log_file) {
-        rc = cli_log_open(r->opts.log_file, &r->log_fd);
-        if (rc)
-            return early_exit(r, rc, "cannot open the --log file");
+    /* A log this user cannot write (a root-owned /var/log file, a full
+     * disk) must not stop the mail: the outcome still reaches stderr and
+     * the exit status. */
+    if (r->opts.log_file)
+        (void)cli_log_open(r->opts.log_file, &r->log_fd);
+    if (r->opts.list_queue) {
+        rc = cli_queue_list(r->opts.queue_dir, stdout);
+        run_free(r);
+        return rc;
     }
     if (r->opts.flush_queue) {
-        rc = cli_queue_flush(r->opts.queue_dir);
+        rc = cli_queue_flush(&r->opts, r->log_fd);
         run_free(r);
         return rc;
     }
@@ -422,6 +482,8 @@ int main(int argc, char **argv)
         res.status = st;
     if (st == SMTPC_OK && res.status != SMTPC_OK)
         st = res.status;
+    if (st == SMTPC_OK)
+        cli_crash_point("sent"); /* delivered, not yet reported */
     if (r->opts.verbose)
         cli_trace_finish(&r->trace);
 
@@ -429,13 +491,16 @@ int main(int argc, char **argv)
     oc.opts = &r->opts;
     oc.status = st;
     oc.exit_code = cli_exit_code(st, &env, &r->body);
+    if (oc.exit_code == EX_OK && r->opts.no_queue)
+        cli_queue_retire(); /* sent from a flush's entry: out of the queue */
     oc.res = &res;
     oc.env = &env;
     cli_outcome_session(&oc, r, st, detail, sizeof detail);
 
-    cli_report_human(&oc, stderr);
+    report_human_keep(&oc, why_buf, sizeof why_buf);
     if (r->queue_entry && oc.exit_code == EX_TEMPFAIL &&
-        cli_queue_commit(r->opts.queue_dir, r->queue_entry) == 0) {
+        cli_queue_commit(r->opts.queue_dir, r->queue_entry, &env,
+                         why_buf) == 0) {
         oc.queued = strrchr(r->queue_entry, '/') + 1;
         oc.exit_code = EX_OK; /* queued: accepted, as sendmail */
     }

@@ -92,7 +92,9 @@ typedef enum smtpc_status {
     SMTPC_ERR_TLS = -36,           /* TLS handshake or record error */
     SMTPC_ERR_TLS_CERT = -37,      /* server certificate not trusted */
     SMTPC_ERR_BODY_SOURCE = -38,   /* the caller's body source failed */
-    SMTPC_ERR_UNSUPPORTED = -39    /* feature compiled out */
+    SMTPC_ERR_UNSUPPORTED = -39,   /* feature compiled out */
+    SMTPC_ERR_RESOLVE_AGAIN = -40  /* the name service failed for now (no
+                                      answer, SERVFAIL): try again later */
 } smtpc_status;
 
 /* A short, constant, English description of a status.  Never NULL. */

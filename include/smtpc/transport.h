@@ -64,6 +64,8 @@ typedef struct smtpc_tcp {
     int fd;           /* -1 when closed */
     int loopback;
     int last_errno;   /* errno of the last failure, for messages */
+    int last_gai;     /* getaddrinfo's code of the last resolver failure
+                         (gai_strerror), else 0 */
     int family;       /* address family connected to (AF_INET/AF_INET6) */
 } smtpc_tcp;
 

@@ -148,8 +148,11 @@ assert rs[2]["exit"] == 64, rs[2]
 assert [r.get("file", "").rsplit("/", 1)[-1] for r in rs[3:5]] == ["1.eml", "2.eml"], rs[3:5]
 assert rs[5]["summary"] and rs[5]["sent"] == 2, rs[5]
 EOF
-refused 73 'cannot open the --log file' -C "$W/log.conf" --log "$W/no/such/dir/log" \
-    -f a@example.com dev@example.com
+# A log that cannot be opened is a warning: the mail still goes.
+delivers "an unwritable --log" "$W/msg" "a@example.com dev@example.com" \
+    -C "$W/log.conf" --log "$W/no/such/dir/log" -f a@example.com dev@example.com
+grep -q '^smtpc: warning: cannot open the --log file ".*": No such file or directory (the mail goes on, unlogged)$' "$W/err" \
+    || fail "no warning about the log: $(cat "$W/err")"
 
 step "the command line replaces the file's values"
 # The file's password source gives way to the command line's (not "given

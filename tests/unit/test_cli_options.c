@@ -29,6 +29,7 @@ static const char *sample_value(const char *name)
         {"ehlo", "localhost"}, {"qualify-domain", "example.com"},
         {"tls", "none"}, {"auth", "auto"}, {"dsn-notify", "never"},
         {"dsn-ret", "full"}, {"timeout", "5"}, {"user", "u"},
+        {"queue-lifetime", "5d"},
     };
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
         if (strcmp(v[i].name, name) == 0)
