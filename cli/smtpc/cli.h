@@ -93,6 +93,9 @@ typedef struct cli_opts {
     const char *user;
     const char *ehlo;
     const char *password_env, *password_file;
+    const char *password_cmd; /* --password-cmd (msmtp's passwordeval) */
+    const char *netrc_file;   /* --netrc-file, else ~/.netrc */
+    int no_netrc;             /* --no-netrc: never read a netrc file */
     const char *token_file, *token_env, *token_cmd;
     const char *cafile, *capath, *pin_sha256;
     int insecure_skip_verify;
@@ -143,6 +146,11 @@ typedef struct cli_secrets {
     char *password;  /* NULL when none; wiped and freed by cli_secrets_wipe */
     char *token;
 } cli_secrets;
+
+/* Whether the password comes from the netrc file: --user is given with no
+ * other password or token source, and --no-netrc is not.  Defined in
+ * options.c. */
+int cli_netrc_wanted(const cli_opts *o);
 
 /* Loads the password and the OAuth 2 token the options name.  0, or
  * EX_CONFIG / EX_OSERR after printing why (nothing secret is printed). */

@@ -338,6 +338,14 @@ TEXT("\nAuthentication:\n"),
  "the password is in environment variable VAR", NULL},
 {"password-file", 0, S, PATH, OFF(password_file), GROUP_PASSWORD, NULL, "FILE",
  "the password is in FILE (one trailing newline\nremoved)", NULL},
+{"password-cmd", 0, S, ONCE, OFF(password_cmd), GROUP_PASSWORD, NULL, "CMD",
+ "the password is what /bin/sh -c CMD prints (a\nkeyring, a secrets manager; one trailing newline\nremoved)", NULL},
+{"passwordeval", 0, S, ONCE, OFF(password_cmd), GROUP_PASSWORD, NULL, "CMD",
+ "as --password-cmd (msmtp's name)", NULL},
+{"netrc-file", 0, S, PATH, OFF(netrc_file), 0, NULL, "FILE",
+ "with --user and no other password option, the\npassword of \"machine HOST login USER\" in FILE\n(default: ~/.netrc; refused when others can read\nit)", NULL},
+{"no-netrc", 0, CLI_OPT_FLAG, 0, OFF(no_netrc), 0, NULL, NULL,
+ "never read a netrc file", NULL},
 {"oauth2-token-file", 0, S, PATH, OFF(token_file), GROUP_TOKEN, NULL, "F",
  "OAuth 2 access token in file F", NULL},
 {"oauth2-token-env", 0, S, ONCE, OFF(token_env), GROUP_TOKEN, NULL, "V",
@@ -475,7 +483,8 @@ static int parse_words(int argc, char **argv, cli_opts *o)
 
 static int check_values(cli_opts *o)
 {
-    int pw = (o->password_env != NULL) + (o->password_file != NULL);
+    int pw = (o->password_env != NULL) + (o->password_file != NULL) +
+             (o->password_cmd != NULL);
     int tok = (o->token_file != NULL) + (o->token_env != NULL) +
               (o->token_cmd != NULL);
 
@@ -534,8 +543,8 @@ static int check_values(cli_opts *o)
         }
     }
     if (pw > 1) {
-        usage_error("give only one of --password-env and --password-file%s",
-                    NULL);
+        usage_error("give only one of --password-env, --password-file and "
+                    "--password-cmd%s", NULL);
         return EX_USAGE;
     }
     if (tok > 1) {
@@ -548,13 +557,14 @@ static int check_values(cli_opts *o)
             usage_error("a password needs --user NAME%s", NULL);
             return EX_USAGE;
         }
-        if (o->user && !pw && !tok) {
-            usage_error("--user needs --password-env, --password-file or an "
-                        "--oauth2-token-* option%s", NULL);
+        if (o->user && !pw && !tok && o->no_netrc) {
+            usage_error("--user needs --password-env, --password-file, "
+                        "--password-cmd or an --oauth2-token-* option "
+                        "(--no-netrc is given)%s", NULL);
             return EX_USAGE;
         }
         if ((o->auth == SMTPC_AUTH_PLAIN || o->auth == SMTPC_AUTH_LOGIN ||
-             o->auth == SMTPC_AUTH_CRAM_MD5) && !pw) {
+             o->auth == SMTPC_AUTH_CRAM_MD5) && !pw && !cli_netrc_wanted(o)) {
             usage_error("--auth %s needs --user and a password option",
                         auth_name(o->auth));
             return EX_USAGE;
@@ -577,6 +587,13 @@ static int check_values(cli_opts *o)
         return EX_USAGE;
     }
     return CLI_PARSE_OK;
+}
+
+int cli_netrc_wanted(const cli_opts *o)
+{
+    return o->auth != SMTPC_AUTH_NONE && o->user && !o->no_netrc &&
+           !o->password_env && !o->password_file && !o->password_cmd &&
+           !o->token_file && !o->token_env && !o->token_cmd;
 }
 
 /* --tls auto and the default port, once everything else is known. */

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# What msmtp users rely on, against aiosmtpd with STARTTLS and AUTH (and
+# Postfix where a real MTA's refusal matters): a password from a command
+# or ~/.netrc, an aliases file, --serverinfo, --syslog, --print-config and
+# --all-or-nothing.  Every secret used here is checked to appear in no
+# output.
+set -euo pipefail
+. "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
+harness_need_smtpc
+
+W=$(harness_tmpdir msmtp)
+tls_certs "$W/certs" || exit $?
+PW='s3cret-Pw-26'
+start_cli_aiosmtpd "$W/aio" --tls-cert "$CERTS/good.pem" --tls-key "$CERTS/good.key" \
+    --auth "alice:$PW" --auth-require-tls --require-starttls --auth-required \
+    --reject 'nobody@example.com=550 5.1.1 no such user'
+S="localhost:$AIO_PORT"
+TLS=(--server "$S" --tls starttls --cafile "$CERTS/ca.pem")
+export HOME=$W/home
+mkdir -p "$HOME"
+printf 'From: me@example.com\nTo: you@example.com\nSubject: t\n\nhello\n' >"$W/msg"
+
+# no_secret FILE...: the password appears in none of them.
+no_secret() {
+    local f
+    for f in "$@"; do
+        ! grep -qF "$PW" "$f" || fail "the password appears in $f"
+    done
+}
+
+# delivers WHAT "FROM RCPT..." ARGS...: smtpc ARGS <msg exits 0 and aiosmtpd
+# stores message n+1 with that envelope, after AUTH as alice.
+n=0
+delivers() {
+    local what=$1 want=$2 got
+    shift 2
+    run_smtpc "$W/out" "$W/err" "$@" <"$W/msg"
+    expect_rc 0 "$what" "$W/err"
+    n=$((n + 1))
+    aio_wait_count $n || fail "$what: not delivered"
+    got="$(aio_json_get $n mail_from) $(aio_json_get $n rcpt_tos | tr '\n' ' ')"
+    [ "$got" = "$want " ] || fail "$what: envelope $got, expected $want"
+    [ "$(aio_json_get $n login)" = alice ] || fail "$what: not authenticated as alice"
+    no_secret "$W/out" "$W/err"
+}
+
+# refused WANT_RC "stderr pattern" ARGS...: smtpc stops with WANT_RC and
+# the message, and nothing is stored.
+refused() {
+    local want=$1 pat=$2
+    shift 2
+    run_smtpc "$W/out" "$W/err" "$@" <"$W/msg"
+    expect_rc "$want" "smtpc $*" "$W/err"
+    grep -Eq -- "$pat" "$W/err" || { cat "$W/err" >&2; fail "smtpc $*: stderr lacks /$pat/"; }
+    [ "$(aio_count)" = "$n" ] || fail "smtpc $*: a message was stored"
+    no_secret "$W/out" "$W/err"
+}
+
+# ------------------------------------------------------------ password sources
+step "--password-cmd: the password printed by a command (a keyring)"
+printf '#!/bin/sh\necho "%s"\n' "$PW" >"$W/keyring"
+chmod 700 "$W/keyring"
+delivers "--password-cmd" "me@example.com you@example.com" "${TLS[@]}" \
+    --from me@example.com --user alice --password-cmd "$W/keyring" -v you@example.com
+grep -q 'AUTH' "$W/err" || fail "-v shows no AUTH"
+refused 77 '' "${TLS[@]}" --from me@example.com --user alice \
+    --password-cmd 'echo wrong' you@example.com
+refused 78 'password-cmd failed \(exit status 3\)' "${TLS[@]}" --from me@example.com \
+    --user alice --password-cmd 'exit 3' you@example.com
+
+step "passwordeval in the configuration file (msmtp's key)"
+printf 'server %s\ntls starttls\ncafile %s\nuser alice\npasswordeval %s\n' \
+    "$S" "$CERTS/ca.pem" "$W/keyring" >"$W/conf"
+chmod 600 "$W/conf"
+delivers "passwordeval" "me@example.com you@example.com" -C "$W/conf" \
+    --from me@example.com you@example.com
+
+step "~/.netrc: machine HOST login USER password PW, when no password is named"
+printf 'machine other.example login alice password nope\nmachine localhost\n  login bob password nope\nmachine localhost login alice password "%s"\ndefault login alice password nope\n' \
+    "$PW" >"$HOME/.netrc"
+chmod 600 "$HOME/.netrc"
+delivers "~/.netrc" "me@example.com you@example.com" "${TLS[@]}" \
+    --from me@example.com --user alice you@example.com
+# The "default" entry when no machine line names the host.
+printf 'machine other.example login alice password nope\ndefault login alice password %s\n' \
+    "$PW" >"$W/netrc2"
+chmod 600 "$W/netrc2"
+delivers "--netrc-file, default entry" "me@example.com you@example.com" "${TLS[@]}" \
+    --from me@example.com --user alice --netrc-file "$W/netrc2" you@example.com
+step "~/.netrc: a wrong password is refused by the server"
+printf 'machine localhost login alice password wrong\n' >"$HOME/.netrc"
+refused 77 '' "${TLS[@]}" --from me@example.com --user alice you@example.com
+step "~/.netrc readable by others is refused, with why"
+printf 'machine localhost login alice password %s\n' "$PW" >"$HOME/.netrc"
+chmod 644 "$HOME/.netrc"
+refused 78 'netrc file ".*/\.netrc" refused: .*nobody else can read \(chmod 600\)' \
+    "${TLS[@]}" --from me@example.com --user alice you@example.com
+chmod 600 "$HOME/.netrc"
+step "--no-netrc, and no entry for the user"
+refused 64 '--user needs --password-env.*--no-netrc' "${TLS[@]}" --from me@example.com \
+    --user alice --no-netrc you@example.com
+refused 78 'no password for --user "carol".*machine localhost login carol' \
+    "${TLS[@]}" --from me@example.com --user carol you@example.com
