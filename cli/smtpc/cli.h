@@ -10,6 +10,7 @@
  * report.c writes the human messages and json.c the --json object;
  * headers.c parses a message's header section (the envelope of --batch and
  * -t), message.c reads that section from a file, batch.c runs --batch,
+ * aliases.c applies the --aliases file to the recipients,
  * log.c appends outcomes to the --log file, and smtpc.c holds main and
  * what both modes share.
  */
@@ -113,6 +114,9 @@ typedef struct cli_opts {
     int flush_queue;          /* --flush-queue: send the queue again */
     int read_rcpts;           /* -t: recipients from the message too */
     const char *qualify_domain; /* for addresses with no @domain */
+    const char *aliases_file; /* --aliases FILE, else NULL */
+    char *aliases_text;       /* allocated: the file, rcpts may point in */
+    char **aliased;           /* allocated: the recipients, aliases applied */
     char **rcpts;             /* into argv, or rcpts_buf once qualified */
     size_t rcpt_count;
     char **rcpts_buf;         /* allocated: argv's recipients, qualified */
@@ -139,6 +143,13 @@ void cli_usage(FILE *f);
  * configuration key (opt.h). */
 extern const cli_opt cli_smtpc_options[];
 void cli_opts_free(cli_opts *o);
+
+/* ---- aliases.c ---- */
+
+/* --aliases: replaces each recipient of o with no "@" by the addresses of
+ * its line in the file (or of its "default:" line), before
+ * --qualify-domain.  0, or EX_CONFIG / EX_OSERR after printing why. */
+int cli_aliases_apply(cli_opts *o);
 
 /* ---- secret.c ---- */
 

@@ -318,6 +318,8 @@ TEXT("\nServer and envelope:\n"),
  "name to greet with (default: localhost)", NULL},
 {"qualify-domain", 0, S, ONCE, OFF(qualify_domain), 0, check_domain, "DOMAIN",
  "add @DOMAIN to an address that has no domain (a\nuser name such as cron's \"root\")", NULL},
+{"aliases", 0, S, PATH, OFF(aliases_file), 0, NULL, "FILE",
+ "replace a RECIPIENT with no @domain by the\naddresses of its \"NAME: ADDR, ADDR\" line in\nFILE, or of its \"default:\" line (msmtp's format)", NULL},
 TEXT("\nSecurity:\n"),
 {"tls", 0, CLI_OPT_CALL, VAL, 0, 0, set_tls, "MODE",
  "auto (default): implicit TLS on port 465, otherwise\nSTARTTLS when offered, and required when\ncredentials are used; starttls: required;\nimplicit: TLS from the first byte; none: never", NULL},
@@ -707,6 +709,9 @@ int cli_parse_args(int argc, char **argv, cli_opts *o)
         return rc;
     o->rcpts = argv + optind;
     o->rcpt_count = (size_t)(argc - optind);
+    rc = cli_aliases_apply(o);
+    if (rc)
+        return rc;
     if (qualify_all(o) != 0) {
         fprintf(stderr, "%s: out of memory\n", CLI_NAME);
         return EX_OSERR;
@@ -734,7 +739,10 @@ void cli_opts_free(cli_opts *o)
         free(o->qualified[i]);
     free(o->qualified);
     free(o->rcpts_buf);
-    o->qualified = o->rcpts_buf = NULL;
+    free(o->aliased);
+    free(o->aliases_text);
+    o->aliases_text = NULL;
+    o->qualified = o->rcpts_buf = o->aliased = NULL;
     o->qualified_count = 0;
     cli_opt_free(cli_smtpc_options, o);
     cli_config_free(&o->config);

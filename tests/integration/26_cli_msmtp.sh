@@ -101,3 +101,29 @@ refused 64 '--user needs --password-env.*--no-netrc' "${TLS[@]}" --from me@examp
     --user alice --no-netrc you@example.com
 refused 78 'no password for --user "carol".*machine localhost login carol' \
     "${TLS[@]}" --from me@example.com --user carol you@example.com
+
+# ---------------------------------------------------------------- aliases
+step "--aliases: local names become addresses; default: for the others"
+printf '# msmtp format\nroot: ops@example.com, admin@example.com\n  Www-Data :web@example.com\n' >"$W/aliases"
+AUTH=(--user alice --password-cmd "$W/keyring")
+delivers "--aliases" "me@example.com ops@example.com admin@example.com web@example.com x@example.org" \
+    "${TLS[@]}" "${AUTH[@]}" --from me@example.com --aliases "$W/aliases" \
+    root www-data x@example.org
+# A name with no line: left for --qualify-domain, or refused without it.
+delivers "no line: qualified" "me@example.com cron@example.net" "${TLS[@]}" "${AUTH[@]}" \
+    --from me@example.com --aliases "$W/aliases" --qualify-domain example.net cron
+refused 64 'recipient "cron" has no @domain' "${TLS[@]}" "${AUTH[@]}" \
+    --from me@example.com --aliases "$W/aliases" cron
+printf 'default: catchall@example.com\n' >>"$W/aliases"
+delivers "default:" "me@example.com catchall@example.com ops@example.com admin@example.com" "${TLS[@]}" "${AUTH[@]}" \
+    --from me@example.com --aliases "$W/aliases" cron root
+step "aliases in the configuration file, and a bad aliases file"
+printf 'server %s\ntls starttls\ncafile %s\nuser alice\npasswordeval %s\naliases %s\n' \
+    "$S" "$CERTS/ca.pem" "$W/keyring" "$W/aliases" >"$W/conf"
+delivers "aliases key" "me@example.com ops@example.com admin@example.com" -C "$W/conf" \
+    --from me@example.com root
+printf 'root ops@example.com\n' >"$W/bad-aliases"
+refused 78 'aliases ".*bad-aliases" line 1: "NAME: ADDRESS, ..." expected' "${TLS[@]}" "${AUTH[@]}" \
+    --from me@example.com --aliases "$W/bad-aliases" root
+refused 78 'aliases ".*no-such": No such file' "${TLS[@]}" "${AUTH[@]}" \
+    --from me@example.com --aliases "$W/no-such" root
