@@ -10,7 +10,8 @@
  * report.c writes the human messages and json.c the --json object;
  * headers.c parses a message's header section (the envelope of --batch and
  * -t), message.c reads that section from a file, batch.c runs --batch,
- * aliases.c applies the --aliases file to the recipients,
+ * aliases.c applies the --aliases file to the recipients, serverinfo.c
+ * runs --serverinfo,
  * log.c appends outcomes to the --log file, and smtpc.c holds main and
  * what both modes share.
  */
@@ -113,6 +114,7 @@ typedef struct cli_opts {
     int no_queue;             /* --no-queue: send now, never queue */
     int flush_queue;          /* --flush-queue: send the queue again */
     int read_rcpts;           /* -t: recipients from the message too */
+    int serverinfo;           /* --serverinfo: show what the server offers */
     const char *qualify_domain; /* for addresses with no @domain */
     const char *aliases_file; /* --aliases FILE, else NULL */
     char *aliases_text;       /* allocated: the file, rcpts may point in */
@@ -400,6 +402,12 @@ void cli_report_outcome(const cli_run *r, const cli_outcome *oc);
  * reply gives (into buf), TLS and AUTH used. */
 void cli_outcome_session(cli_outcome *oc, const cli_run *r, int status,
                          char *buf, size_t len);
+
+/* ---- serverinfo.c ---- */
+
+/* smtpc --serverinfo: connects with r->ccfg over r->transport (ready),
+ * prints what the server offers on stdout, QUITs; the exit status. */
+int cli_serverinfo_run(cli_run *r);
 
 /* ---- batch.c ---- */
 

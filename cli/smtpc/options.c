@@ -394,6 +394,8 @@ TEXT("\nConfiguration file (one long option per line, e.g. \"server HOST:PORT\";
 {"account", 'a', S, ONCE | RUN, OFF(account), 0, NULL, "NAME",
  "use the file's \"account NAME\" section (default:\nthe one named \"default\", if any) over the\nlines before the first section", NULL},
 TEXT("\nInformation:\n"),
+{"serverinfo", 0, CLI_OPT_FLAG, RUN, OFF(serverinfo), 0, NULL, NULL,
+ "connect (TLS as configured), print what the server\noffers (extensions, SIZE, AUTH, TLS, certificates)\nand QUIT; nothing is sent or authenticated", NULL},
 {"help", 'h', CLI_OPT_CALL, RUN, 0, 0, show_help, NULL,
  "print this help and exit", NULL},
 {"version", 'V', CLI_OPT_CALL, RUN, 0, 0, show_version, NULL,
@@ -508,6 +510,8 @@ static int check_values(cli_opts *o)
         usage_error("missing --server HOST[:PORT]%s", NULL);
         return EX_USAGE;
     }
+    if (o->serverinfo)
+        return CLI_PARSE_OK; /* no envelope, no credentials used */
     if (o->batch_dir && o->read_rcpts) {
         usage_error("-t reads one message on standard input; --batch takes "
                     "the envelope from each message unless RECIPIENTs are "

@@ -349,6 +349,22 @@ int main(int argc, char **argv)
         return rc;
     }
 
+    if (r->opts.serverinfo) {
+        r->io = malloc(CLI_IO_BUF);
+        r->client = calloc(1, sizeof *r->client);
+        if (!r->io || !r->client) {
+            fprintf(stderr, "%s: out of memory\n", CLI_NAME);
+            return early_exit(r, EX_OSERR, "out of memory");
+        }
+        rc = make_transport(r, &r->transport);
+        if (rc)
+            return early_exit(r, rc, "cannot set up TLS");
+        set_config(r);
+        rc = cli_serverinfo_run(r);
+        run_free(r);
+        return rc;
+    }
+
     rc = cli_secrets_load(&r->opts, &r->secrets);
     if (rc)
         return early_exit(r, rc, "cannot load credentials");

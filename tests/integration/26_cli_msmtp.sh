@@ -127,3 +127,39 @@ refused 78 'aliases ".*bad-aliases" line 1: "NAME: ADDRESS, ..." expected' "${TL
     --from me@example.com --aliases "$W/bad-aliases" root
 refused 78 'aliases ".*no-such": No such file' "${TLS[@]}" "${AUTH[@]}" \
     --from me@example.com --aliases "$W/no-such" root
+
+# ---------------------------------------------------------------- --serverinfo
+step "--serverinfo: extensions, SIZE, AUTH, TLS and the certificate, then QUIT"
+run_smtpc "$W/si" "$W/err" --serverinfo "${TLS[@]}" </dev/null
+expect_rc 0 "--serverinfo" "$W/err"
+want_line() { grep -qxE -- "$1" "$W/si" || { cat "$W/si" >&2; fail "--serverinfo: no line /$1/"; }; }
+want_line "server: localhost port $AIO_PORT"
+want_line 'tls: TLSv1\.[23] [A-Z0-9_-]+'
+want_line 'certificate 0 subject: CN=localhost'
+want_line 'certificate 0 issuer: CN=smtpc test CA'
+want_line 'certificate 0 valid: [0-9-]{10} [0-9:]{8} UTC to [0-9-]{10} [0-9:]{8} UTC'
+want_line 'extension: SIZE 33554432'
+want_line 'size limit: 33554432'
+want_line 'auth: LOGIN PLAIN'
+want_line 'ehlo: aiosmtpd\.smtpc\.test'
+# After STARTTLS the first EHLO's list (which offers STARTTLS) is gone.
+! grep -q 'STARTTLS' "$W/si" || fail "--serverinfo shows the EHLO reply from before TLS"
+[ "$(aio_count)" = "$n" ] || fail "--serverinfo stored a message"
+step "--serverinfo -v: TLS parameters, the key and fingerprint, and the dialogue"
+run_smtpc "$W/si" "$W/err" --serverinfo -v "${TLS[@]}" --user alice \
+    --password-cmd "$W/keyring" </dev/null
+expect_rc 0 "--serverinfo -v" "$W/err"
+want_line 'certificate 0 key: EC 256 bits'
+want_line 'certificate 0 sha256: ([0-9A-F]{2}:){31}[0-9A-F]{2}'
+grep -q '^> QUIT' "$W/err" || fail "--serverinfo -v: no QUIT in the dialogue"
+! grep -q '^> AUTH' "$W/err" || fail "--serverinfo authenticated"
+no_secret "$W/si" "$W/err"
+step "--serverinfo without TLS, and a certificate that fails"
+run_smtpc "$W/si" "$W/err" --serverinfo --server "$S" --tls none </dev/null
+expect_rc 0 "--serverinfo --tls none" "$W/err"
+want_line 'tls: none'
+want_line 'extension: STARTTLS'
+want_line 'auth: none'
+run_smtpc "$W/si" "$W/err" --serverinfo --server "$S" --tls starttls </dev/null
+expect_rc 69 "--serverinfo, untrusted certificate" "$W/err"
+grep -q 'certificate verification failed' "$W/err" || fail "--serverinfo: $(cat "$W/err")"
