@@ -11,7 +11,7 @@
  * headers.c parses a message's header section (the envelope of --batch and
  * -t), message.c reads that section from a file, batch.c runs --batch,
  * aliases.c applies the --aliases file to the recipients, serverinfo.c
- * runs --serverinfo,
+ * runs --serverinfo, syslog.c writes the --syslog lines,
  * log.c appends outcomes to the --log file, and smtpc.c holds main and
  * what both modes share.
  */
@@ -74,8 +74,9 @@ void cli_config_free(cli_config *c);
 char *cli_path_join(const char *dir, const char *name);
 
 /* Whether the long option NAME may be set in a configuration file (0), is
- * unknown (-1) or belongs on the command line only (-2); *takes_value and
- * *is_path (a file name, where "~/" means $HOME/) describe it.
+ * unknown (-1) or belongs on the command line only (-2); *takes_value (0
+ * no, 1 yes, 2 may or may not) and *is_path (a file name, where "~/"
+ * means $HOME/) describe it.
  * Defined in options.c, next to the option table. */
 int cli_config_option(const char *name, int *takes_value, int *is_path);
 
@@ -110,6 +111,8 @@ typedef struct cli_opts {
     const char *envid;
     const char *batch_dir;    /* --batch DIR, else NULL */
     const char *log_file;     /* --log FILE, else NULL */
+    int syslog_on;            /* --syslog: each outcome to syslog(3) too */
+    int syslog_facility;      /* ... with this LOG_* facility */
     const char *queue_dir;    /* --queue DIR, else NULL */
     int no_queue;             /* --no-queue: send now, never queue */
     int flush_queue;          /* --flush-queue: send the queue again */
@@ -371,6 +374,16 @@ int cli_log_open(const char *path, int *fd);
 void cli_log_outcome(int fd, const cli_outcome *oc);
 void cli_log_summary(int fd, int exit_code, size_t messages, size_t sent,
                      size_t failed, size_t not_sent, unsigned connections);
+
+/* ---- syslog.c ---- */
+
+/* --syslog's value: NULL or "on" (LOG_MAIL), "off", or a facility
+ * ("LOG_MAIL", "mail", "local0", ...).  0, or -1 when unknown. */
+int cli_syslog_parse(const char *v, int *on, int *facility);
+
+/* One line for oc (as --json says it, no secrets) to syslog(3), when
+ * o->syslog_on. */
+void cli_syslog_outcome(const cli_opts *o, const cli_outcome *oc);
 
 /* ---- smtpc.c: what the single message and --batch share ---- */
 

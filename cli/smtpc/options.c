@@ -271,6 +271,17 @@ static int set_sendmail_B(cli_optparse *p, const cli_opt *o, const char *v)
     return 0;
 }
 
+static int set_syslog(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    cli_opts *t = p->target;
+
+    (void)o;
+    if (cli_syslog_parse(v, &t->syslog_on, &t->syslog_facility))
+        return opt_error(p, "invalid --syslog \"%s\" (on, off, or a facility: "
+                         "LOG_MAIL, LOG_USER, LOG_DAEMON, LOG_LOCAL0..7)", v);
+    return 0;
+}
+
 static int show_help(cli_optparse *p, const cli_opt *o, const char *v)
 {
     (void)p, (void)o, (void)v;
@@ -380,6 +391,8 @@ TEXT("\nOutput:\n"),
  "print the outcome as one JSON object on stdout\n(--batch: one line per message, then a summary)", NULL},
 {"log", 0, S, PATH, OFF(log_file), 0, NULL, "FILE",
  "append each outcome to FILE: the --json object\nwith \"time\" and \"pid\" first, one line each", NULL},
+{"syslog", 0, CLI_OPT_CALL, CLI_OPTF_OPTIONAL, 0, 0, set_syslog, "FACILITY",
+ "also log each outcome to syslog, one line (no\nsecrets); FACILITY: LOG_MAIL (default), LOG_USER,\nLOG_LOCAL0..7, or off; in a configuration file\n\"syslog\" or \"syslog LOG_MAIL\", as msmtp's", NULL},
 TEXT("\nQueue (nothing lost when the server is away):\n"),
 {"queue", 0, S, PATH, OFF(queue_dir), 0, NULL, "DIR",
  "keep a message that meets a temporary failure in\nDIR and exit 0, as sendmail does", NULL},
@@ -442,8 +455,9 @@ int cli_config_option(const char *name, int *takes_value, int *is_path)
         return -1;
     if (o->flags & CLI_OPTF_CMDLINE)
         return -2;
-    *takes_value = o->kind == CLI_OPT_STRING || o->kind == CLI_OPT_LIST ||
-                   (o->flags & CLI_OPTF_VALUE);
+    *takes_value = (o->flags & CLI_OPTF_OPTIONAL) ? 2
+                   : o->kind == CLI_OPT_STRING || o->kind == CLI_OPT_LIST ||
+                     (o->flags & CLI_OPTF_VALUE);
     *is_path = (o->flags & CLI_OPTF_PATH) != 0;
     return 0;
 }

@@ -60,6 +60,7 @@ void cli_report_outcome(const cli_run *r, const cli_outcome *oc)
     if (r->opts.json)
         cli_report_json(oc, stdout);
     cli_log_outcome(r->log_fd, oc);
+    cli_syslog_outcome(&r->opts, oc);
 }
 
 /* Reports a failure before a session started on the machine-readable

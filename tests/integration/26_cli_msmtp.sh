@@ -163,3 +163,88 @@ want_line 'auth: none'
 run_smtpc "$W/si" "$W/err" --serverinfo --server "$S" --tls starttls </dev/null
 expect_rc 69 "--serverinfo, untrusted certificate" "$W/err"
 grep -q 'certificate verification failed' "$W/err" || fail "--serverinfo: $(cat "$W/err")"
+
+# ---------------------------------------------------------------- --syslog
+# syslog(3) writes to /dev/log: a socket of ours is bind-mounted there in a
+# private mount namespace (over a private /dev), so the machine's own
+# syslog never sees a line and the lines are read back exactly.
+step "--syslog: one line per outcome, at the facility asked for, no secret"
+if [ "$(id -u)" != 0 ] || ! unshare -m true 2>/dev/null; then
+    echo "SKIP: --syslog steps need root and unshare -m"
+else
+    "$PY" - "$W/log.sock" "$W/syslog" <<'PYEOF' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "ab", buffering=0) as out:
+    while True:
+        out.write(s.recv(65536).replace(b"\n", b"\\n") + b"\n")
+PYEOF
+    LISTENER=$!
+    harness_on_exit "kill $LISTENER 2>/dev/null; wait $LISTENER 2>/dev/null"
+    for _ in $(seq 50); do [ -S "$W/log.sock" ] && break; sleep 0.1; done
+    [ -S "$W/log.sock" ] || fail "the /dev/log listener did not start"
+    # with_devlog ARGS...: smtpc ARGS <msg >out 2>err with our /dev/log; sets RC.
+    with_devlog() {
+        RC=0
+        unshare -m sh -c '
+            set -e
+            mkdir -p "$0/realdev"
+            mount --rbind /dev "$0/realdev"
+            mount -t tmpfs tmpfs /dev
+            for n in null zero urandom random; do
+                touch /dev/$n
+                mount --bind "$0/realdev/$n" /dev/$n
+            done
+            ln -s /proc/self/fd /dev/fd
+            touch /dev/log
+            mount --bind "$0/log.sock" /dev/log
+            exec "$@"' "$W" "$SMTPC" "$@" <"$W/msg" >"$W/out" 2>"$W/err" || RC=$?
+    }
+    # syslog_line N: the Nth line once it arrived.
+    syslog_line() {
+        local i
+        for i in $(seq 50); do
+            [ "$(wc -l <"$W/syslog" 2>/dev/null || echo 0)" -ge "$1" ] && break
+            sleep 0.1
+        done
+        sed -n "${1}p" "$W/syslog"
+    }
+    with_devlog "${TLS[@]}" "${AUTH[@]}" --syslog --from me@example.com you@example.com
+    expect_rc 0 "--syslog" "$W/err"
+    n=$((n + 1))
+    line=$(syslog_line 1)
+    # <22>: LOG_MAIL | LOG_INFO.
+    grep -qE '^<22>.* smtpc\[[0-9]+\]: status=ok exit=0 server=localhost port=[0-9]+ tls="TLSv1\.[23] [^"]+" auth=(PLAIN|LOGIN) user=alice from=me@example\.com recipients=you@example\.com code=250 text=' <<<"$line" ||
+        fail "--syslog line: $line"
+    with_devlog "${TLS[@]}" "${AUTH[@]}" --syslog=LOG_LOCAL3 --from me@example.com \
+        you@example.com nobody@example.com
+    expect_rc 0 "--syslog=LOG_LOCAL3, one refused" "$W/err"
+    n=$((n + 1))
+    line=$(syslog_line 2)
+    # <158>: LOG_LOCAL3 | LOG_INFO.
+    grep -qE '^<158>.* status=partial exit=0 .*recipients=you@example\.com refused="nobody@example\.com: 550 5\.1\.1 no such user" code=250' <<<"$line" ||
+        fail "--syslog=LOG_LOCAL3 line: $line"
+    # In the configuration file as msmtp writes it; a failure at LOG_ERR.
+    printf 'server %s\ntls starttls\ncafile %s\nuser alice\npasswordeval echo wrong\nsyslog LOG_MAIL\n' \
+        "$S" "$CERTS/ca.pem" >"$W/conf"
+    with_devlog -C "$W/conf" --from me@example.com you@example.com
+    expect_rc 77 "syslog LOG_MAIL, wrong password" "$W/err"
+    line=$(syslog_line 3)
+    # <19>: LOG_MAIL | LOG_ERR.
+    grep -qE '^<19>.* status=auth-failed exit=77 .*from=me@example\.com error="authentication failed" code=535' <<<"$line" ||
+        fail "syslog key, failure line: $line"
+    printf 'server %s\ntls starttls\ncafile %s\nuser alice\npasswordeval %s\nsyslog\n' \
+        "$S" "$CERTS/ca.pem" "$W/keyring" >"$W/conf"
+    with_devlog -C "$W/conf" --from me@example.com you@example.com
+    expect_rc 0 "syslog alone in the file" "$W/err"
+    n=$((n + 1))
+    grep -q '^<22>.* status=ok' <<<"$(syslog_line 4)" || fail "syslog key: $(syslog_line 4)"
+    with_devlog -C "$W/conf" --syslog=off --from me@example.com you@example.com
+    expect_rc 0 "--syslog=off" "$W/err"
+    n=$((n + 1))
+    sleep 0.5
+    [ "$(wc -l <"$W/syslog")" = 4 ] || fail "--syslog=off still logged: $(tail -1 "$W/syslog")"
+    no_secret "$W/syslog"
+    refused 64 'invalid --syslog "LOG_NOPE"' "${TLS[@]}" --syslog=LOG_NOPE --from me@example.com you@example.com
+fi
