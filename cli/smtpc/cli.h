@@ -118,6 +118,8 @@ typedef struct cli_opts {
     int flush_queue;          /* --flush-queue: send the queue again */
     int read_rcpts;           /* -t: recipients from the message too */
     int serverinfo;           /* --serverinfo: show what the server offers */
+    int all_or_nothing;       /* --all-or-nothing: a refused recipient
+                                 stops the whole message */
     const char *qualify_domain; /* for addresses with no @domain */
     const char *aliases_file; /* --aliases FILE, else NULL */
     char *aliases_text;       /* allocated: the file, rcpts may point in */

@@ -378,6 +378,8 @@ TEXT("\nMessage:\n"),
  "what a delivery status notification returns", NULL},
 {"envid", 0, S, ONCE, OFF(envid), 0, check_envid, "ID",
  "DSN envelope identifier", NULL},
+{"all-or-nothing", 0, CLI_OPT_FLAG, 0, OFF(all_or_nothing), 0, NULL, NULL,
+ "send to every recipient or to none: when the\nserver refuses one, the message is abandoned\nbefore its data (msmtp's way; default: send to\nthose accepted, and say which were refused)", NULL},
 {"no-pipelining", 0, CLI_OPT_BITS, 0, OFF(session_options), SMTPC_OPT_NO_PIPELINING, NULL, NULL,
  "never pipeline commands", NULL},
 {"no-chunking", 0, CLI_OPT_BITS, 0, OFF(session_options), SMTPC_OPT_NO_CHUNKING, NULL, NULL,
@@ -530,6 +532,11 @@ static int check_values(cli_opts *o)
         usage_error("-t reads one message on standard input; --batch takes "
                     "the envelope from each message unless RECIPIENTs are "
                     "given%s", NULL);
+        return EX_USAGE;
+    }
+    if (o->batch_dir && o->all_or_nothing) {
+        usage_error("--all-or-nothing is for one message, not --batch%s",
+                    NULL);
         return EX_USAGE;
     }
     if (o->batch_dir && o->batch_dir[0] == '\0') {

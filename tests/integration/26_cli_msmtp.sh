@@ -248,3 +248,41 @@ PYEOF
     no_secret "$W/syslog"
     refused 64 'invalid --syslog "LOG_NOPE"' "${TLS[@]}" --syslog=LOG_NOPE --from me@example.com you@example.com
 fi
+
+# ---------------------------------------------------------------- --all-or-nothing
+step "--all-or-nothing: one recipient refused, nothing delivered to anyone"
+run_smtpc "$W/out" "$W/err" "${TLS[@]}" "${AUTH[@]}" --all-or-nothing --json \
+    --from me@example.com you@example.com nobody@example.com other@example.com <"$W/msg"
+expect_rc 69 "--all-or-nothing" "$W/err"
+grep -q 'recipient <nobody@example.com> refused: 550 5.1.1 no such user' "$W/err" || fail "no refusal: $(cat "$W/err")"
+grep -q 'not sent to anyone: a recipient was refused (--all-or-nothing)' "$W/err" || fail "no reason: $(cat "$W/err")"
+grep -q '"status":"unavailable"\|"exit":69' "$W/out" || fail "--json: $(cat "$W/out")"
+sleep 0.5
+[ "$(aio_count)" = "$n" ] || fail "--all-or-nothing: a message was stored"
+step "the default: delivered to those accepted, the refused reported"
+delivers "partial delivery" "me@example.com you@example.com other@example.com" "${TLS[@]}" "${AUTH[@]}" \
+    --from me@example.com you@example.com nobody@example.com other@example.com
+grep -q 'recipient <nobody@example.com> refused' "$W/err" || fail "partial: $(cat "$W/err")"
+
+step "--all-or-nothing against Postfix (PIPELINING and CHUNKING offered)"
+printf '/^nobody@/ REJECT no such user\n/^later@/ DEFER_IF_PERMIT try later\n' >"$W/access"
+rc=0
+start_mta "$W/mta" "smtpd_recipient_restrictions = check_recipient_access regexp:$W/access, permit_mynetworks, reject_unauth_destination" || rc=$?
+if [ "$rc" = 77 ]; then
+    echo "SKIP: no private Postfix here"
+elif [ "$rc" != 0 ]; then
+    fail "Postfix did not start"
+else
+    M=(--server "127.0.0.1:$MTA_PORT" --tls none --from me@example.com)
+    run_smtpc "$W/out" "$W/err" "${M[@]}" --all-or-nothing you@example.com nobody@example.com other@example.com <"$W/msg"
+    expect_rc 69 "Postfix, --all-or-nothing" "$W/err"
+    # A temporary refusal makes the whole message a temporary failure.
+    run_smtpc "$W/out" "$W/err" "${M[@]}" --all-or-nothing you@example.com later@example.com <"$W/msg"
+    expect_rc 75 "Postfix, --all-or-nothing, 450" "$W/err"
+    run_smtpc "$W/out" "$W/err" "${M[@]}" you@example.com nobody@example.com other@example.com <"$W/msg"
+    expect_rc 0 "Postfix, default" "$W/err"
+    mta_wait_delivery 2 || fail "Postfix: the default did not deliver to the two accepted"
+    sleep 1
+    [ "$(mta_count)" = 2 ] || fail "Postfix: $(mta_count) messages, expected the default run's 2 only"
+    [ -n "$(mta_messages_for other@example.com)" ] || fail "Postfix: other@example.com got nothing"
+fi
