@@ -11,7 +11,8 @@
  * headers.c parses a message's header section (the envelope of --batch and
  * -t), message.c reads that section from a file, batch.c runs --batch,
  * aliases.c applies the --aliases file to the recipients, serverinfo.c
- * runs --serverinfo, syslog.c writes the --syslog lines,
+ * runs --serverinfo, syslog.c writes the --syslog lines, printconfig.c
+ * prints --print-config,
  * log.c appends outcomes to the --log file, and smtpc.c holds main and
  * what both modes share.
  */
@@ -118,6 +119,7 @@ typedef struct cli_opts {
     int flush_queue;          /* --flush-queue: send the queue again */
     int read_rcpts;           /* -t: recipients from the message too */
     int serverinfo;           /* --serverinfo: show what the server offers */
+    int print_config;         /* --print-config: show the options in effect */
     int all_or_nothing;       /* --all-or-nothing: a refused recipient
                                  stops the whole message */
     const char *qualify_domain; /* for addresses with no @domain */
@@ -417,6 +419,13 @@ void cli_report_outcome(const cli_run *r, const cli_outcome *oc);
  * reply gives (into buf), TLS and AUTH used. */
 void cli_outcome_session(cli_outcome *oc, const cli_run *r, int status,
                          char *buf, size_t len);
+
+/* ---- printconfig.c ---- */
+
+/* smtpc --print-config: writes the options in effect (file, account and
+ * command line together) to f in the configuration file's syntax, with
+ * commands that may hold a secret hidden.  EX_OK or EX_IOERR. */
+int cli_print_config(const cli_opts *o, FILE *f);
 
 /* ---- serverinfo.c ---- */
 

@@ -409,6 +409,8 @@ TEXT("\nConfiguration file (one long option per line, e.g. \"server HOST:PORT\";
 {"account", 'a', S, ONCE | RUN, OFF(account), 0, NULL, "NAME",
  "use the file's \"account NAME\" section (default:\nthe one named \"default\", if any) over the\nlines before the first section", NULL},
 TEXT("\nInformation:\n"),
+{"print-config", 0, CLI_OPT_FLAG, RUN, OFF(print_config), 0, NULL, NULL,
+ "print the options in effect (configuration file,\naccount, command line) as a configuration file,\ncommands that may hold a secret hidden, and exit", NULL},
 {"serverinfo", 0, CLI_OPT_FLAG, RUN, OFF(serverinfo), 0, NULL, NULL,
  "connect (TLS as configured), print what the server\noffers (extensions, SIZE, AUTH, TLS, certificates)\nand QUIT; nothing is sent or authenticated", NULL},
 {"help", 'h', CLI_OPT_CALL, RUN, 0, 0, show_help, NULL,
@@ -508,6 +510,8 @@ static int check_values(cli_opts *o)
     int tok = (o->token_file != NULL) + (o->token_env != NULL) +
               (o->token_cmd != NULL);
 
+    if (o->print_config)
+        return CLI_PARSE_OK; /* shows what is set, complete or not */
     if (o->flush_queue) {
         /* Each entry is sent with its own words: nothing else applies. */
         if (!o->queue_dir || o->no_queue) {

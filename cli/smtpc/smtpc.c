@@ -387,6 +387,11 @@ int main(int argc, char **argv)
         return early_exit(r, rc, rc == EX_CONFIG ? "invalid configuration"
                                                  : "invalid command line");
     }
+    if (r->opts.print_config) {
+        rc = cli_print_config(&r->opts, stdout);
+        run_free(r);
+        return rc;
+    }
     if (r->opts.log_file) {
         rc = cli_log_open(r->opts.log_file, &r->log_fd);
         if (rc)

@@ -249,6 +249,28 @@ PYEOF
     refused 64 'invalid --syslog "LOG_NOPE"' "${TLS[@]}" --syslog=LOG_NOPE --from me@example.com you@example.com
 fi
 
+# ---------------------------------------------------------------- --print-config
+step "--print-config: file, account and command line together; secrets hidden"
+export SMTPC_T26_PW=$PW
+printf 'server %s\ntls starttls\nuser alice\npasswordeval echo %s\noauth2-token-cmd echo %s\nsyslog LOG_LOCAL1\naccount work\nfrom w@example.com\npassword-env SMTPC_T26_PW\n' \
+    "$S" "$PW" "$PW" >"$W/conf"
+run_smtpc "$W/pc" "$W/err" --print-config -C "$W/conf" -a work --timeout 30 --all-or-nothing </dev/null
+expect_rc 0 "--print-config" "$W/err"
+for want in "server $S" 'tls starttls' 'user alice' 'from w@example.com' \
+    'password-env SMTPC_T26_PW' 'oauth2-token-cmd <hidden>' 'syslog LOG_LOCAL1' \
+    'timeout 30' 'all-or-nothing' 'auth auto'; do
+    grep -qxF "$want" "$W/pc" || { cat "$W/pc" >&2; fail "--print-config lacks '$want'"; }
+done
+# The account's password-env replaced the file's passwordeval.
+! grep -q '^password-cmd\|^passwordeval' "$W/pc" || fail "--print-config: passwordeval not replaced"
+grep -qE '^# in effect: server localhost port [0-9]+, tls starttls, password from the environment' "$W/pc" ||
+    fail "--print-config: $(tail -1 "$W/pc")"
+no_secret "$W/pc" "$W/err"
+run_smtpc "$W/pc" "$W/err" --print-config -C "$W/conf" </dev/null
+grep -qxF 'password-cmd <hidden>' "$W/pc" || fail "--print-config shows a password command"
+no_secret "$W/pc" "$W/err"
+[ "$(aio_count)" = "$n" ] || fail "--print-config sent something"
+
 # ---------------------------------------------------------------- --all-or-nothing
 step "--all-or-nothing: one recipient refused, nothing delivered to anyone"
 run_smtpc "$W/out" "$W/err" "${TLS[@]}" "${AUTH[@]}" --all-or-nothing --json \
