@@ -11,6 +11,9 @@
  * report.c writes the human messages and json.c the --json object;
  * headers.c parses a message's header section (the envelope of --batch and
  * -t), message.c reads that section from a file, batch.c runs --batch,
+ * aliases.c applies the --aliases file to the recipients, serverinfo.c
+ * runs --serverinfo, syslog.c writes the --syslog lines, printconfig.c
+ * prints --print-config,
  * log.c appends outcomes to the --log file, and smtpc.c holds main and
  * what both modes share.
  */
@@ -73,8 +76,9 @@ void cli_config_free(cli_config *c);
 char *cli_path_join(const char *dir, const char *name);
 
 /* Whether the long option NAME may be set in a configuration file (0), is
- * unknown (-1) or belongs on the command line only (-2); *takes_value and
- * *is_path (a file name, where "~/" means $HOME/) describe it.
+ * unknown (-1) or belongs on the command line only (-2); *takes_value (0
+ * no, 1 yes, 2 may or may not) and *is_path (a file name, where "~/"
+ * means $HOME/) describe it.
  * Defined in options.c, next to the option table. */
 int cli_config_option(const char *name, int *takes_value, int *is_path);
 
@@ -94,6 +98,9 @@ typedef struct cli_opts {
     const char *user;
     const char *ehlo;
     const char *password_env, *password_file;
+    const char *password_cmd; /* --password-cmd (msmtp's passwordeval) */
+    const char *netrc_file;   /* --netrc-file, else ~/.netrc */
+    int no_netrc;             /* --no-netrc: never read a netrc file */
     const char *token_file, *token_env, *token_cmd;
     const char *cafile, *capath, *pin_sha256;
     const char *tls_session_cache; /* --tls-session-cache FILE, else NULL */
@@ -107,6 +114,8 @@ typedef struct cli_opts {
     const char *envid;
     const char *batch_dir;    /* --batch DIR, else NULL */
     const char *log_file;     /* --log FILE, else NULL */
+    int syslog_on;            /* --syslog: each outcome to syslog(3) too */
+    int syslog_facility;      /* ... with this LOG_* facility */
     const char *queue_dir;    /* --queue DIR, else NULL */
     int no_queue;             /* --no-queue: send now, never queue */
     int flush_queue;          /* --flush-queue: send the queue again */
@@ -114,7 +123,14 @@ typedef struct cli_opts {
     int list_queue;           /* --list-queue, -bp, or run as mailq */
     uint32_t queue_lifetime;  /* --queue-lifetime, in seconds */
     int read_rcpts;           /* -t: recipients from the message too */
+    int serverinfo;           /* --serverinfo: show what the server offers */
+    int print_config;         /* --print-config: show the options in effect */
+    int all_or_nothing;       /* --all-or-nothing: a refused recipient
+                                 stops the whole message */
     const char *qualify_domain; /* for addresses with no @domain */
+    const char *aliases_file; /* --aliases FILE, else NULL */
+    char *aliases_text;       /* allocated: the file, rcpts may point in */
+    char **aliased;           /* allocated: the recipients, aliases applied */
     char **rcpts;             /* into argv, or rcpts_buf once qualified */
     size_t rcpt_count;
     char **rcpts_buf;         /* allocated: argv's recipients, qualified */
@@ -142,12 +158,24 @@ void cli_usage(FILE *f);
 extern const cli_opt cli_smtpc_options[];
 void cli_opts_free(cli_opts *o);
 
+/* ---- aliases.c ---- */
+
+/* --aliases: replaces each recipient of o with no "@" by the addresses of
+ * its line in the file (or of its "default:" line), before
+ * --qualify-domain.  0, or EX_CONFIG / EX_OSERR after printing why. */
+int cli_aliases_apply(cli_opts *o);
+
 /* ---- secret.c ---- */
 
 typedef struct cli_secrets {
     char *password;  /* NULL when none; wiped and freed by cli_secrets_wipe */
     char *token;
 } cli_secrets;
+
+/* Whether the password comes from the netrc file: --user is given with no
+ * other password or token source, and --no-netrc is not.  Defined in
+ * options.c. */
+int cli_netrc_wanted(const cli_opts *o);
 
 /* Loads the password and the OAuth 2 token the options name.  0, or
  * EX_CONFIG / EX_OSERR after printing why (nothing secret is printed). */
@@ -422,6 +450,16 @@ void cli_log_object(int fd, void (*write_object)(FILE *, const void *),
 void cli_log_summary(int fd, int exit_code, size_t messages, size_t sent,
                      size_t failed, size_t not_sent, unsigned connections);
 
+/* ---- syslog.c ---- */
+
+/* --syslog's value: NULL or "on" (LOG_MAIL), "off", or a facility
+ * ("LOG_MAIL", "mail", "local0", ...).  0, or -1 when unknown. */
+int cli_syslog_parse(const char *v, int *on, int *facility);
+
+/* One line for oc (as --json says it, no secrets) to syslog(3), when
+ * o->syslog_on. */
+void cli_syslog_outcome(const cli_opts *o, const cli_outcome *oc);
+
 /* ---- smtpc.c: what the single message and --batch share ---- */
 
 /* Everything one run owns, so that one exit path frees and wipes it. */
@@ -453,6 +491,19 @@ void cli_report_outcome(const cli_run *r, const cli_outcome *oc);
  * reply gives (into buf), TLS and AUTH used. */
 void cli_outcome_session(cli_outcome *oc, const cli_run *r, int status,
                          char *buf, size_t len);
+
+/* ---- printconfig.c ---- */
+
+/* smtpc --print-config: writes the options in effect (file, account and
+ * command line together) to f in the configuration file's syntax, with
+ * commands that may hold a secret hidden.  EX_OK or EX_IOERR. */
+int cli_print_config(const cli_opts *o, FILE *f);
+
+/* ---- serverinfo.c ---- */
+
+/* smtpc --serverinfo: connects with r->ccfg over r->transport (ready),
+ * prints what the server offers on stdout, QUITs; the exit status. */
+int cli_serverinfo_run(cli_run *r);
 
 /* ---- batch.c ---- */
 

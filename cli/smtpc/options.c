@@ -304,6 +304,17 @@ static int set_sendmail_B(cli_optparse *p, const cli_opt *o, const char *v)
     return 0;
 }
 
+static int set_syslog(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    cli_opts *t = p->target;
+
+    (void)o;
+    if (cli_syslog_parse(v, &t->syslog_on, &t->syslog_facility))
+        return opt_error(p, "invalid --syslog \"%s\" (on, off, or a facility: "
+                         "LOG_MAIL, LOG_USER, LOG_DAEMON, LOG_LOCAL0..7)", v);
+    return 0;
+}
+
 static int show_help(cli_optparse *p, const cli_opt *o, const char *v)
 {
     (void)p, (void)o, (void)v;
@@ -351,6 +362,8 @@ TEXT("\nServer and envelope:\n"),
  "name to greet with (default: localhost)", NULL},
 {"qualify-domain", 0, S, ONCE, OFF(qualify_domain), 0, check_domain, "DOMAIN",
  "add @DOMAIN to an address that has no domain (a\nuser name such as cron's \"root\")", NULL},
+{"aliases", 0, S, PATH, OFF(aliases_file), 0, NULL, "FILE",
+ "replace a RECIPIENT with no @domain by the\naddresses of its \"NAME: ADDR, ADDR\" line in\nFILE, or of its \"default:\" line (msmtp's format)", NULL},
 TEXT("\nSecurity:\n"),
 {"tls", 0, CLI_OPT_CALL, VAL, 0, 0, set_tls, "MODE",
  "auto (default): implicit TLS on port 465, otherwise\nSTARTTLS when offered, and required when\ncredentials are used; starttls: required;\nimplicit: TLS from the first byte; none: never", NULL},
@@ -373,6 +386,14 @@ TEXT("\nAuthentication:\n"),
  "the password is in environment variable VAR", NULL},
 {"password-file", 0, S, PATH, OFF(password_file), GROUP_PASSWORD, NULL, "FILE",
  "the password is in FILE (one trailing newline\nremoved)", NULL},
+{"password-cmd", 0, S, ONCE, OFF(password_cmd), GROUP_PASSWORD, NULL, "CMD",
+ "the password is what /bin/sh -c CMD prints (a\nkeyring, a secrets manager; one trailing newline\nremoved)", NULL},
+{"passwordeval", 0, S, ONCE, OFF(password_cmd), GROUP_PASSWORD, NULL, "CMD",
+ "as --password-cmd (msmtp's name)", NULL},
+{"netrc-file", 0, S, PATH, OFF(netrc_file), 0, NULL, "FILE",
+ "with --user and no other password option, the\npassword of \"machine HOST login USER\" in FILE\n(default: ~/.netrc; refused when others can read\nit)", NULL},
+{"no-netrc", 0, CLI_OPT_FLAG, 0, OFF(no_netrc), 0, NULL, NULL,
+ "never read a netrc file", NULL},
 {"oauth2-token-file", 0, S, PATH, OFF(token_file), GROUP_TOKEN, NULL, "F",
  "OAuth 2 access token in file F", NULL},
 {"oauth2-token-env", 0, S, ONCE, OFF(token_env), GROUP_TOKEN, NULL, "V",
@@ -392,6 +413,8 @@ TEXT("\nMessage:\n"),
  "what a delivery status notification returns", NULL},
 {"envid", 0, S, ONCE, OFF(envid), 0, check_envid, "ID",
  "DSN envelope identifier", NULL},
+{"all-or-nothing", 0, CLI_OPT_FLAG, 0, OFF(all_or_nothing), 0, NULL, NULL,
+ "send to every recipient or to none: when the\nserver refuses one, the message is abandoned\nbefore its data (msmtp's way; default: send to\nthose accepted, and say which were refused)", NULL},
 {"no-pipelining", 0, CLI_OPT_BITS, 0, OFF(session_options), SMTPC_OPT_NO_PIPELINING, NULL, NULL,
  "never pipeline commands", NULL},
 {"no-chunking", 0, CLI_OPT_BITS, 0, OFF(session_options), SMTPC_OPT_NO_CHUNKING, NULL, NULL,
@@ -405,6 +428,8 @@ TEXT("\nOutput:\n"),
  "print the outcome as one JSON object on stdout\n(--batch: one line per message, then a summary)", NULL},
 {"log", 0, S, PATH, OFF(log_file), 0, NULL, "FILE",
  "append each outcome to FILE: the --json object\nwith \"time\" and \"pid\" first, one line each", NULL},
+{"syslog", 0, CLI_OPT_CALL, CLI_OPTF_OPTIONAL, 0, 0, set_syslog, "FACILITY",
+ "also log each outcome to syslog, one line (no\nsecrets); FACILITY: LOG_MAIL (default), LOG_USER,\nLOG_LOCAL0..7, or off; in a configuration file\n\"syslog\" or \"syslog LOG_MAIL\", as msmtp's", NULL},
 TEXT("\nQueue (nothing lost when the server is away):\n"),
 {"queue", 0, S, PATH, OFF(queue_dir), 0, NULL, "DIR",
  "keep a message that meets a temporary failure in\nDIR and exit 0, as sendmail does", NULL},
@@ -425,6 +450,10 @@ TEXT("\nConfiguration file (one long option per line, e.g. \"server HOST:PORT\";
 {"account", 'a', S, ONCE | RUN, OFF(account), 0, NULL, "NAME",
  "use the file's \"account NAME\" section (default:\nthe one named \"default\", if any) over the\nlines before the first section", NULL},
 TEXT("\nInformation:\n"),
+{"print-config", 0, CLI_OPT_FLAG, RUN, OFF(print_config), 0, NULL, NULL,
+ "print the options in effect (configuration file,\naccount, command line) as a configuration file,\ncommands that may hold a secret hidden, and exit", NULL},
+{"serverinfo", 0, CLI_OPT_FLAG, RUN, OFF(serverinfo), 0, NULL, NULL,
+ "connect (TLS as configured), print what the server\noffers (extensions, SIZE, AUTH, TLS, certificates)\nand QUIT; nothing is sent or authenticated", NULL},
 {"help", 'h', CLI_OPT_CALL, RUN, 0, 0, show_help, NULL,
  "print this help and exit", NULL},
 {"version", 'V', CLI_OPT_CALL, RUN, 0, 0, show_version, NULL,
@@ -471,8 +500,9 @@ int cli_config_option(const char *name, int *takes_value, int *is_path)
         return -1;
     if (o->flags & CLI_OPTF_CMDLINE)
         return -2;
-    *takes_value = o->kind == CLI_OPT_STRING || o->kind == CLI_OPT_LIST ||
-                   (o->flags & CLI_OPTF_VALUE);
+    *takes_value = (o->flags & CLI_OPTF_OPTIONAL) ? 2
+                   : o->kind == CLI_OPT_STRING || o->kind == CLI_OPT_LIST ||
+                     (o->flags & CLI_OPTF_VALUE);
     *is_path = (o->flags & CLI_OPTF_PATH) != 0;
     return 0;
 }
@@ -516,10 +546,13 @@ static int parse_words(int argc, char **argv, cli_opts *o)
 
 static int check_values(cli_opts *o)
 {
-    int pw = (o->password_env != NULL) + (o->password_file != NULL);
+    int pw = (o->password_env != NULL) + (o->password_file != NULL) +
+             (o->password_cmd != NULL);
     int tok = (o->token_file != NULL) + (o->token_env != NULL) +
               (o->token_cmd != NULL);
 
+    if (o->print_config)
+        return CLI_PARSE_OK; /* shows what is set, complete or not */
     if (o->flush_all)
         o->flush_queue = 1;
     if (o->list_queue) {
@@ -554,10 +587,17 @@ static int check_values(cli_opts *o)
         usage_error("missing --server HOST[:PORT]%s", NULL);
         return EX_USAGE;
     }
+    if (o->serverinfo)
+        return CLI_PARSE_OK; /* no envelope, no credentials used */
     if (o->batch_dir && o->read_rcpts) {
         usage_error("-t reads one message on standard input; --batch takes "
                     "the envelope from each message unless RECIPIENTs are "
                     "given%s", NULL);
+        return EX_USAGE;
+    }
+    if (o->batch_dir && o->all_or_nothing) {
+        usage_error("--all-or-nothing is for one message, not --batch%s",
+                    NULL);
         return EX_USAGE;
     }
     if (o->batch_dir && o->batch_dir[0] == '\0') {
@@ -591,8 +631,8 @@ static int check_values(cli_opts *o)
         }
     }
     if (pw > 1) {
-        usage_error("give only one of --password-env and --password-file%s",
-                    NULL);
+        usage_error("give only one of --password-env, --password-file and "
+                    "--password-cmd%s", NULL);
         return EX_USAGE;
     }
     if (tok > 1) {
@@ -605,13 +645,14 @@ static int check_values(cli_opts *o)
             usage_error("a password needs --user NAME%s", NULL);
             return EX_USAGE;
         }
-        if (o->user && !pw && !tok) {
-            usage_error("--user needs --password-env, --password-file or an "
-                        "--oauth2-token-* option%s", NULL);
+        if (o->user && !pw && !tok && o->no_netrc) {
+            usage_error("--user needs --password-env, --password-file, "
+                        "--password-cmd or an --oauth2-token-* option "
+                        "(--no-netrc is given)%s", NULL);
             return EX_USAGE;
         }
         if ((o->auth == SMTPC_AUTH_PLAIN || o->auth == SMTPC_AUTH_LOGIN ||
-             o->auth == SMTPC_AUTH_CRAM_MD5) && !pw) {
+             o->auth == SMTPC_AUTH_CRAM_MD5) && !pw && !cli_netrc_wanted(o)) {
             usage_error("--auth %s needs --user and a password option",
                         auth_name(o->auth));
             return EX_USAGE;
@@ -634,6 +675,13 @@ static int check_values(cli_opts *o)
         return EX_USAGE;
     }
     return CLI_PARSE_OK;
+}
+
+int cli_netrc_wanted(const cli_opts *o)
+{
+    return o->auth != SMTPC_AUTH_NONE && o->user && !o->no_netrc &&
+           !o->password_env && !o->password_file && !o->password_cmd &&
+           !o->token_file && !o->token_env && !o->token_cmd;
 }
 
 /* --tls auto and the default port, once everything else is known. */
@@ -755,6 +803,9 @@ int cli_parse_args(int argc, char **argv, cli_opts *o)
         if (strcmp(base, "mailq") == 0)
             o->list_queue = 1;
     }
+    rc = cli_aliases_apply(o);
+    if (rc)
+        return rc;
     if (qualify_all(o) != 0) {
         fprintf(stderr, "%s: out of memory\n", CLI_NAME);
         return EX_OSERR;
@@ -782,7 +833,10 @@ void cli_opts_free(cli_opts *o)
         free(o->qualified[i]);
     free(o->qualified);
     free(o->rcpts_buf);
-    o->qualified = o->rcpts_buf = NULL;
+    free(o->aliased);
+    free(o->aliases_text);
+    o->aliases_text = NULL;
+    o->qualified = o->rcpts_buf = o->aliased = NULL;
     o->qualified_count = 0;
     cli_opt_free(cli_smtpc_options, o);
     cli_config_free(&o->config);

@@ -64,6 +64,7 @@ void cli_report_outcome(const cli_run *r, const cli_outcome *oc)
     if (r->opts.json)
         cli_report_json(oc, stdout);
     cli_log_outcome(r->log_fd, oc);
+    cli_syslog_outcome(&r->opts, oc);
 }
 
 /* Reports a failure before a session started on the machine-readable
@@ -216,6 +217,51 @@ void cli_outcome_session(cli_outcome *oc, const cli_run *r, int status,
     oc->auth_mech = mech != SMTPC_AUTH_NONE ? smtpc_auth_mech_str(mech) : NULL;
 }
 
+/* --all-or-nothing: the body source, in front of the message's.  The
+ * engine asks for the first body bytes only after the reply to DATA,
+ * which comes after every RCPT reply (CHUNKING, which could start a chunk
+ * earlier, is off), so every recipient's outcome is known then; failing
+ * there abandons the transfer before its end, and the server discards the
+ * message for everyone. */
+typedef struct all_or_nothing {
+    smtpc_body_source inner;
+    const smtpc_envelope *env;
+    int started;
+    int refused;           /* a recipient was refused: nothing was sent */
+} all_or_nothing;
+
+static int all_or_nothing_next(void *ctx, const void **data, size_t *len)
+{
+    all_or_nothing *a = ctx;
+
+    if (!a->started) {
+        a->started = 1;
+        for (size_t i = 0; i < a->env->rcpt_count; i++) {
+            if (a->env->rcpts[i].status != SMTPC_OK)
+                a->refused = 1;
+        }
+        if (a->refused)
+            return SMTPC_ERR_BODY_SOURCE;
+    }
+    return a->inner.next(a->inner.ctx, data, len);
+}
+
+/* The outcome of a message abandoned by --all-or-nothing: a temporary
+ * failure (so a queue keeps it) when a refusal was one, else refused. */
+static void all_or_nothing_outcome(cli_outcome *oc, const smtpc_envelope *env)
+{
+    oc->exit_code = EX_UNAVAILABLE;
+    for (size_t i = 0; i < env->rcpt_count; i++) {
+        const smtpc_rcpt *rc = &env->rcpts[i];
+        if (rc->status != SMTPC_OK && rc->code >= 400 && rc->code < 500)
+            oc->exit_code = EX_TEMPFAIL;
+    }
+    oc->error = "not sent to anyone: a recipient was refused "
+                "(--all-or-nothing)";
+    oc->detail = NULL;
+    oc->res = NULL; /* the failure is ours, not a reply's */
+}
+
 /* The client's configuration from the options (the secrets loaded). */
 static void set_config(cli_run *r)
 {
@@ -235,6 +281,8 @@ static void set_config(cli_run *r)
     ccfg->session.host = r->opts.host;
     ccfg->session.port = r->opts.port;
     ccfg->session.options = r->opts.session_options;
+    if (r->opts.all_or_nothing)
+        ccfg->session.options |= SMTPC_OPT_NO_CHUNKING;
     if (r->opts.timeout_s)
         smtpc_timeouts_default(&ccfg->timeouts, r->opts.timeout_s * 1000u);
     if (r->opts.verbose) {
@@ -375,6 +423,7 @@ int main(int argc, char **argv)
     smtpc_body_source src;
     smtpc_result res;
     cli_outcome oc;
+    all_or_nothing aon = {0};
     char detail[160], why_buf[512];
     const char *why = NULL;
     int rc, st;
@@ -399,6 +448,11 @@ int main(int argc, char **argv)
         return early_exit(r, rc, rc == EX_CONFIG ? "invalid configuration"
                                                  : "invalid command line");
     }
+    if (r->opts.print_config) {
+        rc = cli_print_config(&r->opts, stdout);
+        run_free(r);
+        return rc;
+    }
     /* A log this user cannot write (a root-owned /var/log file, a full
      * disk) must not stop the mail: the outcome still reaches stderr and
      * the exit status. */
@@ -411,6 +465,22 @@ int main(int argc, char **argv)
     }
     if (r->opts.flush_queue) {
         rc = cli_queue_flush(&r->opts, r->log_fd);
+        run_free(r);
+        return rc;
+    }
+
+    if (r->opts.serverinfo) {
+        r->io = malloc(CLI_IO_BUF);
+        r->client = calloc(1, sizeof *r->client);
+        if (!r->io || !r->client) {
+            fprintf(stderr, "%s: out of memory\n", CLI_NAME);
+            return early_exit(r, EX_OSERR, "out of memory");
+        }
+        rc = make_transport(r, &r->transport);
+        if (rc)
+            return early_exit(r, rc, "cannot set up TLS");
+        set_config(r);
+        rc = cli_serverinfo_run(r);
         run_free(r);
         return rc;
     }
@@ -473,6 +543,13 @@ int main(int argc, char **argv)
     env.flags = r->opts.mail_flags;
     env.envid = r->opts.envid;
 
+    aon.inner = src;
+    aon.env = &env;
+    if (r->opts.all_or_nothing) {
+        src.next = all_or_nothing_next;
+        src.ctx = &aon;
+    }
+
     memset(&res, 0, sizeof res);
     st = smtpc_client_init(r->client, &r->ccfg, r->transport, r->io,
                            CLI_IO_BUF);
@@ -496,6 +573,8 @@ int main(int argc, char **argv)
     oc.res = &res;
     oc.env = &env;
     cli_outcome_session(&oc, r, st, detail, sizeof detail);
+    if (aon.refused)
+        all_or_nothing_outcome(&oc, &env);
 
     report_human_keep(&oc, why_buf, sizeof why_buf);
     if (r->queue_entry && oc.exit_code == EX_TEMPFAIL &&

@@ -43,6 +43,30 @@ SMTPC_API const char *smtpc_tls_error(const smtpc_tls *t);
  * is freed. */
 SMTPC_API const char *smtpc_tls_info(const smtpc_tls *t);
 
+/* More about the handshake, for a person to read: the key exchange group
+ * and the server's signature algorithm where the backend tells them
+ * ("group X25519, server signature ecdsa_secp256r1_sha256"), or "" before
+ * the handshake; kept like smtpc_tls_info. */
+SMTPC_API const char *smtpc_tls_params(const smtpc_tls *t);
+
+/* One certificate of the chain the server presented, in words.  Each
+ * string is NUL-terminated and cut to fit. */
+typedef struct smtpc_tls_cert {
+    char subject[256];   /* distinguished name, RFC 2253 order */
+    char issuer[256];
+    char not_before[32]; /* "2026-01-31 23:59:59 UTC" */
+    char not_after[32];
+    char key[48];        /* the public key: "EC 256 bits", "RSA 2048 bits" */
+    char sha256[96];     /* SHA-256 of the DER certificate, "AB:CD:..." */
+} smtpc_tls_cert;
+
+/* Certificate i of the chain the server sent in the handshake (0: its
+ * own, then the ones it sent to prove it), into *out.  Only while the TLS
+ * connection is open (after start_tls, before close).  SMTPC_OK, or
+ * SMTPC_ERR_ARG when there is no such certificate. */
+SMTPC_API int smtpc_tls_peer_cert(const smtpc_tls *t, size_t i,
+                                  smtpc_tls_cert *out);
+
 /* Frees t (closing the connection first).  NULL is fine. */
 SMTPC_API void smtpc_tls_free(smtpc_tls *t);
 

@@ -697,6 +697,7 @@ static int tls_start(void *ctx, const char *host, uint32_t timeout_ms)
     b->err[0] = '\0';
     b->info[0] = '\0';
     b->reused = 0;
+    b->params[0] = '\0';
     if (host == NULL || host[0] == '\0' || strlen(host) > TLS_HOST_MAX) {
         smtpc_tls_err_set(t, "no valid host name to verify", NULL);
         return SMTPC_ERR_ARG;
@@ -717,6 +718,7 @@ static int tls_start(void *ctx, const char *host, uint32_t timeout_ms)
     b->reused = b->offered && smtpc_tls_lib_session_reused(t);
     snprintf(b->info, sizeof b->info, "%s %s", smtpc_tls_lib_version(t),
              smtpc_tls_lib_cipher(t));
+    smtpc_tls_lib_params(t, b->params, sizeof b->params);
     return SMTPC_OK;
 }
 
@@ -840,4 +842,31 @@ int smtpc_tls_session_import(smtpc_tls_session *s, const void *bytes,
         return SMTPC_ERR_ARG;
     }
     return SMTPC_OK;
+}
+
+const char *smtpc_tls_params(const smtpc_tls *t)
+{
+    return t != NULL ? cbase_of(t)->params : "";
+}
+
+int smtpc_tls_peer_cert(const smtpc_tls *t, size_t i, smtpc_tls_cert *out)
+{
+    if (t == NULL || out == NULL || !cbase_of(t)->active)
+        return SMTPC_ERR_ARG;
+    memset(out, 0, sizeof *out);
+    return smtpc_tls_lib_peer_cert(t, i, out);
+}
+
+void smtpc_tls_hex_digest(const unsigned char md[32], char out[96])
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+
+    for (size_t i = 0; i < 32; i++) {
+        if (i)
+            out[o++] = ':';
+        out[o++] = hex[md[i] >> 4];
+        out[o++] = hex[md[i] & 15];
+    }
+    out[o] = '\0';
 }

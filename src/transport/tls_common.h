@@ -63,6 +63,7 @@ typedef struct smtpc_tls_base {
     int have_fp;  /* fp is set (start_tls ran with opt.session) */
     int offered;  /* a stored session was offered in this handshake */
     int reused;   /* ... and the server resumed it */
+    char params[128];
 } smtpc_tls_base;
 
 /* Outcome of one call into the TLS library (the hooks below): done, no
@@ -161,6 +162,20 @@ int smtpc_tls_lib_pending(const smtpc_tls *t);
 /* The negotiated protocol ("TLSv1.3") and cipher suite. */
 const char *smtpc_tls_lib_version(const smtpc_tls *t);
 const char *smtpc_tls_lib_cipher(const smtpc_tls *t);
+
+/* Fills buf with smtpc_tls_params' text for the session just made ("" when
+ * the backend knows nothing more). */
+void smtpc_tls_lib_params(const smtpc_tls *t, char *buf, size_t len);
+
+/* Certificate i of the peer's chain (smtpc_tls_peer_cert), the session
+ * being up: SMTPC_OK or SMTPC_ERR_ARG. */
+int smtpc_tls_lib_peer_cert(const smtpc_tls *t, size_t i,
+                            smtpc_tls_cert *out);
+
+/* ---- tls_common.c: for the backends' certificate descriptions ---- */
+
+/* "AB:CD:..." of a SHA-256 digest, into out (96 bytes). */
+void smtpc_tls_hex_digest(const unsigned char md[32], char out[96]);
 
 /* Queues close_notify (one try; tls_common.c flushes it, no waiting). */
 void smtpc_tls_lib_close_notify(smtpc_tls *t);

@@ -506,6 +506,50 @@ const char *smtpc_tls_lib_cipher(const smtpc_tls *t)
     return mbedtls_ssl_get_ciphersuite(&t->ssl);
 }
 
+void smtpc_tls_lib_params(const smtpc_tls *t, char *buf, size_t len)
+{
+    /* mbedTLS 2 does not say which group or signature was used. */
+    (void)t;
+    if (len)
+        buf[0] = '\0';
+}
+
+static void x509_time_text(const mbedtls_x509_time *tm, char *out, size_t len)
+{
+    snprintf(out, len, "%04d-%02d-%02d %02d:%02d:%02d UTC", tm->year, tm->mon,
+             tm->day, tm->hour, tm->min, tm->sec);
+}
+
+int smtpc_tls_lib_peer_cert(const smtpc_tls *t, size_t i, smtpc_tls_cert *out)
+{
+    /* Kept with MBEDTLS_SSL_KEEP_PEER_CERTIFICATE (the default): the
+     * server's certificate, then the rest of the chain it sent. */
+    const mbedtls_x509_crt *crt = t->ssl_ready ?
+                                  mbedtls_ssl_get_peer_cert(&t->ssl) : NULL;
+    unsigned char md[32];
+
+    while (crt != NULL && crt->raw.p != NULL && i > 0) {
+        crt = crt->next;
+        i--;
+    }
+    if (crt == NULL || crt->raw.p == NULL)
+        return SMTPC_ERR_ARG;
+    if (mbedtls_x509_dn_gets(out->subject, sizeof out->subject,
+                             &crt->subject) < 0)
+        out->subject[0] = '\0';
+    if (mbedtls_x509_dn_gets(out->issuer, sizeof out->issuer,
+                             &crt->issuer) < 0)
+        out->issuer[0] = '\0';
+    x509_time_text(&crt->valid_from, out->not_before, sizeof out->not_before);
+    x509_time_text(&crt->valid_to, out->not_after, sizeof out->not_after);
+    snprintf(out->key, sizeof out->key, "%s %u bits",
+             mbedtls_pk_get_name(&crt->pk),
+             (unsigned)mbedtls_pk_get_bitlen(&crt->pk));
+    if (mbedtls_sha256_ret(crt->raw.p, crt->raw.len, md, 0) == 0)
+        smtpc_tls_hex_digest(md, out->sha256);
+    return SMTPC_OK;
+}
+
 void smtpc_tls_lib_close_notify(smtpc_tls *t)
 {
     (void)mbedtls_ssl_close_notify(&t->ssl);

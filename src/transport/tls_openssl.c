@@ -31,6 +31,9 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 #include "tls_common.h"
 
@@ -396,6 +399,79 @@ const char *smtpc_tls_lib_version(const smtpc_tls *t)
 const char *smtpc_tls_lib_cipher(const smtpc_tls *t)
 {
     return SSL_get_cipher_name(t->ssl);
+}
+
+void smtpc_tls_lib_params(const smtpc_tls *t, char *buf, size_t len)
+{
+    int group = SSL_get_negotiated_group(t->ssl);
+    int sig = NID_undef;
+    size_t o = 0;
+
+    buf[0] = '\0';
+    if (group != 0 && group != NID_undef) {
+        const char *name = SSL_group_to_name(t->ssl, group);
+        o = (size_t)snprintf(buf, len, "group %s", name ? name : "?");
+    }
+    if (o < len && SSL_get_peer_signature_type_nid(t->ssl, &sig) == 1 &&
+        sig != NID_undef) {
+        int md = NID_undef;
+        (void)SSL_get_peer_signature_nid(t->ssl, &md);
+        snprintf(buf + o, len - o, "%sserver signature %s%s%s",
+                 o ? ", " : "", OBJ_nid2sn(sig), md != NID_undef ? " " : "",
+                 md != NID_undef ? OBJ_nid2sn(md) : "");
+    }
+}
+
+/* name in RFC 2253 order, into out. */
+static void name_text(const X509_NAME *name, char *out, size_t len)
+{
+    BIO *m = BIO_new(BIO_s_mem());
+    int n;
+
+    out[0] = '\0';
+    if (m == NULL)
+        return;
+    if (X509_NAME_print_ex(m, name, 0, XN_FLAG_RFC2253) >= 0) {
+        n = BIO_read(m, out, (int)len - 1);
+        out[n > 0 ? n : 0] = '\0';
+    }
+    BIO_free(m);
+}
+
+static void time_text(const ASN1_TIME *at, char *out, size_t len)
+{
+    struct tm tm;
+
+    out[0] = '\0';
+    if (at != NULL && ASN1_TIME_to_tm(at, &tm) == 1)
+        strftime(out, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+int smtpc_tls_lib_peer_cert(const smtpc_tls *t, size_t i, smtpc_tls_cert *out)
+{
+    /* On a client the chain holds the server's own certificate first. */
+    STACK_OF(X509) *chain = t->ssl ? SSL_get_peer_cert_chain(t->ssl) : NULL;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned md_len = 0;
+    EVP_PKEY *pk;
+    X509 *x;
+
+    if (chain == NULL || i >= (size_t)sk_X509_num(chain))
+        return SMTPC_ERR_ARG;
+    x = sk_X509_value(chain, (int)i);
+    name_text(X509_get_subject_name(x), out->subject, sizeof out->subject);
+    name_text(X509_get_issuer_name(x), out->issuer, sizeof out->issuer);
+    time_text(X509_get0_notBefore(x), out->not_before, sizeof out->not_before);
+    time_text(X509_get0_notAfter(x), out->not_after, sizeof out->not_after);
+    pk = X509_get0_pubkey(x);
+    if (pk != NULL) {
+        const char *type = EVP_PKEY_get0_type_name(pk);
+        snprintf(out->key, sizeof out->key, "%s %d bits", type ? type : "?",
+                 EVP_PKEY_get_bits(pk));
+    }
+    if (X509_digest(x, EVP_sha256(), md, &md_len) == 1 && md_len == 32)
+        smtpc_tls_hex_digest(md, out->sha256);
+    return SMTPC_OK;
 }
 
 void smtpc_tls_lib_close_notify(smtpc_tls *t)

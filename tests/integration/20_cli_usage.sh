@@ -77,9 +77,9 @@ usage 64 'invalid --dsn-notify' --server "$S" --dsn-notify sometimes --from a@ex
 usage 64 'invalid --dsn-ret' --server "$S" --dsn-ret body --from a@example.com b@example.com
 usage 64 'invalid --envid' --server "$S" --envid 'has space' --from a@example.com b@example.com
 usage 64 'invalid --user' --server "$S" --user $'al\rice' --password-env PW --from a@example.com b@example.com
-usage 64 'needs --password-env' --server "$S" --user alice --from a@example.com b@example.com
+usage 64 'needs --password-env' --server "$S" --user alice --no-netrc --from a@example.com b@example.com
 usage 64 'needs --user' --server "$S" --password-env PW --from a@example.com b@example.com
-usage 64 'only one of --password-env and --password-file' --server "$S" --user alice \
+usage 64 'only one of --password-env, --password-file and --password-cmd' --server "$S" --user alice \
     --password-env PW --password-file "$W/pw" --from a@example.com b@example.com
 usage 64 'only one of --oauth2-token' --server "$S" --oauth2-token-env T \
     --oauth2-token-cmd 'echo t' --from a@example.com b@example.com
@@ -89,6 +89,9 @@ usage 64 'make no sense with --tls none' --server "$S" --tls none --cafile /dev/
     --from a@example.com b@example.com
 
 step "secrets that cannot be loaded: 78"
+# --user and no password option: the password would come from ~/.netrc.
+HOME=$W usage 78 'no password for --user "alice"' --server "$S" --tls none \
+    --user alice --from a@example.com b@example.com
 unset SMTPC_TEST_UNSET_PW
 usage 78 'environment variable "SMTPC_TEST_UNSET_PW" is not set' --server "$S" --tls none \
     --user alice --password-env SMTPC_TEST_UNSET_PW --from a@example.com b@example.com
