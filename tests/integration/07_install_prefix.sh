@@ -26,7 +26,6 @@ cmake --build "$B" -j 2 >"$W/build.log" 2>&1 || { cat "$W/build.log"; exit 1; }
 
 start_aiosmtpd "$W/received" || exit $?
 sent=0
-fail() { echo "FAIL: $*"; exit 1; }
 
 # try_prefix NAME PCDIR [SYSROOT]: compile, link and run against the smtpc.pc
 # in PCDIR.

@@ -8,8 +8,6 @@
 : "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${SMTPC_BUILD:=$SMTPC_ROOT/build}"
 . "$SMTPC_ROOT/tests/servers/lib.sh"
-fail() { echo "FAIL: $*" >&2; exit 1; }
-step() { echo "== $*"; }
 
 EX=$SMTPC_BUILD/example_send_attachment
 RSS=$SMTPC_BUILD/peak_rss

@@ -18,7 +18,6 @@
 set -euo pipefail
 . "$SMTPC_ROOT/tests/servers/lib.sh"
 
-fail() { echo "FAIL: $*"; exit 1; }
 
 have_tools() {
     local t

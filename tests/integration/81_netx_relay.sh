@@ -26,8 +26,6 @@ if [ ! -x "$EX" ]; then
 fi
 . "$SMTPC_ROOT/tests/servers/lib.sh"
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-step() { echo "== $*"; }
 
 PY=$HARNESS_PY
 W=$(harness_tmpdir netx-relay)
@@ -149,9 +147,9 @@ else
     stop_aiosmtpd
 
     # -------------------------------------------------------------- STARTTLS
-    if make_test_certs "$W/certs"; then
+    if tls_certs "$W/certs"; then
         C=$W/certs
-        start_aiosmtpd "$W/tls" --tls-cert "$C/server.pem" --tls-key "$C/server.key" \
+        start_aiosmtpd "$W/tls" --tls-cert "$C/good.pem" --tls-key "$C/good.key" \
             --auth 'netx:tls pass' --auth-require-tls --require-starttls --auth-required \
             || fail "start_aiosmtpd (TLS)"
         export SMTP_PASSWORD='tls pass'

@@ -22,8 +22,6 @@ fi
 command -v saslpasswd2 >/dev/null || { echo "SKIP: saslpasswd2 missing (sasl2-bin)"; exit 77; }
 . "$SMTPC_ROOT/tests/servers/lib.sh"
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-step() { echo "== $*"; }
 
 PY=$HARNESS_PY
 W=$(harness_tmpdir netx-sample)
