@@ -34,6 +34,17 @@
 #define SMTPC_COMPAT_IPV6 1
 #endif
 
+/* Whether the port has a wall clock for the Date header.  NetX Duo has
+ * one only when the application defines NX_SMTP_CLIENT_TIME_GET, and a
+ * hosted build without NX_SMTP_CLIENT_NO_CLOCK always does; without one
+ * the Date code is known dead at compile time and folds away. */
+#if (defined(NX_API_H) && !defined(NX_SMTP_CLIENT_TIME_GET)) || \
+    defined(NX_SMTP_CLIENT_NO_CLOCK)
+#define SMTPC_COMPAT_CLOCK 0
+#else
+#define SMTPC_COMPAT_CLOCK 1
+#endif
+
 /* The private state of a client. */
 #define SMTPC_COMPAT(c) (&(c)->nx_smtp_client_smtpc)
 

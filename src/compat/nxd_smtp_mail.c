@@ -298,7 +298,7 @@ static int tail_build(NX_SMTP_CLIENT *c, unsigned priority)
                              ? c->nx_smtp_client_domain
                              : "localhost";
     int64_t now = 0;
-    int have_clock = smtpc_compat_clock_read(c, &now);
+    int have_clock = SMTPC_COMPAT_CLOCK && smtpc_compat_clock_read(c, &now);
     char date[40];
     out_buf o;
 
