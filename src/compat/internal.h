@@ -88,6 +88,10 @@ int smtpc_compat_mail_prepare(NX_SMTP_CLIENT *c, const char *rcpt,
 /* The body source over the prepared mail. */
 smtpc_body_source smtpc_compat_mail_source(NX_SMTP_CLIENT *c);
 
+/* Writes v in base 10 or 16 at p, at least width (at most 10) digits;
+ * returns the end. */
+char *smtpc_compat_num(char *p, uint32_t v, unsigned base, unsigned width);
+
 /* Formats secs (since 1970, UTC) as an RFC 5322 date-time,
  * "Thu, 01 Jan 1970 00:00:00 +0000", into out (at least 32 bytes).
  * Returns its length, or 0 when the year is outside 1970..9999. */
