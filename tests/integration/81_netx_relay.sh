@@ -149,9 +149,9 @@ else
     stop_aiosmtpd
 
     # -------------------------------------------------------------- STARTTLS
-    if make_test_certs "$W/certs"; then
+    if tls_certs "$W/certs"; then
         C=$W/certs
-        start_aiosmtpd "$W/tls" --tls-cert "$C/server.pem" --tls-key "$C/server.key" \
+        start_aiosmtpd "$W/tls" --tls-cert "$C/good.pem" --tls-key "$C/good.key" \
             --auth 'netx:tls pass' --auth-require-tls --require-starttls --auth-required \
             || fail "start_aiosmtpd (TLS)"
         export SMTP_PASSWORD='tls pass'

@@ -23,11 +23,11 @@ step() { echo "== $*"; }
 
 W=$(harness_tmpdir netx-tls)
 rc=0
-make_test_certs "$W/certs" || rc=$?
+tls_certs "$W/certs" || rc=$?
 [ "$rc" = 0 ] || exit "$rc"
 C=$W/certs
 rc=0
-start_aiosmtpd "$W/aio" --tls-cert "$C/server.pem" --tls-key "$C/server.key" \
+start_aiosmtpd "$W/aio" --tls-cert "$C/good.pem" --tls-key "$C/good.key" \
     --auth 'myusername:mypassword' --auth-require-tls --require-starttls --auth-required || rc=$?
 [ "$rc" = 0 ] || exit "$rc"
 
