@@ -228,9 +228,9 @@ typedef struct NXD_ADDRESS_STRUCT {
 
 /* ---- The client ---- */
 
-/* Room for the header lines built per mail (Date, Message-ID, X-Priority,
- * MIME-Version, Content-Type, Content-Transfer-Encoding). */
-#define NX_SMTP_CLIENT_HEADER_SIZE (232 + NX_SMTP_CLIENT_MAX_USERNAME)
+/* Room for the header lines built per mail (Date, Message-ID with the
+ * client domain, X-Priority; the constant MIME lines are not copied). */
+#define NX_SMTP_CLIENT_HEADER_SIZE (120 + NX_SMTP_CLIENT_MAX_USERNAME)
 
 /* The transport the client opens for each mail: NetX Duo's TCP when
  * nx_api.h came first (ports/netxduo, whose nxd_smtp_port_netxduo.c then

@@ -94,7 +94,7 @@ def main(argv):
 
     reports = {name: measure.profile(out, name) for name, _ in profiles}
     stacks = {name: measure.stacks(out, name) for name in ('minimal', 'full')}
-    verdicts, leftovers = budgets.evaluate(limits, reports, stacks)
+    verdicts, leftovers = budgets.evaluate(limits, reports, stacks, netx_sizes)
     biggest = [(cfg, layer, measure.biggest(tc, out, cfg, img, layer, 10, reports[cfg]['nm']))
                for cfg, img, layer in (('minimal', 'client', 'engine'),
                                        ('minimal', 'client', 'client'),

@@ -52,7 +52,8 @@ int smtpc_e_auth_check_config(const smtpc_config *cfg)
     if (check_secret(cfg->username, 1) || check_secret(cfg->password, 0) ||
         check_secret(cfg->token, 1) || check_secret(cfg->authzid, 0) ||
         (cfg->host && smtpc_check_text(cfg->host, 255) != SMTPC_OK) ||
-        (cfg->host && strchr(cfg->host, '\001') != NULL))
+        (cfg->host &&
+         memchr(cfg->host, '\001', strlen(cfg->host)) != NULL))
         return SMTPC_ERR_ARG;
     if (m != SMTPC_AUTH_NONE && m != SMTPC_AUTH_AUTO) {
         if ((m & (m - 1)) != 0 || (m & (PASSWORD_MECHS | TOKEN_MECHS)) == 0)
