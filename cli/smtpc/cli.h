@@ -9,7 +9,8 @@
  * exitcode.c maps outcomes to sysexits.h codes (the only such table),
  * report.c writes the human messages and json.c the --json object;
  * headers.c parses a message's header section (the envelope of --batch and
- * -t), message.c reads that section from a file, batch.c runs --batch,
+ * -t), message.c reads that section from a file, newheaders.c writes the
+ * From:, Date: and Message-ID: a message lacks, batch.c runs --batch,
  * log.c appends outcomes to the --log file, and smtpc.c holds main and
  * what both modes share.
  */
@@ -110,6 +111,8 @@ typedef struct cli_opts {
     int flush_queue;          /* --flush-queue: send the queue again */
     int read_rcpts;           /* -t: recipients from the message too */
     const char *qualify_domain; /* for addresses with no @domain */
+    const char *from_name;    /* -F: the name in an added From: */
+    unsigned no_add;          /* CLI_HAS_*: fields never added */
     char **rcpts;             /* into argv, or rcpts_buf once qualified */
     size_t rcpt_count;
     char **rcpts_buf;         /* allocated: argv's recipients, qualified */
@@ -159,6 +162,8 @@ typedef struct cli_body {
     int nul_seen;          /* the message held a NUL byte */
     uint64_t bytes;        /* bytes read so far */
     unsigned char *buf;    /* CLI_BODY_CHUNK bytes */
+    const unsigned char *head;   /* bytes smtpc adds, sent before prefix */
+    size_t head_len;
     const unsigned char *prefix; /* bytes already read from fd, sent first */
     size_t prefix_len;
 } cli_body;
@@ -176,6 +181,10 @@ smtpc_body_source cli_body_source(cli_body *b);
  * kept. */
 void cli_body_reset(cli_body *b, int fd, const void *prefix, size_t len);
 
+/* Bytes (caller-owned, valid while sent) to send before the prefix of
+ * cli_body_reset, which must come first. */
+void cli_body_head(cli_body *b, const void *head, size_t len);
+
 /* The size of what is left on fd when it is a regular file, else 0. */
 uint64_t cli_body_size_hint(int fd);
 
@@ -189,6 +198,14 @@ enum {
 };
 enum { CLI_HDR_BAD = -1, CLI_HDR_NOMEM = -2 };
 
+/* Fields a message may lack, which smtpc then adds (cli_message_complete);
+ * also the bits of cli_opts.no_add. */
+enum {
+    CLI_HAS_FROM = 1u << 0,
+    CLI_HAS_DATE = 1u << 1,
+    CLI_HAS_MESSAGE_ID = 1u << 2
+};
+
 typedef struct cli_headers {
     const char *qualify; /* the parse's qualify argument */
     char *sender;        /* allocated; NULL when the fields name none */
@@ -196,6 +213,7 @@ typedef struct cli_headers {
     size_t rcpt_count;
     size_t stripped;     /* bytes of Bcc fields removed */
     int resent;          /* the envelope came from Resent- fields */
+    unsigned present;    /* CLI_HAS_*: the fields the section has */
     char error[200];     /* why parsing failed (may quote the message:
                             print it escaped) */
 } cli_headers;
@@ -229,9 +247,13 @@ typedef struct cli_message {
     unsigned char *buf;  /* CLI_HEADER_MAX bytes: the header section (Bcc
                             removed), then the first bytes of the body */
     size_t len;          /* bytes in buf */
+    size_t head_len;     /* bytes of buf that are the header section */
     int eof;             /* nothing more on the fd */
     const char *qualify; /* --qualify-domain, for hdr */
     cli_headers hdr;
+    char *added;         /* allocated: fields smtpc adds (cli_message_complete),
+                            sent before buf; NULL when none */
+    size_t added_len;
 } cli_message;
 
 int cli_message_init(cli_message *m);   /* 0 or -1 (no memory) */
@@ -244,9 +266,21 @@ int cli_message_read(cli_message *m, int fd, unsigned flags);
 
 /* Whether the rest of the message holds a NUL byte: the bytes in m->buf
  * and what is left in the regular file fd, read with pread so that the
- * offset stays.  1 yes, 0 no, -1 read error (errno set). */
+ * offset stays.  1 yes, 0 no, -1 read error (errno set).  *wire_size (may
+ * be NULL) is the size of the message as it goes on the wire, RFC 1870's
+ * SIZE: m->added, m->buf and the rest of fd with every line end made CRLF
+ * and the final CRLF the engine adds, dot-stuffing excluded; 0 when fd
+ * (not at its end) is no regular file, so the size is unknown. */
 int cli_message_has_nul(const cli_message *m, int fd, unsigned char *scratch,
-                        size_t scratch_len);
+                        size_t scratch_len, uint64_t *wire_size);
+
+/* ---- newheaders.c ---- */
+
+/* Makes m->added: the From: (from the envelope sender from, unless it is
+ * NULL or ""), Date: and Message-ID: fields m's header section lacks, less
+ * those opts->no_add turns off.  0, or -1 when out of memory. */
+int cli_message_complete(cli_message *m, const cli_opts *opts,
+                         const char *from);
 
 /* ---- trace.c ---- */
 

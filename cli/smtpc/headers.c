@@ -145,7 +145,8 @@ static int next_field(const unsigned char *b, size_t len, size_t *pos,
 
 enum {
     F_OTHER = 0, F_FROM, F_SENDER, F_TO, F_CC, F_BCC,
-    F_RESENT = 8, /* added to the kinds above for Resent- fields */
+    F_DATE, F_MESSAGE_ID, /* only looked for: smtpc adds them when missing */
+    F_RESENT = 8, /* added to the kinds F_FROM..F_BCC for Resent- fields */
     F_RESENT_DATE = 16, F_RESENT_OTHER = 17
 };
 
@@ -164,6 +165,8 @@ static const struct {
     {"Resent-Cc", F_RESENT + F_CC},
     {"Resent-Bcc", F_RESENT + F_BCC},
     {"Resent-Date", F_RESENT_DATE},
+    {"Date", F_DATE},
+    {"Message-ID", F_MESSAGE_ID},
 };
 
 static int field_kind(const field *f)
@@ -859,6 +862,31 @@ static int find_rcpts(const unsigned char *b, size_t len, size_t lo,
     return 0;
 }
 
+/* Which of From:, Date: and Message-ID: the section has (CLI_HAS_*). */
+static unsigned present_fields(const unsigned char *b, size_t len)
+{
+    size_t pos = 0;
+    unsigned has = 0;
+    field f;
+
+    while (next_field(b, len, &pos, &f)) {
+        switch (field_kind(&f)) {
+        case F_FROM:
+            has |= CLI_HAS_FROM;
+            break;
+        case F_DATE:
+            has |= CLI_HAS_DATE;
+            break;
+        case F_MESSAGE_ID:
+            has |= CLI_HAS_MESSAGE_ID;
+            break;
+        default:
+            break;
+        }
+    }
+    return has;
+}
+
 /* Removes every Bcc: and Resent-Bcc: field, in place. */
 static size_t strip_bcc(unsigned char *b, size_t len)
 {
@@ -908,6 +936,7 @@ int cli_headers_parse(unsigned char *b, size_t *len, unsigned flags,
         return CLI_HDR_BAD;
     }
     h->resent = resent != 0;
+    h->present = present_fields(b, *len);
     if (flags & CLI_HDR_STRIP_BCC) {
         size_t n = strip_bcc(b, *len);
         h->stripped = *len - n;

@@ -176,6 +176,16 @@ static int check_domain(cli_optparse *p, const cli_opt *o, const char *v)
                      "domain", v);
 }
 
+/* The name goes into a header field: one line of text. */
+static int check_from_name(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    (void)o;
+    if (smtpc_check_text(v, 200) != SMTPC_OK)
+        return opt_error(p, "invalid --from-name \"%s\" (one line, at most "
+                         "200 bytes)", v);
+    return 0;
+}
+
 static int check_user(cli_optparse *p, const cli_opt *o, const char *v)
 {
     (void)o;
@@ -347,6 +357,14 @@ TEXT("\nAuthentication:\n"),
 {"auth", 0, CLI_OPT_CALL, VAL, 0, 0, set_auth, "MECH",
  "auto (default), plain, login, cram-md5, xoauth2,\noauthbearer, or none (never authenticate)", NULL},
 TEXT("\nMessage:\n"),
+{"from-name", 'F', S, ONCE, OFF(from_name), 0, check_from_name, "NAME",
+ "the name in the From: field smtpc adds (default:\nthe user's full name from the password file)", NULL},
+{"no-add-from", 0, CLI_OPT_BITS, 0, OFF(no_add), CLI_HAS_FROM, NULL, NULL,
+ "do not add a From: field (the envelope sender)\nto a message that has none", NULL},
+{"no-add-date", 0, CLI_OPT_BITS, 0, OFF(no_add), CLI_HAS_DATE, NULL, NULL,
+ "do not add a Date: field to a message that has\nnone", NULL},
+{"no-add-message-id", 0, CLI_OPT_BITS, 0, OFF(no_add), CLI_HAS_MESSAGE_ID, NULL, NULL,
+ "do not add a Message-ID: field to a message that\nhas none", NULL},
 {"8bitmime", 0, CLI_OPT_BITS, 0, OFF(mail_flags), SMTPC_MAIL_8BITMIME, NULL, NULL,
  "declare BODY=8BITMIME when the server offers it", NULL},
 {"smtputf8", 0, CLI_OPT_BITS, 0, OFF(mail_flags), SMTPC_MAIL_SMTPUTF8, NULL, NULL,
@@ -388,10 +406,10 @@ TEXT("\nInformation:\n"),
  "print this help and exit", NULL},
 {"version", 'V', CLI_OPT_CALL, RUN, 0, 0, show_version, NULL,
  "print the version and exit", NULL},
-/* sendmail's options, so that smtpc can be installed as sendmail.  smtpc
- * never ends the message at a "." line (-i, -oi), adds no From: for a
- * full name (-F) and has no aliases or sendmail.cf options to set (-o,
- * -O, -A, -L, -m, -n, -G). */
+/* sendmail's options, so that smtpc can be installed as sendmail (-F is
+ * --from-name above).  smtpc never ends the message at a "." line (-i,
+ * -oi) and has no aliases or sendmail.cf options to set (-o, -O, -A, -L,
+ * -m, -n, -G). */
 TEXT("\nAs sendmail (so that smtpc can be installed as sendmail):\n"),
 {NULL, 'r', S, 0, 0, 0, NULL, "ADDR", "as -f (sendmail's older name)", "from"},
 {NULL, 'N', S, 0, 0, 0, NULL, "LIST", "as --dsn-notify", "dsn-notify"},
@@ -405,8 +423,6 @@ TEXT("\nAs sendmail (so that smtpc can be installed as sendmail):\n"),
 {NULL, 'o', CLI_OPT_IGNORE, VAL, 0, 0, NULL, "X",
  "-oX (-oi, -oem, ...): accepted, changes nothing", NULL},
 {NULL, 'O', CLI_OPT_IGNORE, VAL, 0, 0, NULL, "OPT=V", "accepted, changes nothing", NULL},
-{NULL, 'F', CLI_OPT_IGNORE, VAL, 0, 0, NULL, "NAME",
- "accepted: no From: is added for a full name", NULL},
 {NULL, 'A', CLI_OPT_IGNORE, VAL, 0, 0, NULL, "c|m", "accepted, changes nothing", NULL},
 {NULL, 'L', CLI_OPT_IGNORE, VAL, 0, 0, NULL, "TAG", "accepted, changes nothing", NULL},
 {NULL, 'm', CLI_OPT_IGNORE, 0, 0, 0, NULL, NULL, "accepted, changes nothing", NULL},

@@ -233,17 +233,26 @@ static void set_config(cli_run *r)
     }
 }
 
+/* Whether the header section of the message on stdin is read before
+ * connecting: for the envelope (-t, no --from), or to add the From:,
+ * Date: and Message-ID: it may lack. */
+static int reads_header(const cli_opts *o)
+{
+    return o->read_rcpts || !o->from ||
+           (o->no_add & (CLI_HAS_FROM | CLI_HAS_DATE | CLI_HAS_MESSAGE_ID)) !=
+               (CLI_HAS_FROM | CLI_HAS_DATE | CLI_HAS_MESSAGE_ID);
+}
+
 /* What the envelope takes from the message on stdin, whose header section
  * is read now (before connecting): with -t the recipients (the command
  * line's are added), and without --from the sender (as git send-email
- * and other callers expect, when they name recipients but no -f).  0, or
- * an exit code after printing why. */
+ * and other callers expect, when they name recipients but no -f); and the
+ * fields smtpc adds.  0, or an exit code after printing why. */
 static int read_envelope(cli_run *r, smtpc_envelope *env, const char **why)
 {
     cli_headers *h = &r->msg.hdr;
     unsigned flags = 0;
     size_t n = 0;
-    uint64_t rest;
     int rc;
 
     if (r->opts.read_rcpts)
@@ -300,11 +309,18 @@ static int read_envelope(cli_run *r, smtpc_envelope *env, const char **why)
     }
     env->rcpts = r->rcpts;
     env->rcpt_count = n;
-    /* What is left of a regular file, and what was read already. */
-    rest = cli_body_size_hint(STDIN_FILENO);
-    env->size = r->msg.eof || rest ? rest + r->msg.len : 0;
+    if (cli_message_complete(&r->msg, &r->opts, env->from) != 0) {
+        *why = "out of memory";
+        fprintf(stderr, "%s: out of memory\n", CLI_NAME);
+        return EX_OSERR;
+    }
+    /* SIZE= as it goes on the wire (a NUL is reported while sending). */
+    if (cli_message_has_nul(&r->msg, STDIN_FILENO, r->body.buf,
+                            CLI_BODY_CHUNK, &env->size) < 0)
+        env->size = 0;
     cli_body_reset(&r->body, r->msg.eof ? -1 : STDIN_FILENO, r->msg.buf,
                    r->msg.len);
+    cli_body_head(&r->body, r->msg.added, r->msg.added_len);
     return 0;
 }
 
@@ -365,7 +381,7 @@ int main(int argc, char **argv)
     r->client = calloc(1, sizeof *r->client);
     if (!r->io || !r->client ||
         cli_body_init(&r->body, STDIN_FILENO, &src) != 0 ||
-        ((r->opts.read_rcpts || r->opts.batch_dir || !r->opts.from) &&
+        ((reads_header(&r->opts) || r->opts.batch_dir) &&
          cli_message_init(&r->msg) != 0)) {
         fprintf(stderr, "%s: out of memory\n", CLI_NAME);
         return early_exit(r, EX_OSERR, "out of memory");
@@ -385,7 +401,7 @@ int main(int argc, char **argv)
     }
 
     memset(&env, 0, sizeof env);
-    if (r->opts.read_rcpts || !r->opts.from) {
+    if (reads_header(&r->opts)) {
         rc = read_envelope(r, &env, &why);
         if (rc)
             return early_exit(r, rc, why);

@@ -499,6 +499,34 @@ static void test_qualify(void)
     CHECK(strstr(p.h.error, "\"root\" has no @domain") != NULL);
 }
 
+/* Which of From:, Date: and Message-ID: a section has (smtpc adds the
+ * others): names in any case, Resent- fields not counted, none parsed. */
+static void test_present(void)
+{
+    parsed p;
+
+    unit_case = "present: all, any case";
+    parse(&p, "message-id: <x@y>\nFROM: a@b.example\nDaTe: whenever\n\n", 0);
+    CHECK_EQ_INT(p.rc, 0);
+    CHECK_EQ_HEX(p.h.present,
+                 CLI_HAS_FROM | CLI_HAS_DATE | CLI_HAS_MESSAGE_ID);
+    cli_headers_free(&p.h);
+
+    unit_case = "present: Resent- and look-alikes are not";
+    parse(&p, "Resent-From: a@b.example\nResent-Date: x\nDates: x\n"
+              "Message-IDs: x\nSubject: Date:\n\n", 0);
+    CHECK_EQ_INT(p.rc, 0);
+    CHECK_EQ_HEX(p.h.present, 0);
+    cli_headers_free(&p.h);
+
+    unit_case = "present: Date only, folded";
+    parse(&p, "Date:\n Tue, 1 Dec 2026 12:00:00 +0000\nTo: a@b.example\n\n",
+          0);
+    CHECK_EQ_INT(p.rc, 0);
+    CHECK_EQ_HEX(p.h.present, CLI_HAS_DATE);
+    cli_headers_free(&p.h);
+}
+
 int main(void)
 {
     test_end();
@@ -514,5 +542,6 @@ int main(void)
     test_strip();
     test_random();
     test_qualify();
+    test_present();
     return unit_done();
 }
