@@ -116,6 +116,7 @@ typedef struct cli_opts {
     char **rcpts;             /* into argv, or rcpts_buf once qualified */
     size_t rcpt_count;
     char **rcpts_buf;         /* allocated: argv's recipients, qualified */
+    char **rcpts_list;        /* allocated: argv's address lists, split */
     char **qualified;         /* allocated: the addresses made here */
     size_t qualified_count;
     cli_config config;        /* the file's words: values may point in */
@@ -235,6 +236,16 @@ int cli_headers_end(const unsigned char *b, size_t len, int at_eof,
 int cli_headers_parse(unsigned char *b, size_t *len, unsigned flags,
                       const char *qualify, cli_headers *h);
 void cli_headers_free(cli_headers *h);
+
+/* Parses s as an RFC 5322 address list, as in a To: field ("a@x.example,
+ * Name <b@y.example>, \"Doe, J\" <j@z.example>, group: c@w.example;"),
+ * and appends its mailboxes (allocated; each checked with
+ * smtpc_check_address; a bare local part gets "@" qualify when qualify is
+ * not NULL) to *v, *n of them, skipping those already there.  0,
+ * CLI_HDR_BAD (h->error says why; h is otherwise empty) or CLI_HDR_NOMEM.
+ * The caller frees *v's strings and *v. */
+int cli_address_list(const char *s, const char *qualify, char ***v,
+                     size_t *n, cli_headers *h);
 
 /* The same mailbox: local parts compared exactly (RFC 5321 2.4), domains
  * without regard to case. */

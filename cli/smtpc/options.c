@@ -10,6 +10,7 @@
 #define _DEFAULT_SOURCE
 #include <getopt.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -631,6 +632,98 @@ char *cli_qualify(cli_opts *o, const char *local)
     return s;
 }
 
+/* Keeps s (allocated) to be freed with o.  0, or -1 (s freed). */
+static int own(cli_opts *o, char *s)
+{
+    char **list = realloc(o->qualified,
+                          (o->qualified_count + 1) * sizeof *list);
+
+    if (!list) {
+        free(s);
+        return -1;
+    }
+    o->qualified = list;
+    o->qualified[o->qualified_count++] = s;
+    return 0;
+}
+
+/* A recipient argument may be an RFC 5322 address list, as cron passes a
+ * MAILTO of "a@x, Name <b@y>": each such argument becomes its mailboxes
+ * (each checked by the library, bare user names completed by
+ * --qualify-domain).  A plain address stays as it is.  CLI_PARSE_OK,
+ * EX_USAGE after printing why, or EX_OSERR. */
+static int expand_lists(cli_opts *o)
+{
+    char **v = NULL;
+    size_t n = 0, i;
+    int any = 0;
+
+    for (i = 0; i < o->rcpt_count; i++)
+        any |= strpbrk(o->rcpts[i], ",<>\"():; \t") != NULL;
+    if (!any)
+        return CLI_PARSE_OK;
+    for (i = 0; i < o->rcpt_count; i++) {
+        const char *a = o->rcpts[i];
+        if (!strpbrk(a, ",<>\"():; \t")) {
+            char **nv = realloc(v, (n + 1) * sizeof *nv);
+            if (!nv)
+                break;
+            v = nv;
+            v[n++] = (char *)(uintptr_t)a;
+            continue;
+        }
+        char **got = NULL;
+        size_t got_n = 0;
+        cli_headers h;
+        int r = cli_address_list(a, o->qualify_domain, &got, &got_n, &h);
+        if (r == CLI_HDR_BAD) {
+            for (size_t j = 0; j < got_n; j++)
+                free(got[j]);
+            free(got);
+            free(v);
+            fprintf(stderr, "%s: invalid recipient address \"", CLI_NAME);
+            cli_put_escaped(stderr, a);
+            fputs("\": ", stderr);
+            /* "recipient: why" says it twice: the why alone. */
+            cli_put_escaped(stderr, strncmp(h.error, "recipient: ", 11) == 0
+                                        ? h.error + 11 : h.error);
+            fputc('\n', stderr);
+            return EX_USAGE;
+        }
+        for (size_t j = 0; j < got_n; j++) {
+            char **nv;
+            int dup = 0;
+            for (size_t k = 0; k < n && !dup; k++)
+                dup = cli_same_address(v[k], got[j]);
+            if (dup) { /* one RCPT per mailbox */
+                free(got[j]);
+                continue;
+            }
+            nv = r == 0 ? realloc(v, (n + 1) * sizeof *nv) : NULL;
+            if (!nv || own(o, got[j]) != 0) {
+                if (!nv)
+                    free(got[j]);
+                r = CLI_HDR_NOMEM;
+                continue;
+            }
+            v = nv;
+            v[n++] = got[j];
+        }
+        free(got);
+        if (r != 0)
+            break;
+    }
+    if (i < o->rcpt_count) {
+        free(v);
+        fprintf(stderr, "%s: out of memory\n", CLI_NAME);
+        return EX_OSERR;
+    }
+    o->rcpts_list = v;
+    o->rcpts = v;
+    o->rcpt_count = n;
+    return CLI_PARSE_OK;
+}
+
 /* --qualify-domain: the sender and the recipients given with no "@" (user
  * names such as "root", as cron and other sendmail callers give them)
  * become NAME@DOMAIN.  0, or -1 when out of memory. */
@@ -706,6 +799,9 @@ int cli_parse_args(int argc, char **argv, cli_opts *o)
         return rc;
     o->rcpts = argv + optind;
     o->rcpt_count = (size_t)(argc - optind);
+    rc = expand_lists(o);
+    if (rc != CLI_PARSE_OK)
+        return rc;
     if (qualify_all(o) != 0) {
         fprintf(stderr, "%s: out of memory\n", CLI_NAME);
         return EX_OSERR;
@@ -733,7 +829,8 @@ void cli_opts_free(cli_opts *o)
         free(o->qualified[i]);
     free(o->qualified);
     free(o->rcpts_buf);
-    o->qualified = o->rcpts_buf = NULL;
+    free(o->rcpts_list);
+    o->qualified = o->rcpts_buf = o->rcpts_list = NULL;
     o->qualified_count = 0;
     cli_opt_free(cli_smtpc_options, o);
     cli_config_free(&o->config);

@@ -54,8 +54,9 @@ usage 64 'invalid recipient address "b@example.com\\x0d\\x0aRSET"' \
     --server "$S" --from a@example.com $'b@example.com\r\nRSET'
 usage 64 'invalid recipient address "b@example.com>"' \
     --server "$S" --from a@example.com 'b@example.com>'
-usage 64 'invalid recipient address "<b@example.com>"' \
-    --server "$S" --from a@example.com '<b@example.com>'
+# ("<b@example.com>" is an address list of one: 27_cli_address_lists.)
+usage 64 'invalid recipient address "<b@example.com"' \
+    --server "$S" --from a@example.com '<b@example.com'
 usage 64 'invalid recipient address' --server "$S" --from a@example.com ''
 usage 64 'invalid recipient address' --server "$S" --from a@example.com 'b c@example.com'
 usage 64 'invalid sender address "a@example.com\\x0a"' \
