@@ -556,7 +556,7 @@ static void test_recipients(void)
         {C, "RCPT TO:<bob@example.com>\r\n", 0},
         {S, "250 ok\r\n", 0},
         {C, "RCPT TO:<carol@example.com>\r\n", 0},
-        {S, "450 4.2.1 try later\r\n", 0},
+        {S, "450-4.2.1 try later\r\n450 4.2.1 mailbox busy\r\n", 0},
         {C, "DATA\r\n", 0},
         {S, "354 go\r\n", 0},
         {BODY, "hi", 0},
@@ -575,6 +575,8 @@ static void test_recipients(void)
     CHECK_EQ_STR(rcpts[0].text, "no such user");
     CHECK_EQ_INT(rcpts[1].status, SMTPC_OK);
     CHECK_EQ_INT(rcpts[2].status, SMTPC_ERR_TEMPFAIL);
+    /* Every line of a multi-line reply, each on its own. */
+    CHECK_EQ_STR(rcpts[2].text, "try later\nmailbox busy");
 }
 
 static void test_no_recipient_then_next_mail(void)
