@@ -298,6 +298,8 @@ int cli_message_complete(cli_message *m, const cli_opts *opts,
 typedef struct cli_trace {
     FILE *out;
     int last_dir;        /* direction of the unfinished line, or -1 */
+    unsigned char utf8[4]; /* a UTF-8 sequence begun in an earlier piece */
+    size_t utf8_len;
 } cli_trace;
 
 void cli_trace_init(cli_trace *t, FILE *out);
