@@ -336,6 +336,7 @@ int main(int argc, char **argv)
     const char *why = NULL;
     int rc, st;
 
+    cli_stderr_by_line();
     memset(r, 0, sizeof *r);
     r->log_fd = -1;
     /* A server that closes early must give an error, not kill us. */
