@@ -23,6 +23,8 @@
 #endif
 
 static const cli_config *error_file; /* words being parsed are this file's */
+static int cmd_argc;                  /* the command line, for file_line */
+static char **cmd_argv;
 static int error_base;                /* ... from its word error_base + 1 */
 static int error_word;                /* ... and this is the current one */
 
@@ -490,6 +492,64 @@ static int parse_words(int argc, char **argv, cli_opts *o)
                                                        : EX_USAGE;
 }
 
+/* Whether word is option name (long, or its short letter). */
+static int word_is(const char *w, const char *name)
+{
+    const cli_opt *e = cli_opt_find(cli_smtpc_options, name);
+    size_t n = strlen(name);
+
+    if (w[0] != '-')
+        return 0;
+    if (w[1] == '-')
+        return strncmp(w + 2, name, n) == 0 && (w[2 + n] == '\0' ||
+                                                w[2 + n] == '=');
+    return e && e->short_name && w[1] == e->short_name;
+}
+
+/* The configuration file's line that set option name, when the file set
+ * it and the command line did not; else 0. */
+static int file_line(const cli_opts *o, const char *name)
+{
+    const cli_config *cf = &o->config;
+    int line = 0;
+
+    if (!name)
+        return 0;
+    for (int i = 1; i < cmd_argc && cmd_argv[i]; i++) {
+        if (strcmp(cmd_argv[i], "--") == 0)
+            break;
+        if (word_is(cmd_argv[i], name))
+            return 0;
+    }
+    for (int i = 1; i < cf->argc; i++) {
+        if (word_is(cf->argv[i], name))
+            line = cf->line[i]; /* the section's, after the defaults */
+    }
+    return line;
+}
+
+/* A mistake in how options combine.  When option a or b (may be NULL)
+ * came from the configuration file, "FILE:LINE: " first and EX_CONFIG (a
+ * file to fix); else EX_USAGE. */
+static int combo_error(const cli_opts *o, const char *a, const char *b,
+                       const char *fmt, const char *arg)
+{
+    int line = file_line(o, a);
+
+    if (!line)
+        line = file_line(o, b);
+    if (!line) {
+        usage_error(fmt, arg);
+        return EX_USAGE;
+    }
+    fprintf(stderr, "%s: ", CLI_NAME);
+    cli_put_escaped(stderr, o->config.path);
+    fprintf(stderr, ":%d: ", line);
+    cli_put_format(stderr, fmt, arg);
+    fputc('\n', stderr);
+    return EX_CONFIG;
+}
+
 static int check_values(cli_opts *o)
 {
     int pw = (o->password_env != NULL) + (o->password_file != NULL);
@@ -550,49 +610,45 @@ static int check_values(cli_opts *o)
             return EX_USAGE;
         }
     }
-    if (pw > 1) {
-        usage_error("give only one of --password-env and --password-file%s",
-                    NULL);
-        return EX_USAGE;
-    }
-    if (tok > 1) {
-        usage_error("give only one of --oauth2-token-file, --oauth2-token-env "
-                    "and --oauth2-token-cmd%s", NULL);
-        return EX_USAGE;
-    }
+    /* The options these checks combine may come from the file: then the
+     * message names its line and the status is 78. */
+    if (pw > 1)
+        return combo_error(o, "password-env", "password-file",
+                           "give only one of --password-env and "
+                           "--password-file%s", NULL);
+    if (tok > 1)
+        return combo_error(o, o->token_file ? "oauth2-token-file"
+                                            : "oauth2-token-env",
+                           "oauth2-token-cmd",
+                           "give only one of --oauth2-token-file, "
+                           "--oauth2-token-env and --oauth2-token-cmd%s",
+                           NULL);
     if (o->auth != SMTPC_AUTH_NONE) {
-        if (pw && !o->user) {
-            usage_error("a password needs --user NAME%s", NULL);
-            return EX_USAGE;
-        }
-        if (o->user && !pw && !tok) {
-            usage_error("--user needs --password-env, --password-file or an "
-                        "--oauth2-token-* option%s", NULL);
-            return EX_USAGE;
-        }
+        const char *pw_name = o->password_env ? "password-env"
+                                              : "password-file";
+        if (pw && !o->user)
+            return combo_error(o, pw_name, NULL,
+                               "a password needs --user NAME%s", NULL);
+        if (o->user && !pw && !tok)
+            return combo_error(o, "user", NULL,
+                               "--user needs --password-env, --password-file "
+                               "or an --oauth2-token-* option%s", NULL);
         if ((o->auth == SMTPC_AUTH_PLAIN || o->auth == SMTPC_AUTH_LOGIN ||
-             o->auth == SMTPC_AUTH_CRAM_MD5) && !pw) {
-            usage_error("--auth %s needs --user and a password option",
-                        auth_name(o->auth));
-            return EX_USAGE;
-        }
+             o->auth == SMTPC_AUTH_CRAM_MD5) && !pw)
+            return combo_error(o, "auth", "user",
+                               "--auth %s needs --user and a password option",
+                               auth_name(o->auth));
         if ((o->auth == SMTPC_AUTH_XOAUTH2 ||
-             o->auth == SMTPC_AUTH_OAUTHBEARER) && !tok) {
-            usage_error("--auth %s needs an --oauth2-token-* option",
-                        auth_name(o->auth));
-            return EX_USAGE;
-        }
-        if (o->auth == SMTPC_AUTH_XOAUTH2 && !o->user) {
-            usage_error("--auth xoauth2 needs --user NAME%s", NULL);
-            return EX_USAGE;
-        }
+             o->auth == SMTPC_AUTH_OAUTHBEARER) && !tok)
+            return combo_error(o, "auth", NULL,
+                               "--auth %s needs an --oauth2-token-* option",
+                               auth_name(o->auth));
+        if (o->auth == SMTPC_AUTH_XOAUTH2 && !o->user)
+            return combo_error(o, "auth", NULL,
+                               "--auth xoauth2 needs --user NAME%s", NULL);
     }
-    if (o->tls == SMTPC_TLS_NONE &&
-        (o->cafile || o->capath || o->pin_sha256 || o->insecure_skip_verify)) {
-        usage_error("certificate options make no sense with --tls none%s",
-                    NULL);
-        return EX_USAGE;
-    }
+    /* Certificate options with --tls none are simply unused: a file that
+     * sets cafile for every account must not break its "tls none" one. */
     return CLI_PARSE_OK;
 }
 
@@ -797,6 +853,8 @@ int cli_parse_args(int argc, char **argv, cli_opts *o)
     rc = parse_words(argc, argv, o);
     if (rc != CLI_PARSE_OK)
         return rc;
+    cmd_argc = optind;
+    cmd_argv = argv;
     o->rcpts = argv + optind;
     o->rcpt_count = (size_t)(argc - optind);
     rc = expand_lists(o);

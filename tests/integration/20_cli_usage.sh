@@ -86,8 +86,6 @@ usage 64 'only one of --oauth2-token' --server "$S" --oauth2-token-env T \
     --oauth2-token-cmd 'echo t' --from a@example.com b@example.com
 usage 64 '--auth xoauth2 needs' --server "$S" --auth xoauth2 --user alice \
     --password-env PW --from a@example.com b@example.com
-usage 64 'make no sense with --tls none' --server "$S" --tls none --cafile /dev/null \
-    --from a@example.com b@example.com
 
 step "secrets that cannot be loaded: 78"
 unset SMTPC_TEST_UNSET_PW

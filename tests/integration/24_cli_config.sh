@@ -230,6 +230,24 @@ bad 'bad\.conf:1: "batch" belongs on the command line' 'batch /tmp'
 bad 'bad\.conf:1: "config" belongs on the command line' 'config /etc/smtpc.conf'
 bad 'bad\.conf:2: --server given twice' "server $S" "server $S"
 bad 'bad\.conf:1: invalid --server' 'server a b'
+# Options that combine badly name the file's line too (and exit 78).
+bad 'bad\.conf:3: a password needs --user NAME' "server $S" 'tls none' 'password-file ~/pw'
+bad 'bad\.conf:2: --user needs --password-env' "server $S" 'user alice' 'tls none'
+bad 'bad\.conf:3: give only one of --password-env and --password-file' \
+    "server $S" 'user alice' 'password-env PW' 'password-file ~/pw'
+bad 'bad\.conf:2: --auth cram-md5 needs --user and a password option' \
+    "server $S" 'auth cram-md5' 'oauth2-token-env T' 'user alice'
+# The same mistake made on the command line is a usage error (64).
+conf "$W/bad.conf" "server $S" 'tls none'
+refused 64 '^smtpc: a password needs --user NAME' -C "$W/bad.conf" \
+    --password-file "$HOME/pw" dev@example.com
+
+step "a certificate option for every account, unused by a tls none one"
+conf "$W/ca.conf" "cafile $W/no-such-ca.pem" "capath $W" 'pin-sha256 abc' \
+    'account plain' "server $S" 'tls none' 'from a@example.com' 'user alice' \
+    'password-file ~/pw'
+delivers "cafile with tls none" "$W/msg" "a@example.com dev@example.com" \
+    -C "$W/ca.conf" -a plain dev@example.com
 conf "$W/bad.conf" "server $S" 'tls none' 'from a@example.com'
 chmod 620 "$W/bad.conf"
 refused 78 'bad\.conf: refused: another user can change it' -C "$W/bad.conf" dev@example.com
