@@ -68,6 +68,11 @@ usage 64 'invalid --server' --server "127.0.0.1:0" --from a@example.com b@exampl
 usage 64 'invalid --server' --server "127.0.0.1:65536" --from a@example.com b@example.com
 usage 64 'invalid --server' --server "127.0.0.1:smtp" --from a@example.com b@example.com
 usage 64 'invalid --server' --server "[::1" --from a@example.com b@example.com
+# Two colons: an IPv6 literal or nothing, never a host name to look up
+# (68); and a bare literal that could end in a port must be bracketed.
+usage 64 'invalid --server "localhost:25:x"' --server "localhost:25:x" --from a@example.com b@example.com
+usage 64 'invalid --server "::1:25"' --server "::1:25" --from a@example.com b@example.com
+usage 64 'invalid --server "fe80::1:2525"' --server "fe80::1:2525" --from a@example.com b@example.com
 usage 64 'invalid --server' --server "" --from a@example.com b@example.com
 usage 64 'unknown --auth' --server "$S" --auth digest-md5 --from a@example.com b@example.com
 usage 64 'unknown --tls' --server "$S" --tls maybe --from a@example.com b@example.com
