@@ -339,8 +339,17 @@ typedef struct cli_outcome {
     const char *detail;        /* extra reason (errno text, TLS error) */
     const char *tls_info;      /* "" when no TLS */
     const char *auth_mech;     /* NULL when no AUTH happened */
+    const smtpc_caps *caps;    /* the server's, from EHLO; NULL: unknown */
     const char *queued;        /* --queue: the entry's ID once queued */
+    const char *queue_id;      /* --flush-queue: the entry sent again; its
+                                  lines start "smtpc: queue ID: " and
+                                  success is reported */
 } cli_outcome;
+
+/* The environment variable by which --flush-queue tells the run it
+ * starts which entry it sends (for its messages). */
+#define CLI_QUEUE_ID_ENV "SMTPC_QUEUE_ID"
+
 
 /* Writes "smtpc: <what>: <why>" lines on stderr: one warning per refused
  * recipient, and the failure when there is one. */

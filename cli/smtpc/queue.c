@@ -324,6 +324,9 @@ static int run_entry(const char *dir, int args_fd)
     if (pid == 0) {
         if (dup2(fd, STDIN_FILENO) != STDIN_FILENO)
             _exit(EX_OSERR);
+        /* Its messages name the entry. */
+        setenv(CLI_QUEUE_ID_ENV, strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir,
+               1);
         if (chdir(cwd) != 0) {
             /* Gone since: stay here (only relative paths suffer). */
         }

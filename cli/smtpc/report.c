@@ -49,9 +49,20 @@ void cli_report_prefix(const char *file, FILE *f)
     }
 }
 
-static void warn_refused(FILE *f, const cli_outcome *oc, const smtpc_rcpt *r)
+/* "smtpc: [FILE: ][queue ID: ]" */
+static void put_prefix(const cli_outcome *oc, FILE *f)
 {
     cli_report_prefix(oc->file, f);
+    if (oc->queue_id) {
+        fputs("queue ", f);
+        cli_put_escaped(f, oc->queue_id);
+        fputs(": ", f);
+    }
+}
+
+static void warn_refused(FILE *f, const cli_outcome *oc, const smtpc_rcpt *r)
+{
+    put_prefix(oc, f);
     fputs("recipient <", f);
     cli_put_escaped(f, r->address);
     fputs("> refused: ", f);
@@ -195,9 +206,9 @@ static void report_human(const cli_outcome *oc, FILE *f)
         }
     }
     if (st == SMTPC_OK) {
-        if (oc->file) {
-            /* --batch names every message's outcome. */
-            cli_report_prefix(oc->file, f);
+        if (oc->file || oc->queue_id) {
+            /* --batch and --flush-queue name every message's outcome. */
+            put_prefix(oc, f);
             fputs("sent", f);
             if (rp && rp->code) {
                 fputs(" (", f);
@@ -209,7 +220,7 @@ static void report_human(const cli_outcome *oc, FILE *f)
         return;
     }
 
-    cli_report_prefix(oc->file, f);
+    put_prefix(oc, f);
     if (!oc->res && oc->error) {
         /* Failed before any SMTP: the message file, its headers. */
         cli_put_escaped(f, oc->error);
@@ -267,14 +278,23 @@ static void report_human(const cli_outcome *oc, FILE *f)
     case SMTPC_ERR_SIZE:
         fputs("message is larger than the server accepts", f);
         break;
-    case SMTPC_ERR_EXTENSION:
-        if (needs_smtputf8(oc))
+    case SMTPC_ERR_EXTENSION: {
+        /* The one the server lacks: the engine checks in this order. */
+        unsigned caps = oc->caps ? oc->caps->flags : 0;
+        const cli_opts *o = oc->opts;
+        int dsn = o->notify || o->envid ||
+                  (o->mail_flags & (SMTPC_MAIL_RET_FULL | SMTPC_MAIL_RET_HDRS));
+        if (needs_smtputf8(oc) && !(caps & SMTPC_CAP_SMTPUTF8))
             fputs("the server does not offer SMTPUTF8, which the addresses "
                   "or --smtputf8 need", f);
+        else if (dsn && !(caps & SMTPC_CAP_DSN))
+            fputs("the server does not offer DSN (RFC 3461), which "
+                  "--dsn-notify, --dsn-ret and --envid (-N, -R) need", f);
         else
             fputs("the message needs an extension the server does not offer",
                   f);
         break;
+    }
     case SMTPC_ERR_ARG:
         fputs("the library refused an argument; nothing was sent", f);
         break;

@@ -120,12 +120,24 @@ static int make_transport(cli_run *r, smtpc_transport *out)
             return EX_USAGE;
         }
         if (st != SMTPC_OK) {
+            /* Name the files: "not PEM" means nothing without them. */
             fprintf(stderr, "%s: cannot set up TLS", CLI_NAME);
+            if (r->opts.cafile) {
+                fputs(" with --cafile \"", stderr);
+                cli_put_escaped(stderr, r->opts.cafile);
+                fputc('"', stderr);
+            }
+            if (r->opts.capath) {
+                fputs(r->opts.cafile ? " and" : " with", stderr);
+                fputs(" --capath \"", stderr);
+                cli_put_escaped(stderr, r->opts.capath);
+                fputc('"', stderr);
+            }
             if (r->tls && *smtpc_tls_error(r->tls)) {
                 fputs(": ", stderr);
                 cli_put_escaped(stderr, smtpc_tls_error(r->tls));
-            } else if (r->opts.cafile || r->opts.capath) {
-                fputs(" (check --cafile / --capath)", stderr);
+            } else if (r->opts.cafile && !r->opts.capath) {
+                fputs(": no PEM certificate could be loaded from it", stderr);
             }
             fputc('\n', stderr);
             return EX_CONFIG;
@@ -203,6 +215,7 @@ void cli_outcome_session(cli_outcome *oc, const cli_run *r, int status,
     oc->tls_info = "";
 #endif
     oc->auth_mech = mech != SMTPC_AUTH_NONE ? smtpc_auth_mech_str(mech) : NULL;
+    oc->caps = smtpc_session_caps(smtpc_client_session(r->client));
 }
 
 /* The client's configuration from the options (the secrets loaded). */
@@ -440,6 +453,8 @@ int main(int argc, char **argv)
     oc.opts = &r->opts;
     oc.status = st;
     oc.exit_code = cli_exit_code(st, &env, &r->body);
+    /* Sent again by --flush-queue (which always adds --no-queue). */
+    oc.queue_id = r->opts.no_queue ? getenv(CLI_QUEUE_ID_ENV) : NULL;
     oc.res = &res;
     oc.env = &env;
     cli_outcome_session(&oc, r, st, detail, sizeof detail);

@@ -28,6 +28,21 @@ step "--auth plain, offered: sent"
 run_smtpc "$W/out" "$W/err" --server "$S" --tls none --auth plain \
     --user alice --password-file "$W/pw" -f a@example.com b@example.com <"$W/msg"
 expect_rc 0 "--auth plain" "$W/err"
+
+step "--dsn-notify with a server that offers no DSN: the extension named"
+run_smtpc "$W/out" "$W/err" --server "$S" --tls none --dsn-notify failure \
+    -f a@example.com b@example.com <"$W/msg"
+expect_rc 69 "DSN not offered" "$W/err"
+grep -q 'the server does not offer DSN' "$W/err" || fail "stderr: $(cat "$W/err")"
+
+step "a --cafile that holds no PEM certificate is named (78)"
+printf 'not a certificate\n' >"$W/bad.pem"
+before=$(aio_connections)
+run_smtpc "$W/out" "$W/err" --server "$S" --tls starttls --cafile "$W/bad.pem" \
+    -f a@example.com b@example.com <"$W/msg"
+expect_rc 78 "non-PEM --cafile" "$W/err"
+grep -qF -- "--cafile \"$W/bad.pem\"" "$W/err" || fail "stderr: $(cat "$W/err")"
+[ "$(aio_connections)" = "$before" ] || fail "connected with a bad --cafile"
 stop_aiosmtpd
 
 LONG='5.1.1 <nobody@example.com>: Recipient address rejected: User unknown in local recipient table'
@@ -47,6 +62,22 @@ t = [x for x in r["recipients"] if x["address"] == "nobody@example.com"][0]["tex
 assert t == sys.argv[2], t
 PYEOF
 done
+
+step "--flush-queue: each entry's messages name its queue id"
+DOWN=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf '%s\n' "server 127.0.0.1:$DOWN" 'tls none' "queue $W/q" >"$W/q.conf"
+chmod 600 "$W/q.conf"
+SMTPC_CONFIG=$W/q.conf run_smtpc "$W/out" "$W/err" -f a@example.com b@example.com \
+    nobody@example.com <"$W/msg"
+expect_rc 0 "queued" "$W/err"
+id=$(sed -n 's/^smtpc: queued as \([^ ]*\) in .*/\1/p' "$W/err")
+[ -n "$id" ] || fail "no queue id: $(cat "$W/err")"
+printf '%s\n' "server $S" 'tls none' "queue $W/q" >"$W/q.conf"
+SMTPC_CONFIG=$W/q.conf run_smtpc "$W/out" "$W/err" --flush-queue
+expect_rc 0 "flush" "$W/err"
+grep -qxF "smtpc: queue $id: recipient <nobody@example.com> refused: 550 $LONG" "$W/err" ||
+    fail "flush stderr: $(cat "$W/err")"
+grep -q "^smtpc: queue $id: sent (250 " "$W/err" || fail "flush stderr: $(cat "$W/err")"
 stop_aiosmtpd
 
 # The script server: replies no real server sends on demand.
