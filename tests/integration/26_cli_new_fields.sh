@@ -108,7 +108,7 @@ step "SIZE= is the size on the wire: LF line ends count as CRLF"
     for _ in $(seq 1500); do printf 'x\n'; done
 } >"$W/lf.msg"
 wire=$("$PY" -c 'import re,sys; b=open(sys.argv[1],"rb").read(); print(len(re.sub(rb"\r\n|\r|\n", b"\r\n", b)))' "$W/lf.msg")
-[ "$(wc -c <"$W/lf.msg")" -lt 4000 ] && [ "$wire" -gt 4000 ] || fail "test message sizes"
+{ [ "$(wc -c <"$W/lf.msg")" -lt 4000 ] && [ "$wire" -gt 4000 ]; } || fail "test message sizes"
 run_smtpc "$W/out" "$W/err" -v --server "$S" --tls none --timeout 20 \
     -f a@example.org rcpt@example.com <"$W/lf.msg"
 expect_rc 69 "a message larger than SIZE on the wire" "$W/err"

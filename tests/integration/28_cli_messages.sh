@@ -23,7 +23,7 @@ grep -q '^> AUTH' "$W/err" && fail "AUTH was sent: $(grep '^> AUTH' "$W/err")"
 grep -q 'no usable authentication mechanism: the server offers PLAIN LOGIN' "$W/err" ||
     grep -q 'no usable authentication mechanism: the server offers LOGIN PLAIN' "$W/err" ||
     fail "message: $(grep -v '^[<>*]' "$W/err")"
-[ "$(aio_count)" = 0 ] || fail "a message was stored"
+[ "$(aio_count "$AIO_DIR")" = 0 ] || fail "a message was stored"
 step "--auth plain, offered: sent"
 run_smtpc "$W/out" "$W/err" --server "$S" --tls none --auth plain \
     --user alice --password-file "$W/pw" -f a@example.com b@example.com <"$W/msg"
