@@ -10,7 +10,8 @@
  * exitcode.c maps outcomes to sysexits.h codes (the only such table),
  * report.c writes the human messages and json.c the --json object;
  * headers.c parses a message's header section (the envelope of --batch and
- * -t), message.c reads that section from a file, batch.c runs --batch,
+ * -t), message.c reads that section from a file, newheaders.c writes the
+ * From:, Date: and Message-ID: a message lacks, batch.c runs --batch,
  * aliases.c applies the --aliases file to the recipients, serverinfo.c
  * runs --serverinfo, syslog.c writes the --syslog lines, printconfig.c
  * prints --print-config,
@@ -131,9 +132,12 @@ typedef struct cli_opts {
     const char *aliases_file; /* --aliases FILE, else NULL */
     char *aliases_text;       /* allocated: the file, rcpts may point in */
     char **aliased;           /* allocated: the recipients, aliases applied */
+    const char *from_name;    /* -F: the name in an added From: */
+    unsigned no_add;          /* CLI_HAS_*: fields never added */
     char **rcpts;             /* into argv, or rcpts_buf once qualified */
     size_t rcpt_count;
     char **rcpts_buf;         /* allocated: argv's recipients, qualified */
+    char **rcpts_list;        /* allocated: argv's address lists, split */
     char **qualified;         /* allocated: the addresses made here */
     size_t qualified_count;
     cli_config config;        /* the file's words: values may point in */
@@ -219,6 +223,8 @@ typedef struct cli_body {
     int nul_seen;          /* the message held a NUL byte */
     uint64_t bytes;        /* bytes read so far */
     unsigned char *buf;    /* CLI_BODY_CHUNK bytes */
+    const unsigned char *head;   /* bytes smtpc adds, sent before prefix */
+    size_t head_len;
     const unsigned char *prefix; /* bytes already read from fd, sent first */
     size_t prefix_len;
 } cli_body;
@@ -236,6 +242,10 @@ smtpc_body_source cli_body_source(cli_body *b);
  * kept. */
 void cli_body_reset(cli_body *b, int fd, const void *prefix, size_t len);
 
+/* Bytes (caller-owned, valid while sent) to send before the prefix of
+ * cli_body_reset, which must come first. */
+void cli_body_head(cli_body *b, const void *head, size_t len);
+
 /* The size of what is left on fd when it is a regular file, else 0. */
 uint64_t cli_body_size_hint(int fd);
 
@@ -249,6 +259,14 @@ enum {
 };
 enum { CLI_HDR_BAD = -1, CLI_HDR_NOMEM = -2 };
 
+/* Fields a message may lack, which smtpc then adds (cli_message_complete);
+ * also the bits of cli_opts.no_add. */
+enum {
+    CLI_HAS_FROM = 1u << 0,
+    CLI_HAS_DATE = 1u << 1,
+    CLI_HAS_MESSAGE_ID = 1u << 2
+};
+
 typedef struct cli_headers {
     const char *qualify; /* the parse's qualify argument */
     char *sender;        /* allocated; NULL when the fields name none */
@@ -256,6 +274,7 @@ typedef struct cli_headers {
     size_t rcpt_count;
     size_t stripped;     /* bytes of Bcc fields removed */
     int resent;          /* the envelope came from Resent- fields */
+    unsigned present;    /* CLI_HAS_*: the fields the section has */
     char error[200];     /* why parsing failed (may quote the message:
                             print it escaped) */
 } cli_headers;
@@ -278,6 +297,16 @@ int cli_headers_parse(unsigned char *b, size_t *len, unsigned flags,
                       const char *qualify, cli_headers *h);
 void cli_headers_free(cli_headers *h);
 
+/* Parses s as an RFC 5322 address list, as in a To: field ("a@x.example,
+ * Name <b@y.example>, \"Doe, J\" <j@z.example>, group: c@w.example;"),
+ * and appends its mailboxes (allocated; each checked with
+ * smtpc_check_address; a bare local part gets "@" qualify when qualify is
+ * not NULL) to *v, *n of them, skipping those already there.  0,
+ * CLI_HDR_BAD (h->error says why; h is otherwise empty) or CLI_HDR_NOMEM.
+ * The caller frees *v's strings and *v. */
+int cli_address_list(const char *s, const char *qualify, char ***v,
+                     size_t *n, cli_headers *h);
+
 /* The same mailbox: local parts compared exactly (RFC 5321 2.4), domains
  * without regard to case. */
 int cli_same_address(const char *a, const char *b);
@@ -289,9 +318,13 @@ typedef struct cli_message {
     unsigned char *buf;  /* CLI_HEADER_MAX bytes: the header section (Bcc
                             removed), then the first bytes of the body */
     size_t len;          /* bytes in buf */
+    size_t head_len;     /* bytes of buf that are the header section */
     int eof;             /* nothing more on the fd */
     const char *qualify; /* --qualify-domain, for hdr */
     cli_headers hdr;
+    char *added;         /* allocated: fields smtpc adds (cli_message_complete),
+                            sent before buf; NULL when none */
+    size_t added_len;
 } cli_message;
 
 int cli_message_init(cli_message *m);   /* 0 or -1 (no memory) */
@@ -304,15 +337,29 @@ int cli_message_read(cli_message *m, int fd, unsigned flags);
 
 /* Whether the rest of the message holds a NUL byte: the bytes in m->buf
  * and what is left in the regular file fd, read with pread so that the
- * offset stays.  1 yes, 0 no, -1 read error (errno set). */
+ * offset stays.  1 yes, 0 no, -1 read error (errno set).  *wire_size (may
+ * be NULL) is the size of the message as it goes on the wire, RFC 1870's
+ * SIZE: m->added, m->buf and the rest of fd with every line end made CRLF
+ * and the final CRLF the engine adds, dot-stuffing excluded; 0 when fd
+ * (not at its end) is no regular file, so the size is unknown. */
 int cli_message_has_nul(const cli_message *m, int fd, unsigned char *scratch,
-                        size_t scratch_len);
+                        size_t scratch_len, uint64_t *wire_size);
+
+/* ---- newheaders.c ---- */
+
+/* Makes m->added: the From: (from the envelope sender from, unless it is
+ * NULL or ""), Date: and Message-ID: fields m's header section lacks, less
+ * those opts->no_add turns off.  0, or -1 when out of memory. */
+int cli_message_complete(cli_message *m, const cli_opts *opts,
+                         const char *from);
 
 /* ---- trace.c ---- */
 
 typedef struct cli_trace {
     FILE *out;
     int last_dir;        /* direction of the unfinished line, or -1 */
+    unsigned char utf8[4]; /* a UTF-8 sequence begun in an earlier piece */
+    size_t utf8_len;
 } cli_trace;
 
 void cli_trace_init(cli_trace *t, FILE *out);
@@ -353,8 +400,17 @@ typedef struct cli_outcome {
     const char *tls_info;      /* "" when no TLS */
     const char *auth_mech;     /* NULL when no AUTH happened */
     int tls_resumed;           /* the TLS handshake resumed a session */
+    const smtpc_caps *caps;    /* the server's, from EHLO; NULL: unknown */
     const char *queued;        /* --queue: the entry's ID once queued */
+    const char *queue_id;      /* --flush-queue: the entry sent again; its
+                                  lines start "smtpc: queue ID: " and
+                                  success is reported */
 } cli_outcome;
+
+/* The environment variable by which --flush-queue tells the run it
+ * starts which entry it sends (for its messages). */
+#define CLI_QUEUE_ID_ENV "SMTPC_QUEUE_ID"
+
 
 /* Writes "smtpc: <what>: <why>" lines on stderr: one warning per refused
  * recipient, and the failure when there is one. */

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -23,6 +24,8 @@
 #endif
 
 static const cli_config *error_file; /* words being parsed are this file's */
+static int cmd_argc;                  /* the command line, for file_line */
+static char **cmd_argv;
 static int error_base;                /* ... from its word error_base + 1 */
 static int error_word;                /* ... and this is the current one */
 
@@ -175,6 +178,16 @@ static int check_domain(cli_optparse *p, const cli_opt *o, const char *v)
                          "domain or an address literal", v);
     return opt_error(p, "invalid --qualify-domain \"%s\": it must be a "
                      "domain", v);
+}
+
+/* The name goes into a header field: one line of text. */
+static int check_from_name(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    (void)o;
+    if (smtpc_check_text(v, 200) != SMTPC_OK)
+        return opt_error(p, "invalid --from-name \"%s\" (one line, at most "
+                         "200 bytes)", v);
+    return 0;
 }
 
 static int check_user(cli_optparse *p, const cli_opt *o, const char *v)
@@ -403,6 +416,14 @@ TEXT("\nAuthentication:\n"),
 {"auth", 0, CLI_OPT_CALL, VAL, 0, 0, set_auth, "MECH",
  "auto (default), plain, login, cram-md5, xoauth2,\noauthbearer, or none (never authenticate)", NULL},
 TEXT("\nMessage:\n"),
+{"from-name", 'F', S, ONCE, OFF(from_name), 0, check_from_name, "NAME",
+ "the name in the From: field smtpc adds (default:\nthe user's full name from the password file)", NULL},
+{"no-add-from", 0, CLI_OPT_BITS, 0, OFF(no_add), CLI_HAS_FROM, NULL, NULL,
+ "do not add a From: field (the envelope sender)\nto a message that has none", NULL},
+{"no-add-date", 0, CLI_OPT_BITS, 0, OFF(no_add), CLI_HAS_DATE, NULL, NULL,
+ "do not add a Date: field to a message that has\nnone", NULL},
+{"no-add-message-id", 0, CLI_OPT_BITS, 0, OFF(no_add), CLI_HAS_MESSAGE_ID, NULL, NULL,
+ "do not add a Message-ID: field to a message that\nhas none", NULL},
 {"8bitmime", 0, CLI_OPT_BITS, 0, OFF(mail_flags), SMTPC_MAIL_8BITMIME, NULL, NULL,
  "declare BODY=8BITMIME when the server offers it", NULL},
 {"smtputf8", 0, CLI_OPT_BITS, 0, OFF(mail_flags), SMTPC_MAIL_SMTPUTF8, NULL, NULL,
@@ -458,10 +479,10 @@ TEXT("\nInformation:\n"),
  "print this help and exit", NULL},
 {"version", 'V', CLI_OPT_CALL, RUN, 0, 0, show_version, NULL,
  "print the version and exit", NULL},
-/* sendmail's options, so that smtpc can be installed as sendmail.  smtpc
- * never ends the message at a "." line (-i, -oi), adds no From: for a
- * full name (-F) and has no aliases or sendmail.cf options to set (-o,
- * -O, -A, -L, -m, -n, -G). */
+/* sendmail's options, so that smtpc can be installed as sendmail (-F is
+ * --from-name above).  smtpc never ends the message at a "." line (-i,
+ * -oi) and has no aliases or sendmail.cf options to set (-o, -O, -A, -L,
+ * -m, -n, -G). */
 TEXT("\nAs sendmail (so that smtpc can be installed as sendmail):\n"),
 {NULL, 'r', S, 0, 0, 0, NULL, "ADDR", "as -f (sendmail's older name)", "from"},
 {NULL, 'N', S, 0, 0, 0, NULL, "LIST", "as --dsn-notify", "dsn-notify"},
@@ -475,8 +496,6 @@ TEXT("\nAs sendmail (so that smtpc can be installed as sendmail):\n"),
 {NULL, 'o', CLI_OPT_IGNORE, VAL, 0, 0, NULL, "X",
  "-oX (-oi, -oem, ...): accepted, changes nothing", NULL},
 {NULL, 'O', CLI_OPT_IGNORE, VAL, 0, 0, NULL, "OPT=V", "accepted, changes nothing", NULL},
-{NULL, 'F', CLI_OPT_IGNORE, VAL, 0, 0, NULL, "NAME",
- "accepted: no From: is added for a full name", NULL},
 {NULL, 'A', CLI_OPT_IGNORE, VAL, 0, 0, NULL, "c|m", "accepted, changes nothing", NULL},
 {NULL, 'L', CLI_OPT_IGNORE, VAL, 0, 0, NULL, "TAG", "accepted, changes nothing", NULL},
 {NULL, 'm', CLI_OPT_IGNORE, 0, 0, 0, NULL, NULL, "accepted, changes nothing", NULL},
@@ -542,6 +561,64 @@ static int parse_words(int argc, char **argv, cli_opts *o)
     rc = cli_opt_parse(&p, argc, argv);
     return rc == 0 ? CLI_PARSE_OK : rc == CLI_OPT_STOP ? CLI_PARSE_DONE
                                                        : EX_USAGE;
+}
+
+/* Whether word is option name (long, or its short letter). */
+static int word_is(const char *w, const char *name)
+{
+    const cli_opt *e = cli_opt_find(cli_smtpc_options, name);
+    size_t n = strlen(name);
+
+    if (w[0] != '-')
+        return 0;
+    if (w[1] == '-')
+        return strncmp(w + 2, name, n) == 0 && (w[2 + n] == '\0' ||
+                                                w[2 + n] == '=');
+    return e && e->short_name && w[1] == e->short_name;
+}
+
+/* The configuration file's line that set option name, when the file set
+ * it and the command line did not; else 0. */
+static int file_line(const cli_opts *o, const char *name)
+{
+    const cli_config *cf = &o->config;
+    int line = 0;
+
+    if (!name)
+        return 0;
+    for (int i = 1; i < cmd_argc && cmd_argv[i]; i++) {
+        if (strcmp(cmd_argv[i], "--") == 0)
+            break;
+        if (word_is(cmd_argv[i], name))
+            return 0;
+    }
+    for (int i = 1; i < cf->argc; i++) {
+        if (word_is(cf->argv[i], name))
+            line = cf->line[i]; /* the section's, after the defaults */
+    }
+    return line;
+}
+
+/* A mistake in how options combine.  When option a or b (may be NULL)
+ * came from the configuration file, "FILE:LINE: " first and EX_CONFIG (a
+ * file to fix); else EX_USAGE. */
+static int combo_error(const cli_opts *o, const char *a, const char *b,
+                       const char *fmt, const char *arg)
+{
+    int line = file_line(o, a);
+
+    if (!line)
+        line = file_line(o, b);
+    if (!line) {
+        usage_error(fmt, arg);
+        return EX_USAGE;
+    }
+    fprintf(stderr, "%s: ", CLI_NAME);
+    cli_put_escaped(stderr, o->config.path);
+    fprintf(stderr, ":%d: ", line);
+    cli_put_format(stderr, fmt, arg);
+    fputc('\n', stderr);
+    return EX_CONFIG;
 }
 
 static int check_values(cli_opts *o)
@@ -630,50 +707,49 @@ static int check_values(cli_opts *o)
             return EX_USAGE;
         }
     }
-    if (pw > 1) {
-        usage_error("give only one of --password-env, --password-file and "
-                    "--password-cmd%s", NULL);
-        return EX_USAGE;
-    }
-    if (tok > 1) {
-        usage_error("give only one of --oauth2-token-file, --oauth2-token-env "
-                    "and --oauth2-token-cmd%s", NULL);
-        return EX_USAGE;
-    }
+    /* The options these checks combine may come from the file: then the
+     * message names its line and the status is 78. */
+    if (pw > 1)
+        return combo_error(o, o->password_env ? "password-env"
+                                              : "password-file",
+                           "password-cmd",
+                           "give only one of --password-env, --password-file "
+                           "and --password-cmd%s", NULL);
+    if (tok > 1)
+        return combo_error(o, o->token_file ? "oauth2-token-file"
+                                            : "oauth2-token-env",
+                           "oauth2-token-cmd",
+                           "give only one of --oauth2-token-file, "
+                           "--oauth2-token-env and --oauth2-token-cmd%s",
+                           NULL);
     if (o->auth != SMTPC_AUTH_NONE) {
-        if (pw && !o->user) {
-            usage_error("a password needs --user NAME%s", NULL);
-            return EX_USAGE;
-        }
-        if (o->user && !pw && !tok && o->no_netrc) {
-            usage_error("--user needs --password-env, --password-file, "
-                        "--password-cmd or an --oauth2-token-* option "
-                        "(--no-netrc is given)%s", NULL);
-            return EX_USAGE;
-        }
+        const char *pw_name = o->password_env    ? "password-env"
+                              : o->password_file ? "password-file"
+                                                 : "password-cmd";
+        if (pw && !o->user)
+            return combo_error(o, pw_name, NULL,
+                               "a password needs --user NAME%s", NULL);
+        if (o->user && !pw && !tok && o->no_netrc)
+            return combo_error(o, "user", NULL,
+                               "--user needs --password-env, --password-file, "
+                               "--password-cmd or an --oauth2-token-* option "
+                               "(--no-netrc is given)%s", NULL);
         if ((o->auth == SMTPC_AUTH_PLAIN || o->auth == SMTPC_AUTH_LOGIN ||
-             o->auth == SMTPC_AUTH_CRAM_MD5) && !pw && !cli_netrc_wanted(o)) {
-            usage_error("--auth %s needs --user and a password option",
-                        auth_name(o->auth));
-            return EX_USAGE;
-        }
+             o->auth == SMTPC_AUTH_CRAM_MD5) && !pw && !cli_netrc_wanted(o))
+            return combo_error(o, "auth", "user",
+                               "--auth %s needs --user and a password option",
+                               auth_name(o->auth));
         if ((o->auth == SMTPC_AUTH_XOAUTH2 ||
-             o->auth == SMTPC_AUTH_OAUTHBEARER) && !tok) {
-            usage_error("--auth %s needs an --oauth2-token-* option",
-                        auth_name(o->auth));
-            return EX_USAGE;
-        }
-        if (o->auth == SMTPC_AUTH_XOAUTH2 && !o->user) {
-            usage_error("--auth xoauth2 needs --user NAME%s", NULL);
-            return EX_USAGE;
-        }
+             o->auth == SMTPC_AUTH_OAUTHBEARER) && !tok)
+            return combo_error(o, "auth", NULL,
+                               "--auth %s needs an --oauth2-token-* option",
+                               auth_name(o->auth));
+        if (o->auth == SMTPC_AUTH_XOAUTH2 && !o->user)
+            return combo_error(o, "auth", NULL,
+                               "--auth xoauth2 needs --user NAME%s", NULL);
     }
-    if (o->tls == SMTPC_TLS_NONE &&
-        (o->cafile || o->capath || o->pin_sha256 || o->insecure_skip_verify)) {
-        usage_error("certificate options make no sense with --tls none%s",
-                    NULL);
-        return EX_USAGE;
-    }
+    /* Certificate options with --tls none are simply unused: a file that
+     * sets cafile for every account must not break its "tls none" one. */
     return CLI_PARSE_OK;
 }
 
@@ -718,6 +794,98 @@ char *cli_qualify(cli_opts *o, const char *local)
     memcpy(s + n + 1, o->qualify_domain, d + 1);
     o->qualified[o->qualified_count++] = s;
     return s;
+}
+
+/* Keeps s (allocated) to be freed with o.  0, or -1 (s freed). */
+static int own(cli_opts *o, char *s)
+{
+    char **list = realloc(o->qualified,
+                          (o->qualified_count + 1) * sizeof *list);
+
+    if (!list) {
+        free(s);
+        return -1;
+    }
+    o->qualified = list;
+    o->qualified[o->qualified_count++] = s;
+    return 0;
+}
+
+/* A recipient argument may be an RFC 5322 address list, as cron passes a
+ * MAILTO of "a@x, Name <b@y>": each such argument becomes its mailboxes
+ * (each checked by the library, bare user names completed by
+ * --qualify-domain).  A plain address stays as it is.  CLI_PARSE_OK,
+ * EX_USAGE after printing why, or EX_OSERR. */
+static int expand_lists(cli_opts *o)
+{
+    char **v = NULL;
+    size_t n = 0, i;
+    int any = 0;
+
+    for (i = 0; i < o->rcpt_count; i++)
+        any |= strpbrk(o->rcpts[i], ",<>\"():; \t") != NULL;
+    if (!any)
+        return CLI_PARSE_OK;
+    for (i = 0; i < o->rcpt_count; i++) {
+        const char *a = o->rcpts[i];
+        if (!strpbrk(a, ",<>\"():; \t")) {
+            char **nv = realloc(v, (n + 1) * sizeof *nv);
+            if (!nv)
+                break;
+            v = nv;
+            v[n++] = (char *)(uintptr_t)a;
+            continue;
+        }
+        char **got = NULL;
+        size_t got_n = 0;
+        cli_headers h;
+        int r = cli_address_list(a, o->qualify_domain, &got, &got_n, &h);
+        if (r == CLI_HDR_BAD) {
+            for (size_t j = 0; j < got_n; j++)
+                free(got[j]);
+            free(got);
+            free(v);
+            fprintf(stderr, "%s: invalid recipient address \"", CLI_NAME);
+            cli_put_escaped(stderr, a);
+            fputs("\": ", stderr);
+            /* "recipient: why" says it twice: the why alone. */
+            cli_put_escaped(stderr, strncmp(h.error, "recipient: ", 11) == 0
+                                        ? h.error + 11 : h.error);
+            fputc('\n', stderr);
+            return EX_USAGE;
+        }
+        for (size_t j = 0; j < got_n; j++) {
+            char **nv;
+            int dup = 0;
+            for (size_t k = 0; k < n && !dup; k++)
+                dup = cli_same_address(v[k], got[j]);
+            if (dup) { /* one RCPT per mailbox */
+                free(got[j]);
+                continue;
+            }
+            nv = r == 0 ? realloc(v, (n + 1) * sizeof *nv) : NULL;
+            if (!nv || own(o, got[j]) != 0) {
+                if (!nv)
+                    free(got[j]);
+                r = CLI_HDR_NOMEM;
+                continue;
+            }
+            v = nv;
+            v[n++] = got[j];
+        }
+        free(got);
+        if (r != 0)
+            break;
+    }
+    if (i < o->rcpt_count) {
+        free(v);
+        fprintf(stderr, "%s: out of memory\n", CLI_NAME);
+        return EX_OSERR;
+    }
+    o->rcpts_list = v;
+    o->rcpts = v;
+    o->rcpt_count = n;
+    return CLI_PARSE_OK;
 }
 
 /* --qualify-domain: the sender and the recipients given with no "@" (user
@@ -794,6 +962,8 @@ int cli_parse_args(int argc, char **argv, cli_opts *o)
     rc = parse_words(argc, argv, o);
     if (rc != CLI_PARSE_OK)
         return rc;
+    cmd_argc = optind;
+    cmd_argv = argv;
     o->rcpts = argv + optind;
     o->rcpt_count = (size_t)(argc - optind);
     {
@@ -803,6 +973,11 @@ int cli_parse_args(int argc, char **argv, cli_opts *o)
         if (strcmp(base, "mailq") == 0)
             o->list_queue = 1;
     }
+    /* Address lists split first, then names without a domain looked up
+     * in --aliases, then the rest qualified. */
+    rc = expand_lists(o);
+    if (rc != CLI_PARSE_OK)
+        return rc;
     rc = cli_aliases_apply(o);
     if (rc)
         return rc;
@@ -835,8 +1010,9 @@ void cli_opts_free(cli_opts *o)
     free(o->rcpts_buf);
     free(o->aliased);
     free(o->aliases_text);
+    free(o->rcpts_list);
     o->aliases_text = NULL;
-    o->qualified = o->rcpts_buf = o->aliased = NULL;
+    o->qualified = o->rcpts_buf = o->aliased = o->rcpts_list = NULL;
     o->qualified_count = 0;
     cli_opt_free(cli_smtpc_options, o);
     cli_config_free(&o->config);

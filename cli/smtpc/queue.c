@@ -629,6 +629,9 @@ static int run_entry(const char *dir, int lock_fd, char *why, size_t why_len)
             dup2(errp[1], STDERR_FILENO) != STDERR_FILENO ||
             fcntl(lock_fd, F_SETFD, 0) != 0)
             _exit(EX_OSERR);
+        /* Its messages name the entry. */
+        setenv(CLI_QUEUE_ID_ENV, strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir,
+               1);
         if (chdir(cwd) != 0) {
             /* Gone since: stay here (only relative paths suffer). */
         }

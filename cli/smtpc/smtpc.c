@@ -128,12 +128,24 @@ static int make_transport(cli_run *r, smtpc_transport *out)
             return EX_USAGE;
         }
         if (st != SMTPC_OK) {
+            /* Name the files: "not PEM" means nothing without them. */
             fprintf(stderr, "%s: cannot set up TLS", CLI_NAME);
+            if (r->opts.cafile) {
+                fputs(" with --cafile \"", stderr);
+                cli_put_escaped(stderr, r->opts.cafile);
+                fputc('"', stderr);
+            }
+            if (r->opts.capath) {
+                fputs(r->opts.cafile ? " and" : " with", stderr);
+                fputs(" --capath \"", stderr);
+                cli_put_escaped(stderr, r->opts.capath);
+                fputc('"', stderr);
+            }
             if (r->tls && *smtpc_tls_error(r->tls)) {
                 fputs(": ", stderr);
                 cli_put_escaped(stderr, smtpc_tls_error(r->tls));
-            } else if (r->opts.cafile || r->opts.capath) {
-                fputs(" (check --cafile / --capath)", stderr);
+            } else if (r->opts.cafile && !r->opts.capath) {
+                fputs(": no PEM certificate could be loaded from it", stderr);
             }
             fputc('\n', stderr);
             return EX_CONFIG;
@@ -215,6 +227,7 @@ void cli_outcome_session(cli_outcome *oc, const cli_run *r, int status,
     oc->tls_info = "";
 #endif
     oc->auth_mech = mech != SMTPC_AUTH_NONE ? smtpc_auth_mech_str(mech) : NULL;
+    oc->caps = smtpc_session_caps(smtpc_client_session(r->client));
 }
 
 /* --all-or-nothing: the body source, in front of the message's.  The
@@ -292,17 +305,26 @@ static void set_config(cli_run *r)
     }
 }
 
+/* Whether the header section of the message on stdin is read before
+ * connecting: for the envelope (-t, no --from), or to add the From:,
+ * Date: and Message-ID: it may lack. */
+static int reads_header(const cli_opts *o)
+{
+    return o->read_rcpts || !o->from ||
+           (o->no_add & (CLI_HAS_FROM | CLI_HAS_DATE | CLI_HAS_MESSAGE_ID)) !=
+               (CLI_HAS_FROM | CLI_HAS_DATE | CLI_HAS_MESSAGE_ID);
+}
+
 /* What the envelope takes from the message on stdin, whose header section
  * is read now (before connecting): with -t the recipients (the command
  * line's are added), and without --from the sender (as git send-email
- * and other callers expect, when they name recipients but no -f).  0, or
- * an exit code after printing why. */
+ * and other callers expect, when they name recipients but no -f); and the
+ * fields smtpc adds.  0, or an exit code after printing why. */
 static int read_envelope(cli_run *r, smtpc_envelope *env, const char **why)
 {
     cli_headers *h = &r->msg.hdr;
     unsigned flags = 0;
     size_t n = 0;
-    uint64_t rest;
     int rc;
 
     if (r->opts.read_rcpts)
@@ -359,11 +381,18 @@ static int read_envelope(cli_run *r, smtpc_envelope *env, const char **why)
     }
     env->rcpts = r->rcpts;
     env->rcpt_count = n;
-    /* What is left of a regular file, and what was read already. */
-    rest = cli_body_size_hint(STDIN_FILENO);
-    env->size = r->msg.eof || rest ? rest + r->msg.len : 0;
+    if (cli_message_complete(&r->msg, &r->opts, env->from) != 0) {
+        *why = "out of memory";
+        fprintf(stderr, "%s: out of memory\n", CLI_NAME);
+        return EX_OSERR;
+    }
+    /* SIZE= as it goes on the wire (a NUL is reported while sending). */
+    if (cli_message_has_nul(&r->msg, STDIN_FILENO, r->body.buf,
+                            CLI_BODY_CHUNK, &env->size) < 0)
+        env->size = 0;
     cli_body_reset(&r->body, r->msg.eof ? -1 : STDIN_FILENO, r->msg.buf,
                    r->msg.len);
+    cli_body_head(&r->body, r->msg.added, r->msg.added_len);
     return 0;
 }
 
@@ -430,6 +459,7 @@ int main(int argc, char **argv)
 
     if (std_fds_open() != 0)
         return EX_OSERR; /* nowhere to say so */
+    cli_stderr_by_line();
     memset(r, 0, sizeof *r);
     r->log_fd = -1;
     /* A server that closes early must give an error, not kill us. */
@@ -501,7 +531,7 @@ int main(int argc, char **argv)
     r->client = calloc(1, sizeof *r->client);
     if (!r->io || !r->client ||
         cli_body_init(&r->body, STDIN_FILENO, &src) != 0 ||
-        ((r->opts.read_rcpts || r->opts.batch_dir || !r->opts.from) &&
+        ((reads_header(&r->opts) || r->opts.batch_dir) &&
          cli_message_init(&r->msg) != 0)) {
         fprintf(stderr, "%s: out of memory\n", CLI_NAME);
         return early_exit(r, EX_OSERR, "out of memory");
@@ -521,7 +551,7 @@ int main(int argc, char **argv)
     }
 
     memset(&env, 0, sizeof env);
-    if (r->opts.read_rcpts || !r->opts.from) {
+    if (reads_header(&r->opts)) {
         rc = read_envelope(r, &env, &why);
         if (rc)
             return early_exit(r, rc, why);
@@ -570,6 +600,8 @@ int main(int argc, char **argv)
     oc.exit_code = cli_exit_code(st, &env, &r->body);
     if (oc.exit_code == EX_OK && r->opts.no_queue)
         cli_queue_retire(); /* sent from a flush's entry: out of the queue */
+    /* Sent again by --flush-queue (which always adds --no-queue). */
+    oc.queue_id = r->opts.no_queue ? getenv(CLI_QUEUE_ID_ENV) : NULL;
     oc.res = &res;
     oc.env = &env;
     cli_outcome_session(&oc, r, st, detail, sizeof detail);

@@ -47,7 +47,9 @@
  *     refused) does not fail the session: the engine sends RSET when needed
  *     and is READY again; smtpc_mail_status() tells the mail's outcome.
  *   - Nothing received from the server can overflow a buffer; reply text
- *     copied out is truncated, NUL-terminated and made printable.
+ *     copied out is truncated, NUL-terminated and made printable: the
+ *     text of each line of a reply (without its code and enhanced code;
+ *     bytes outside printable ASCII as '?'), the lines joined by "\n".
  *
  * The session struct is defined here so that sizeof and static allocation
  * work.  Its members are private: read them only through the functions.
@@ -124,7 +126,8 @@ SMTPC_API const char *smtpc_phase_str(int phase);
 typedef struct smtpc_reply {
     uint16_t code;      /* 200..599, or 0 when no reply was read */
     uint16_t enh[3];    /* RFC 3463 class.subject.detail; enh[0] == 0: none */
-    char text[SMTPC_REPLY_TEXT_MAX]; /* first lines' text, printable, NUL-ended */
+    char text[SMTPC_REPLY_TEXT_MAX]; /* its lines' text joined by "\n" (see
+                                        above), cut to fit, NUL-ended */
 } smtpc_reply;
 
 /* ---- Capabilities learned from EHLO ---- */
@@ -227,7 +230,7 @@ typedef struct smtpc_rcpt {
     int status;           /* SMTPC_OK when accepted (250/251) */
     uint16_t code;        /* the RCPT reply code; 0 if never answered */
     uint16_t enh[3];
-    char text[SMTPC_RCPT_TEXT_MAX];
+    char text[SMTPC_RCPT_TEXT_MAX]; /* as smtpc_reply.text */
 } smtpc_rcpt;
 
 /* Body and envelope flags for smtpc_envelope.flags. */

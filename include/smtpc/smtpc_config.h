@@ -101,12 +101,17 @@
 #define SMTPC_REPLY_LINES_MAX 64
 #endif
 
-/* Bytes of reply text kept for the caller (NUL included), per session. */
+/* Bytes of reply text kept for the caller (NUL included), per session: the
+ * lines of the last reply, joined by "\n", cut to fit.  The defaults suit a
+ * microcontroller; the CMake build of the library and the CLI raises both
+ * (its options SMTPC_REPLY_TEXT_MAX and SMTPC_RCPT_TEXT_MAX, passed on to
+ * users through smtpc.pc) so that a whole reply is kept:
+ * SMTPC_REPLY_LINES_MAX lines of SMTPC_LINE_MAX bytes fit in 32768. */
 #ifndef SMTPC_REPLY_TEXT_MAX
 #define SMTPC_REPLY_TEXT_MAX 128
 #endif
 
-/* Bytes of reply text kept per recipient (NUL included). */
+/* Bytes of reply text kept per recipient (NUL included), likewise. */
 #ifndef SMTPC_RCPT_TEXT_MAX
 #define SMTPC_RCPT_TEXT_MAX 64
 #endif

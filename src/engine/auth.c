@@ -92,12 +92,18 @@ static unsigned next_mech(const smtpc_session *s)
     const unsigned *order;
     size_t n, i;
 
-    if (cfg->auth != SMTPC_AUTH_AUTO) { /* the caller knows best */
+    if (cfg->auth != SMTPC_AUTH_AUTO) {
         unsigned m = cfg->auth;
         if ((cfg->options & SMTPC_OPT_PLAIN_WHEN_UNLISTED) &&
-            s->caps.auth == 0 && m == SMTPC_AUTH_LOGIN &&
-            (compiled_mechs & SMTPC_AUTH_PLAIN))
-            m = SMTPC_AUTH_PLAIN;
+            s->caps.auth == 0) {
+            /* NetX Duo's rule: sent although the server lists nothing. */
+            if (m == SMTPC_AUTH_LOGIN && (compiled_mechs & SMTPC_AUTH_PLAIN))
+                m = SMTPC_AUTH_PLAIN;
+        } else if ((s->caps.flags & SMTPC_CAP_ESMTP) && !(s->caps.auth & m)) {
+            /* Not offered: refused before a byte of it is sent.  (After
+             * HELO nothing is listed: the caller's word is all there is.) */
+            return 0;
+        }
         return (s->auth_tried & m) ? 0 : m;
     }
     if (OAUTH_COMPILED && cfg->token != NULL) {

@@ -295,6 +295,16 @@ void smtpc_e_rcpt_line(smtpc_session *s, const smtpc_line *l)
                     : smtpc_e_status_for_code(l->code);
 }
 
+void smtpc_e_rcpt_more(smtpc_session *s, const smtpc_line *l)
+{
+    smtpc_rcpt *r;
+
+    if (s->rcpt_reply >= s->env->rcpt_count)
+        return;
+    r = &s->env->rcpts[s->rcpt_reply];
+    smtpc_e_text_append(r->text, sizeof r->text, l->text, l->text_len);
+}
+
 static void mail_done(smtpc_session *s)
 {
     if (s->q_len == 0)

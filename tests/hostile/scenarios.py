@@ -514,7 +514,10 @@ def stops_reading(workdir):
     big = os.path.join(workdir, "big-body.msg")
     line = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.\r\n"
     with open(big, "wb") as f:
-        f.write(b"Subject: big\r\n\r\n")
+        # From:, Date: and Message-ID: present: smtpc adds nothing.
+        f.write(b"From: sender@example.com\r\nDate: Tue, 1 Dec 2026 12:00:00"
+                b" +0000\r\nMessage-ID: <big@hostile.test>\r\n"
+                b"Subject: big\r\n\r\n")
         for i in range((8 << 20) // len(line)):
             f.write(b"." if i % 7 == 0 else b"")
             f.write(line)

@@ -22,8 +22,8 @@ conf() {
 export SMTPC_CONFIG=$W/smtpc.conf
 entries() { find "$Q/$1" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l; }
 
-printf 'From: a@example.com\nTo: b@example.com\nBcc: hidden@example.com\nSubject: one\n\nfirst\n.\nline after a dot\n' >"$W/one.msg"
-printf 'Subject: two\n\nsecond\n' >"$W/two.msg"
+printf 'From: a@example.com\nDate: Tue, 1 Dec 2026 12:00:00 +0000\nMessage-ID: <one@smtpc.test>\nTo: b@example.com\nBcc: hidden@example.com\nSubject: one\n\nfirst\n.\nline after a dot\n' >"$W/one.msg"
+printf 'From: a@example.com\nDate: Tue, 1 Dec 2026 12:00:00 +0000\nMessage-ID: <two@smtpc.test>\nSubject: two\n\nsecond\n' >"$W/two.msg"
 printf 'Subject: three\n\nthird\n' >"$W/three.msg"
 
 step "server away: each message queued, exit 0"

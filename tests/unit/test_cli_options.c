@@ -114,8 +114,12 @@ static void test_table_help_and_config(void)
         /* As a configuration file's line. */
         {
             FILE *f = fopen(cfg, "w");
+            /* --auth none: a credential option alone is no mistake
+             * then (with credentials it would lack its partner, which
+             * the file's line would be blamed for). */
             char *argv[] = {"smtpc", "-C", cfg, "--server", "h.invalid",
-                            "--from", "a@example.com", "b@example.com", NULL};
+                            "--auth", "none", "--from", "a@example.com",
+                            "b@example.com", NULL};
             cli_opts opts;
             int rc;
             CHECK(f != NULL);
@@ -126,7 +130,7 @@ static void test_table_help_and_config(void)
             else
                 fprintf(f, "%s\n", o->name);
             fclose(f);
-            rc = cli_parse_args(8, argv, &opts);
+            rc = cli_parse_args(10, argv, &opts);
             if (o->flags & CLI_OPTF_CMDLINE) {
                 if (rc != EX_CONFIG)
                     fprintf(stderr, "  '%s' accepted in a file\n", o->name);

@@ -556,7 +556,7 @@ static void test_recipients(void)
         {C, "RCPT TO:<bob@example.com>\r\n", 0},
         {S, "250 ok\r\n", 0},
         {C, "RCPT TO:<carol@example.com>\r\n", 0},
-        {S, "450 4.2.1 try later\r\n", 0},
+        {S, "450-4.2.1 try later\r\n450 4.2.1 mailbox busy\r\n", 0},
         {C, "DATA\r\n", 0},
         {S, "354 go\r\n", 0},
         {BODY, "hi", 0},
@@ -575,6 +575,8 @@ static void test_recipients(void)
     CHECK_EQ_STR(rcpts[0].text, "no such user");
     CHECK_EQ_INT(rcpts[1].status, SMTPC_OK);
     CHECK_EQ_INT(rcpts[2].status, SMTPC_ERR_TEMPFAIL);
+    /* Every line of a multi-line reply, each on its own. */
+    CHECK_EQ_STR(rcpts[2].text, "try later\nmailbox busy");
 }
 
 static void test_no_recipient_then_next_mail(void)
@@ -1114,7 +1116,8 @@ static void test_secret_range(void)
     smtpc_session_init(&s, &cfg, io, sizeof io);
     smtpc_feed(&s, "220 hi\r\n", 8);
     drain(&s, out, sizeof out);
-    smtpc_feed(&s, "250 AUTH PLAIN\r\n", 16);
+    /* The first line is the greeting: AUTH PLAIN is on the second. */
+    smtpc_feed(&s, "250-s.example\r\n250 AUTH PLAIN\r\n", 32);
     p = smtpc_send_buf(&s, &n);
     smtpc_send_secret_range(&s, &a, &b);
     CHECK(p != NULL);
@@ -1203,6 +1206,32 @@ static void test_starttls_stripped(void)
     both("STARTTLS not offered", &cfg, NULL, missing);
     both("454 to STARTTLS", &cfg, NULL, refused);
     both("EHLO refused when TLS is required: no HELO", &cfg, NULL, no_ehlo);
+}
+
+/* An explicit mechanism the server does not list is refused before any
+ * of it is sent (the NetX Duo rule, for a server that lists none, aside). */
+static void test_auth_not_offered(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step other[] = {
+        GREET,
+        {S, "250-mx\r\n250 AUTH PLAIN\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_AUTH_UNAVAILABLE},
+        {END_OF, NULL, 0}};
+    static const struct step none[] = {
+        GREET,
+        {S, "250-mx\r\n250 8BITMIME\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_AUTH_UNAVAILABLE},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    cfg.auth = SMTPC_AUTH_LOGIN;
+    cfg.username = "user";
+    cfg.password = "pass";
+    cfg.options = SMTPC_OPT_PEER_LOOPBACK;
+    both("--auth login, server offers PLAIN", &cfg, NULL, other);
+    both("--auth login, server offers no AUTH", &cfg, NULL, none);
 }
 
 /* ---- the body encoder, against a model ---- */
@@ -1362,6 +1391,7 @@ int main(void)
     test_starttls();
     test_starttls_injection();
     test_starttls_stripped();
+    test_auth_not_offered();
     test_body_random();
     return unit_done();
 }
