@@ -547,6 +547,10 @@ void cli_queue_why_add(char *why, size_t len, const char *line)
     if (strncmp(line, CLI_NAME ": ", p) != 0 || !line[p] || len < 8)
         return;
     line += p;
+    /* A run of --flush-queue names its entry on every line; the reason
+     * kept beside the entry needs no name of its own. */
+    if (strncmp(line, "queue ", 6) == 0 && strstr(line + 6, ": ") != NULL)
+        line = strstr(line + 6, ": ") + 2;
     n = strlen(line);
     if (n + 3 > len)
         line += n + 3 - len, n = len - 3;

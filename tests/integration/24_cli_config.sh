@@ -235,8 +235,8 @@ bad 'bad\.conf:2: --server given twice' "server $S" "server $S"
 bad 'bad\.conf:1: invalid --server' 'server a b'
 # Options that combine badly name the file's line too (and exit 78).
 bad 'bad\.conf:3: a password needs --user NAME' "server $S" 'tls none' 'password-file ~/pw'
-bad 'bad\.conf:2: --user needs --password-env' "server $S" 'user alice' 'tls none'
-bad 'bad\.conf:3: give only one of --password-env and --password-file' \
+bad 'bad\.conf:2: --user needs --password-env' "server $S" 'user alice' 'tls none' 'no-netrc'
+bad 'bad\.conf:3: give only one of --password-env, --password-file' \
     "server $S" 'user alice' 'password-env PW' 'password-file ~/pw'
 bad 'bad\.conf:2: --auth cram-md5 needs --user and a password option' \
     "server $S" 'auth cram-md5' 'oauth2-token-env T' 'user alice'

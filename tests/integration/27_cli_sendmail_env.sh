@@ -74,7 +74,7 @@ f=$(mta_messages_for closed-in@example.com)
 [ -z "$(mta_strip_trace "$f")" ] || fail "stdin closed: the message is not empty: $(mta_strip_trace "$f" | head -c 200)"
 
 step "standard error closed with -v: the trace does not go into the session"
-printf 'From: a@example.com\nSubject: closed-err\n\nline\n' >"$W/err.msg"
+printf 'From: a@example.com\nDate: Wed, 2 Dec 2026 12:00:00 +0000\nMessage-ID: <closed-err@example.com>\nSubject: closed-err\n\nline\n' >"$W/err.msg"
 RC=0
 "$SMTPC" -C "$W/closed.conf" -v --json -f a@example.com closed-err@example.com <"$W/err.msg" >"$W/out" 2>&- || RC=$?
 expect_rc 0 "stderr closed" ""
