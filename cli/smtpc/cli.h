@@ -140,6 +140,11 @@ typedef struct cli_opts {
     char **rcpts_list;        /* allocated: argv's address lists, split */
     char **qualified;         /* allocated: the addresses made here */
     size_t qualified_count;
+    /* Composing a message (compose.c) instead of reading one. */
+    int compose;              /* set by cli_compose_check */
+    const char *subject, *body_file, *html_file; /* and from_name */
+    cli_strlist to, cc, bcc, attach, inline_files, header;
+    int dry_run;              /* print the composed message, send nothing */
     cli_config config;        /* the file's words: values may point in */
 } cli_opts;
 
@@ -537,6 +542,7 @@ typedef struct cli_run {
     smtpc_transport transport;
     int log_fd;                /* the --log file, or -1 */
     char *queue_entry;         /* --queue: DIR/tmp/ID while this run sends */
+    struct cli_compose *compose; /* composing mode's message (compose.c) */
 } cli_run;
 
 /* Reports an outcome on the machine-readable channels: the --json object
@@ -560,6 +566,32 @@ int cli_print_config(const cli_opts *o, FILE *f);
 /* smtpc --serverinfo: connects with r->ccfg over r->transport (ready),
  * prints what the server offers on stdout, QUITs; the exit status. */
 int cli_serverinfo_run(cli_run *r);
+
+/* ---- compose.c ---- */
+
+/* The largest --body-file, --html-file or text on standard input: bodies
+ * are held in memory (so their encoding and the SIZE= are exact); files
+ * given with --attach and --inline are streamed, whatever their size. */
+#define CLI_COMPOSE_BODY_MAX (16u * 1024u * 1024u)
+
+/* Decides whether the options compose a message (o->compose) and checks
+ * the composing options together.  CLI_PARSE_OK or EX_USAGE after
+ * printing why. */
+int cli_compose_check(cli_opts *o);
+
+/* Composing mode: reads the bodies, opens the files, and fills env (the
+ * recipients, Bcc included) and r->compose.  0, or an exit code after
+ * printing why (66 for a file that cannot be read). */
+int cli_compose_prepare(cli_run *r, smtpc_envelope *env);
+
+/* --dry-run: writes the composed message on stdout.  An exit code. */
+int cli_compose_print(cli_run *r);
+
+/* Connects, composes for what the server offers and sends: a status, as
+ * smtpc_client_sendmail returns, with res filled the same way. */
+int cli_compose_send(cli_run *r, smtpc_envelope *env, smtpc_result *res);
+
+void cli_compose_free(cli_run *r);
 
 /* ---- batch.c ---- */
 

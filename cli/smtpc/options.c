@@ -440,6 +440,18 @@ TEXT("\nMessage:\n"),
  "never pipeline commands", NULL},
 {"no-chunking", 0, CLI_OPT_BITS, 0, OFF(session_options), SMTPC_OPT_NO_CHUNKING, NULL, NULL,
  "never use BDAT (CHUNKING)", NULL},
+TEXT("\nComposing a message (instead of reading one on standard input; chosen\n"
+     "by --subject, --body-file, --html-file, --attach or --inline):\n"),
+{"subject", 0, S, ONCE | RUN, OFF(subject), 0, NULL, "TEXT", "the Subject: (UTF-8)", NULL},
+{"to", 0, CLI_OPT_LIST, RUN, OFF(to), 0, NULL, "ADDR", "a To: mailbox, ADDR or \"Name <ADDR>\" (repeatable;\nnone: the RECIPIENTs are the To:)", NULL},
+{"cc", 0, CLI_OPT_LIST, RUN, OFF(cc), 0, NULL, "ADDR", "a Cc: mailbox (repeatable)", NULL},
+{"bcc", 0, CLI_OPT_LIST, RUN, OFF(bcc), 0, NULL, "ADDR", "a hidden recipient: envelope only (repeatable)", NULL},
+{"body-file", 0, S, PATH | RUN, OFF(body_file), 0, NULL, "FILE", "the text/plain body (default: standard input)", NULL},
+{"html-file", 0, S, PATH | RUN, OFF(html_file), 0, NULL, "FILE", "a text/html body (an alternative to the text)", NULL},
+{"attach", 0, CLI_OPT_LIST, RUN, OFF(attach), 0, NULL, "FILE[;type=T][;name=N]", "attach FILE (repeatable); its media type is\nguessed from its name unless ;type= gives it", NULL},
+{"inline", 0, CLI_OPT_LIST, RUN, OFF(inline_files), 0, NULL, "FILE;cid=ID", "an image the HTML shows as cid:ID (also ;type=,\n;name=; repeatable)", NULL},
+{"header", 0, CLI_OPT_LIST, RUN, OFF(header), 0, NULL, "'NAME: VALUE'", "one more header field (repeatable)", NULL},
+{"dry-run", 0, CLI_OPT_FLAG, RUN, OFF(dry_run), 0, NULL, NULL, "print the composed message on standard output\n(CRLF line ends) and send nothing", NULL},
 TEXT("\nOutput:\n"),
 {"timeout", 0, CLI_OPT_CALL, VAL, 0, 0, set_timeout, "SECONDS",
  "one timeout for every phase (default: RFC 5321's)", NULL},
@@ -660,7 +672,7 @@ static int check_values(cli_opts *o)
         return CLI_PARSE_OK;
     }
 
-    if (!o->host) {
+    if (!o->host && !o->dry_run) {
         usage_error("missing --server HOST[:PORT]%s", NULL);
         return EX_USAGE;
     }
@@ -682,7 +694,8 @@ static int check_values(cli_opts *o)
         return EX_USAGE;
     }
     /* Without --from, the sender is the message's (read_envelope). */
-    if (o->rcpt_count == 0 && !o->read_rcpts && !o->batch_dir) {
+    if (o->rcpt_count == 0 && !o->read_rcpts && !o->batch_dir &&
+        !o->compose) {
         usage_error("no recipient given%s", NULL);
         return EX_USAGE;
     }
@@ -993,7 +1006,9 @@ int cli_parse_args(int argc, char **argv, cli_opts *o)
     }
     o->tls_auto = o->tls_arg == CLI_TLS_AUTO;
     o->tls = o->tls_auto ? SMTPC_TLS_OPPORTUNISTIC : o->tls_arg;
-    rc = check_values(o);
+    rc = cli_compose_check(o);
+    if (rc == CLI_PARSE_OK)
+        rc = check_values(o);
     if (rc != CLI_PARSE_OK)
         return rc;
     resolve_tls(o);

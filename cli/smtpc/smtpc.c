@@ -47,6 +47,7 @@ static void run_free(cli_run *r)
     cli_tls_cache_free(&r->tls_cache);
     free(r->rcpts);
     cli_message_free(&r->msg);
+    cli_compose_free(r);
     cli_body_free(&r->body);
     cli_secrets_wipe(&r->secrets);
     cli_opts_free(&r->opts);
@@ -515,13 +516,20 @@ int main(int argc, char **argv)
         return rc;
     }
 
+    if (r->opts.dry_run) {
+        rc = cli_compose_print(r);
+        run_free(r);
+        return rc;
+    }
+
     rc = cli_secrets_load(&r->opts, &r->secrets);
     if (rc)
         return early_exit(r, rc, "cannot load credentials");
 
     /* --queue: the message is copied into the queue before anything is
      * sent (a failure half-way through would have consumed it). */
-    if (r->opts.queue_dir && !r->opts.no_queue && !r->opts.batch_dir) {
+    if (r->opts.queue_dir && !r->opts.no_queue && !r->opts.batch_dir &&
+        !r->opts.compose) {
         rc = cli_queue_spool(r->opts.queue_dir, argc, argv, &r->queue_entry);
         if (rc)
             return early_exit(r, rc, "cannot queue the message");
@@ -551,7 +559,11 @@ int main(int argc, char **argv)
     }
 
     memset(&env, 0, sizeof env);
-    if (reads_header(&r->opts)) {
+    if (r->opts.compose) {
+        rc = cli_compose_prepare(r, &env);
+        if (rc)
+            return early_exit(r, rc, "cannot compose the message");
+    } else if (reads_header(&r->opts)) {
         rc = read_envelope(r, &env, &why);
         if (rc)
             return early_exit(r, rc, why);
@@ -584,7 +596,8 @@ int main(int argc, char **argv)
     st = smtpc_client_init(r->client, &r->ccfg, r->transport, r->io,
                            CLI_IO_BUF);
     if (st == SMTPC_OK)
-        st = smtpc_client_sendmail(r->client, &env, &src, &res);
+        st = r->opts.compose ? cli_compose_send(r, &env, &res)
+                             : smtpc_client_sendmail(r->client, &env, &src, &res);
     else
         res.status = st;
     if (st == SMTPC_OK && res.status != SMTPC_OK)
