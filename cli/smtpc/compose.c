@@ -68,7 +68,11 @@ struct cli_compose {
 };
 
 /* Media types by file name extension (lower case); anything else is
- * application/octet-stream. */
+ * application/octet-stream.  A saved mail (.eml) is not message/rfc822:
+ * that type must not be base64-encoded (RFC 2046 5.2.1), and a streamed
+ * file cannot be checked for 7bit before it goes out, so it is sent as
+ * the bytes it is (readers such as Python's email package do not decode
+ * a base64 message/rfc822). */
 static const struct {
     const char *ext;
     const char *type;
@@ -87,7 +91,7 @@ static const struct {
     {"jpeg", "image/jpeg"},        {"gif", "image/gif"},
     {"svg", "image/svg+xml"},      {"webp", "image/webp"},
     {"ico", "image/vnd.microsoft.icon"}, {"bmp", "image/bmp"},
-    {"eml", "message/rfc822"},     {"mp3", "audio/mpeg"},
+    {"eml", "application/octet-stream"}, {"mp3", "audio/mpeg"},
     {"wav", "audio/wav"},          {"mp4", "video/mp4"},
     {"doc", "application/msword"}, {"xls", "application/vnd.ms-excel"},
     {"docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"},
@@ -140,9 +144,14 @@ static int is_token(const char *s, size_t n)
     return 1;
 }
 
+/* A media type a file can be sent as: not message/... or multipart/...,
+ * whose content must not be base64 (RFC 2046 5.2.1, 5.1.1). */
 static int valid_type(const char *t)
 {
     const char *slash = strchr(t, '/');
+    if (strncasecmp(t, "message/", 8) == 0 ||
+        strncasecmp(t, "multipart/", 10) == 0)
+        return 0;
     return slash && is_token(t, (size_t)(slash - t)) &&
            is_token(slash + 1, strlen(slash + 1));
 }
@@ -199,7 +208,8 @@ static int parse_spec(const char *value, int is_inline, cli_spec *sp)
             sp->type = eq + 1;
             if (!valid_type(sp->type))
                 return usage("invalid ;type=%s (a media type such as "
-                             "application/pdf)", sp->type);
+                             "application/pdf; not message/ or multipart/)",
+                             sp->type);
         } else if (strcasecmp(key, "name") == 0 && !sp->name) {
             sp->name = eq + 1;
             if (!sp->name[0] || strchr(sp->name, '/'))
