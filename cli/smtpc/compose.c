@@ -721,6 +721,10 @@ int cli_compose_prepare(cli_run *r, smtpc_envelope *env)
         } else {
             p->read = file_read;
             p->ctx = &c->files[i];
+            /* Base64 for text/... files too: their size is then known
+             * (SIZE=) and their bytes come back exactly, line ends
+             * included; quoted-printable would be neither. */
+            p->encoding = SMTPC_MIME_ENC_BASE64;
             p->size = S_ISREG(sb.st_mode) ? (uint64_t)sb.st_size : 0;
         }
     }

@@ -148,6 +148,9 @@ for want in "application/pdf a.pdf" "image/png b.PNG" "image/jpeg c.jpg" "text/c
     grep -qxF "part $i: $want" "$W/types.out" || { cat "$W/types.out"; fail "part $i is not $want"; }
     i=$((i + 1))
 done
+# Text files too are base64 (exact bytes, a known size).
+[ "$(grep -c '^Content-Transfer-Encoding: base64' "$W/types.eml")" = 12 ] ||
+    fail "not every file is base64"
 
 step "errors: exit codes, and nothing is sent"
 start_aiosmtpd "$W/aio-err" || exit $?
