@@ -5,9 +5,10 @@
 #   swaks --attach,
 #   s-nail -a, with smtpc as its sendmail (mta=),
 #   s-nail -a, with msmtp as its sendmail,
-# each BENCH_REPS times (default 3); prints wall time and peak resident
-# size (/usr/bin/time -v: for s-nail the larger of s-nail and the sendmail
-# it runs), best of the runs, and the bytes the sink took.  The system's
+# each BENCH_REPS times (default 3); prints wall time, CPU time (user +
+# system, of every process of the sender: what a shared machine's load
+# disturbs least) and peak resident size (/usr/bin/time -v: for s-nail
+# the larger of s-nail and the sendmail it runs), best of the runs.  The system's
 # sendmail and msmtp configuration are not touched: s-nail is given
 # mta=PROGRAM and msmtp a configuration file of its own.  smtp-sink keeps
 # nothing (no -d), so the disk is not measured.  smtpc is BUILD_DIR's
@@ -78,23 +79,27 @@ run_snail() { # MTA
 }
 
 # measure NAME CMD...: best wall time and its peak RSS over REPS runs.
-printf '%-34s %10s %14s\n' "sender ($MB MiB attachment)" "wall s" "peak RSS KiB"
+printf '%-34s %8s %8s %14s\n' "sender ($MB MiB attachment)" "wall s" "CPU s" "peak RSS KiB"
 measure() {
-    local name=$1 best_t= best_r= t r
+    local name=$1 best_t= best_c= best_r= t c r
     shift
     for _ in $(seq 1 "$REPS"); do
         /usr/bin/time -v -o "$W/time" "$@" >"$W/out" 2>&1 ||
             { cat "$W/out" "$W/time" >&2; echo "$name failed" >&2; return 1; }
         t=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, a, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + a[i]; print s }' "$W/time")
         r=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$W/time")
+        c=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$W/time")
+        if [ -z "$best_c" ] || awk -v a="$c" -v b="$best_c" 'BEGIN { exit !(a < b) }'; then
+            best_c=$c
+        fi
         if [ -z "$best_t" ] || awk -v a="$t" -v b="$best_t" 'BEGIN { exit !(a < b) }'; then
             best_t=$t
         fi
         if [ -z "$best_r" ] || [ "$r" -lt "$best_r" ]; then best_r=$r; fi
     done
-    printf '%-34s %10s %14s\n' "$name" "$best_t" "$best_r"
-    [ -n "${BENCH_OUT:-}" ] && printf '{"bench":"compose","sender":"%s","mb":%s,"wall_s":%s,"peak_rss_kib":%s}\n' \
-        "$name" "$MB" "$best_t" "$best_r" >>"$BENCH_OUT/compose.jsonl"
+    printf '%-34s %8s %8s %14s\n' "$name" "$best_t" "$best_c" "$best_r"
+    [ -n "${BENCH_OUT:-}" ] && printf '{"bench":"compose","sender":"%s","mb":%s,"wall_s":%s,"cpu_s":%s,"peak_rss_kib":%s}\n' \
+        "$name" "$MB" "$best_t" "$best_c" "$best_r" >>"$BENCH_OUT/compose.jsonl"
     return 0
 }
 export -f run_smtpc run_swaks run_snail
