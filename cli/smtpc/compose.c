@@ -410,15 +410,16 @@ static int read_body(int fd, const char *what, char **out, size_t *len)
 
     for (;;) {
         ssize_t got;
+        if (n > CLI_COMPOSE_BODY_MAX) {
+            free(buf);
+            fprintf(stderr, "%s: ", CLI_NAME);
+            cli_put_escaped(stderr, what); /* a file name: any bytes */
+            fprintf(stderr, " is larger than %u MiB: send it with "
+                    "--attach\n", CLI_COMPOSE_BODY_MAX >> 20);
+            return EX_DATAERR;
+        }
         if (n == cap) {
             char *nb;
-            if (cap > CLI_COMPOSE_BODY_MAX) {
-                free(buf);
-                fprintf(stderr, "%s: %s is larger than %u MiB: send it "
-                        "with --attach\n", CLI_NAME, what,
-                        CLI_COMPOSE_BODY_MAX >> 20);
-                return EX_DATAERR;
-            }
             cap = cap ? cap * 2 : 16384;
             nb = realloc(buf, cap + 1);
             if (!nb) {
@@ -432,8 +433,10 @@ static int read_body(int fd, const char *what, char **out, size_t *len)
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
-            fprintf(stderr, "%s: cannot read %s: %s\n", CLI_NAME, what,
-                    strerror(errno));
+            int e = errno;
+            fprintf(stderr, "%s: cannot read ", CLI_NAME);
+            cli_put_escaped(stderr, what);
+            fprintf(stderr, ": %s\n", strerror(e));
             free(buf);
             return EX_IOERR;
         }

@@ -124,6 +124,28 @@ expect_rc 0 "body on stdin" "$W/err"
 grep -q '^To: rcpt@example.org' "$W/stdin.eml" || fail "RECIPIENT not shown as To: when no --to"
 grep -q '^=46rom stdin\.\|^From stdin\.' "$W/stdin.eml" || fail "stdin body missing"
 
+step "--inline: an image the HTML shows, in multipart/related"
+head -c 20000 /dev/urandom >"$W/chart.png"
+printf '<p><img src="cid:chart@example.com"></p>\n' >"$W/inline.html"
+run_smtpc "$W/inline.eml" "$W/err" --dry-run --from a@example.com --subject img \
+    rcpt@example.org --body-file "$W/body.txt" --html-file "$W/inline.html" \
+    --inline "$W/chart.png;cid=chart@example.com" --attach "${FILES[0]}" </dev/null
+expect_rc 0 "--inline" "$W/err"
+for tool in python gmime; do
+    mkdir -p "$W/inline.$tool.d"
+    if [ $tool = python ]; then
+        "$PY" "$SMTPC_ROOT/tests/tools/mime_check.py" "$W/inline.eml" "$W/inline.$tool.d" >"$W/inline.$tool" ||
+            fail "inline: defects"
+    else
+        "$GM" "$W/inline.eml" "$W/inline.$tool.d" >"$W/inline.$tool" || fail "inline: GMime"
+    fi
+    grep -qxF 'tree: multipart/mixed(multipart/related(multipart/alternative(text/plain,text/html),image/png),application/octet-stream)' \
+        "$W/inline.$tool" || { cat "$W/inline.$tool"; fail "$tool: inline tree"; }
+    cmp "$W/chart.png" "$W/inline.$tool.d/2" || fail "$tool: the inline image differs"
+    cmp "${FILES[0]}" "$W/inline.$tool.d/3" || fail "$tool: the attachment differs"
+done
+grep -q '^Content-ID: <chart@example.com>' "$W/inline.eml" || fail "no Content-ID"
+
 step "media types: guessed from the name, ;type= overrides"
 mkdir -p "$W/types"
 for n in a.pdf b.PNG c.jpg d.csv e.json f.zip g.gz h.txt i.eml j.weird k; do
@@ -185,6 +207,9 @@ err_case 64 'composes a message' "--to without composing" "${SRV[@]}" --to r@exa
 err_case 64 'needs --from' "no --from" --server "$(harness_hostport "$AIO_PORT")" --tls none --subject s r@example.org
 err_case 64 'does not go with -t' "-t and composing" "${SRV[@]}" -t --subject s r@example.org
 err_case 64 'not valid UTF-8' "non-UTF-8 subject" "${SRV[@]}" --subject $'caf\xe9' r@example.org
+truncate -s $((16 * 1024 * 1024 + 1)) "$W/huge.txt"
+err_case 65 'larger than 16 MiB' "--body-file over 16 MiB" "${SRV[@]}" --subject s r@example.org --body-file "$W/huge.txt"
+rm -f "$W/huge.txt"
 sleep 0.2
 [ "$(aio_count)" = 0 ] || fail "a message was sent by a failing run"
 stop_aiosmtpd 2>/dev/null || true
