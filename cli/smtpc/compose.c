@@ -318,8 +318,9 @@ int cli_compose_check(cli_opts *o)
     if (!o->compose) {
         const char *what = o->to.count ? "--to" : o->cc.count ? "--cc"
                          : o->bcc.count ? "--bcc" : o->header.count ? "--header"
-                         : o->from_name ? "--from-name" : o->dry_run ? "--dry-run"
-                         : NULL;
+                         : o->dry_run ? "--dry-run" : NULL;
+        /* --from-name is not among them: a configuration file may set it
+         * for the runs that compose. */
         if (what)
             return usage("%s composes a message: give --subject (or "
                          "--body-file, --html-file, --attach) too", what);

@@ -118,8 +118,9 @@ run_smtpc "$W/dry2.eml" "$W/err" --server 127.0.0.1:1 "${ARGS[@]}" --dry-run </d
 expect_rc 0 "--dry-run with --server" "$W/err"
 
 step "the body comes from standard input without --body-file"
-printf 'From stdin.\n' | run_smtpc "$W/stdin.eml" "$W/err" --dry-run --from a@example.com \
-    --subject s rcpt@example.org
+printf 'From stdin.\n' >"$W/stdin.txt"
+run_smtpc "$W/stdin.eml" "$W/err" --dry-run --from a@example.com \
+    --subject s rcpt@example.org <"$W/stdin.txt"
 expect_rc 0 "body on stdin" "$W/err"
 grep -q '^To: rcpt@example.org' "$W/stdin.eml" || fail "RECIPIENT not shown as To: when no --to"
 grep -q '^=46rom stdin\.\|^From stdin\.' "$W/stdin.eml" || fail "stdin body missing"
@@ -210,6 +211,13 @@ err_case 64 'not valid UTF-8' "non-UTF-8 subject" "${SRV[@]}" --subject $'caf\xe
 truncate -s $((16 * 1024 * 1024 + 1)) "$W/huge.txt"
 err_case 65 'larger than 16 MiB' "--body-file over 16 MiB" "${SRV[@]}" --subject s r@example.org --body-file "$W/huge.txt"
 rm -f "$W/huge.txt"
+# from-name in a configuration file does not disturb a run that does not compose.
+printf 'from-name Config Name\n' >"$W/conf"
+printf 'Subject: plain\n\nbody\n' >"$W/plain.msg"
+run_smtpc "$W/out" "$W/err" -C "$W/conf" "${SRV[@]}" r@example.org <"$W/plain.msg"
+expect_rc 0 "from-name in the configuration, no composing" "$W/err"
+aio_wait_count 1 || fail "the plain message was not sent"
+rm -f "$AIO_DIR"/1.*
 sleep 0.2
 [ "$(aio_count)" = 0 ] || fail "a message was sent by a failing run"
 stop_aiosmtpd 2>/dev/null || true
