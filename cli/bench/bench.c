@@ -341,7 +341,7 @@ static void first_error(const bench_worker *w, unsigned n, char *buf,
         if (x->first_status == SMTPC_OK)
             continue;
         if (x->first_reply.code != 0)
-            snprintf(buf, cap, "%s: %s (%u %s)", smtpc_phase_str(x->first_phase),
+            snprintf(buf, cap, "%s: %s (%u %.160s)", smtpc_phase_str(x->first_phase),
                      smtpc_status_str(x->first_status), x->first_reply.code,
                      x->first_reply.text);
         else
