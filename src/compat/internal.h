@@ -63,6 +63,12 @@ int smtpc_compat_clock_read(NX_SMTP_CLIENT *c, int64_t *secs);
  * Not a secret: uniqueness is all that is needed. */
 uint32_t smtpc_compat_entropy_read(NX_SMTP_CLIENT *c);
 
+/* ---- nxd_smtp_client.c ---- */
+
+/* The client configuration for the next mail (server, EHLO name, AUTH,
+ * TLS mode, timeouts) into the client's smtpc state. */
+void smtpc_compat_config_build(NX_SMTP_CLIENT *c);
+
 /* ---- nxd_smtp_mail.c ---- */
 
 /* Prepares the header block and body source of one mail.  The strings

@@ -187,7 +187,7 @@ static void auth_configure(NX_SMTP_CLIENT *c, smtpc_config *s)
     s->options |= SMTPC_OPT_PLAIN_WHEN_UNLISTED;
 }
 
-static void config_build(NX_SMTP_CLIENT *c)
+void smtpc_compat_config_build(NX_SMTP_CLIENT *c)
 {
     smtpc_compat_state *st = SMTPC_COMPAT(c);
     smtpc_client_config *cfg = &st->config;
@@ -395,7 +395,7 @@ UINT nx_smtp_mail_send(NX_SMTP_CLIENT *client_ptr, CHAR *recipient_address,
                                   &size) != SMTPC_OK)
         return NX_SMTP_INVALID_PARAM;
 
-    config_build(client_ptr);
+    smtpc_compat_config_build(client_ptr);
     memset(&st->rcpt, 0, sizeof st->rcpt);
     st->rcpt.address = recipient_address;
     memset(&st->envelope, 0, sizeof st->envelope);
