@@ -8,6 +8,7 @@
  *   nxd_smtp_status.c  the one table from smtpc statuses to NX_SMTP_* codes
  *   nxd_smtp_port.c    what a device port replaces: transport, clock, entropy
  *   nxd_smtp_tls.c     nx_smtp_client_tls_set (linked only when called)
+ *   nxd_smtp_mime.c    nx_smtp_mail_send_mime (linked only when called)
  */
 #ifndef SMTPC_COMPAT_INTERNAL_H
 #define SMTPC_COMPAT_INTERNAL_H
