@@ -66,9 +66,11 @@ uint32_t smtpc_compat_entropy_read(NX_SMTP_CLIENT *c);
 
 /* ---- nxd_smtp_client.c ---- */
 
+#if SMTPC_WITH_MIME
 /* The client configuration for the next mail (server, EHLO name, AUTH,
  * TLS mode, timeouts) into the client's smtpc state. */
 void smtpc_compat_config_build(NX_SMTP_CLIENT *c);
+#endif
 
 /* ---- nxd_smtp_mail.c ---- */
 

@@ -187,7 +187,7 @@ static void auth_configure(NX_SMTP_CLIENT *c, smtpc_config *s)
     s->options |= SMTPC_OPT_PLAIN_WHEN_UNLISTED;
 }
 
-void smtpc_compat_config_build(NX_SMTP_CLIENT *c)
+static void config_build(NX_SMTP_CLIENT *c)
 {
     smtpc_compat_state *st = SMTPC_COMPAT(c);
     smtpc_client_config *cfg = &st->config;
@@ -226,6 +226,16 @@ void smtpc_compat_config_build(NX_SMTP_CLIENT *c)
     cfg->timeouts.block_ms = ticks_to_ms(NX_SMTP_CLIENT_SEND_TIMEOUT);
     cfg->timeouts.data_end_ms = ticks_to_ms(NX_SMTP_MESSAGE_TIMEOUT);
 }
+
+#if SMTPC_WITH_MIME
+/* The same configuration for nx_smtp_mail_send_mime (nxd_smtp_mime.c); a
+ * build without the MIME writer keeps config_build inlined in its one
+ * caller. */
+void smtpc_compat_config_build(NX_SMTP_CLIENT *c)
+{
+    config_build(c);
+}
+#endif
 
 /* ---- create ---- */
 
@@ -395,7 +405,7 @@ UINT nx_smtp_mail_send(NX_SMTP_CLIENT *client_ptr, CHAR *recipient_address,
                                   &size) != SMTPC_OK)
         return NX_SMTP_INVALID_PARAM;
 
-    smtpc_compat_config_build(client_ptr);
+    config_build(client_ptr);
     memset(&st->rcpt, 0, sizeof st->rcpt);
     st->rcpt.address = recipient_address;
     memset(&st->envelope, 0, sizeof st->envelope);
