@@ -342,20 +342,19 @@ static void conn_step(conn *c)
             }
         }
         if (st & SMTPC_WANT_BODY) {
+            int more = 0; /* the writer has bytes to come, not ready yet */
 #if SMTPC_WITH_MIME
-            if (c->mime)
+            if (c->mime) {
                 moved |= mime_fill(c);
-            if (c->mime && !smtpc_mime_done(&c->mm.w) &&
-                c->body_off == c->body_len) {
-                /* nothing to write now */
-            } else
+                more = !smtpc_mime_done(&c->mm.w);
+            }
 #endif
             if (c->body_off < c->body_len) {
                 size_t n = smtpc_body_write(&c->s, c->body + c->body_off,
                                             c->body_len - c->body_off);
                 c->body_off += n;
                 moved |= n > 0;
-            } else if (smtpc_body_end(&c->s) == SMTPC_OK) {
+            } else if (!more && smtpc_body_end(&c->s) == SMTPC_OK) {
                 moved = 1;
             }
         }
