@@ -8,6 +8,7 @@
 # Python's email package and by GMime, which must agree on the subject,
 # From, the tree and every attachment byte for byte.  The header fields
 # nx_smtp_mail_send adds (Date, Message-ID, X-Priority) are checked too.
+# Without SMTPUTF8 a UTF-8 recipient is refused after EHLO, nothing sent.
 set -euo pipefail
 : "${SMTPC_ROOT:=$(cd "$(dirname "$0")/../.." && pwd)}"
 : "${SMTPC_BUILD:=$SMTPC_ROOT/build}"
@@ -63,6 +64,18 @@ for mode in smtputf8 plain; do
     fi
     mime_verify "$W/$mode.eml" "$W/$mode" $utf8 "$SUBJECT" "$NAME <sender@example.com>" \
         "$TREE" 2 "$W/image.png" "${FILES[@]}" "$W/files/ram-log.bin"
+    if [ $mode = plain ]; then
+        step "Postfix without SMTPUTF8: a UTF-8 recipient, NX_SMTP_INVALID_PARAM after EHLO"
+        before=$(mta_count)
+        if "$EX" 127.0.0.1 "$MTA_PORT" sender@example.com 'pé@smtpc.test' x >"$W/out" 2>&1; then
+            fail "a UTF-8 address sent without SMTPUTF8"
+        fi
+        grep -qx 'mail: status 0xa5, last reply 0' "$W/out" || fail "UTF-8 address: $(cat "$W/out")"
+        sleep 1
+        [ "$(mta_count)" = "$before" ] || fail "UTF-8 address: something was delivered"
+        grep -q 'disconnect from .* ehlo=1 quit=1 commands=2$' "$MTA_LOG" ||
+            fail "UTF-8 address: the session was not EHLO then QUIT"
+    fi
     mta_stop
 done
 
