@@ -113,16 +113,17 @@ static size_t rcpts_fill(smtpc_rcpt *r, const smtpc_mime_message *m,
     for (i = 0; i < bcc_count; i++)
         r[n++].address = bcc[i];
     for (i = 0; i < n; i++)
-        if (r[i].address == NULL || smtpc_check_address(r[i].address, 0) != SMTPC_OK)
+        if (r[i].address == NULL ||
+            smtpc_check_address(r[i].address, 0) != SMTPC_OK)
             return 0;
     return n;
 }
 
-/* One session: open, the writer prepared for what the server offers,
- * the mail, QUIT.  The result goes into st->result. */
+/* One session: open, the writer prepared for what the server offers
+ * (mm->flags replaced), the mail, QUIT.  The result goes into
+ * st->result. */
 static void session_run(NX_SMTP_CLIENT *c, smtpc_mime_writer *w,
-                        const smtpc_mime_message *m, smtpc_mime_message *mm,
-                        int *writer_failed)
+                        smtpc_mime_message *mm, int *writer_failed)
 {
     smtpc_compat_state *st = SMTPC_COMPAT(c);
     smtpc_mime_source src;
@@ -142,7 +143,7 @@ static void session_run(NX_SMTP_CLIENT *c, smtpc_mime_writer *w,
     }
     /* The server's extensions decide 8bit parts and UTF-8 header values. */
     caps = smtpc_session_caps(smtpc_client_session(&st->client))->flags;
-    mm->flags = m->flags & ~(unsigned)(SMTPC_MIME_8BITMIME | SMTPC_MIME_SMTPUTF8);
+    mm->flags = 0;
     if (caps & SMTPC_CAP_8BITMIME)
         mm->flags |= SMTPC_MIME_8BITMIME;
     if (caps & SMTPC_CAP_SMTPUTF8)
@@ -268,7 +269,7 @@ UINT nx_smtp_mail_send_mime(NX_SMTP_CLIENT *client_ptr,
         rc = smtpc_client_init(&st->client, &st->config, t, st->buffer,
                                sizeof st->buffer);
         if (rc == SMTPC_OK)
-            session_run(client_ptr, &w, message, &m, &writer_failed);
+            session_run(client_ptr, &w, &m, &writer_failed);
         else
             st->result.status = rc;
     }
