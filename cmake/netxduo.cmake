@@ -87,13 +87,15 @@ target_include_directories(smtpc_netxduo PUBLIC
   "${_nx_dir}/test/regression/test")
 target_link_libraries(smtpc_netxduo PUBLIC smtpc_threadx)
 
-# smtpc as a NetX Duo application links it: engine, client, compat with
+# smtpc as a NetX Duo application links it: engine, client, compat (and
+# the MIME writer, linked only by nx_smtp_mail_send_mime's callers) with
 # the NetX system port instead of the POSIX one, the NetX transport, and
 # (when found) the mbedTLS backend for the TLS extension.
 file(GLOB _smtpc_nx_src
   "${PROJECT_SOURCE_DIR}/src/engine/*.c"
   "${PROJECT_SOURCE_DIR}/src/client/*.c"
   "${PROJECT_SOURCE_DIR}/src/compat/*.c"
+  "${PROJECT_SOURCE_DIR}/src/mime/*.c"
   "${PROJECT_SOURCE_DIR}/ports/netxduo/*.c")
 list(REMOVE_ITEM _smtpc_nx_src "${PROJECT_SOURCE_DIR}/src/compat/nxd_smtp_port.c")
 find_path(_nx_mbedtls_inc mbedtls/ssl.h)

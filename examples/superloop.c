@@ -19,6 +19,13 @@
  *   -u USER       AUTH as USER, password from $SMTP_PASSWORD (a loopback
  *                 server only: the credentials would cross in clear)
  *   -T SECONDS    give up on a session silent this long (default 30)
+ *   -a FILE       mail 1 of session 1 is a MIME message with FILE attached,
+ *                 composed by the MIME writer while it goes out (pull
+ *                 API: smtpc_mime_read into the connection's own buffer);
+ *                 the file is read a block at a time by a callback that
+ *                 says SMTPC_MIME_LATER every other call, as a flash log
+ *                 that is not ready would, and the loop moves on meanwhile
+ *                 (needs SMTPC_WITH_MIME)
  * Every mail carries "X-Superloop: session S mail M" (S, M from 1) and a
  * body of a few lines, one starting with a dot.  Prints one line per
  * session and "superloop: N of M mails accepted, K sessions at once" (K:
@@ -40,9 +47,32 @@
 #include <unistd.h>
 
 #include "smtpc/engine.h"
+#if SMTPC_WITH_MIME
+#include "smtpc/mime.h"
+#endif
 
 #define MAX_SESSIONS 16
 #define IO_BUF_SIZE 2048 /* SMTPC_IO_MIN is 1024 with the default options */
+
+#if SMTPC_WITH_MIME
+/* The attached file: what the writer's callback keeps. */
+typedef struct attach_src {
+    FILE *f;
+    int waited;                /* SMTPC_MIME_LATER given for this block */
+    unsigned char block[1024];
+} attach_src;
+
+/* One MIME mail: the message and its parts live as long as the mail. */
+typedef struct mime_mail {
+    smtpc_mime_writer w;
+    smtpc_mime_message m;
+    smtpc_mime_part text, file;
+    smtpc_mime_addr from, to;
+    smtpc_mime_header hdr;
+    char subject[64], xsl[40];
+    attach_src src;
+} mime_mail;
+#endif
 
 enum conn_state { C_UNUSED, C_CONNECTING, C_RUNNING, C_DONE };
 
@@ -62,16 +92,20 @@ typedef struct conn {
     int mails_begun, mails_ok;
     uint32_t progress;         /* smtpc_session_progress at last_move */
     uint64_t last_move;        /* ms: when progress last changed */
+#if SMTPC_WITH_MIME
+    int mime;                  /* the current mail comes from the writer */
+    mime_mail mm;
+#endif
 } conn;
 
 static conn conns[MAX_SESSIONS];
 
 static struct {
-    const char *host, *port, *from, *to, *user, *password;
+    const char *host, *port, *from, *to, *user, *password, *attach;
     int sessions, mails;
     uint64_t idle_ms;
 } opt = {NULL, NULL, "superloop@example.org", "rcpt@example.com", NULL, NULL,
-         4, 3, 30000};
+         NULL, 4, 3, 30000};
 
 static uint64_t now_ms(void)
 {
@@ -134,6 +168,99 @@ static int conn_start(conn *c, int index, const struct addrinfo *ai)
     return SMTPC_OK;
 }
 
+#if SMTPC_WITH_MIME
+/* smtpc_mime_read_fn: the file a block at a time; every block is first
+ * "not ready yet", so the writer stops and the loop serves the others. */
+static int attach_read(void *ctx, const void **data, size_t *len)
+{
+    attach_src *a = ctx;
+    size_t n;
+
+    if (!a->waited) {
+        a->waited = 1;
+        return SMTPC_MIME_LATER;
+    }
+    a->waited = 0;
+    n = fread(a->block, 1, sizeof a->block, a->f);
+    if (n == 0 && ferror(a->f))
+        return SMTPC_ERR_BODY_SOURCE;
+    *data = a->block;
+    *len = n;
+    return SMTPC_OK;
+}
+
+/* Mail m of c as a MIME message with opt.attach: SMTPC_OK, or the
+ * writer's refusal.  The session is READY: its extensions are known. */
+static int mime_prepare(conn *c, int m)
+{
+    mime_mail *mm = &c->mm;
+    unsigned caps = smtpc_session_caps(&c->s)->flags;
+    long size;
+    const char *base = strrchr(opt.attach, '/');
+
+    memset(mm, 0, sizeof *mm);
+    mm->src.f = fopen(opt.attach, "rb");
+    if (mm->src.f == NULL || fseek(mm->src.f, 0, SEEK_END) != 0 ||
+        (size = ftell(mm->src.f)) < 0 || fseek(mm->src.f, 0, SEEK_SET) != 0)
+        return SMTPC_ERR_ARG;
+    snprintf(mm->subject, sizeof mm->subject,
+             "superloop session %d mail %d, with a file", c->index, m);
+    snprintf(mm->xsl, sizeof mm->xsl, "session %d mail %d", c->index, m);
+    mm->from.address = opt.from;
+    mm->to.address = opt.to;
+    mm->hdr.name = "X-Superloop";
+    mm->hdr.value = mm->xsl;
+    mm->text.data = "The file is attached.\n";
+    mm->text.len = strlen(mm->text.data);
+    mm->file.filename = base != NULL ? base + 1 : opt.attach;
+    if (size > 0) { /* a callback size of 0 would mean "unknown" */
+        mm->file.read = attach_read;
+        mm->file.ctx = &mm->src;
+        mm->file.size = (uint64_t)size;
+    }
+    mm->m.from = &mm->from;
+    mm->m.to = &mm->to;
+    mm->m.to_count = 1;
+    mm->m.subject = mm->subject;
+    mm->m.headers = &mm->hdr;
+    mm->m.header_count = 1;
+    mm->m.text = &mm->text;
+    mm->m.attachments = &mm->file;
+    mm->m.attachment_count = 1;
+    if (caps & SMTPC_CAP_8BITMIME)
+        mm->m.flags |= SMTPC_MIME_8BITMIME;
+    if (caps & SMTPC_CAP_SMTPUTF8)
+        mm->m.flags |= SMTPC_MIME_SMTPUTF8;
+    if (smtpc_mime_init(&mm->w, &mm->m) != SMTPC_OK)
+        return SMTPC_ERR_ARG;
+    /* Known in advance: the file's size is given. */
+    c->env.size = smtpc_mime_size(&mm->w) == SMTPC_MIME_SIZE_UNKNOWN
+                      ? 0
+                      : smtpc_mime_size(&mm->w);
+    c->env.flags = smtpc_mime_mail_flags(&mm->w);
+    c->body_len = c->body_off = 0; /* c->body is the read buffer now */
+    c->mime = 1;
+    return SMTPC_OK;
+}
+
+/* The writer's next bytes into c->body when it is empty.  0 when none
+ * now: a callback said later, or the message is complete, or it failed
+ * (the session is then given up: the engine cannot drop one mail). */
+static int mime_fill(conn *c)
+{
+    if (c->body_off < c->body_len || smtpc_mime_done(&c->mm.w))
+        return 0;
+    c->body_len = smtpc_mime_read(&c->mm.w, c->body, sizeof c->body);
+    c->body_off = 0;
+    if (c->body_len == 0 && smtpc_mime_status(&c->mm.w) < 0) {
+        printf("session %d: the attachment failed: %s\n", c->index,
+               smtpc_status_str(smtpc_mime_status(&c->mm.w)));
+        smtpc_session_abort(&c->s, SMTPC_ERR_BODY_SOURCE, SMTPC_PHASE_MESSAGE);
+    }
+    return c->body_len > 0;
+}
+#endif
+
 /* The next mail of this connection into c->env and c->body. */
 static void mail_prepare(conn *c)
 {
@@ -157,6 +284,14 @@ static void mail_prepare(conn *c)
     c->env.rcpts = &c->rcpt;
     c->env.rcpt_count = 1;
     c->env.size = c->body_len;
+#if SMTPC_WITH_MIME
+    if (c->mime && c->mm.src.f != NULL)
+        fclose(c->mm.src.f);
+    c->mime = 0;
+    if (opt.attach != NULL && c->index == 1 && m == 1 &&
+        mime_prepare(c, m) != SMTPC_OK)
+        printf("session %d mail %d: the message was refused\n", c->index, m);
+#endif
 }
 
 /* The result of the mail that just ended (the session is READY or
@@ -207,12 +342,19 @@ static void conn_step(conn *c)
             }
         }
         if (st & SMTPC_WANT_BODY) {
+            int more = 0; /* the writer has bytes to come, not ready yet */
+#if SMTPC_WITH_MIME
+            if (c->mime) {
+                moved |= mime_fill(c);
+                more = !smtpc_mime_done(&c->mm.w);
+            }
+#endif
             if (c->body_off < c->body_len) {
                 size_t n = smtpc_body_write(&c->s, c->body + c->body_off,
                                             c->body_len - c->body_off);
                 c->body_off += n;
                 moved |= n > 0;
-            } else if (smtpc_body_end(&c->s) == SMTPC_OK) {
+            } else if (!more && smtpc_body_end(&c->s) == SMTPC_OK) {
                 moved = 1;
             }
         }
@@ -285,7 +427,7 @@ static void conn_finish(conn *c, int *accepted)
 static int usage(void)
 {
     fprintf(stderr, "usage: example_superloop [-n SESSIONS] [-m MAILS] [-f FROM] "
-                    "[-t TO] [-u USER] [-T SECONDS] HOST PORT\n");
+                    "[-t TO] [-u USER] [-T SECONDS] [-a FILE] HOST PORT\n");
     return 2;
 }
 
@@ -296,7 +438,7 @@ int main(int argc, char **argv)
     int map[MAX_SESSIONS];
     int i, ch, live, accepted = 0, most_at_once = 0;
 
-    while ((ch = getopt(argc, argv, "n:m:f:t:u:T:")) != -1) {
+    while ((ch = getopt(argc, argv, "n:m:f:t:u:T:a:")) != -1) {
         switch (ch) {
         case 'n': opt.sessions = atoi(optarg); break;
         case 'm': opt.mails = atoi(optarg); break;
@@ -304,6 +446,9 @@ int main(int argc, char **argv)
         case 't': opt.to = optarg; break;
         case 'u': opt.user = optarg; break;
         case 'T': opt.idle_ms = (uint64_t)atoi(optarg) * 1000u; break;
+#if SMTPC_WITH_MIME
+        case 'a': opt.attach = optarg; break;
+#endif
         default: return usage();
         }
     }

@@ -362,6 +362,50 @@ SMTPC_API UINT nx_smtp_mail_send(NX_SMTP_CLIENT *client_ptr, CHAR *recipient_add
 SMTPC_API UINT nx_smtp_client_tls_set(NX_SMTP_CLIENT *client_ptr, UINT tls_mode,
                             CHAR *server_name, CHAR *ca_file);
 
+#if SMTPC_WITH_MIME
+#include "smtpc/mime.h"
+
+/* Most envelope recipients of nx_smtp_mail_send_mime (To + Cc + Bcc):
+ * each is an smtpc_rcpt on the caller's stack during the call. */
+#ifndef NX_SMTP_CLIENT_MIME_MAX_RECIPIENTS
+#define NX_SMTP_CLIENT_MIME_MAX_RECIPIENTS 4
+#endif
+/* Most header fields of the application's own in one MIME mail. */
+#ifndef NX_SMTP_CLIENT_MIME_MAX_HEADERS
+#define NX_SMTP_CLIENT_MIME_MAX_HEADERS 4
+#endif
+
+/*
+ * smtpc extension (src/compat/nxd_smtp_mime.c, built with SMTPC_WITH_MIME;
+ * linked only when called): sends message, described as for the MIME
+ * writer (smtpc/mime.h: text, HTML, inline parts, attachments whose
+ * content is a buffer or a callback), in one SMTP session like
+ * nx_smtp_mail_send.  The envelope goes from the client's from address
+ * to every address of message->to and message->cc, then the bcc_count
+ * addresses of bcc_addresses (NULL when 0; in no header), at most
+ * NX_SMTP_CLIENT_MIME_MAX_RECIPIENTS in all.  Added as nx_smtp_mail_send
+ * adds them: From (the client's from address, unless message->from is
+ * set), Date (when the port has a clock and message->date is NULL),
+ * Message-ID (unless set), X-Priority from priority
+ * (NX_SMTP_MAIL_PRIORITY_*), before message->headers (at most
+ * NX_SMTP_CLIENT_MIME_MAX_HEADERS).  message->flags is ignored: the
+ * server's 8BITMIME and SMTPUTF8 are given to the writer.  message and
+ * everything it points to MUST stay valid and unchanged during the call;
+ * content callbacks are called from it.
+ * NX_SUCCESS once the server accepted the mail; NX_PTR_ERROR;
+ * NX_SMTP_CLIENT_NOT_INTIALIZED; NX_SMTP_INVALID_PARAM with nothing sent
+ * (no recipient or too many, an address or field the writer refuses) or
+ * after EHLO with the mail not sent (a part or address needs 8BITMIME or
+ * SMTPUTF8 and the server offers neither); NX_SMTP_INTERNAL_ERROR when a
+ * content callback failed or gave another size than announced (the mail
+ * is abandoned, never completed); else the statuses of nx_smtp_mail_send.
+ */
+SMTPC_API UINT nx_smtp_mail_send_mime(NX_SMTP_CLIENT *client_ptr,
+                                      const smtpc_mime_message *message,
+                                      UINT priority, CHAR **bcc_addresses,
+                                      UINT bcc_count);
+#endif /* SMTPC_WITH_MIME */
+
 #ifdef __cplusplus
 }
 #endif

@@ -19,7 +19,9 @@ IMAGES = {
     'client': {'layers': ['engine', 'client'], 'header': 'include/smtpc/client.h',
                'prefix': 'smtpc_'},
     'compat': {'layers': ['engine', 'client', 'compat'], 'header': 'include/nxd_smtp_client.h',
-               'prefix': 'nxd?_smtp_', 'leave_out': ['nx_smtp_client_tls_set']},
+               'prefix': 'nxd?_smtp_',
+               # extensions linked only by the applications that call them
+               'leave_out': ['nx_smtp_client_tls_set', 'nx_smtp_mail_send_mime']},
 }
 ENTRY = 'smtpc_size_entry'
 KEEP = 'smtpc_size_keep'

@@ -8,6 +8,7 @@
  *   nxd_smtp_status.c  the one table from smtpc statuses to NX_SMTP_* codes
  *   nxd_smtp_port.c    what a device port replaces: transport, clock, entropy
  *   nxd_smtp_tls.c     nx_smtp_client_tls_set (linked only when called)
+ *   nxd_smtp_mime.c    nx_smtp_mail_send_mime (linked only when called)
  */
 #ifndef SMTPC_COMPAT_INTERNAL_H
 #define SMTPC_COMPAT_INTERNAL_H
@@ -73,6 +74,14 @@ int smtpc_compat_clock_read(NX_SMTP_CLIENT *c, int64_t *secs);
 /* 32 bits that differ between processes and instants, for Message-ID.
  * Not a secret: uniqueness is all that is needed. */
 uint32_t smtpc_compat_entropy_read(NX_SMTP_CLIENT *c);
+
+/* ---- nxd_smtp_client.c ---- */
+
+#if SMTPC_WITH_MIME
+/* The client configuration for the next mail (server, EHLO name, AUTH,
+ * TLS mode, timeouts) into the client's smtpc state. */
+void smtpc_compat_config_build(NX_SMTP_CLIENT *c);
+#endif
 
 /* ---- nxd_smtp_mail.c ---- */
 

@@ -181,6 +181,16 @@ static void config_build(NX_SMTP_CLIENT *c)
     cfg->timeouts.data_end_ms = ticks_to_ms(NX_SMTP_MESSAGE_TIMEOUT);
 }
 
+#if SMTPC_WITH_MIME
+/* The same configuration for nx_smtp_mail_send_mime (nxd_smtp_mime.c); a
+ * build without the MIME writer keeps config_build inlined in its one
+ * caller. */
+void smtpc_compat_config_build(NX_SMTP_CLIENT *c)
+{
+    config_build(c);
+}
+#endif
+
 /* ---- create ---- */
 
 UINT nxd_smtp_client_create(NX_SMTP_CLIENT *client_ptr, NX_IP *ip_ptr,

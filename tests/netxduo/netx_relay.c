@@ -8,11 +8,17 @@
  *   netx_relay [-6] -H 127.0.0.1|::1 -P PORT -f FROM -t TO [-d DOMAIN]
  *              [-s SUBJECT] -b BODYFILE [-u USER -a plain|login]
  *              [-n COUNT] [-T starttls|implicit [-N NAME] [-C CAFILE]]
+ *              [-A FILE]...
  *
  * -6: the client reaches the relay over IPv6 (2001:db8::2), else IPv4
  * (10.0.0.2).  The password comes from SMTP_PASSWORD.  Prints
  * "mail N: status 0xNN, last reply NNN" for each mail, and fails (exit 1)
  * when a mail fails or a packet of the client's pools is not back.
+ *
+ * -A FILE (up to 4): each mail goes through nx_smtp_mail_send_mime instead,
+ * a text and an HTML body, the FILEs attached through a FileX-shaped
+ * callback (a block per call) and BODYFILE attached from a buffer, named
+ * by its base name.
  */
 #include "netx_support.h"
 #include "nxd_smtp_client.h"
@@ -28,11 +34,86 @@ static NX_SMTP_CLIENT client;
 static TX_THREAD client_thread;
 static char body[1u << 20];
 
+#if SMTPC_WITH_MIME
+#define ATTACH_MAX 4
+
+/* A FileX-shaped content callback: one block per call, 0 at the end. */
+typedef struct attach_src {
+    FILE *f;
+    unsigned char block[1000];
+} attach_src;
+
+static attach_src attach[ATTACH_MAX];
+static smtpc_mime_part parts[ATTACH_MAX + 1];
+
+static int attach_read(void *ctx, const void **data, size_t *len)
+{
+    attach_src *a = ctx;
+    size_t n = fread(a->block, 1, sizeof a->block, a->f);
+
+    if (n == 0 && ferror(a->f))
+        return SMTPC_ERR_BODY_SOURCE;
+    *data = a->block;
+    *len = n;
+    return SMTPC_OK;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
+/* One MIME mail: the attachments rewound, then sent. */
+static UINT mime_send(char *to, char *subject, int nattach, char **files,
+                      const char *bodyfile, ULONG len)
+{
+    static smtpc_mime_part text, html;
+    static smtpc_mime_addr rcpt;
+    static smtpc_mime_message m;
+    int i;
+
+    for (i = 0; i < nattach; i++) {
+        long size;
+        if (attach[i].f == NULL && (attach[i].f = fopen(files[i], "rb")) == NULL)
+            return NX_SMTP_INVALID_PARAM;
+        if (fseek(attach[i].f, 0, SEEK_END) != 0 || (size = ftell(attach[i].f)) < 0 ||
+            fseek(attach[i].f, 0, SEEK_SET) != 0)
+            return NX_SMTP_INVALID_PARAM;
+        memset(&parts[i], 0, sizeof parts[i]);
+        parts[i].filename = base_name(files[i]);
+        if (size > 0) { /* a callback size of 0 means "unknown" */
+            parts[i].read = attach_read;
+            parts[i].ctx = &attach[i];
+            parts[i].size = (uint64_t)size;
+        }
+    }
+    memset(&parts[nattach], 0, sizeof parts[nattach]);
+    parts[nattach].filename = base_name(bodyfile);
+    parts[nattach].data = body;
+    parts[nattach].len = len;
+    text.data = "Hello from NetX Duo,\n\nthe files are attached.\n";
+    text.len = strlen(text.data);
+    html.data = "<p>Hello from <b>NetX Duo</b>,</p><p>the files are attached.</p>\n";
+    html.len = strlen(html.data);
+    rcpt.address = to;
+    memset(&m, 0, sizeof m);
+    m.to = &rcpt;
+    m.to_count = 1;
+    m.subject = subject;
+    m.text = &text;
+    m.html = &html;
+    m.attachments = parts;
+    m.attachment_count = (size_t)nattach + 1;
+    return nx_smtp_mail_send_mime(&client, &m, NX_SMTP_MAIL_PRIORITY_HIGH, NULL, 0);
+}
+#endif
+
 static void usage(void)
 {
     fprintf(stderr, "usage: netx_relay [-6] -H HOST -P PORT -f FROM -t TO [-d DOMAIN] "
                     "[-s SUBJECT] -b BODY [-u USER -a plain|login] [-n N] "
-                    "[-T starttls|implicit [-N NAME] [-C CA]]\n");
+                    "[-T starttls|implicit [-N NAME] [-C CA]] [-A FILE]...\n");
     exit(2);
 }
 
@@ -42,13 +123,15 @@ static void client_entry(ULONG arg)
     char *from = NULL, *to = NULL, *domain = "example.com", *subject = "netx relay";
     char *bodyfile = NULL, *user = "", *name = NULL, *ca = NULL;
     char *pass = getenv("SMTP_PASSWORD");
+    char *files[4];
+    int nattach = 0;
     UINT auth = NX_SMTP_CLIENT_AUTH_NONE, tls = NX_SMTP_CLIENT_TLS_NONE, st;
     ULONG before, before_ip, len;
     NXD_ADDRESS addr;
     FILE *f;
 
     (void)arg;
-    while ((opt = getopt(argc_g, argv_g, "6H:P:f:t:d:s:b:u:a:n:T:N:C:")) != -1) {
+    while ((opt = getopt(argc_g, argv_g, "6H:P:f:t:d:s:b:u:a:n:T:N:C:A:")) != -1) {
         switch (opt) {
         case '6': v6 = 1; break;
         case 'H': case 'P': break; /* read in tx_application_define */
@@ -69,6 +152,11 @@ static void client_entry(ULONG arg)
             break;
         case 'N': name = optarg; break;
         case 'C': ca = optarg; break;
+        case 'A':
+            if (nattach == 4)
+                usage();
+            files[nattach++] = optarg;
+            break;
         default: usage();
         }
     }
@@ -100,8 +188,13 @@ static void client_entry(ULONG arg)
         }
     }
     for (i = 1; i <= n; i++) {
-        st = nx_smtp_mail_send(&client, to, NX_SMTP_MAIL_PRIORITY_NORMAL, subject,
-                               body, (UINT)len);
+#if SMTPC_WITH_MIME
+        if (nattach > 0)
+            st = mime_send(to, subject, nattach, files, bodyfile, len);
+        else
+#endif
+            st = nx_smtp_mail_send(&client, to, NX_SMTP_MAIL_PRIORITY_NORMAL,
+                                   subject, body, (UINT)len);
         netx_log("mail %d: status 0x%02x, last reply %u\n", i, st,
                  client.nx_smtp_client_reply_code_status);
         bad |= st != NX_SUCCESS;
