@@ -91,4 +91,10 @@ void cli_put_format(FILE *f, const char *fmt, const char *arg);
  * UTF-8 and control bytes are escaped, so the output always parses. */
 void cli_json_string(FILE *out, const char *s);
 
+/* Reads the regular file open on fd whole, at most max bytes, into a new
+ * buffer (the caller frees it) with a NUL after its len bytes.  0, or an
+ * errno value: EINVAL (not a regular file), EFBIG (over max bytes),
+ * EILSEQ (a NUL byte inside: not text), ENOMEM, or the read's own. */
+int cli_read_text(int fd, size_t max, char **out, size_t *len);
+
 #endif /* SMTPC_CLI_COMMON_H */

@@ -53,47 +53,32 @@ static int aliases_error(const char *path, int line, const char *fmt,
 
 static char *read_text(const char *path, int *rc)
 {
-    struct stat st;
-    char *buf = NULL;
-    size_t len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    char *buf;
+    size_t len;
+    int err, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
     *rc = 0;
     if (fd < 0) {
         *rc = aliases_error(path, 0, "%s", strerror(errno));
         return NULL;
     }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        (unsigned long long)st.st_size > ALIASES_MAX) {
-        close(fd);
-        *rc = aliases_error(path, 0, "not a regular file of at most 1 MiB%s",
-                            NULL);
-        return NULL;
-    }
-    buf = malloc((size_t)st.st_size + 1);
-    if (!buf) {
-        close(fd);
+    err = cli_read_text(fd, ALIASES_MAX, &buf, &len);
+    close(fd);
+    if (err == 0)
+        return buf;
+    if (err == ENOMEM) {
         fprintf(stderr, "%s: out of memory\n", CLI_NAME);
         *rc = EX_OSERR;
-        return NULL;
-    }
-    while (len < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    close(fd);
-    buf[len] = '\0';
-    if (memchr(buf, '\0', len)) {
-        free(buf);
+    } else if (err == EINVAL || err == EFBIG) {
+        *rc = aliases_error(path, 0, "not a regular file of at most 1 MiB%s",
+                            NULL);
+    } else if (err == EILSEQ) {
         *rc = aliases_error(path, 0, "holds a NUL byte: not a text file%s",
                             NULL);
-        return NULL;
+    } else {
+        *rc = aliases_error(path, 0, "%s", strerror(err));
     }
-    return buf;
+    return NULL;
 }
 
 static char *trim(char *s)

@@ -116,10 +116,8 @@ static int config_find(const char *explicit_path, cli_config *c)
 static int config_read(const char *path, char **text)
 {
     struct stat st;
-    ssize_t n;
-    size_t len = 0;
-    char *buf;
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    size_t len;
+    int err, fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
     if (fd < 0)
         return config_error(path, 0, "%s", strerror(errno));
@@ -134,37 +132,22 @@ static int config_read(const char *path, char **text)
                             "(it may name a command to run); make it "
                             "yours and chmod go-w", NULL);
     }
-    if ((unsigned long long)st.st_size > CONFIG_MAX) {
-        close(fd);
-        return config_error(path, 0, "larger than 64 KiB", NULL);
-    }
-    buf = malloc((size_t)st.st_size + 1);
-    if (!buf) {
-        close(fd);
+    err = cli_read_text(fd, CONFIG_MAX, text, &len);
+    close(fd);
+    switch (err) {
+    case 0:
+        return 0;
+    case ENOMEM:
         fprintf(stderr, "%s: out of memory\n", CLI_NAME);
         return EX_OSERR;
-    }
-    while (len < (size_t)st.st_size) {
-        n = read(fd, buf + len, (size_t)st.st_size - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    close(fd);
-    if (len != (size_t)st.st_size) {
-        free(buf);
-        return config_error(path, 0, "read error", NULL);
-    }
-    buf[len] = '\0';
-    if (memchr(buf, '\0', len)) {
-        free(buf);
+    case EFBIG:
+        return config_error(path, 0, "larger than 64 KiB", NULL);
+    case EILSEQ:
         return config_error(path, 0, "holds a NUL byte: not a text file",
                             NULL);
+    default:
+        return config_error(path, 0, "read error", NULL);
     }
-    *text = buf;
-    return 0;
 }
 
 static int is_blank(char ch)
