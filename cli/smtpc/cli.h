@@ -425,6 +425,11 @@ void cli_report_human(const cli_outcome *oc, FILE *err);
  * explains the failure; after a timeout the last reply is an old one). */
 int cli_reply_caused(int status);
 
+/* The reply that explains an outcome: the final one on success, the
+ * failing one when a reply failed the mail, else NULL (an older reply
+ * would mislead). */
+const smtpc_reply *cli_outcome_reply(const cli_outcome *oc);
+
 /* "smtpc: [FILE: ]" */
 void cli_report_prefix(const char *file, FILE *err);
 

@@ -33,12 +33,7 @@ void cli_report_json(const cli_outcome *oc, FILE *out)
     const smtpc_envelope *env = oc->env;
     const char *word = cli_exit_word(oc->exit_code);
     int ok = oc->status == SMTPC_OK && oc->exit_code == EX_OK;
-    /* The reply that explains the outcome: the final one on success, the
-     * failing one when a reply failed the mail, else none (an older reply
-     * would mislead). */
-    const smtpc_reply *rp =
-        res && res->reply.code && (ok || cli_reply_caused(oc->status))
-            ? &res->reply : NULL;
+    const smtpc_reply *rp = cli_outcome_reply(oc);
 
     if (ok && env && res && res->rcpt_accepted < env->rcpt_count)
         word = "partial";

@@ -170,6 +170,16 @@ int cli_reply_caused(int st)
     }
 }
 
+const smtpc_reply *cli_outcome_reply(const cli_outcome *oc)
+{
+    const smtpc_result *res = oc->res;
+    int ok = oc->status == SMTPC_OK && oc->exit_code == EX_OK;
+
+    return res && res->reply.code && (ok || cli_reply_caused(oc->status))
+               ? &res->reply
+               : NULL;
+}
+
 static void report_human(const cli_outcome *oc, FILE *f);
 
 /* The report is composed in memory and written with one write(2), so the

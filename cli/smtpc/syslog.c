@@ -86,9 +86,7 @@ void cli_syslog_outcome(const cli_opts *o, const cli_outcome *oc)
     const smtpc_envelope *env = oc->env;
     const char *word = cli_exit_word(oc->exit_code);
     int ok = oc->status == SMTPC_OK && oc->exit_code == EX_OK;
-    const smtpc_reply *rp =
-        res && res->reply.code && (ok || cli_reply_caused(oc->status))
-            ? &res->reply : NULL;
+    const smtpc_reply *rp = cli_outcome_reply(oc);
     char *line = NULL;
     size_t len = 0;
     FILE *f;
