@@ -87,15 +87,6 @@ typedef struct smtpc_body_mem {
 SMTPC_API smtpc_body_source smtpc_body_memory(smtpc_body_mem *m, const void *data,
                                     size_t len);
 
-/* One mail's outcome.  Each recipient's own outcome is in env->rcpts. */
-typedef struct smtpc_result {
-    int status;            /* SMTPC_OK: the server took the message */
-    int phase;             /* smtpc_phase where it failed */
-    smtpc_reply reply;     /* on success the final 250 (often the queue id);
-                              else the reply that failed it, if any */
-    size_t rcpt_accepted;
-} smtpc_result;
-
 typedef struct smtpc_client {
     /* The session last: Thumb-2's short loads reach only the first 128
      * bytes of a struct, and the driver reads the fields below often. */
