@@ -163,7 +163,8 @@ SMTPC_API int smtpc_client_flush(smtpc_client *c);
  * (smtpc_last_reply, smtpc_session_caps, smtpc_session_secure, ...). */
 SMTPC_API const smtpc_session *smtpc_client_session(const smtpc_client *c);
 
-/* Nonzero when the connection is open and READY for another mail. */
+/* Nonzero when the connection is open and takes another mail: READY, or
+ * after a submit with SMTPC_SUBMIT_MORE whose reply is still awaited. */
 SMTPC_API int smtpc_client_ready(const smtpc_client *c);
 
 /* The session's first error (SMTPC_OK when none) and, when phase is not

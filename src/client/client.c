@@ -148,8 +148,7 @@ int smtpc_client_submit(smtpc_client *c, smtpc_envelope *env,
         body->next == NULL)
         return smtpc_result_refuse(NULL, env, SMTPC_ERR_ARG, SMTPC_PHASE_NONE);
     s = &c->session;
-    if (!c->open ||
-        !(smtpc_session_state(s) & (SMTPC_READY | SMTPC_NEXT_MAIL))) {
+    if (!smtpc_client_ready(c)) {
         /* The session is over (or never began): report why. */
         r = smtpc_session_status(s);
         return smtpc_result_refuse(c, env, r != SMTPC_OK ? r : SMTPC_ERR_STATE,
