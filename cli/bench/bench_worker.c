@@ -431,8 +431,7 @@ void *bench_worker_run(void *arg)
                 pending = (int)(j & 1);
             else
                 account(w, env, sent_at[j & 1], size_of[j & 1]);
-            if (!(smtpc_session_state(smtpc_client_session(&client)) &
-                  (SMTPC_READY | SMTPC_NEXT_MAIL)))
+            if (!smtpc_client_ready(&client))
                 break; /* the session is over: the rest on a new one */
         }
         r = smtpc_client_close(&client);

@@ -241,8 +241,7 @@ static int msg_prepare(cli_run *r, batch_msg *m)
  * behind a message whose reply is still awaited). */
 static int session_usable(const smtpc_client *c)
 {
-    return c->open && (smtpc_session_state(smtpc_client_session(c)) &
-                       (SMTPC_READY | SMTPC_NEXT_MAIL));
+    return smtpc_client_ready(c);
 }
 
 /* After the connection failed during a mail: could the server have taken
