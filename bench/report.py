@@ -2,7 +2,8 @@
 """bench/report.py OUT_DIR - tables, ratios and charts from bench/run.sh's results.
 
 Reads OUT_DIR/raw.tsv (one line a measurement: wall time of the client
-process; repetitions are reduced to their median here), the smtpc-bench
+process; repetitions are reduced to their median here), turns.tsv (round
+trips counted by bench/delay_proxy.py, when present), the smtpc-bench
 JSON each smtpc line names (a path relative to OUT_DIR), machine.json,
 encoder.jsonl, callgrind.tsv and runs/rtt-probe-*.json.  Writes
 results.json (everything), results.csv (throughput with ratios), results.md
@@ -124,6 +125,142 @@ def rtt_rows(out, rows):
                 e["rtts_per_msg"] = j["seconds"] * 1000.0 / r["messages"] / rtt
         res.append(e)
     return probes, res
+
+
+TURN_MODES = [
+    ("new", "one message per new connection"),
+    ("new-tls", "... with STARTTLS"),
+    ("new-tls-auth", "... with STARTTLS + AUTH PLAIN"),
+    ("reuse100", "100 messages on one connection"),
+    ("rcpt100", "one message to 100 recipients per new connection"),
+]
+TURN_SERVERS = {"sink": "smtp-sink", "mta": "Postfix", "aio": "aiosmtpd"}
+TURN_TOOLS = ["smtpc-bench", "smtpc-bench-no-chunking", "smtpc", "smtp-source",
+              "smtp-source-d", "curl", "msmtp", "swaks"]
+
+
+def read_turns(out, rows, probes):
+    """turns.tsv: one line per client run, turns summed over its connections."""
+    path = os.path.join(out, "turns.tsv")
+    if not os.path.exists(path):
+        return []
+    wall = {(r["scenario"], r["server"], r["tool"]): r for r in rows if r["section"] == "rtt"}
+    probes = dict(probes)
+    for sv in TURN_SERVERS:
+        p = load_json(os.path.join(out, "runs", "rtt-probe-%s.json" % sv))
+        if p and sv not in probes:
+            probes[sv] = p["rtt_ms"]
+    res = []
+    with open(path) as f:
+        for r in csv.DictReader(f, delimiter="\t"):
+            e = {"mode": r["mode"], "server": r["server"], "tool": r["tool"],
+                 "messages": int(r["messages"]), "connections": int(r["connections"]),
+                 "turns": int(r["turns"]),
+                 "turns_per_message": int(r["turns"]) / int(r["messages"]),
+                 "per_connection": [int(x) for x in r["per_connection"].split()]}
+            w = wall.get((r["mode"], r["server"], r["tool"]))
+            if w is not None:
+                e["status"] = w["status"]
+                if r["server"] in probes:
+                    e["wall_rtts_per_message"] = (w["seconds"] * 1000.0 / w["messages"]
+                                                  / probes[r["server"]])
+            res.append(e)
+    return res
+
+
+def md_turns(turns):
+    if not turns:
+        return ""
+    tools = [t for t in TURN_TOOLS if any(e["tool"] == t for e in turns)]
+    lines = ["Round trips per message, counted by the delay proxy (turns: the "
+             "client's waits for the server; a new connection's TCP handshake "
+             "not included).  Cells: turns per message (wall time / messages / "
+             "RTT in brackets).", "",
+             "| mode | server | " + " | ".join(tools) + " |",
+             "|---|---|" + "---:|" * len(tools)]
+    for mode, title in TURN_MODES:
+        for sv in TURN_SERVERS:
+            sel = {e["tool"]: e for e in turns if e["mode"] == mode and e["server"] == sv}
+            if not sel:
+                continue
+            cells = []
+            for t in tools:
+                e = sel.get(t)
+                if e is None:
+                    cells.append("-")
+                    continue
+                c = fmt(e["turns_per_message"], 2)
+                if e.get("wall_rtts_per_message") is not None:
+                    c += " (%.2f)" % e["wall_rtts_per_message"]
+                if e.get("status", "ok") != "ok":
+                    c += " " + e["status"]
+                cells.append(c)
+            lines.append("| %s | %s | %s |" % (title, TURN_SERVERS[sv], " | ".join(cells)))
+    lines.append("")
+    return "\n".join(lines)
+
+
+def chart_turns(out, term, turns):
+    if not turns:
+        return
+    tools = [t for t in TURN_TOOLS if any(e["tool"] == t for e in turns)]
+    groups = [(m, sv) for m, _ in TURN_MODES for sv in TURN_SERVERS
+              if any(e["mode"] == m and e["server"] == sv for e in turns)]
+    dat = os.path.join(out, "runs", "turns.dat")
+    with open(dat, "w") as f:
+        f.write("group " + " ".join('"%s"' % t for t in tools) + "\n")
+        for m, sv in groups:
+            vals = []
+            for t in tools:
+                e = next((x for x in turns if x["mode"] == m and x["server"] == sv
+                          and x["tool"] == t), None)
+                vals.append("%.3f" % e["turns_per_message"] if e else "-")
+            f.write('"%s\\n%s" %s\n' % (m, TURN_SERVERS[sv], " ".join(vals)))
+    cols = " , ".join("'%s' using %d:xtic(1) title columnheader(%d)" % (dat, i + 2, i + 2)
+                      for i in range(len(tools)))
+    plot(out, "round-trips-per-message", """set terminal %s
+set output '%s'
+set title "Round trips per message, counted by the delay proxy (lower is better)"
+set style data histogram
+set style histogram clustered gap 1
+set style fill solid 0.85 border -1
+set datafile missing '-'
+set logscale y
+set yrange [0.8:200]
+set ytics (1, 2, 3, 4, 5, 6, 8, 10, 12, 20, 50, 100)
+set ylabel 'round trips (turns) per message, log scale'
+set bmargin 4
+set key top left
+set grid ytics
+plot %s
+""" % (term, os.path.join(out, "round-trips-per-message.png"), cols))
+
+
+def read_tls_resumption(out):
+    path = os.path.join(out, "tls_resumption.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
+def md_tls_resumption(tls):
+    if not tls:
+        return ""
+    lines = ["| backend | protocol | handshake | turns per connection (proxy) | "
+             "start_tls time / RTT | handshake CPU, client (ms) | whole connection CPU, "
+             "client (ms) | server CPU per connection (ms) | resumed |",
+             "|---|---|---|---|---:|---:|---:|---:|---|"]
+    for e in tls:
+        d = e["direct"]
+        lines.append("| %s | %s | %s | %s | %.2f | %.3f | %.3f | %s | %d of %d |" % (
+            e["backend"], e["protocol"].split(" ")[0],
+            "resumed" if e["resume"] else "full",
+            " ".join(str(t) for t in e["turns_per_connection"]), e["handshake_rtts"],
+            d["handshake_cpu_ms_mean"], d["client_cpu_ms_per_connection"],
+            fmt(d.get("server_cpu_ms_per_connection"), 3), d["resumed"], d["connections"]))
+    lines.append("")
+    return "\n".join(lines)
 
 
 def read_callgrind(out):
@@ -358,10 +495,12 @@ def main():
     enc = read_encoder(out)
     mem = memory_rows(rows)
     sizes = load_json(os.path.join(out, "sizes.json"))
+    turns = read_turns(out, rows, probes)
+    tls = read_tls_resumption(out)
 
     results = {"machine": machine, "throughput": [], "rtt_probe_ms": probes,
                "round_trips": rtts, "encoder": enc, "callgrind": cg, "memory": mem,
-               "sizes": sizes}
+               "sizes": sizes, "turns": turns, "tls_resumption": tls}
     with open(os.path.join(out, "results.csv"), "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["server", "scenario", "tool", "messages", "msg_bytes", "seconds",
@@ -392,7 +531,9 @@ def main():
               machine.get("postfix"), machine.get("curl"), machine.get("msmtp")), "",
           "## Throughput", "", md_throughput(tables),
           "## Round trips per message (delay proxy, %s ms each way)" % machine.get("delay_ms"),
-          "", md_rtt(probes, rtts),
+          "", md_turns(turns),
+          "## TLS session resumption (STARTTLS to Postfix)", "", md_tls_resumption(tls),
+          "## Round trips by wall time", "", md_rtt(probes, rtts),
           "## 1 MiB messages to Postfix on loopback: BDAT replies and delayed ACK", "",
           md_nagle(rows),
           "## Body encoder and instructions", "", md_encoder(enc, cg),
@@ -413,7 +554,8 @@ def main():
         chart_bars(out, term, "large-message", "One large message: MB/s (wall time)",
                    "MB/s", ["%s %s" % (r["server"], r["tool"]) for r in big],
                    [r["mb_per_s"] for r in big])
-        reuse = [e for e in rtts if e["scenario"] == "reuse"]
+        chart_turns(out, term, turns)
+        reuse = [e for e in rtts if e["scenario"] in ("reuse", "reuse100")]
         chart_bars(out, term, "round-trips",
                    "Round trips per message on a reused connection (%s ms each way)"
                    % machine.get("delay_ms"), "round trips per message",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/run.sh: smtpc's benchmarks, in one run, against the clients people use.
 #
-#   bench/run.sh [--quick] [--no-install]
+#   bench/run.sh [--quick] [--rtt-only] [--no-install]
 #
 # Starts, on loopback high ports only:
 #   - Postfix's smtp-sink (PIPELINING, DATA; no CHUNKING), without dump files,
@@ -15,7 +15,10 @@
 #   (d) one 100 MiB message
 # with smtpc-bench, smtp-source (with and without -d), curl and msmtp (one
 # process per message, as their users run them); round trips per message
-# through the delay proxy; the body encoder in memory (bench/encoder_bench.c:
+# through the delay proxy, counted by it, for smtpc-bench, the smtpc tool,
+# smtp-source, curl, msmtp and swaks: one message per new connection
+# (plain, STARTTLS, STARTTLS + AUTH PLAIN against aiosmtpd), 100 messages on
+# one connection, 100 recipients (turns.tsv); the body encoder in memory (bench/encoder_bench.c:
 # bytes/s, and instructions per byte with valgrind --tool=callgrind); and the
 # library's instructions per message.
 #
@@ -29,8 +32,10 @@
 # Environment: SMTPC_BUILD (build dir, default build/, configured and built
 # when smtpc-bench is missing), BENCH_OUT, BENCH_REPS, BENCH_DELAY_MS,
 # BENCH_QUICK=1 (same as --quick: fewer messages, one repetition).
+# --rtt-only: only the round trips (about 6 minutes), into BENCH_OUT
+# (default docs/bench/rtt), through a BENCH_DELAY_MS (default 50) proxy.
 # Needs root for the private Postfix (its part is skipped otherwise).  Missing
-# tools (curl, msmtp, gnuplot-nox, valgrind, postfix) are installed with
+# tools (curl, msmtp, swaks, gnuplot-nox, valgrind, postfix) are installed with
 # apt-get unless --no-install; `make check` never needs any of them.
 #
 # The machine is shared: run this when figures are needed, not in a loop.
@@ -39,31 +44,42 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${SMTPC_BUILD:-$ROOT/build}
-OUT=${BENCH_OUT:-$ROOT/docs/bench}
-REPS=${BENCH_REPS:-3}
-DELAY_MS=${BENCH_DELAY_MS:-20}
 QUICK=${BENCH_QUICK:-0}
 INSTALL=1
+RTT_ONLY=0
 PY=/usr/bin/python3
 
 for a in "$@"; do
     case "$a" in
         --quick) QUICK=1 ;;
         --no-install) INSTALL=0 ;;
+        --rtt-only) RTT_ONLY=1 ;;
         -h|--help) sed -n '2,/^set -e/p' "$0" | sed 's/^# \{0,1\}//; /^set -e/d'; exit 0 ;;
         *) echo "run.sh: unknown argument $a" >&2; exit 64 ;;
     esac
 done
+
+if [ "$RTT_ONLY" = 1 ]; then
+    OUT=${BENCH_OUT:-$ROOT/docs/bench/rtt}
+    DELAY_MS=${BENCH_DELAY_MS:-50}
+else
+    OUT=${BENCH_OUT:-$ROOT/docs/bench}
+    DELAY_MS=${BENCH_DELAY_MS:-20}
+fi
+REPS=${BENCH_REPS:-3}
+# Messages per client in each "one message per new connection" round-trip
+# mode: the count of turns does not vary, so a few are enough.
+RTT_NEW_K=3
 
 # Sizes of each test: messages in all.  Peers that start one process per
 # message (curl, msmtp) send fewer: their rate is per message all the same.
 if [ "$QUICK" = 1 ]; then
     REPS=1
     A_N=5000 B_N=10000 C_N=500 PEER_N=30 PEER_PAR_N=80 BIG=20M
-    MTA_A_N=300 MTA_B_N=600 MTA_C_N=100 RTT_K=20 CG_N=500
+    MTA_A_N=300 MTA_B_N=600 MTA_C_N=100 CG_N=500
 else
     A_N=20000 B_N=40000 C_N=2000 PEER_N=100 PEER_PAR_N=400 BIG=100M
-    MTA_A_N=1000 MTA_B_N=2000 MTA_C_N=300 RTT_K=50 CG_N=2000
+    MTA_A_N=1000 MTA_B_N=2000 MTA_C_N=300 CG_N=2000
 fi
 B_S=8          # sessions in parallel (b)
 MTA_B_S=4
@@ -79,6 +95,7 @@ need_pkgs=()
 command -v smtp-sink >/dev/null || need_pkgs+=(postfix)
 command -v curl >/dev/null || need_pkgs+=(curl)
 command -v msmtp >/dev/null || need_pkgs+=(msmtp)
+command -v swaks >/dev/null || need_pkgs+=(swaks)
 command -v gnuplot >/dev/null || need_pkgs+=(gnuplot-nox)
 command -v valgrind >/dev/null || need_pkgs+=(valgrind)
 command -v cmake >/dev/null || need_pkgs+=(cmake)
@@ -86,7 +103,8 @@ if [ "${#need_pkgs[@]}" -gt 0 ]; then
     if [ "$INSTALL" = 1 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         log "installing ${need_pkgs[*]}"
         # postfix must not start a system MTA or ask questions
-        DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y \
+            --no-install-recommends \
             "${need_pkgs[@]}" >/dev/null
     else
         log "missing: ${need_pkgs[*]} (parts that need them are skipped)"
@@ -96,12 +114,12 @@ have() { command -v "$1" >/dev/null; }
 
 # ------------------------------------------------------------------ build
 
-if [ ! -x "$BUILD/smtpc-bench" ] || [ ! -f "$BUILD/libsmtpc.a" ]; then
+if [ ! -x "$BUILD/smtpc-bench" ] || [ ! -x "$BUILD/smtpc" ] || [ ! -f "$BUILD/libsmtpc.a" ]; then
     log "building into $BUILD"
     cmake -S "$ROOT" -B "$BUILD" >/dev/null
     cmake --build "$BUILD" -j 2 >/dev/null
 else
-    cmake --build "$BUILD" --target smtpc-bench -j 2 >/dev/null
+    cmake --build "$BUILD" --target smtpc-bench smtpc -j 2 >/dev/null
 fi
 BENCH=$BUILD/smtpc-bench
 # The encoder benchmark links the library as built (same flags as users get).
@@ -131,6 +149,8 @@ printf 'section\tscenario\tserver\ttool\tmessages\tmsg_bytes\tseconds\trep\tstat
     printf '"postfix":"%s",' "$(postconf -h mail_version 2>/dev/null || echo none)"
     printf '"curl":"%s",' "$(curl --version 2>/dev/null | head -n 1 | cut -d' ' -f1-2)"
     printf '"msmtp":"%s",' "$(msmtp --version 2>/dev/null | head -n 1)"
+    printf '"swaks":"%s",' "$(swaks --version 2>/dev/null | head -n 1)"
+    printf '"rtt_only":%s,' "$RTT_ONLY"
     printf '"reps":%s,"quick":%s,"delay_ms":%s}\n' "$REPS" "$QUICK" "$DELAY_MS"
 } >"$OUT/machine.json"
 
@@ -196,10 +216,12 @@ start_bench_sink() {
     return 1
 }
 
-start_proxy() {   # start_proxy TARGET_PORT -> PROXY_PORT
-    local pf=$W/proxy.$1 pid i
+start_proxy() {   # start_proxy TARGET_PORT [STATS_FILE] -> PROXY_PORT
+    local pf=$W/proxy.$1 pid i stats=()
+    [ -n "${2:-}" ] && stats=(--stats "$2")
+    rm -f "$pf"   # a second proxy to the same server must not read the first's port
     "$PY" "$ROOT/bench/delay_proxy.py" --target "127.0.0.1:$1" --delay-ms "$DELAY_MS" \
-        --port-file "$pf" >/dev/null 2>>"$RUNS/proxy.log" &
+        --port-file "$pf" "${stats[@]}" >/dev/null 2>>"$RUNS/proxy.log" &
     pid=$!
     harness_on_exit "stop_pid $pid"
     for i in $(seq 1 100); do
@@ -217,14 +239,23 @@ start_bench_sink || { log "smtp-sink did not start"; exit 1; }
 SINK=$BSINK_PORT
 log "smtp-sink on 127.0.0.1:$SINK"
 
+# Certificates for STARTTLS (a test CA; clients are given ca.pem).
+CERTS=$W/certs
+make_test_certs "$CERTS" >"$RUNS/certs.log" 2>&1 || { log "make_test_certs failed"; exit 1; }
+chmod 0644 "$CERTS"/server.key
+_harness_make_reachable "$CERTS"
+
 MTA=
 if have postfix; then
     rc=0
     # Mail is queued (written and fsync'd like any mail) then discarded:
     # what is measured is smtpd, cleanup and the queue, not delivery.
+    # STARTTLS is offered (only the round trips use it).
     start_mta "$W/mta" in_flow_delay=0 'virtual_transport=discard:bench' \
         message_size_limit=0 smtpd_client_connection_count_limit=0 \
-        smtpd_client_connection_rate_limit=0 >"$RUNS/mta.start.log" 2>&1 || rc=$?
+        smtpd_client_connection_rate_limit=0 smtpd_tls_security_level=may max_use=100000 \
+        "smtpd_tls_cert_file=$CERTS/server.pem" "smtpd_tls_key_file=$CERTS/server.key" \
+        >"$RUNS/mta.start.log" 2>&1 || rc=$?
     if [ "$rc" = 0 ]; then
         MTA=$MTA_PORT
         log "Postfix smtpd (CHUNKING) on 127.0.0.1:$MTA"
@@ -233,11 +264,26 @@ if have postfix; then
     fi
 fi
 
+# aiosmtpd with STARTTLS and AUTH PLAIN/LOGIN (after STARTTLS only), for
+# the round trips with authentication.
+AIO=
+rc=0
+start_aiosmtpd "$W/aio" --auth "bench:bench-secret" --auth-require-tls \
+    --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" \
+    >"$RUNS/aio.start.log" 2>&1 || rc=$?
+if [ "$rc" = 0 ]; then
+    AIO=$AIO_PORT
+    log "aiosmtpd (STARTTLS, AUTH) on 127.0.0.1:$AIO"
+else
+    log "no aiosmtpd (start_aiosmtpd: $rc); STARTTLS + AUTH round trips skipped"
+fi
+
 # ------------------------------------------------------------------ messages
 
 MSG=$W/msg-$SIZE.eml
 BIGMSG=$W/msg-big.eml
 "$BENCH" --print-message --size "$SIZE" --from "$FROM" --to "$TO" >"$MSG"
+[ "$RTT_ONLY" = 1 ] && BIG=1k   # (d) does not run
 "$BENCH" --print-message --size "$BIG" --from "$FROM" --to "$TO" >"$BIGMSG"
 MSG_BYTES=$(stat -c %s "$MSG")
 BIG_BYTES=$(stat -c %s "$BIGMSG")
@@ -399,6 +445,7 @@ nagle() {   # nagle PORT
         smtpc "$p" --messages "$n" --size 1M --no-chunking --quickack
 }
 
+[ "$RTT_ONLY" = 1 ] && REPS=0
 for REP in $(seq 1 "$REPS"); do
     log "== repetition $REP of $REPS"
     throughput sink "$SINK"
@@ -411,55 +458,255 @@ REP=1
 
 # ------------------------------------------------------------------ memory
 
-log "memory: 1000 vs 50000 messages, $SIZE B vs $BIG bodies"
-measure mem n1000 sink smtpc 1000 "$MSG_BYTES" -- smtpc "$SINK" --messages 1000 --size "$SIZE"
-measure mem n50000 sink smtpc 50000 "$MSG_BYTES" -- smtpc "$SINK" --messages 50000 --size "$SIZE"
-measure mem big sink smtpc 1 "$BIG_BYTES" -- smtpc "$SINK" --messages 1 --size "$BIG"
+if [ "$RTT_ONLY" = 0 ]; then
+    log "memory: 1000 vs 50000 messages, $SIZE B vs $BIG bodies"
+    measure mem n1000 sink smtpc 1000 "$MSG_BYTES" -- smtpc "$SINK" --messages 1000 --size "$SIZE"
+    measure mem n50000 sink smtpc 50000 "$MSG_BYTES" -- smtpc "$SINK" --messages 50000 --size "$SIZE"
+    measure mem big sink smtpc 1 "$BIG_BYTES" -- smtpc "$SINK" --messages 1 --size "$BIG"
+fi
 
 # ------------------------------------------------------------------ round trips
 
-# One run each (the proxy's delay dominates any noise); the unit is the
-# measured NOOP round trip through the proxy (rtt_probe.py).
-rtt_run() {   # rtt_run SCENARIO SERVER TOOL N BYTES -- COMMAND...
-    measure rtt "$@"
+# Every client through bench/delay_proxy.py, which counts the client's waits
+# for the server ("turns", see its header) on each connection: the round
+# trips of a mode, independent of load.  Its wall time divided by the
+# measured NOOP round trip (rtt_probe.py) is kept beside it as a check.
+#
+# Modes (each client that can do it):
+#   new           one message per new connection, no TLS
+#   new-tls       the same with STARTTLS (Postfix; no AUTH: see below)
+#   new-tls-auth  STARTTLS + AUTH PLAIN (aiosmtpd: the harness's server with
+#                 both; no PIPELINING, no CHUNKING)
+#   reuse100      100 messages on one connection
+#   rcpt100       one message to 100 recipients per new connection
+# The Postfix instance offers STARTTLS; clients are told not to use it
+# unless the mode says so.  (AUTH on the private Postfix needs a Cyrus SASL
+# setup that Debian's smtpd did not pick up from cyrus_sasl_config_path.)
+TURNS=$OUT/turns.tsv
+RTT_PASS=bench-secret
+export RTT_PASS
+
+# rtt_run MODE SERVER TOOL MESSAGES CONNECTIONS -- COMMAND...
+# Runs COMMAND through the proxy of SERVER (PROXY_STATS), then adds up the
+# proxy's lines for the CONNECTIONS it opened (waiting for the proxy to
+# see them close) into turns.tsv.
+rtt_run() {
+    local mode=$1 sv=$2 tool=$3 n=$4 conns=$5 stats=$PROXY_STATS n0 i
+    shift 6
+    n0=$(wc -l <"$stats")
+    measure rtt "$mode" "$sv" "$tool" "$n" "$MSG_BYTES" -- "$@"
+    for i in $(seq 1 100); do
+        [ "$(wc -l <"$stats")" -ge $((n0 + conns)) ] && break
+        sleep 0.1
+    done
+    sleep 0.3
+    tail -n +$((n0 + 1)) "$stats" | "$PY" -c '
+import json, sys
+rows = [json.loads(l) for l in sys.stdin if l.strip()]
+mode, sv, tool, n = sys.argv[1:5]
+t = sum(r["turns"] for r in rows)
+print("\t".join([mode, sv, tool, n, str(len(rows)), str(t),
+                 "%.2f" % (t / int(n)), " ".join(str(r["turns"]) for r in rows)]))
+' "$mode" "$sv" "$tool" "$n" >>"$TURNS"
+    log "    turns: $(tail -n 1 "$TURNS" | cut -f5-7)"
 }
 
+# One process per message, as their users run them.
+smtpc_cli_seq() {   # smtpc_cli_seq PORT N [smtpc options]: --tls none unless given
+    local p=$1 n=$2 i
+    shift 2
+    for ((i = 0; i < n; i++)); do
+        "$BUILD/smtpc" --server "127.0.0.1:$p" --from "$FROM" "$@" <"$MSG" >/dev/null || return 1
+    done
+}
+
+swaks_seq() {   # swaks_seq PORT N [swaks options]
+    local p=$1 n=$2 i
+    shift 2
+    for ((i = 0; i < n; i++)); do
+        swaks --silent 2 --server 127.0.0.1 --port "$p" --from "$FROM" --data "@$MSG" "$@" || return 1
+    done
+}
+
+curl_seq_opts() {   # curl_seq_opts PORT N [curl options]
+    local p=$1 n=$2 i
+    shift 2
+    for ((i = 0; i < n; i++)); do
+        curl -sS "smtp://127.0.0.1:$p" --mail-from "$FROM" -T "$MSG" "$@" || return 1
+    done
+}
+
+msmtp_seq_opts() {   # msmtp_seq_opts PORT N [msmtp options and recipients]
+    local p=$1 n=$2 i
+    shift 2
+    for ((i = 0; i < n; i++)); do
+        msmtp --host=127.0.0.1 --port="$p" --from="$FROM" "$@" <"$MSG" || return 1
+    done
+}
+
+RCPTS=()
+for i in $(seq 1 100); do RCPTS+=("r$i@example.net"); done
+CURL_RCPTS=()
+for r in "${RCPTS[@]}"; do CURL_RCPTS+=(--mail-rcpt "$r"); done
+SWAKS_RCPTS=$(IFS=,; echo "${RCPTS[*]}")
+
 round_trips() {   # round_trips SERVER_NAME PORT
-    local sv=$1 p=$2 probe
-    start_proxy "$p" || { log "delay proxy did not start"; return 0; }
-    local pp=$PROXY_PORT
-    probe=$("$PY" "$ROOT/bench/rtt_probe.py" "127.0.0.1:$pp" 20)
+    local sv=$1 p=$2 probe pp k=$RTT_NEW_K
+    PROXY_STATS=$W/proxy-stats.$sv.jsonl
+    : >"$PROXY_STATS"
+    start_proxy "$p" "$PROXY_STATS" || { log "delay proxy did not start"; return 0; }
+    pp=$PROXY_PORT
+    probe=$("$PY" "$ROOT/bench/rtt_probe.py" "127.0.0.1:$pp" 10)
     printf '%s\n' "$probe" >"$RUNS/rtt-probe-$sv.json"
     log "round trips through the ${DELAY_MS} ms proxy to $sv: probe $probe"
-    if [ "$sv" = mta ]; then
-        rtt_run reuse "$sv" smtpc-bdat "$RTT_K" "$MSG_BYTES" -- smtpc "$pp" --messages "$RTT_K" --size "$SIZE"
-        rtt_run reuse "$sv" smtpc-data "$RTT_K" "$MSG_BYTES" -- \
-            smtpc "$pp" --messages "$RTT_K" --size "$SIZE" --no-chunking
-        # Recipients are pipelined SMTPC_PIPELINE_MAX - 1 at a time.
-        rtt_run reuse-30rcpt "$sv" smtpc-bdat 10 "$MSG_BYTES" -- \
-            smtpc "$pp" --messages 10 --size "$SIZE" --recipients 30
-        rtt_run reuse-100rcpt "$sv" smtpc-bdat 10 "$MSG_BYTES" -- \
-            smtpc "$pp" --messages 10 --size "$SIZE" --recipients 100
-    else
-        rtt_run reuse "$sv" smtpc-data "$RTT_K" "$MSG_BYTES" -- smtpc "$pp" --messages "$RTT_K" --size "$SIZE"
+    # The probe's connection ends before the first client's starts.
+    for _ in $(seq 1 50); do
+        [ -s "$PROXY_STATS" ] && break
+        sleep 0.1
+    done
+
+    if [ "$sv" = aio ]; then
+        # STARTTLS + AUTH PLAIN, one message per connection.
+        log "  new-tls-auth: $k messages, one connection each"
+        rtt_run new-tls-auth "$sv" smtpc-bench "$k" "$k" -- smtpc "$pp" --messages "$k" \
+            --per-connection 1 --size "$SIZE" --tls starttls --cafile "$CERTS/ca.pem" \
+            --user bench --password-env RTT_PASS
+        rtt_run new-tls-auth "$sv" smtpc "$k" "$k" -- smtpc_cli_seq "$pp" "$k" --tls starttls \
+            --cafile "$CERTS/ca.pem" --user bench --password-env RTT_PASS --auth plain "$TO"
+        have curl && rtt_run new-tls-auth "$sv" curl "$k" "$k" -- curl_seq_opts "$pp" "$k" \
+            --mail-rcpt "$TO" --ssl-reqd --cacert "$CERTS/ca.pem" --user "bench:$RTT_PASS" \
+            --login-options AUTH=PLAIN
+        have msmtp && rtt_run new-tls-auth "$sv" msmtp "$k" "$k" -- msmtp_seq_opts "$pp" "$k" \
+            --tls=on --tls-starttls=on --tls-trust-file="$CERTS/ca.pem" --auth=plain \
+            --user=bench --passwordeval='echo "$RTT_PASS"' "$TO"
+        have swaks && rtt_run new-tls-auth "$sv" swaks "$k" "$k" -- swaks_seq "$pp" "$k" \
+            --to "$TO" -tls -a PLAIN -au bench -ap "$RTT_PASS"
+        return 0
     fi
-    rtt_run reuse "$sv" smtpc-no-pipelining "$RTT_K" "$MSG_BYTES" -- \
-        smtpc "$pp" --messages "$RTT_K" --size "$SIZE" --no-pipelining --no-chunking
-    rtt_run reuse "$sv" smtp-source-d "$RTT_K" "$MSG_BYTES" -- \
-        src_q -d -s 1 -m "$RTT_K" -l "$SIZE" -f "$FROM" -t "$TO" "127.0.0.1:$pp"
-    rtt_run newconn "$sv" smtpc 10 "$MSG_BYTES" -- \
-        smtpc "$pp" --messages 10 --per-connection 1 --size "$SIZE"
-    rtt_run newconn "$sv" smtp-source 10 "$MSG_BYTES" -- \
-        src_q -s 1 -m 10 -l "$SIZE" -f "$FROM" -t "$TO" "127.0.0.1:$pp"
-    have curl && rtt_run newconn "$sv" curl 5 "$MSG_BYTES" -- curl_seq "$pp" 5 "$MSG"
-    have msmtp && rtt_run newconn "$sv" msmtp 5 "$MSG_BYTES" -- msmtp_seq "$pp" 5 "$MSG"
+
+    log "  new: $k messages, one connection each"
+    rtt_run new "$sv" smtpc-bench "$k" "$k" -- smtpc "$pp" --messages "$k" --per-connection 1 --size "$SIZE"
+    rtt_run new "$sv" smtpc "$k" "$k" -- smtpc_cli_seq "$pp" "$k" --tls none "$TO"
+    rtt_run new "$sv" smtp-source "$k" "$k" -- \
+        src_q -s 1 -m "$k" -l "$SIZE" -f "$FROM" -t "$TO" "127.0.0.1:$pp"
+    have curl && rtt_run new "$sv" curl "$k" "$k" -- curl_seq_opts "$pp" "$k" --mail-rcpt "$TO"
+    have msmtp && rtt_run new "$sv" msmtp "$k" "$k" -- msmtp_seq_opts "$pp" "$k" \
+        --auth=off --tls=off "$TO"
+    have swaks && rtt_run new "$sv" swaks "$k" "$k" -- swaks_seq "$pp" "$k" --to "$TO"
+
+    if [ "$sv" = mta ]; then
+        log "  new-tls: $k messages, one connection each, STARTTLS"
+        rtt_run new-tls "$sv" smtpc-bench "$k" "$k" -- smtpc "$pp" --messages "$k" \
+            --per-connection 1 --size "$SIZE" --tls starttls --cafile "$CERTS/ca.pem"
+        rtt_run new-tls "$sv" smtpc "$k" "$k" -- smtpc_cli_seq "$pp" "$k" --tls starttls \
+            --cafile "$CERTS/ca.pem" "$TO"
+        have curl && rtt_run new-tls "$sv" curl "$k" "$k" -- curl_seq_opts "$pp" "$k" \
+            --mail-rcpt "$TO" --ssl-reqd --cacert "$CERTS/ca.pem"
+        have msmtp && rtt_run new-tls "$sv" msmtp "$k" "$k" -- msmtp_seq_opts "$pp" "$k" \
+            --tls=on --tls-starttls=on --tls-trust-file="$CERTS/ca.pem" --auth=off "$TO"
+        have swaks && rtt_run new-tls "$sv" swaks "$k" "$k" -- swaks_seq "$pp" "$k" \
+            --to "$TO" -tls
+    fi
+
+    log "  reuse100: 100 messages on one connection"
+    rtt_run reuse100 "$sv" smtpc-bench 100 1 -- smtpc "$pp" --messages 100 --size "$SIZE"
+    if [ "$sv" = mta ]; then
+        rtt_run reuse100 "$sv" smtpc-bench-no-chunking 100 1 -- \
+            smtpc "$pp" --messages 100 --size "$SIZE" --no-chunking
+    fi
+    rtt_run reuse100 "$sv" smtp-source-d 100 1 -- \
+        src_q -d -s 1 -m 100 -l "$SIZE" -f "$FROM" -t "$TO" "127.0.0.1:$pp"
+
+    local kr=1   # 100 recipients one at a time take 100 round trips for some
+    log "  rcpt100: $kr message(s) to 100 recipients, one connection each"
+    rtt_run rcpt100 "$sv" smtpc-bench "$kr" "$kr" -- smtpc "$pp" --messages "$kr" \
+        --per-connection 1 --size "$SIZE" --recipients 100
+    rtt_run rcpt100 "$sv" smtpc "$kr" "$kr" -- smtpc_cli_seq "$pp" "$kr" --tls none "${RCPTS[@]}"
+    rtt_run rcpt100 "$sv" smtp-source "$kr" "$kr" -- \
+        src_q -s 1 -m "$kr" -r 100 -l "$SIZE" -f "$FROM" -t "$TO" "127.0.0.1:$pp"
+    have curl && rtt_run rcpt100 "$sv" curl "$kr" "$kr" -- curl_seq_opts "$pp" "$kr" "${CURL_RCPTS[@]}"
+    have msmtp && rtt_run rcpt100 "$sv" msmtp "$kr" "$kr" -- msmtp_seq_opts "$pp" "$kr" \
+        --auth=off --tls=off "${RCPTS[@]}"
+    have swaks && rtt_run rcpt100 "$sv" swaks "$kr" "$kr" -- swaks_seq "$pp" "$kr" --to "$SWAKS_RCPTS"
     return 0
 }
 
+printf 'mode\tserver\ttool\tmessages\tconnections\tturns\tturns_per_message\tper_connection\n' >"$TURNS"
 round_trips sink "$SINK"
 [ -n "$MTA" ] && round_trips mta "$MTA"
+[ -n "$AIO" ] && round_trips aio "$AIO"
+
+# ------------------------------------------------------------------ TLS resumption
+
+# Full and resumed STARTTLS handshakes to Postfix (bench/tls_resume_bench.c:
+# a new TCP connection and a new smtpc_tls each time, as a new run of a
+# tool; --resume gives them one smtpc_tls_session): the proxy's turns per
+# connection, and without the proxy the CPU per handshake of the client and
+# of Postfix (its smtpd, tlsmgr, ... processes, from /proc), over
+# TLS_RES_N connections.  With the library as built (OpenSSL: TLS 1.3) and,
+# when libmbedtls-dev is there, a RelWithDebInfo mbedTLS build (TLS 1.2).
+TLS_RES_N=${BENCH_TLS_N:-200}
+tls_resumption() {
+    local stats=$W/proxy-stats.tls.jsonl pp b flag n0 via direct pidargs=() p i
+    local benches=() mb=$BUILD/mbedtls-bench
+    TLSRES=$OUT/tls_resumption.jsonl
+    : >"$TLSRES"
+    cc -O2 -g -std=c11 -Wall -Wextra -I"$ROOT/include" "$ROOT/bench/tls_resume_bench.c" \
+        "$BUILD/libsmtpc.a" -lssl -lcrypto -o "$BUILD/tls_resume_bench" && benches+=("$BUILD/tls_resume_bench")
+    if [ -f /usr/include/mbedtls/ssl.h ]; then
+        log "building the mbedTLS variant of the library into $mb"
+        if cmake -S "$ROOT" -B "$mb" -DSMTPC_TLS_BACKEND=mbedtls -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+                -DSMTPC_BUILD_TESTS=OFF >"$RUNS/mbedtls-build.log" 2>&1 &&
+            cmake --build "$mb" --target smtpc_static -j 2 >>"$RUNS/mbedtls-build.log" 2>&1 &&
+            cc -O2 -g -std=c11 -Wall -Wextra -I"$ROOT/include" "$ROOT/bench/tls_resume_bench.c" \
+                "$mb/libsmtpc.a" -lmbedtls -lmbedx509 -lmbedcrypto -o "$mb/tls_resume_bench"; then
+            benches+=("$mb/tls_resume_bench")
+        else
+            log "mbedTLS build failed (see $RUNS/mbedtls-build.log)"
+        fi
+    fi
+    : >"$stats"
+    start_proxy "$MTA" "$stats" || { log "delay proxy did not start"; return 0; }
+    pp=$PROXY_PORT
+    for b in "${benches[@]}"; do
+        for flag in "" --resume; do
+            n0=$(wc -l <"$stats")
+            via=$("$b" --server "127.0.0.1:$pp" --cafile "$CERTS/ca.pem" --count 5 $flag) || continue
+            for i in $(seq 1 50); do
+                [ "$(wc -l <"$stats")" -ge $((n0 + 5)) ] && break
+                sleep 0.1
+            done
+            # Without the proxy: CPU.  Some connections first, so that the
+            # server's processes (Postfix starts another smtpd when none is
+            # idle) exist when their CPU is read.
+            "$b" --server "127.0.0.1:$MTA" --cafile "$CERTS/ca.pem" --count 20 >/dev/null || continue
+            pidargs=()
+            for p in $(_harness_postfix_pids "$MTA_CONFIG"); do pidargs+=(--server-pid "$p"); done
+            direct=$("$b" --server "127.0.0.1:$MTA" --cafile "$CERTS/ca.pem" --count "$TLS_RES_N" \
+                $flag "${pidargs[@]}") || continue
+            tail -n +$((n0 + 1)) "$stats" | "$PY" -c '
+import json, sys
+via, direct, probe = (json.loads(x) for x in sys.argv[1:4])
+turns = [json.loads(l)["turns"] for l in sys.stdin if l.strip()]
+print(json.dumps({"backend": direct["backend"], "protocol": direct["protocol"],
+                  "resume": direct["resume"], "proxy": via, "direct": direct,
+                  "turns_per_connection": turns,
+                  "handshake_rtts": via["handshake_ms_mean"] / probe["rtt_ms"]}))
+' "$via" "$direct" "$(cat "$RUNS/rtt-probe-mta.json")" >>"$TLSRES"
+            log "  $(tail -n 1 "$TLSRES" | cut -c1-300)"
+        done
+    done
+}
+[ -n "$MTA" ] && [ -s "$RUNS/rtt-probe-mta.json" ] && tls_resumption
 
 # ------------------------------------------------------------------ CPU
+
+if [ "$RTT_ONLY" = 1 ]; then
+    sed -i "s/}\$/,\"loadavg_end\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}/" "$OUT/machine.json"
+    "$PY" "$ROOT/bench/report.py" "$OUT"
+    log "results: $OUT/results.md"
+    exit 0
+fi
 
 log "body encoder in memory (best of 5, 1 GiB each)"
 "$BUILD/encoder_bench" --sizes >"$OUT/sizes.json"

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # fuzz/run.sh SECONDS [TARGET...]: build the libFuzzer targets and run each
 # for SECONDS, one after the other (default targets: fuzz_reply fuzz_engine
-# fuzz_body fuzz_engine_minimal).
+# fuzz_body fuzz_engine_minimal fuzz_mime_enc fuzz_mime_hdr).
 #
 #   make fuzz      runs each for FUZZ_SECONDS (default 600)
 #   make check     runs each briefly (FUZZ_CHECK_SECONDS, default 30)
 #
 # Each target is clang -fsanitize=fuzzer,address,undefined over the engine
-# sources (src/engine/*.c) and fuzz/<target>.c, built in $FUZZ_BUILD
-# (default build-fuzz/).  TARGET_minimal is fuzz/TARGET.c over the engine
-# built with -DSMTPC_PROFILE_MINIMAL=1: the folded build, whose code
-# differs wherever a feature switch folds it; it starts from TARGET's
-# seeds.  Before fuzzing, every reproducer under
-# fuzz/regressions/<target>/ is replayed and must pass.  The run starts
+# sources (src/engine/*.c; the fuzz_mime_* targets add src/mime/*.c) and
+# fuzz/<target>.c, built in $FUZZ_BUILD (default build-fuzz/).
+# TARGET_minimal is fuzz/TARGET.c over the engine built with
+# -DSMTPC_PROFILE_MINIMAL=1: the folded build, whose code differs wherever
+# a feature switch folds it; it starts from TARGET's seeds.  Before
+# fuzzing, every reproducer under fuzz/regressions/<target>/ is replayed
+# and must pass.  The run starts
 # from the committed seeds (fuzz/corpus/<target>/, read-only) and a working
 # corpus in $FUZZ_BUILD/corpus/<target>/ that grows from run to run, with
 # fuzz/smtp.dict.  A crash leaves its input in $FUZZ_BUILD/artifacts/ and
@@ -32,7 +33,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SECONDS_EACH=${1:-30}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_reply fuzz_engine fuzz_body fuzz_engine_minimal)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_reply fuzz_engine fuzz_body fuzz_engine_minimal
+                                     fuzz_mime_enc fuzz_mime_hdr)
 BUILD=${FUZZ_BUILD:-$ROOT/build-fuzz}
 CC=${FUZZ_CC:-}
 NICE=${FUZZ_NICE:-19}
@@ -74,10 +76,11 @@ if ! "$CC" "${FLAGS[@]}" "$probe.c" -o "$probe" >"$probe.log" 2>&1; then
 fi
 
 build_target() {  # build_target TARGET EXE
-    local defs=()
+    local defs=() srcs=("$ROOT"/src/engine/*.c)
     [ "$1" != "${1%_minimal}" ] && defs=(-DSMTPC_PROFILE_MINIMAL=1)
+    [[ $1 == fuzz_mime* ]] && srcs+=("$ROOT"/src/mime/*.c)
     nice -n "$NICE" "$CC" "${FLAGS[@]}" "${defs[@]}" \
-        "$ROOT/fuzz/${1%_minimal}.c" "$ROOT"/src/engine/*.c -o "$2"
+        "$ROOT/fuzz/${1%_minimal}.c" "${srcs[@]}" -o "$2"
 }
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}

@@ -26,7 +26,9 @@
  * does, inside nx_smtp_client_tls_set's session; see below).
  *
  * Inside a real NetX Duo build, include nx_api.h first: its types and
- * status values are then used and not redefined here.
+ * status values are then used and not redefined here, and each client
+ * carries NetX Duo's TCP transport (ports/netxduo; docs/COMPAT.md,
+ * "Moving a NetX Duo application over").
  */
 #ifndef NXD_SMTP_CLIENT_H
 #define NXD_SMTP_CLIENT_H
@@ -82,7 +84,8 @@ typedef struct NXD_ADDRESS_STRUCT {
 #define NX_SUCCESS 0x00
 #endif
 #ifndef NX_NO_PACKET
-#define NX_NO_PACKET 0x01 /* a reply did not come in time */
+#define NX_NO_PACKET 0x01 /* a reply did not come in time (on NetX Duo
+                             also: the pool gave no packet in time) */
 #endif
 #ifndef NX_PTR_ERROR
 #define NX_PTR_ERROR 0x07
@@ -102,11 +105,13 @@ typedef struct NXD_ADDRESS_STRUCT {
 
 /* ---- Configuration (compile-time; timeouts in NX_IP_PERIODIC_RATE ticks) ---- */
 
-/* Kept for source compatibility; the TCP stack chooses its own window. */
+/* On NetX Duo the receive window of the client's TCP socket; a hosted
+ * TCP stack chooses its own. */
 #ifndef NX_SMTP_CLIENT_TCP_WINDOW_SIZE
 #define NX_SMTP_CLIENT_TCP_WINDOW_SIZE 1460
 #endif
-/* Kept for source compatibility: smtpc allocates no packets. */
+/* On NetX Duo the longest wait for a packet from the client's pool; none
+ * by then fails the mail with NX_NO_PACKET.  Unused on a hosted system. */
 #ifndef NX_SMTP_CLIENT_PACKET_TIMEOUT
 #define NX_SMTP_CLIENT_PACKET_TIMEOUT (2 * NX_IP_PERIODIC_RATE)
 #endif
@@ -114,8 +119,8 @@ typedef struct NXD_ADDRESS_STRUCT {
 #ifndef NX_SMTP_CLIENT_CONNECTION_TIMEOUT
 #define NX_SMTP_CLIENT_CONNECTION_TIMEOUT (10 * NX_IP_PERIODIC_RATE)
 #endif
-/* Kept for source compatibility: QUIT's reply is awaited for
- * NX_SMTP_ENVELOPE_TIMEOUT, like every other command's. */
+/* On NetX Duo the wait for an orderly TCP disconnect.  QUIT's reply is
+ * awaited for NX_SMTP_ENVELOPE_TIMEOUT, like every other command's. */
 #ifndef NX_SMTP_CLIENT_DISCONNECT_TIMEOUT
 #define NX_SMTP_CLIENT_DISCONNECT_TIMEOUT (5 * NX_IP_PERIODIC_RATE)
 #endif
@@ -132,7 +137,8 @@ typedef struct NXD_ADDRESS_STRUCT {
 #ifndef NX_SMTP_MESSAGE_TIMEOUT
 #define NX_SMTP_MESSAGE_TIMEOUT (30 * NX_IP_PERIODIC_RATE)
 #endif
-/* Sending each piece of the message. */
+/* Sending each piece of the message (on NetX Duo also the wait of each
+ * nx_tcp_socket_send for the server's window). */
 #ifndef NX_SMTP_CLIENT_SEND_TIMEOUT
 #define NX_SMTP_CLIENT_SEND_TIMEOUT (5 * NX_IP_PERIODIC_RATE)
 #endif
@@ -169,7 +175,8 @@ typedef struct NXD_ADDRESS_STRUCT {
 #define NX_SMTP_INTERNAL_ERROR 0xA3
 #define NX_SMTP_SERVER_ERROR_CODE_RECEIVED 0xA4 /* 4xx/5xx outside the phases below */
 #define NX_SMTP_INVALID_PARAM 0xA5            /* bad argument: nothing was sent */
-#define NX_SMTP_PACKET_ALLOCATE_ERROR 0xA6    /* never returned by smtpc */
+#define NX_SMTP_PACKET_ALLOCATE_ERROR 0xA6    /* never returned by smtpc
+                                                (NX_NO_PACKET instead) */
 #define NX_SMTP_GREET_REPLY_ERROR 0xA7        /* greeting not 220 */
 #define NX_SMTP_HELLO_REPLY_ERROR 0xA8        /* EHLO and HELO refused */
 #define NX_SMTP_MAIL_REPLY_ERROR 0xA9
@@ -221,15 +228,27 @@ typedef struct NXD_ADDRESS_STRUCT {
 
 /* ---- The client ---- */
 
-/* Room for the header lines built per mail (Date, Message-ID, X-Priority,
- * MIME-Version, Content-Type, Content-Transfer-Encoding). */
-#define NX_SMTP_CLIENT_HEADER_SIZE (232 + NX_SMTP_CLIENT_MAX_USERNAME)
+/* Room for the header lines built per mail (Date, Message-ID with the
+ * client domain, X-Priority; the constant MIME lines are not copied). */
+#define NX_SMTP_CLIENT_HEADER_SIZE (120 + NX_SMTP_CLIENT_MAX_USERNAME)
 
-/* The transport the client opens for each mail: POSIX TCP by default.  A
- * port to another TCP/IP stack defines this type (and supplies
- * src/compat/nxd_smtp_port.c's functions for it). */
+/* The transport the client opens for each mail: NetX Duo's TCP when
+ * nx_api.h came first (ports/netxduo, whose nxd_smtp_port_netxduo.c then
+ * replaces src/compat/nxd_smtp_port.c), else POSIX TCP.  A port to another
+ * TCP/IP stack defines this type (and supplies src/compat/nxd_smtp_port.c's
+ * functions for it). */
 #ifndef NX_SMTP_CLIENT_TRANSPORT_TYPE
+#ifdef NX_API_H
+#include "smtpc_netxduo.h"
+#define NX_SMTP_CLIENT_TRANSPORT_TYPE smtpc_netxduo
+/* The transport runs on the application's NX_IP and NX_PACKET_POOL. */
+#define NX_SMTP_CLIENT_NEEDS_IP 1
+#else
 #define NX_SMTP_CLIENT_TRANSPORT_TYPE smtpc_tcp
+#endif
+#endif
+#ifndef NX_SMTP_CLIENT_NEEDS_IP
+#define NX_SMTP_CLIENT_NEEDS_IP 0
 #endif
 
 struct smtpc_compat_tls_ops;
@@ -272,8 +291,10 @@ typedef struct NX_SMTP_CLIENT_STRUCT {
     CHAR nx_smtp_client_domain[NX_SMTP_CLIENT_MAX_USERNAME + 1];
     CHAR *nx_smtp_client_from_address;  /* kept by pointer */
     UINT nx_smtp_client_authentication_type;
-    NX_IP *nx_smtp_client_ip_ptr;       /* kept, unused on a hosted system */
-    NX_PACKET_POOL *nx_smtp_client_packet_pool_ptr; /* kept, unused */
+    NX_IP *nx_smtp_client_ip_ptr;       /* NetX Duo: the connection's IP
+                                           instance; unused when hosted */
+    NX_PACKET_POOL *nx_smtp_client_packet_pool_ptr; /* NetX Duo: packets for
+                                           sending; unused when hosted */
     UINT nx_smtp_client_init_status;    /* nonzero while created */
     NXD_ADDRESS nx_smtp_server_address;
     UINT nx_smtp_server_port;
@@ -284,9 +305,13 @@ typedef struct NX_SMTP_CLIENT_STRUCT {
 } NX_SMTP_CLIENT;
 
 /*
- * Prepares client_ptr.  ip_ptr and client_packet_pool_ptr are kept but
- * not used on a hosted system (they may be NULL).  username and password
- * may be NULL or "" when authentication_type is NX_SMTP_CLIENT_AUTH_NONE.
+ * Prepares client_ptr.  On NetX Duo ip_ptr (TCP enabled) and
+ * client_packet_pool_ptr carry every connection and MUST stay valid until
+ * delete; NULL gives NX_PTR_ERROR.  A hosted system does not use them
+ * (they may be NULL).  username, password, from_address, client_domain
+ * and server_address MUST NOT be NULL (NX_PTR_ERROR, as the original
+ * returns); with NX_SMTP_CLIENT_AUTH_NONE pass "" for username and
+ * password.
  * port 0 means 25 (465 with implicit TLS).  Nothing is sent.
  * NX_SUCCESS, NX_PTR_ERROR, NX_SIZE_ERROR (username or domain over
  * NX_SMTP_CLIENT_MAX_USERNAME, password over NX_SMTP_CLIENT_MAX_PASSWORD),

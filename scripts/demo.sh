@@ -34,7 +34,12 @@ printf '%s\r\n' \
     "-- " \
     "smtpc demo" >"$W/message.eml"
 
-start_aiosmtpd "$W/received"
+rc=0
+start_aiosmtpd "$W/received" || rc=$?
+if [ "$rc" != 0 ]; then
+    [ "$rc" != 77 ] || echo "demo: no server to send to; 'scripts/deps.sh demo' installs it" >&2
+    exit "$rc"
+fi
 echo "== server: aiosmtpd on 127.0.0.1:$AIO_PORT =="
 echo "== the message (smtpc's stdin) =="
 cat "$W/message.eml" | tr -d '\r'

@@ -231,6 +231,8 @@ static const cli_opt bench_options[] = {
  "each piece sent and received on stderr, timed\n(sizes and first bytes only; secrets redacted)", NULL},
 {"quickack", 0, CLI_OPT_FLAG, 0, OFF(quickack), 0, NULL, NULL,
  "experiment: acknowledge every received segment\nat once (Linux TCP_QUICKACK) through a wrapper\nof the TCP transport", NULL},
+{"tls-resume", 0, CLI_OPT_FLAG, 0, OFF(tls_resume), 0, NULL, NULL,
+ "keep each session's TLS session and resume it on\nits next connection (see \"resumed\")", NULL},
 {"print-message", 0, CLI_OPT_FLAG, 0, OFF(print_message), 0, NULL, NULL,
  "write message 1 (headers and body, CRLF) to\nstdout and exit: the same bytes for other\nclients (--server not needed)", NULL},
 {"help", 'h', CLI_OPT_CALL, 0, 0, 0, show_help, NULL, "this help", NULL},
@@ -252,7 +254,8 @@ static void usage(FILE *f)
           "JSON fields: messages, failed, seconds, messages_per_second,\n"
           "bytes_per_second, latency_ms {p50,p90,p99,max} per message,\n"
           "setup_ms per connection, connections, pipelining, chunking,\n"
-          "max_rss_kb, first_error.\n"
+          "tls_resume, resumed (connections that resumed a TLS session),\n"
+          "cpu_user_s, cpu_sys_s, max_rss_kb, first_error.\n"
           "Exit status: 0 all accepted, 1 some failed, 64 usage, 71 system error.\n",
           f);
 }
@@ -385,6 +388,7 @@ int main(int argc, char **argv)
     unsigned char *block = NULL;
     bench_hist lat, setup;
     uint64_t t0, t1, ok = 0, failed = 0, bytes = 0, conns = 0, conn_fail = 0;
+    uint64_t resumed = 0;
     int pipe_used = -1, chunk_used = -1, progress, rc;
     unsigned i, started = 0;
     double secs;
@@ -464,6 +468,7 @@ int main(int argc, char **argv)
         bytes += w[i].bytes_ok;
         conns += w[i].connections;
         conn_fail += w[i].connect_failures;
+        resumed += w[i].resumed;
         bench_hist_merge(&lat, &w[i].latency);
         bench_hist_merge(&setup, &w[i].setup);
         if (w[i].used_pipelining >= 0)
@@ -498,6 +503,13 @@ int main(int argc, char **argv)
     json_hist(stdout, "latency_ms", &lat);
     fputc(',', stdout);
     json_hist(stdout, "setup_ms", &setup);
+    /* "resumed": connections whose TLS handshake resumed a session (only
+     * --tls-resume offers one); CPU of this process, for what it saves. */
+    printf(",\"tls_resume\":%s,\"resumed\":%llu,\"cpu_user_s\":%.3f,"
+           "\"cpu_sys_s\":%.3f", o.tls_resume ? "true" : "false",
+           (unsigned long long)resumed,
+           (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6,
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6);
     printf(",\"max_rss_kb\":%ld,\"first_error\":", ru.ru_maxrss);
     cli_json_string(stdout, err);
     printf("}\n");
@@ -510,6 +522,10 @@ int main(int argc, char **argv)
                 (double)ok / secs, (double)bytes / secs / 1e6,
                 bench_hist_quantile(&lat, 0.5) / 1000.0,
                 bench_hist_quantile(&lat, 0.99) / 1000.0);
+        if (o.tls_resume)
+            fprintf(stderr, BENCH_NAME ": TLS: %llu of %llu connections "
+                    "resumed a session\n", (unsigned long long)resumed,
+                    (unsigned long long)conns);
         if (err[0] != '\0')
             fprintf(stderr, BENCH_NAME ": first error: %s\n", err);
     }

@@ -96,6 +96,8 @@ typedef struct bench_opts {
     int json_only;
     int trace;                 /* --trace: the dialogue on stderr */
     int quickack;              /* --quickack: TCP_QUICKACK experiment */
+    int tls_resume;            /* --tls-resume: one TLS session per session,
+                                  offered on each new connection */
     int print_message;         /* --print-message: write one and exit */
 } bench_opts;
 
@@ -122,6 +124,7 @@ typedef struct bench_worker {
     uint64_t bytes_ok;            /* header + body bytes of accepted mail */
     uint64_t connections;
     uint64_t connect_failures;
+    uint64_t resumed;             /* connections whose TLS handshake resumed */
     int used_pipelining;          /* -1 unknown; else 1 when every session had it */
     int used_chunking;
     uint32_t caps;                /* SMTPC_CAP_* of the last EHLO */

@@ -153,7 +153,8 @@ static const smtpc_transport_ops quickack_ops = {
     qa_now_ms, qa_close};
 
 /* A connection's transport: TCP, or TLS over TCP (made anew for each
- * connection, so no TLS state crosses from one to the next). */
+ * connection, as in a new run of a tool: only the session storage of
+ * --tls-resume crosses from one to the next). */
 typedef struct bench_conn {
     smtpc_tcp tcp;
     bench_quickack qa;
@@ -163,6 +164,7 @@ typedef struct bench_conn {
 } bench_conn;
 
 static int conn_transport(bench_conn *bc, const bench_opts *o,
+                          struct smtpc_tls_session *session,
                           smtpc_transport *out)
 {
     smtpc_transport tcp = smtpc_tcp_transport(&bc->tcp);
@@ -182,6 +184,7 @@ static int conn_transport(bench_conn *bc, const bench_opts *o,
         memset(&topt, 0, sizeof topt);
         topt.cafile = o->cafile;
         topt.insecure_skip_verify = o->insecure;
+        topt.session = session;
         r = smtpc_tls_new(&bc->tls, tcp, &topt);
         if (r != SMTPC_OK)
             return r;
@@ -189,11 +192,23 @@ static int conn_transport(bench_conn *bc, const bench_opts *o,
         return SMTPC_OK;
     }
 #else
+    (void)session;
     if (o->tls != SMTPC_TLS_NONE)
         return SMTPC_ERR_UNSUPPORTED;
 #endif
     *out = tcp;
     return SMTPC_OK;
+}
+
+/* Whether the connection's TLS handshake resumed a session. */
+static int conn_resumed(const bench_conn *bc)
+{
+#if CLI_HAVE_TLS
+    return bc->tls != NULL && smtpc_tls_session_reused(bc->tls);
+#else
+    (void)bc;
+    return 0;
+#endif
 }
 
 static void conn_free(bench_conn *bc)
@@ -296,6 +311,7 @@ void *bench_worker_run(void *arg)
     smtpc_rcpt *rcpts = NULL, *rcpt_slot[2];
     char **addrs = NULL;
     unsigned char *io = NULL;
+    struct smtpc_tls_session *session = NULL;
     char hdr[BENCH_HDR_MAX];
     uint64_t seq = 0;
     unsigned i;
@@ -332,7 +348,14 @@ void *bench_worker_run(void *arg)
      * the next one goes out. */
     rcpts = calloc(2 * (size_t)o->recipients, sizeof *rcpts);
     addrs = calloc(o->recipients, sizeof *addrs);
-    if (io == NULL || rcpts == NULL || addrs == NULL) {
+#if CLI_HAVE_TLS
+    /* --tls-resume: the session each connection offers and renews; it
+     * stays in this thread. */
+    if (o->tls_resume && o->tls != SMTPC_TLS_NONE)
+        session = calloc(1, sizeof *session);
+#endif
+    if (io == NULL || rcpts == NULL || addrs == NULL ||
+        (o->tls_resume && o->tls != SMTPC_TLS_NONE && session == NULL)) {
         note_failure(w, SMTPC_ERR_ARG, SMTPC_PHASE_NONE, NULL);
         fail_messages(w, w->share);
         goto out;
@@ -370,7 +393,7 @@ void *bench_worker_run(void *arg)
 
         if (k > w->share - seq)
             k = w->share - seq;
-        r = conn_transport(&bc, o, &tr);
+        r = conn_transport(&bc, o, session, &tr);
         if (r != SMTPC_OK) {
             note_failure(w, r, SMTPC_PHASE_CONNECT, NULL);
             fail_messages(w, w->share - seq);
@@ -395,6 +418,7 @@ void *bench_worker_run(void *arg)
             continue;
         }
         note_caps(w, &client, o);
+        w->resumed += (uint64_t)conn_resumed(&bc);
         for (j = 0; j < k; j++) {
             smtpc_envelope *env = &envs[j & 1];
             smtpc_body_source src;
@@ -453,5 +477,9 @@ out:
     free(addrs);
     free(rcpts);
     free(io);
+#if CLI_HAVE_TLS
+    smtpc_tls_session_clear(session);
+#endif
+    free(session);
     return NULL;
 }

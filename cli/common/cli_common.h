@@ -72,6 +72,17 @@ int cli_parse_count(const char *s, int suffixes, uint64_t *out);
 /* Writes s with bytes outside printable ASCII as \xNN. */
 void cli_put_escaped(FILE *f, const char *s);
 
+/* ---- output.c ---- */
+
+/* Makes stderr line-buffered (a big buffer): each line is one write(2),
+ * so lines of concurrent runs do not interleave.  Call before any
+ * output. */
+void cli_stderr_by_line(void);
+
+/* Flushes f, then writes buf[0..len) to its file descriptor with one
+ * write(2) (more only if the kernel takes part of it). */
+void cli_write_whole(FILE *f, const char *buf, size_t len);
+
 /* Writes fmt, whose one optional "%s" stands for arg written escaped (a
  * hostile value cannot drive the terminal); a NULL arg writes nothing. */
 void cli_put_format(FILE *f, const char *fmt, const char *arg);

@@ -180,8 +180,10 @@ int cli_opt_parse(cli_optparse *p, int argc, char **argv)
             continue;
         if (o->name) {
             longs[nl].name = o->name;
-            longs[nl].has_arg = takes_value(r) ? required_argument
-                                               : no_argument;
+            longs[nl].has_arg = (r->flags & CLI_OPTF_OPTIONAL)
+                                    ? optional_argument
+                                : takes_value(r) ? required_argument
+                                                 : no_argument;
             longs[nl].val = LONG_VAL(i);
             nl++;
         }
@@ -222,7 +224,8 @@ int cli_opt_parse(cli_optparse *p, int argc, char **argv)
         } else {
             const cli_opt *r = resolve(p->table, o);
             rc = apply(p, r, (size_t)(r - p->table),
-                       takes_value(r) ? optarg : NULL);
+                       takes_value(r) || (r->flags & CLI_OPTF_OPTIONAL)
+                           ? optarg : NULL);
         }
         if (rc != 0)
             break;
@@ -251,7 +254,8 @@ void cli_opt_help(FILE *f, const cli_opt *table, int col)
         else
             len = snprintf(left, sizeof left, "  -%c", o->short_name);
         if (o->arg && len > 0 && (size_t)len < sizeof left)
-            len += snprintf(left + len, sizeof left - (size_t)len, " %s",
+            len += snprintf(left + len, sizeof left - (size_t)len,
+                            (o->flags & CLI_OPTF_OPTIONAL) ? "[=%s]" : " %s",
                             o->arg);
         fputs(left, f);
         /* Two spaces at least between the option and its help. */

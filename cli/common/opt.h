@@ -45,7 +45,10 @@ enum {
     CLI_OPTF_ONCE = 1u << 1,     /* "given twice" in one list of words */
     CLI_OPTF_PATH = 1u << 2,     /* a file name: "~/" in a configuration
                                     file is $HOME/ */
-    CLI_OPTF_CMDLINE = 1u << 3   /* about one run: no configuration key */
+    CLI_OPTF_CMDLINE = 1u << 3,  /* about one run: no configuration key */
+    CLI_OPTF_OPTIONAL = 1u << 4  /* CALL, long name: the value may be left
+                                    out ("--name" or "--name=value"; the
+                                    check gets NULL without one) */
 };
 
 /* The target of a CLI_OPT_LIST option: the values in the order given.

@@ -2,11 +2,37 @@
  * cli/common/server.c - the --server forms both programs accept, and the
  * default port.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli_common.h"
+
+/* s[0..n) is an IPv6 address. */
+static int is_ipv6(const char *s, size_t n)
+{
+    char buf[64];
+    unsigned char a[16];
+
+    if (n >= sizeof buf)
+        return 0;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    return inet_pton(AF_INET6, buf, a) == 1;
+}
+
+/* A bare IPv6 form (no brackets) that could also be an address and a
+ * port ("::1:25", "fe80::1:2525"): refused, so that nobody connects to an
+ * address they did not mean. */
+static int port_ambiguous(const char *s, size_t n)
+{
+    size_t i = n;
+
+    while (i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9')
+        i--;
+    return i > 0 && i < n && s[i - 1] == ':' && is_ipv6(s, i - 1);
+}
 
 int cli_split_server(const char *arg, char **host, uint16_t *port)
 {
@@ -28,7 +54,11 @@ int cli_split_server(const char *arg, char **host, uint16_t *port)
     } else {
         const char *colon = strchr(arg, ':');
         if (colon && strchr(colon + 1, ':')) {
-            hlen = strlen(arg); /* bare IPv6 literal: no port */
+            /* A bare IPv6 literal, which takes no port; anything else
+             * with two colons ("host:25:x") is a mistake, not a name. */
+            hlen = strlen(arg);
+            if (!is_ipv6(arg, hlen) || port_ambiguous(arg, hlen))
+                return -1;
         } else if (colon) {
             hlen = (size_t)(colon - arg);
             p = colon + 1;

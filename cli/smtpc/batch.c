@@ -217,7 +217,10 @@ static int msg_prepare(cli_run *r, batch_msg *m)
     }
     /* A NUL byte would abort the transfer, and with it the connection:
      * find it now, while nothing is sent (the file is read twice). */
-    rc = cli_message_has_nul(&r->msg, m->fd, r->body.buf, CLI_BODY_CHUNK);
+    if (cli_message_complete(&r->msg, o, m->env.from) != 0)
+        return prep_fail(m, EX_OSERR, "out of memory", 0);
+    rc = cli_message_has_nul(&r->msg, m->fd, r->body.buf, CLI_BODY_CHUNK,
+                             &m->env.size);
     if (rc < 0)
         return prep_fail(m, EX_IOERR, "cannot read the message file", errno);
     if (rc > 0)
@@ -227,11 +230,10 @@ static int msg_prepare(cli_run *r, batch_msg *m)
     m->env.rcpt_count = n;
     if (msg_own_strings(m) != 0)
         return prep_fail(m, EX_OSERR, "out of memory", 0);
-    m->env.size = (uint64_t)st.st_size > h->stripped
-                      ? (uint64_t)st.st_size - h->stripped : 0;
     m->env.flags = o->mail_flags;
     m->env.envid = o->envid;
     cli_body_reset(&r->body, r->msg.eof ? -1 : m->fd, r->msg.buf, r->msg.len);
+    cli_body_head(&r->body, r->msg.added, r->msg.added_len);
     return 0;
 }
 

@@ -22,6 +22,13 @@ static int body_next(void *ctx, const void **data, size_t *len)
     cli_body *b = ctx;
     ssize_t n;
 
+    if (b->head_len) {
+        /* The fields smtpc adds (newheaders.c): never a NUL. */
+        *data = b->head;
+        *len = b->head_len;
+        b->head_len = 0;
+        return SMTPC_OK;
+    }
     if (b->prefix_len) {
         /* What cli_message_read took from fd: the header section and the
          * first body bytes. */
@@ -88,6 +95,14 @@ void cli_body_reset(cli_body *b, int fd, const void *prefix, size_t len)
     b->bytes = 0;
     b->prefix = prefix;
     b->prefix_len = len;
+    b->head = NULL;
+    b->head_len = 0;
+}
+
+void cli_body_head(cli_body *b, const void *head, size_t len)
+{
+    b->head = head;
+    b->head_len = len;
 }
 
 void cli_body_free(cli_body *b)

@@ -5,11 +5,16 @@
  * shares with it is in cli/common.  Each file has one job: options.c holds
  * the option table (cli/common/opt.h) and checks the command line as a
  * whole, config.c turns the configuration file into command-line words for
- * it, secret.c loads and wipes credentials, body_stdin.c streams the message, trace.c prints -v,
+ * it, secret.c loads and wipes credentials, tls_cache.c keeps the TLS
+ * session in the --tls-session-cache file, body_stdin.c streams the message, trace.c prints -v,
  * exitcode.c maps outcomes to sysexits.h codes (the only such table),
  * report.c writes the human messages and json.c the --json object;
  * headers.c parses a message's header section (the envelope of --batch and
- * -t), message.c reads that section from a file, batch.c runs --batch,
+ * -t), message.c reads that section from a file, newheaders.c writes the
+ * From:, Date: and Message-ID: a message lacks, batch.c runs --batch,
+ * aliases.c applies the --aliases file to the recipients, serverinfo.c
+ * runs --serverinfo, syslog.c writes the --syslog lines, printconfig.c
+ * prints --print-config,
  * log.c appends outcomes to the --log file, and smtpc.c holds main and
  * what both modes share.
  */
@@ -72,8 +77,9 @@ void cli_config_free(cli_config *c);
 char *cli_path_join(const char *dir, const char *name);
 
 /* Whether the long option NAME may be set in a configuration file (0), is
- * unknown (-1) or belongs on the command line only (-2); *takes_value and
- * *is_path (a file name, where "~/" means $HOME/) describe it.
+ * unknown (-1) or belongs on the command line only (-2); *takes_value (0
+ * no, 1 yes, 2 may or may not) and *is_path (a file name, where "~/"
+ * means $HOME/) describe it.
  * Defined in options.c, next to the option table. */
 int cli_config_option(const char *name, int *takes_value, int *is_path);
 
@@ -93,8 +99,12 @@ typedef struct cli_opts {
     const char *user;
     const char *ehlo;
     const char *password_env, *password_file;
+    const char *password_cmd; /* --password-cmd (msmtp's passwordeval) */
+    const char *netrc_file;   /* --netrc-file, else ~/.netrc */
+    int no_netrc;             /* --no-netrc: never read a netrc file */
     const char *token_file, *token_env, *token_cmd;
     const char *cafile, *capath, *pin_sha256;
+    const char *tls_session_cache; /* --tls-session-cache FILE, else NULL */
     int insecure_skip_verify;
     uint32_t timeout_s;       /* 0: the RFC 5321 defaults */
     int verbose;
@@ -105,14 +115,29 @@ typedef struct cli_opts {
     const char *envid;
     const char *batch_dir;    /* --batch DIR, else NULL */
     const char *log_file;     /* --log FILE, else NULL */
+    int syslog_on;            /* --syslog: each outcome to syslog(3) too */
+    int syslog_facility;      /* ... with this LOG_* facility */
     const char *queue_dir;    /* --queue DIR, else NULL */
     int no_queue;             /* --no-queue: send now, never queue */
     int flush_queue;          /* --flush-queue: send the queue again */
+    int flush_all;            /* --flush-all: every entry, due or not */
+    int list_queue;           /* --list-queue, -bp, or run as mailq */
+    uint32_t queue_lifetime;  /* --queue-lifetime, in seconds */
     int read_rcpts;           /* -t: recipients from the message too */
+    int serverinfo;           /* --serverinfo: show what the server offers */
+    int print_config;         /* --print-config: show the options in effect */
+    int all_or_nothing;       /* --all-or-nothing: a refused recipient
+                                 stops the whole message */
     const char *qualify_domain; /* for addresses with no @domain */
+    const char *aliases_file; /* --aliases FILE, else NULL */
+    char *aliases_text;       /* allocated: the file, rcpts may point in */
+    char **aliased;           /* allocated: the recipients, aliases applied */
+    const char *from_name;    /* -F: the name in an added From: */
+    unsigned no_add;          /* CLI_HAS_*: fields never added */
     char **rcpts;             /* into argv, or rcpts_buf once qualified */
     size_t rcpt_count;
     char **rcpts_buf;         /* allocated: argv's recipients, qualified */
+    char **rcpts_list;        /* allocated: argv's address lists, split */
     char **qualified;         /* allocated: the addresses made here */
     size_t qualified_count;
     cli_config config;        /* the file's words: values may point in */
@@ -137,6 +162,13 @@ void cli_usage(FILE *f);
 extern const cli_opt cli_smtpc_options[];
 void cli_opts_free(cli_opts *o);
 
+/* ---- aliases.c ---- */
+
+/* --aliases: replaces each recipient of o with no "@" by the addresses of
+ * its line in the file (or of its "default:" line), before
+ * --qualify-domain.  0, or EX_CONFIG / EX_OSERR after printing why. */
+int cli_aliases_apply(cli_opts *o);
+
 /* ---- secret.c ---- */
 
 typedef struct cli_secrets {
@@ -144,12 +176,44 @@ typedef struct cli_secrets {
     char *token;
 } cli_secrets;
 
+/* Whether the password comes from the netrc file: --user is given with no
+ * other password or token source, and --no-netrc is not.  Defined in
+ * options.c. */
+int cli_netrc_wanted(const cli_opts *o);
+
 /* Loads the password and the OAuth 2 token the options name.  0, or
  * EX_CONFIG / EX_OSERR after printing why (nothing secret is printed). */
 int cli_secrets_load(const cli_opts *o, cli_secrets *s);
 
 /* Overwrites and frees every secret.  Safe to call twice. */
 void cli_secrets_wipe(cli_secrets *s);
+
+/* ---- tls_cache.c ---- */
+
+struct smtpc_tls;
+struct smtpc_tls_session;
+
+/* --tls-session-cache: the TLS session read from and written back to a
+ * private file.  Nothing here ever stops the mail: a refused, missing or
+ * damaged file means a full handshake, after a warning for a refused one. */
+typedef struct cli_tls_cache {
+    const char *path;  /* the option's value; NULL: no cache */
+    struct smtpc_tls_session *session; /* allocated; wiped when freed */
+    int writable;      /* the file is ours and private, or does not exist */
+    int verbose;       /* -v: say whether the handshake resumed */
+} cli_tls_cache;
+
+/* Reads path (NULL: no cache) into a new session for the TLS options.
+ * The session (empty unless the file held a usable one), or NULL. */
+struct smtpc_tls_session *cli_tls_cache_load(cli_tls_cache *c,
+                                             const char *path, int verbose);
+
+/* After the connections of a run: writes the session back, atomically,
+ * when a handshake happened on tls and the file was not refused. */
+void cli_tls_cache_save(cli_tls_cache *c, const struct smtpc_tls *tls);
+
+/* Wipes and frees the session.  Safe to call twice. */
+void cli_tls_cache_free(cli_tls_cache *c);
 
 /* ---- body_stdin.c ---- */
 
@@ -159,6 +223,8 @@ typedef struct cli_body {
     int nul_seen;          /* the message held a NUL byte */
     uint64_t bytes;        /* bytes read so far */
     unsigned char *buf;    /* CLI_BODY_CHUNK bytes */
+    const unsigned char *head;   /* bytes smtpc adds, sent before prefix */
+    size_t head_len;
     const unsigned char *prefix; /* bytes already read from fd, sent first */
     size_t prefix_len;
 } cli_body;
@@ -176,6 +242,10 @@ smtpc_body_source cli_body_source(cli_body *b);
  * kept. */
 void cli_body_reset(cli_body *b, int fd, const void *prefix, size_t len);
 
+/* Bytes (caller-owned, valid while sent) to send before the prefix of
+ * cli_body_reset, which must come first. */
+void cli_body_head(cli_body *b, const void *head, size_t len);
+
 /* The size of what is left on fd when it is a regular file, else 0. */
 uint64_t cli_body_size_hint(int fd);
 
@@ -189,6 +259,14 @@ enum {
 };
 enum { CLI_HDR_BAD = -1, CLI_HDR_NOMEM = -2 };
 
+/* Fields a message may lack, which smtpc then adds (cli_message_complete);
+ * also the bits of cli_opts.no_add. */
+enum {
+    CLI_HAS_FROM = 1u << 0,
+    CLI_HAS_DATE = 1u << 1,
+    CLI_HAS_MESSAGE_ID = 1u << 2
+};
+
 typedef struct cli_headers {
     const char *qualify; /* the parse's qualify argument */
     char *sender;        /* allocated; NULL when the fields name none */
@@ -196,6 +274,7 @@ typedef struct cli_headers {
     size_t rcpt_count;
     size_t stripped;     /* bytes of Bcc fields removed */
     int resent;          /* the envelope came from Resent- fields */
+    unsigned present;    /* CLI_HAS_*: the fields the section has */
     char error[200];     /* why parsing failed (may quote the message:
                             print it escaped) */
 } cli_headers;
@@ -218,6 +297,16 @@ int cli_headers_parse(unsigned char *b, size_t *len, unsigned flags,
                       const char *qualify, cli_headers *h);
 void cli_headers_free(cli_headers *h);
 
+/* Parses s as an RFC 5322 address list, as in a To: field ("a@x.example,
+ * Name <b@y.example>, \"Doe, J\" <j@z.example>, group: c@w.example;"),
+ * and appends its mailboxes (allocated; each checked with
+ * smtpc_check_address; a bare local part gets "@" qualify when qualify is
+ * not NULL) to *v, *n of them, skipping those already there.  0,
+ * CLI_HDR_BAD (h->error says why; h is otherwise empty) or CLI_HDR_NOMEM.
+ * The caller frees *v's strings and *v. */
+int cli_address_list(const char *s, const char *qualify, char ***v,
+                     size_t *n, cli_headers *h);
+
 /* The same mailbox: local parts compared exactly (RFC 5321 2.4), domains
  * without regard to case. */
 int cli_same_address(const char *a, const char *b);
@@ -229,9 +318,13 @@ typedef struct cli_message {
     unsigned char *buf;  /* CLI_HEADER_MAX bytes: the header section (Bcc
                             removed), then the first bytes of the body */
     size_t len;          /* bytes in buf */
+    size_t head_len;     /* bytes of buf that are the header section */
     int eof;             /* nothing more on the fd */
     const char *qualify; /* --qualify-domain, for hdr */
     cli_headers hdr;
+    char *added;         /* allocated: fields smtpc adds (cli_message_complete),
+                            sent before buf; NULL when none */
+    size_t added_len;
 } cli_message;
 
 int cli_message_init(cli_message *m);   /* 0 or -1 (no memory) */
@@ -244,15 +337,29 @@ int cli_message_read(cli_message *m, int fd, unsigned flags);
 
 /* Whether the rest of the message holds a NUL byte: the bytes in m->buf
  * and what is left in the regular file fd, read with pread so that the
- * offset stays.  1 yes, 0 no, -1 read error (errno set). */
+ * offset stays.  1 yes, 0 no, -1 read error (errno set).  *wire_size (may
+ * be NULL) is the size of the message as it goes on the wire, RFC 1870's
+ * SIZE: m->added, m->buf and the rest of fd with every line end made CRLF
+ * and the final CRLF the engine adds, dot-stuffing excluded; 0 when fd
+ * (not at its end) is no regular file, so the size is unknown. */
 int cli_message_has_nul(const cli_message *m, int fd, unsigned char *scratch,
-                        size_t scratch_len);
+                        size_t scratch_len, uint64_t *wire_size);
+
+/* ---- newheaders.c ---- */
+
+/* Makes m->added: the From: (from the envelope sender from, unless it is
+ * NULL or ""), Date: and Message-ID: fields m's header section lacks, less
+ * those opts->no_add turns off.  0, or -1 when out of memory. */
+int cli_message_complete(cli_message *m, const cli_opts *opts,
+                         const char *from);
 
 /* ---- trace.c ---- */
 
 typedef struct cli_trace {
     FILE *out;
     int last_dir;        /* direction of the unfinished line, or -1 */
+    unsigned char utf8[4]; /* a UTF-8 sequence begun in an earlier piece */
+    size_t utf8_len;
 } cli_trace;
 
 void cli_trace_init(cli_trace *t, FILE *out);
@@ -292,8 +399,18 @@ typedef struct cli_outcome {
     const char *detail;        /* extra reason (errno text, TLS error) */
     const char *tls_info;      /* "" when no TLS */
     const char *auth_mech;     /* NULL when no AUTH happened */
+    int tls_resumed;           /* the TLS handshake resumed a session */
+    const smtpc_caps *caps;    /* the server's, from EHLO; NULL: unknown */
     const char *queued;        /* --queue: the entry's ID once queued */
+    const char *queue_id;      /* --flush-queue: the entry sent again; its
+                                  lines start "smtpc: queue ID: " and
+                                  success is reported */
 } cli_outcome;
+
+/* The environment variable by which --flush-queue tells the run it
+ * starts which entry it sends (for its messages). */
+#define CLI_QUEUE_ID_ENV "SMTPC_QUEUE_ID"
+
 
 /* Writes "smtpc: <what>: <why>" lines on stderr: one warning per refused
  * recipient, and the failure when there is one. */
@@ -326,17 +443,50 @@ void cli_report_json_summary(FILE *out, int exit_code, size_t messages,
  * it); or EX_TEMPFAIL when copying the message failed half-way. */
 int cli_queue_spool(const char *qdir, int argc, char **argv, char **entry);
 
-/* Moves the entry to DIR/new and says so on stderr: 0, or EX_TEMPFAIL. */
-int cli_queue_commit(const char *qdir, const char *entry);
+/* How long a message may stay queued (Postfix's maximal_queue_lifetime),
+ * and the delay before the next try: CLI_QUEUE_BACKOFF_MIN after the
+ * first failure, doubled after each other, at most CLI_QUEUE_BACKOFF_MAX
+ * (Postfix's minimal and maximal_backoff_time). */
+#define CLI_QUEUE_LIFETIME (5u * 24u * 3600u)
+#define CLI_QUEUE_BACKOFF_MIN 300
+#define CLI_QUEUE_BACKOFF_MAX 4000
+
+/* Records the envelope and why (the failure, one line) in the entry, syncs
+ * it and moves it to DIR/new, due again after CLI_QUEUE_BACKOFF_MIN, and
+ * says so on stderr: 0 (it is on disk), or EX_TEMPFAIL. */
+int cli_queue_commit(const char *qdir, const char *entry,
+                     const smtpc_envelope *env, const char *why);
 
 /* Removes an entry (this run's outcome is final). */
 void cli_queue_discard(const char *entry);
 
-/* smtpc --flush-queue: runs smtpc again for each entry of DIR/new, oldest
- * first; removes the sent, moves those refused for good to DIR/failed,
- * stops at any other failure.  EX_OK; EX_TEMPFAIL when one is still queued;
- * EX_UNAVAILABLE when one was moved to DIR/failed; or EX_OSERR. */
-int cli_queue_flush(const char *qdir);
+/* smtpc --flush-queue: runs smtpc again for each entry of o->queue_dir/new
+ * that is due (every one with o->flush_all), oldest first; removes the
+ * sent; moves those refused for good, and those older than
+ * o->queue_lifetime that fail again, to DIR/failed and queues a bounce to
+ * their sender; gives the others their next time.  EX_OK; EX_UNAVAILABLE
+ * when one was moved to DIR/failed; EX_TEMPFAIL when one tried is still
+ * queued; or EX_TEMPFAIL when DIR/new cannot be read.  Each message given
+ * up on is logged on log_fd (-1: none). */
+int cli_queue_flush(const cli_opts *o, int log_fd);
+
+/* In the smtpc that a flush runs for an entry, once the server took the
+ * message: moves the entry out of DIR/new, so that a flush killed before
+ * it learns the outcome does not send it again.  Nothing elsewhere. */
+void cli_queue_retire(void);
+
+/* smtpc --list-queue: each entry of DIR/new and DIR/failed, its envelope,
+ * age, tries, last error and next try, on out.  EX_OK or EX_IOERR. */
+int cli_queue_list(const char *qdir, FILE *out);
+
+/* Adds line (one line of smtpc's report on stderr) to why, the one-line
+ * reason an entry keeps: "smtpc: " removed, lines joined with "; ", the
+ * oldest dropped when why is full. */
+void cli_queue_why_add(char *why, size_t len, const char *line);
+
+/* A test hook: kills the process at the point name when the environment
+ * asks for it (queue.c says how). */
+void cli_crash_point(const char *name);
 
 /* ---- log.c ---- */
 
@@ -348,8 +498,23 @@ int cli_log_open(const char *path, int *fd);
  * "time" and "pid" first.  Nothing when fd is -1; a failure to write is
  * only warned about (the mail's fate does not change). */
 void cli_log_outcome(int fd, const cli_outcome *oc);
+/* Appends the one JSON object (and newline) that write_object(out, arg)
+ * prints, with "time" and "pid" put first.  Nothing when fd is -1. */
+void cli_log_object(int fd, void (*write_object)(FILE *, const void *),
+                    const void *arg);
+
 void cli_log_summary(int fd, int exit_code, size_t messages, size_t sent,
                      size_t failed, size_t not_sent, unsigned connections);
+
+/* ---- syslog.c ---- */
+
+/* --syslog's value: NULL or "on" (LOG_MAIL), "off", or a facility
+ * ("LOG_MAIL", "mail", "local0", ...).  0, or -1 when unknown. */
+int cli_syslog_parse(const char *v, int *on, int *facility);
+
+/* One line for oc (as --json says it, no secrets) to syslog(3), when
+ * o->syslog_on. */
+void cli_syslog_outcome(const cli_opts *o, const cli_outcome *oc);
 
 /* ---- smtpc.c: what the single message and --batch share ---- */
 
@@ -364,6 +529,7 @@ typedef struct cli_run {
 #if CLI_HAVE_TLS
     struct smtpc_tls *tls;
 #endif
+    cli_tls_cache tls_cache;   /* --tls-session-cache */
     smtpc_rcpt *rcpts;
     unsigned char *io;
     smtpc_client *client;
@@ -381,6 +547,19 @@ void cli_report_outcome(const cli_run *r, const cli_outcome *oc);
  * reply gives (into buf), TLS and AUTH used. */
 void cli_outcome_session(cli_outcome *oc, const cli_run *r, int status,
                          char *buf, size_t len);
+
+/* ---- printconfig.c ---- */
+
+/* smtpc --print-config: writes the options in effect (file, account and
+ * command line together) to f in the configuration file's syntax, with
+ * commands that may hold a secret hidden.  EX_OK or EX_IOERR. */
+int cli_print_config(const cli_opts *o, FILE *f);
+
+/* ---- serverinfo.c ---- */
+
+/* smtpc --serverinfo: connects with r->ccfg over r->transport (ready),
+ * prints what the server offers on stdout, QUITs; the exit status. */
+int cli_serverinfo_run(cli_run *r);
 
 /* ---- batch.c ---- */
 

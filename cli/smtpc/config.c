@@ -288,7 +288,7 @@ static int config_parse(cli_config *c, char *text, const char *account)
                                 "unknown option \"%s\"" : "\"%s\" belongs "
                                 "on the command line, not in a "
                                 "configuration file", name);
-        if (takes_value && !value)
+        if (takes_value == 1 && !value)
             return config_error(c->path, line, "\"%s\" needs a value", name);
         if (!takes_value && value)
             return config_error(c->path, line, "\"%s\" takes no value", name);

@@ -33,6 +33,7 @@ static const struct {
     {SMTPC_ERR_CLOSED, EX_TEMPFAIL},        /* connection lost */
     {SMTPC_ERR_TIMEOUT, EX_TEMPFAIL},
     {SMTPC_ERR_RESOLVE, EX_NOHOST},
+    {SMTPC_ERR_RESOLVE_AGAIN, EX_TEMPFAIL}, /* the name service is away */
     {SMTPC_ERR_CONNECT, EX_TEMPFAIL},       /* refused or unreachable */
     {SMTPC_ERR_IO, EX_TEMPFAIL},
     {SMTPC_ERR_TLS, EX_UNAVAILABLE},        /* handshake failed: not transient */
@@ -53,7 +54,6 @@ static const struct {
     {EX_UNAVAILABLE, "rejected"},
     {EX_SOFTWARE, "internal-error"},
     {EX_OSERR, "system-error"},
-    {EX_CANTCREAT, "cannot-create"}, /* the --log file */
     {EX_IOERR, "input-error"},
     {EX_TEMPFAIL, "temporary-failure"},
     {EX_PROTOCOL, "protocol-error"},

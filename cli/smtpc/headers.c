@@ -145,8 +145,10 @@ static int next_field(const unsigned char *b, size_t len, size_t *pos,
 
 enum {
     F_OTHER = 0, F_FROM, F_SENDER, F_TO, F_CC, F_BCC,
-    F_RESENT = 8, /* added to the kinds above for Resent- fields */
-    F_RESENT_DATE = 16, F_RESENT_OTHER = 17
+    F_DATE, F_MESSAGE_ID, /* only looked for: smtpc adds them when missing */
+    F_RESENT = 8, /* added to the kinds F_FROM..F_BCC for Resent- fields */
+    F_RESENT_DATE = 16, F_RESENT_OTHER = 17,
+    F_ARGUMENT = 32 /* no field: a recipient argument (cli_address_list) */
 };
 
 static const struct {
@@ -164,6 +166,8 @@ static const struct {
     {"Resent-Cc", F_RESENT + F_CC},
     {"Resent-Bcc", F_RESENT + F_BCC},
     {"Resent-Date", F_RESENT_DATE},
+    {"Date", F_DATE},
+    {"Message-ID", F_MESSAGE_ID},
 };
 
 static int field_kind(const field *f)
@@ -182,6 +186,8 @@ static int field_kind(const field *f)
 /* The field's name as we print it (ours, never the message's bytes). */
 static const char *kind_name(int kind)
 {
+    if (kind == F_ARGUMENT)
+        return "recipient";
     for (size_t i = 0; i < sizeof field_kinds / sizeof field_kinds[0]; i++) {
         if (field_kinds[i].kind == kind)
             return field_kinds[i].name;
@@ -735,6 +741,48 @@ static int parse_field(const unsigned char *b, const field *f, int kind,
     return r;
 }
 
+int cli_address_list(const char *s, const char *qualify, char ***v,
+                     size_t *n, cli_headers *h)
+{
+    strv out = {0};
+    parser p;
+    int r;
+
+    memset(h, 0, sizeof *h);
+    h->qualify = qualify;
+    memset(&p, 0, sizeof p);
+    p.s = (const unsigned char *)s;
+    p.n = strlen(s);
+    p.kind = F_ARGUMENT;
+    p.h = h;
+    p.out = &out;
+    r = address_list(&p);
+    if (r == 0 && !p.oom) {
+        /* Appended to the caller's list, without duplicates. */
+        for (size_t i = 0; i < out.n; i++) {
+            int dup = 0;
+            for (size_t j = 0; j < *n && !dup; j++)
+                dup = cli_same_address((*v)[j], out.v[i]);
+            if (dup)
+                continue;
+            char **nv = realloc(*v, (*n + 1) * sizeof *nv);
+            if (!nv) {
+                p.oom = 1;
+                break;
+            }
+            *v = nv;
+            (*v)[(*n)++] = out.v[i];
+            out.v[i] = NULL;
+        }
+    }
+    strv_free(&out);
+    if (p.oom) {
+        set_error(h, "out of memory");
+        return CLI_HDR_NOMEM;
+    }
+    return r ? CLI_HDR_BAD : 0;
+}
+
 /* ---- the section ---- */
 
 /* The newest block of Resent- fields: [*start, *end), or 0 when none.
@@ -859,6 +907,31 @@ static int find_rcpts(const unsigned char *b, size_t len, size_t lo,
     return 0;
 }
 
+/* Which of From:, Date: and Message-ID: the section has (CLI_HAS_*). */
+static unsigned present_fields(const unsigned char *b, size_t len)
+{
+    size_t pos = 0;
+    unsigned has = 0;
+    field f;
+
+    while (next_field(b, len, &pos, &f)) {
+        switch (field_kind(&f)) {
+        case F_FROM:
+            has |= CLI_HAS_FROM;
+            break;
+        case F_DATE:
+            has |= CLI_HAS_DATE;
+            break;
+        case F_MESSAGE_ID:
+            has |= CLI_HAS_MESSAGE_ID;
+            break;
+        default:
+            break;
+        }
+    }
+    return has;
+}
+
 /* Removes every Bcc: and Resent-Bcc: field, in place. */
 static size_t strip_bcc(unsigned char *b, size_t len)
 {
@@ -908,6 +981,7 @@ int cli_headers_parse(unsigned char *b, size_t *len, unsigned flags,
         return CLI_HDR_BAD;
     }
     h->resent = resent != 0;
+    h->present = present_fields(b, *len);
     if (flags & CLI_HDR_STRIP_BCC) {
         size_t n = strip_bcc(b, *len);
         h->stripped = *len - n;

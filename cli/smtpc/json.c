@@ -87,6 +87,7 @@ void cli_report_json(const cli_outcome *oc, FILE *out)
     cli_json_string(out, oc->opts->host ? cli_tls_name(oc->opts->tls) : NULL);
     fputs(",\"tls\":", out);
     cli_json_string(out, oc->tls_info && *oc->tls_info ? oc->tls_info : NULL);
+    fprintf(out, ",\"tls_resumed\":%s", oc->tls_resumed ? "true" : "false");
     fputs(",\"auth\":", out);
     cli_json_string(out, oc->auth_mech);
     fputs(",\"from\":", out);

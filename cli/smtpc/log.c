@@ -30,9 +30,9 @@ int cli_log_open(const char *path, int *fd)
                0600);
     if (*fd >= 0)
         return 0;
-    fprintf(stderr, "%s: cannot open the --log file \"", CLI_NAME);
+    fprintf(stderr, "%s: warning: cannot open the --log file \"", CLI_NAME);
     cli_put_escaped(stderr, path);
-    fprintf(stderr, "\": %s\n", strerror(errno));
+    fprintf(stderr, "\": %s (the mail goes on, unlogged)\n", strerror(errno));
     return EX_CANTCREAT;
 }
 
@@ -72,8 +72,8 @@ static void log_append(int fd, const char *object, size_t len)
 }
 
 /* Runs write(out, arg) into memory, then appends what it wrote. */
-static void log_object(int fd, void (*write_object)(FILE *, const void *),
-                       const void *arg)
+void cli_log_object(int fd, void (*write_object)(FILE *, const void *),
+                    const void *arg)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -113,7 +113,7 @@ static void write_summary(FILE *out, const void *arg)
 
 void cli_log_outcome(int fd, const cli_outcome *oc)
 {
-    log_object(fd, write_outcome, oc);
+    cli_log_object(fd, write_outcome, oc);
 }
 
 void cli_log_summary(int fd, int exit_code, size_t messages, size_t sent,
@@ -121,5 +121,5 @@ void cli_log_summary(int fd, int exit_code, size_t messages, size_t sent,
 {
     summary s = {exit_code, messages, sent, failed, not_sent, connections};
 
-    log_object(fd, write_summary, &s);
+    cli_log_object(fd, write_summary, &s);
 }

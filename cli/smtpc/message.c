@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -27,7 +28,9 @@ void cli_message_free(cli_message *m)
 {
     cli_headers_free(&m->hdr);
     free(m->buf);
+    free(m->added);
     m->buf = NULL;
+    m->added = NULL;
 }
 
 static int msg_error(cli_message *m, int code, const char *what,
@@ -46,7 +49,11 @@ int cli_message_read(cli_message *m, int fd, unsigned flags)
     cli_headers_free(&m->hdr);
     memset(&m->hdr, 0, sizeof m->hdr);
     m->len = 0;
+    m->head_len = 0;
     m->eof = 0;
+    free(m->added);
+    m->added = NULL;
+    m->added_len = 0;
     while (!cli_headers_end(m->buf, m->len, m->eof, &pos)) {
         ssize_t n;
         if (m->len == CLI_HEADER_MAX)
@@ -74,18 +81,71 @@ int cli_message_read(cli_message *m, int fd, unsigned flags)
         memmove(m->buf + end, m->buf + pos, m->len - pos);
         m->len -= pos - end;
     }
+    m->head_len = end;
     return 0;
 }
 
-int cli_message_has_nul(const cli_message *m, int fd, unsigned char *scratch,
-                        size_t scratch_len)
+/* Counts the wire size of bytes, line ends made CRLF: *prev is the last
+ * byte counted before (a CR then an LF is one line end). */
+static void wire_count(uint64_t *size, int *prev, const unsigned char *p,
+                       size_t n)
 {
-    off_t off;
+    uint64_t s = *size + n;
+    int c = *prev;
 
-    if (memchr(m->buf, '\0', m->len))
-        return 1;
-    if (m->eof)
-        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '\n' && c != '\r')
+            s++; /* bare LF: a CR is added */
+        else if (c == '\r' && p[i] != '\n')
+            s++; /* the bare CR before: an LF is added */
+        c = p[i];
+    }
+    *size = s;
+    *prev = c;
+}
+
+/* The end of the count: a last bare CR gets its LF, and a message that
+ * does not end with a line end gets CRLF (as the engine sends it). */
+static uint64_t wire_end(uint64_t size, int prev)
+{
+    if (prev == '\r')
+        return size + 1;
+    if (prev != '\n')
+        return size + 2;
+    return size;
+}
+
+int cli_message_has_nul(const cli_message *m, int fd, unsigned char *scratch,
+                        size_t scratch_len, uint64_t *wire_size)
+{
+    uint64_t size = 0;
+    int prev = '\n';
+    off_t off;
+    int nul = 0;
+
+    if (wire_size)
+        *wire_size = 0;
+    if (memchr(m->buf, '\0', m->len)) {
+        if (!wire_size)
+            return 1;
+        nul = 1;
+    }
+    if (m->added)
+        wire_count(&size, &prev, (const unsigned char *)m->added,
+                   m->added_len);
+    wire_count(&size, &prev, m->buf, m->len);
+    if (m->eof) {
+        if (wire_size)
+            *wire_size = wire_end(size, prev);
+        return nul;
+    }
+    if (wire_size) {
+        struct stat st;
+        if (fstat(fd, &st) != 0)
+            return -1;
+        if (!S_ISREG(st.st_mode))
+            return nul; /* a pipe: the size is known at its end only */
+    }
     off = lseek(fd, 0, SEEK_CUR);
     if (off < 0)
         return -1;
@@ -96,9 +156,16 @@ int cli_message_has_nul(const cli_message *m, int fd, unsigned char *scratch,
         if (n < 0)
             return -1;
         if (n == 0)
-            return 0;
-        if (memchr(scratch, '\0', (size_t)n))
-            return 1;
+            break;
+        if (memchr(scratch, '\0', (size_t)n)) {
+            if (!wire_size)
+                return 1;
+            nul = 1;
+        }
+        wire_count(&size, &prev, scratch, (size_t)n);
         off += n;
     }
+    if (wire_size)
+        *wire_size = wire_end(size, prev);
+    return nul;
 }

@@ -8,8 +8,10 @@
  * connects.
  */
 #define _DEFAULT_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -22,6 +24,8 @@
 #endif
 
 static const cli_config *error_file; /* words being parsed are this file's */
+static int cmd_argc;                  /* the command line, for file_line */
+static char **cmd_argv;
 static int error_base;                /* ... from its word error_base + 1 */
 static int error_word;                /* ... and this is the current one */
 
@@ -176,6 +180,16 @@ static int check_domain(cli_optparse *p, const cli_opt *o, const char *v)
                      "domain", v);
 }
 
+/* The name goes into a header field: one line of text. */
+static int check_from_name(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    (void)o;
+    if (smtpc_check_text(v, 200) != SMTPC_OK)
+        return opt_error(p, "invalid --from-name \"%s\" (one line, at most "
+                         "200 bytes)", v);
+    return 0;
+}
+
 static int check_user(cli_optparse *p, const cli_opt *o, const char *v)
 {
     (void)o;
@@ -250,14 +264,46 @@ static int set_dsn_ret(cli_optparse *p, const cli_opt *o, const char *v)
     return 0;
 }
 
-/* sendmail's -bm (send a message) is all smtpc does. */
+/* sendmail's -bm (send a message) is what smtpc does; -bp lists the
+ * queue, as mailq. */
 static int set_sendmail_b(cli_optparse *p, const cli_opt *o, const char *v)
 {
     (void)o;
+    if (strcmp(v, "p") == 0) {
+        ((cli_opts *)p->target)->list_queue = 1;
+        return 0;
+    }
     if (strcmp(v, "m") != 0)
         return opt_error(p, "-b%s is not supported: smtpc only sends mail "
-                         "(-bm)", v);
+                         "(-bm) and lists its queue (-bp)", v);
     return 0;
+}
+
+/* A duration: N seconds, or N followed by s, m, h or d. */
+static int set_lifetime(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    char *end;
+    unsigned long n;
+    unsigned long unit = 1;
+
+    (void)o;
+    errno = 0;
+    n = v[0] >= '0' && v[0] <= '9' ? strtoul(v, &end, 10) : 0;
+    if (v[0] >= '0' && v[0] <= '9' && errno == 0) {
+        switch (*end) {
+        case 'd': unit = 86400; end++; break;
+        case 'h': unit = 3600; end++; break;
+        case 'm': unit = 60; end++; break;
+        case 's': end++; break;
+        default: break;
+        }
+        if (*end == '\0' && n <= 3650ul * 86400 / unit) {
+            ((cli_opts *)p->target)->queue_lifetime = (uint32_t)(n * unit);
+            return 0;
+        }
+    }
+    return opt_error(p, "invalid --queue-lifetime \"%s\" (seconds, or a "
+                     "number and s, m, h or d: 5d)", v);
 }
 
 /* sendmail's -B 8BITMIME asks for 8BITMIME; -B 7BIT changes nothing. */
@@ -268,6 +314,17 @@ static int set_sendmail_B(cli_optparse *p, const cli_opt *o, const char *v)
         ((cli_opts *)p->target)->mail_flags |= SMTPC_MAIL_8BITMIME;
     else if (strcasecmp(v, "7BIT") != 0)
         return opt_error(p, "invalid -B \"%s\" (7BIT or 8BITMIME)", v);
+    return 0;
+}
+
+static int set_syslog(cli_optparse *p, const cli_opt *o, const char *v)
+{
+    cli_opts *t = p->target;
+
+    (void)o;
+    if (cli_syslog_parse(v, &t->syslog_on, &t->syslog_facility))
+        return opt_error(p, "invalid --syslog \"%s\" (on, off, or a facility: "
+                         "LOG_MAIL, LOG_USER, LOG_DAEMON, LOG_LOCAL0..7)", v);
     return 0;
 }
 
@@ -318,6 +375,8 @@ TEXT("\nServer and envelope:\n"),
  "name to greet with (default: localhost)", NULL},
 {"qualify-domain", 0, S, ONCE, OFF(qualify_domain), 0, check_domain, "DOMAIN",
  "add @DOMAIN to an address that has no domain (a\nuser name such as cron's \"root\")", NULL},
+{"aliases", 0, S, PATH, OFF(aliases_file), 0, NULL, "FILE",
+ "replace a RECIPIENT with no @domain by the\naddresses of its \"NAME: ADDR, ADDR\" line in\nFILE, or of its \"default:\" line (msmtp's format)", NULL},
 TEXT("\nSecurity:\n"),
 {"tls", 0, CLI_OPT_CALL, VAL, 0, 0, set_tls, "MODE",
  "auto (default): implicit TLS on port 465, otherwise\nSTARTTLS when offered, and required when\ncredentials are used; starttls: required;\nimplicit: TLS from the first byte; none: never", NULL},
@@ -327,6 +386,8 @@ TEXT("\nSecurity:\n"),
  "trust the hashed CA certificates in DIR", NULL},
 {"pin-sha256", 0, S, ONCE, OFF(pin_sha256), 0, NULL, "BASE64",
  "require this SHA-256 of the server's public key", NULL},
+{"tls-session-cache", 0, S, PATH, OFF(tls_session_cache), 0, NULL, "FILE",
+ "keep the TLS session in FILE (private: 0600, yours)\nso that the next run resumes it", NULL},
 {"insecure-skip-verify", 0, CLI_OPT_FLAG, 0, OFF(insecure_skip_verify), 0, NULL, NULL,
  "accept any certificate (INSECURE: tests only)", NULL},
 {"allow-plaintext-auth", 0, CLI_OPT_BITS, 0, OFF(session_options), SMTPC_OPT_ALLOW_PLAINTEXT_AUTH, NULL, NULL,
@@ -338,6 +399,14 @@ TEXT("\nAuthentication:\n"),
  "the password is in environment variable VAR", NULL},
 {"password-file", 0, S, PATH, OFF(password_file), GROUP_PASSWORD, NULL, "FILE",
  "the password is in FILE (one trailing newline\nremoved)", NULL},
+{"password-cmd", 0, S, ONCE, OFF(password_cmd), GROUP_PASSWORD, NULL, "CMD",
+ "the password is what /bin/sh -c CMD prints (a\nkeyring, a secrets manager; one trailing newline\nremoved)", NULL},
+{"passwordeval", 0, S, ONCE, OFF(password_cmd), GROUP_PASSWORD, NULL, "CMD",
+ "as --password-cmd (msmtp's name)", NULL},
+{"netrc-file", 0, S, PATH, OFF(netrc_file), 0, NULL, "FILE",
+ "with --user and no other password option, the\npassword of \"machine HOST login USER\" in FILE\n(default: ~/.netrc; refused when others can read\nit)", NULL},
+{"no-netrc", 0, CLI_OPT_FLAG, 0, OFF(no_netrc), 0, NULL, NULL,
+ "never read a netrc file", NULL},
 {"oauth2-token-file", 0, S, PATH, OFF(token_file), GROUP_TOKEN, NULL, "F",
  "OAuth 2 access token in file F", NULL},
 {"oauth2-token-env", 0, S, ONCE, OFF(token_env), GROUP_TOKEN, NULL, "V",
@@ -347,6 +416,14 @@ TEXT("\nAuthentication:\n"),
 {"auth", 0, CLI_OPT_CALL, VAL, 0, 0, set_auth, "MECH",
  "auto (default), plain, login, cram-md5, xoauth2,\noauthbearer, or none (never authenticate)", NULL},
 TEXT("\nMessage:\n"),
+{"from-name", 'F', S, ONCE, OFF(from_name), 0, check_from_name, "NAME",
+ "the name in the From: field smtpc adds (default:\nthe user's full name from the password file)", NULL},
+{"no-add-from", 0, CLI_OPT_BITS, 0, OFF(no_add), CLI_HAS_FROM, NULL, NULL,
+ "do not add a From: field (the envelope sender)\nto a message that has none", NULL},
+{"no-add-date", 0, CLI_OPT_BITS, 0, OFF(no_add), CLI_HAS_DATE, NULL, NULL,
+ "do not add a Date: field to a message that has\nnone", NULL},
+{"no-add-message-id", 0, CLI_OPT_BITS, 0, OFF(no_add), CLI_HAS_MESSAGE_ID, NULL, NULL,
+ "do not add a Message-ID: field to a message that\nhas none", NULL},
 {"8bitmime", 0, CLI_OPT_BITS, 0, OFF(mail_flags), SMTPC_MAIL_8BITMIME, NULL, NULL,
  "declare BODY=8BITMIME when the server offers it", NULL},
 {"smtputf8", 0, CLI_OPT_BITS, 0, OFF(mail_flags), SMTPC_MAIL_SMTPUTF8, NULL, NULL,
@@ -357,6 +434,8 @@ TEXT("\nMessage:\n"),
  "what a delivery status notification returns", NULL},
 {"envid", 0, S, ONCE, OFF(envid), 0, check_envid, "ID",
  "DSN envelope identifier", NULL},
+{"all-or-nothing", 0, CLI_OPT_FLAG, 0, OFF(all_or_nothing), 0, NULL, NULL,
+ "send to every recipient or to none: when the\nserver refuses one, the message is abandoned\nbefore its data (msmtp's way; default: send to\nthose accepted, and say which were refused)", NULL},
 {"no-pipelining", 0, CLI_OPT_BITS, 0, OFF(session_options), SMTPC_OPT_NO_PIPELINING, NULL, NULL,
  "never pipeline commands", NULL},
 {"no-chunking", 0, CLI_OPT_BITS, 0, OFF(session_options), SMTPC_OPT_NO_CHUNKING, NULL, NULL,
@@ -370,13 +449,21 @@ TEXT("\nOutput:\n"),
  "print the outcome as one JSON object on stdout\n(--batch: one line per message, then a summary)", NULL},
 {"log", 0, S, PATH, OFF(log_file), 0, NULL, "FILE",
  "append each outcome to FILE: the --json object\nwith \"time\" and \"pid\" first, one line each", NULL},
+{"syslog", 0, CLI_OPT_CALL, CLI_OPTF_OPTIONAL, 0, 0, set_syslog, "FACILITY",
+ "also log each outcome to syslog, one line (no\nsecrets); FACILITY: LOG_MAIL (default), LOG_USER,\nLOG_LOCAL0..7, or off; in a configuration file\n\"syslog\" or \"syslog LOG_MAIL\", as msmtp's", NULL},
 TEXT("\nQueue (nothing lost when the server is away):\n"),
 {"queue", 0, S, PATH, OFF(queue_dir), 0, NULL, "DIR",
  "keep a message that meets a temporary failure in\nDIR and exit 0, as sendmail does", NULL},
 {"flush-queue", 0, CLI_OPT_FLAG, RUN, OFF(flush_queue), 0, NULL, NULL,
- "send the messages of --queue DIR again (from\ncron); the refused go to DIR/failed", NULL},
+ "send the messages of --queue DIR that are due\n(from cron); the refused go to DIR/failed", NULL},
 {"no-queue", 0, CLI_OPT_FLAG, RUN, OFF(no_queue), 0, NULL, NULL,
  "send now and never queue", NULL},
+{"queue-lifetime", 0, CLI_OPT_CALL, VAL, 0, 0, set_lifetime, "TIME",
+ "give up on a message queued for longer (default\n5d; 90s, 30m, 12h...): it moves to DIR/failed\nand its sender gets a bounce", NULL},
+{"flush-all", 0, CLI_OPT_FLAG, RUN, OFF(flush_all), 0, NULL, NULL,
+ "as --flush-queue, but try every message now,\nwhatever its schedule", NULL},
+{"list-queue", 0, CLI_OPT_FLAG, RUN, OFF(list_queue), 0, NULL, NULL,
+ "list the queued and failed messages: envelope,\nage, tries, last error, next try (also -bp, or\nrun as mailq)", NULL},
 TEXT("\nConfiguration file (one long option per line, e.g. \"server HOST:PORT\";\n"
      "the command line replaces its values):\n"),
 {"config", 'C', S, ONCE | RUN, OFF(config_path), 0, NULL, "FILE",
@@ -384,29 +471,31 @@ TEXT("\nConfiguration file (one long option per line, e.g. \"server HOST:PORT\";
 {"account", 'a', S, ONCE | RUN, OFF(account), 0, NULL, "NAME",
  "use the file's \"account NAME\" section (default:\nthe one named \"default\", if any) over the\nlines before the first section", NULL},
 TEXT("\nInformation:\n"),
+{"print-config", 0, CLI_OPT_FLAG, RUN, OFF(print_config), 0, NULL, NULL,
+ "print the options in effect (configuration file,\naccount, command line) as a configuration file,\ncommands that may hold a secret hidden, and exit", NULL},
+{"serverinfo", 0, CLI_OPT_FLAG, RUN, OFF(serverinfo), 0, NULL, NULL,
+ "connect (TLS as configured), print what the server\noffers (extensions, SIZE, AUTH, TLS, certificates)\nand QUIT; nothing is sent or authenticated", NULL},
 {"help", 'h', CLI_OPT_CALL, RUN, 0, 0, show_help, NULL,
  "print this help and exit", NULL},
 {"version", 'V', CLI_OPT_CALL, RUN, 0, 0, show_version, NULL,
  "print the version and exit", NULL},
-/* sendmail's options, so that smtpc can be installed as sendmail.  smtpc
- * never ends the message at a "." line (-i, -oi), adds no From: for a
- * full name (-F) and has no aliases or sendmail.cf options to set (-o,
- * -O, -A, -L, -m, -n, -G). */
+/* sendmail's options, so that smtpc can be installed as sendmail (-F is
+ * --from-name above).  smtpc never ends the message at a "." line (-i,
+ * -oi) and has no aliases or sendmail.cf options to set (-o, -O, -A, -L,
+ * -m, -n, -G). */
 TEXT("\nAs sendmail (so that smtpc can be installed as sendmail):\n"),
 {NULL, 'r', S, 0, 0, 0, NULL, "ADDR", "as -f (sendmail's older name)", "from"},
 {NULL, 'N', S, 0, 0, 0, NULL, "LIST", "as --dsn-notify", "dsn-notify"},
 {NULL, 'R', S, 0, 0, 0, NULL, "full|hdrs", "as --dsn-ret", "dsn-ret"},
 {NULL, 'B', CLI_OPT_CALL, VAL, 0, 0, set_sendmail_B, "TYPE",
  "8BITMIME: as --8bitmime; 7BIT: changes nothing", NULL},
-{NULL, 'b', CLI_OPT_CALL, VAL, 0, 0, set_sendmail_b, "m",
- "-bm: send a message, the only mode there is", NULL},
+{NULL, 'b', CLI_OPT_CALL, VAL, 0, 0, set_sendmail_b, "m|p",
+ "-bm: send a message; -bp: as --list-queue", NULL},
 {NULL, 'i', CLI_OPT_IGNORE, 0, 0, 0, NULL, NULL,
  "accepted: a \".\" line never ends the message", NULL},
 {NULL, 'o', CLI_OPT_IGNORE, VAL, 0, 0, NULL, "X",
  "-oX (-oi, -oem, ...): accepted, changes nothing", NULL},
 {NULL, 'O', CLI_OPT_IGNORE, VAL, 0, 0, NULL, "OPT=V", "accepted, changes nothing", NULL},
-{NULL, 'F', CLI_OPT_IGNORE, VAL, 0, 0, NULL, "NAME",
- "accepted: no From: is added for a full name", NULL},
 {NULL, 'A', CLI_OPT_IGNORE, VAL, 0, 0, NULL, "c|m", "accepted, changes nothing", NULL},
 {NULL, 'L', CLI_OPT_IGNORE, VAL, 0, 0, NULL, "TAG", "accepted, changes nothing", NULL},
 {NULL, 'm', CLI_OPT_IGNORE, 0, 0, 0, NULL, NULL, "accepted, changes nothing", NULL},
@@ -430,8 +519,9 @@ int cli_config_option(const char *name, int *takes_value, int *is_path)
         return -1;
     if (o->flags & CLI_OPTF_CMDLINE)
         return -2;
-    *takes_value = o->kind == CLI_OPT_STRING || o->kind == CLI_OPT_LIST ||
-                   (o->flags & CLI_OPTF_VALUE);
+    *takes_value = (o->flags & CLI_OPTF_OPTIONAL) ? 2
+                   : o->kind == CLI_OPT_STRING || o->kind == CLI_OPT_LIST ||
+                     (o->flags & CLI_OPTF_VALUE);
     *is_path = (o->flags & CLI_OPTF_PATH) != 0;
     return 0;
 }
@@ -452,8 +542,8 @@ void cli_usage(FILE *f)
 "Passwords are never taken from the command line.\n"
 "Exit status (sysexits.h): 0 sent (to at least one recipient), 64 usage,\n"
 "65 bad message data, 66 cannot open input, 68 unknown host, 69 refused,\n"
-"73 cannot open the --log file, 74 input error, 75 temporary failure, 76\n"
-"protocol error, 77 authentication failed, 78 configuration error;\n"
+"74 input error, 75 temporary failure, 76 protocol error, 77\n"
+"authentication failed, 78 configuration error;\n"
 "--batch: 0 when every message was sent, else the status of the first\n"
 "that was not.  See smtpc(1).\n",
         f);
@@ -473,12 +563,89 @@ static int parse_words(int argc, char **argv, cli_opts *o)
                                                        : EX_USAGE;
 }
 
+/* Whether word is option name (long, or its short letter). */
+static int word_is(const char *w, const char *name)
+{
+    const cli_opt *e = cli_opt_find(cli_smtpc_options, name);
+    size_t n = strlen(name);
+
+    if (w[0] != '-')
+        return 0;
+    if (w[1] == '-')
+        return strncmp(w + 2, name, n) == 0 && (w[2 + n] == '\0' ||
+                                                w[2 + n] == '=');
+    return e && e->short_name && w[1] == e->short_name;
+}
+
+/* The configuration file's line that set option name, when the file set
+ * it and the command line did not; else 0. */
+static int file_line(const cli_opts *o, const char *name)
+{
+    const cli_config *cf = &o->config;
+    int line = 0;
+
+    if (!name)
+        return 0;
+    for (int i = 1; i < cmd_argc && cmd_argv[i]; i++) {
+        if (strcmp(cmd_argv[i], "--") == 0)
+            break;
+        if (word_is(cmd_argv[i], name))
+            return 0;
+    }
+    for (int i = 1; i < cf->argc; i++) {
+        if (word_is(cf->argv[i], name))
+            line = cf->line[i]; /* the section's, after the defaults */
+    }
+    return line;
+}
+
+/* A mistake in how options combine.  When option a or b (may be NULL)
+ * came from the configuration file, "FILE:LINE: " first and EX_CONFIG (a
+ * file to fix); else EX_USAGE. */
+static int combo_error(const cli_opts *o, const char *a, const char *b,
+                       const char *fmt, const char *arg)
+{
+    int line = file_line(o, a);
+
+    if (!line)
+        line = file_line(o, b);
+    if (!line) {
+        usage_error(fmt, arg);
+        return EX_USAGE;
+    }
+    fprintf(stderr, "%s: ", CLI_NAME);
+    cli_put_escaped(stderr, o->config.path);
+    fprintf(stderr, ":%d: ", line);
+    cli_put_format(stderr, fmt, arg);
+    fputc('\n', stderr);
+    return EX_CONFIG;
+}
+
 static int check_values(cli_opts *o)
 {
-    int pw = (o->password_env != NULL) + (o->password_file != NULL);
+    int pw = (o->password_env != NULL) + (o->password_file != NULL) +
+             (o->password_cmd != NULL);
     int tok = (o->token_file != NULL) + (o->token_env != NULL) +
               (o->token_cmd != NULL);
 
+    if (o->print_config)
+        return CLI_PARSE_OK; /* shows what is set, complete or not */
+    if (o->flush_all)
+        o->flush_queue = 1;
+    if (o->list_queue) {
+        if (!o->queue_dir) {
+            usage_error("listing the queue needs --queue DIR (or queue in "
+                        "the configuration file)%s", NULL);
+            return EX_USAGE;
+        }
+        if (o->flush_queue || o->rcpt_count || o->read_rcpts ||
+            o->batch_dir) {
+            usage_error("--list-queue takes no recipient, -t, --batch or "
+                        "--flush-queue%s", NULL);
+            return EX_USAGE;
+        }
+        return CLI_PARSE_OK;
+    }
     if (o->flush_queue) {
         /* Each entry is sent with its own words: nothing else applies. */
         if (!o->queue_dir || o->no_queue) {
@@ -497,10 +664,17 @@ static int check_values(cli_opts *o)
         usage_error("missing --server HOST[:PORT]%s", NULL);
         return EX_USAGE;
     }
+    if (o->serverinfo)
+        return CLI_PARSE_OK; /* no envelope, no credentials used */
     if (o->batch_dir && o->read_rcpts) {
         usage_error("-t reads one message on standard input; --batch takes "
                     "the envelope from each message unless RECIPIENTs are "
                     "given%s", NULL);
+        return EX_USAGE;
+    }
+    if (o->batch_dir && o->all_or_nothing) {
+        usage_error("--all-or-nothing is for one message, not --batch%s",
+                    NULL);
         return EX_USAGE;
     }
     if (o->batch_dir && o->batch_dir[0] == '\0') {
@@ -533,50 +707,57 @@ static int check_values(cli_opts *o)
             return EX_USAGE;
         }
     }
-    if (pw > 1) {
-        usage_error("give only one of --password-env and --password-file%s",
-                    NULL);
-        return EX_USAGE;
-    }
-    if (tok > 1) {
-        usage_error("give only one of --oauth2-token-file, --oauth2-token-env "
-                    "and --oauth2-token-cmd%s", NULL);
-        return EX_USAGE;
-    }
+    /* The options these checks combine may come from the file: then the
+     * message names its line and the status is 78. */
+    if (pw > 1)
+        return combo_error(o, o->password_env ? "password-env"
+                                              : "password-file",
+                           "password-cmd",
+                           "give only one of --password-env, --password-file "
+                           "and --password-cmd%s", NULL);
+    if (tok > 1)
+        return combo_error(o, o->token_file ? "oauth2-token-file"
+                                            : "oauth2-token-env",
+                           "oauth2-token-cmd",
+                           "give only one of --oauth2-token-file, "
+                           "--oauth2-token-env and --oauth2-token-cmd%s",
+                           NULL);
     if (o->auth != SMTPC_AUTH_NONE) {
-        if (pw && !o->user) {
-            usage_error("a password needs --user NAME%s", NULL);
-            return EX_USAGE;
-        }
-        if (o->user && !pw && !tok) {
-            usage_error("--user needs --password-env, --password-file or an "
-                        "--oauth2-token-* option%s", NULL);
-            return EX_USAGE;
-        }
+        const char *pw_name = o->password_env    ? "password-env"
+                              : o->password_file ? "password-file"
+                                                 : "password-cmd";
+        if (pw && !o->user)
+            return combo_error(o, pw_name, NULL,
+                               "a password needs --user NAME%s", NULL);
+        if (o->user && !pw && !tok && o->no_netrc)
+            return combo_error(o, "user", NULL,
+                               "--user needs --password-env, --password-file, "
+                               "--password-cmd or an --oauth2-token-* option "
+                               "(--no-netrc is given)%s", NULL);
         if ((o->auth == SMTPC_AUTH_PLAIN || o->auth == SMTPC_AUTH_LOGIN ||
-             o->auth == SMTPC_AUTH_CRAM_MD5) && !pw) {
-            usage_error("--auth %s needs --user and a password option",
-                        auth_name(o->auth));
-            return EX_USAGE;
-        }
+             o->auth == SMTPC_AUTH_CRAM_MD5) && !pw && !cli_netrc_wanted(o))
+            return combo_error(o, "auth", "user",
+                               "--auth %s needs --user and a password option",
+                               auth_name(o->auth));
         if ((o->auth == SMTPC_AUTH_XOAUTH2 ||
-             o->auth == SMTPC_AUTH_OAUTHBEARER) && !tok) {
-            usage_error("--auth %s needs an --oauth2-token-* option",
-                        auth_name(o->auth));
-            return EX_USAGE;
-        }
-        if (o->auth == SMTPC_AUTH_XOAUTH2 && !o->user) {
-            usage_error("--auth xoauth2 needs --user NAME%s", NULL);
-            return EX_USAGE;
-        }
+             o->auth == SMTPC_AUTH_OAUTHBEARER) && !tok)
+            return combo_error(o, "auth", NULL,
+                               "--auth %s needs an --oauth2-token-* option",
+                               auth_name(o->auth));
+        if (o->auth == SMTPC_AUTH_XOAUTH2 && !o->user)
+            return combo_error(o, "auth", NULL,
+                               "--auth xoauth2 needs --user NAME%s", NULL);
     }
-    if (o->tls == SMTPC_TLS_NONE &&
-        (o->cafile || o->capath || o->pin_sha256 || o->insecure_skip_verify)) {
-        usage_error("certificate options make no sense with --tls none%s",
-                    NULL);
-        return EX_USAGE;
-    }
+    /* Certificate options with --tls none are simply unused: a file that
+     * sets cafile for every account must not break its "tls none" one. */
     return CLI_PARSE_OK;
+}
+
+int cli_netrc_wanted(const cli_opts *o)
+{
+    return o->auth != SMTPC_AUTH_NONE && o->user && !o->no_netrc &&
+           !o->password_env && !o->password_file && !o->password_cmd &&
+           !o->token_file && !o->token_env && !o->token_cmd;
 }
 
 /* --tls auto and the default port, once everything else is known. */
@@ -615,6 +796,98 @@ char *cli_qualify(cli_opts *o, const char *local)
     return s;
 }
 
+/* Keeps s (allocated) to be freed with o.  0, or -1 (s freed). */
+static int own(cli_opts *o, char *s)
+{
+    char **list = realloc(o->qualified,
+                          (o->qualified_count + 1) * sizeof *list);
+
+    if (!list) {
+        free(s);
+        return -1;
+    }
+    o->qualified = list;
+    o->qualified[o->qualified_count++] = s;
+    return 0;
+}
+
+/* A recipient argument may be an RFC 5322 address list, as cron passes a
+ * MAILTO of "a@x, Name <b@y>": each such argument becomes its mailboxes
+ * (each checked by the library, bare user names completed by
+ * --qualify-domain).  A plain address stays as it is.  CLI_PARSE_OK,
+ * EX_USAGE after printing why, or EX_OSERR. */
+static int expand_lists(cli_opts *o)
+{
+    char **v = NULL;
+    size_t n = 0, i;
+    int any = 0;
+
+    for (i = 0; i < o->rcpt_count; i++)
+        any |= strpbrk(o->rcpts[i], ",<>\"():; \t") != NULL;
+    if (!any)
+        return CLI_PARSE_OK;
+    for (i = 0; i < o->rcpt_count; i++) {
+        const char *a = o->rcpts[i];
+        if (!strpbrk(a, ",<>\"():; \t")) {
+            char **nv = realloc(v, (n + 1) * sizeof *nv);
+            if (!nv)
+                break;
+            v = nv;
+            v[n++] = (char *)(uintptr_t)a;
+            continue;
+        }
+        char **got = NULL;
+        size_t got_n = 0;
+        cli_headers h;
+        int r = cli_address_list(a, o->qualify_domain, &got, &got_n, &h);
+        if (r == CLI_HDR_BAD) {
+            for (size_t j = 0; j < got_n; j++)
+                free(got[j]);
+            free(got);
+            free(v);
+            fprintf(stderr, "%s: invalid recipient address \"", CLI_NAME);
+            cli_put_escaped(stderr, a);
+            fputs("\": ", stderr);
+            /* "recipient: why" says it twice: the why alone. */
+            cli_put_escaped(stderr, strncmp(h.error, "recipient: ", 11) == 0
+                                        ? h.error + 11 : h.error);
+            fputc('\n', stderr);
+            return EX_USAGE;
+        }
+        for (size_t j = 0; j < got_n; j++) {
+            char **nv;
+            int dup = 0;
+            for (size_t k = 0; k < n && !dup; k++)
+                dup = cli_same_address(v[k], got[j]);
+            if (dup) { /* one RCPT per mailbox */
+                free(got[j]);
+                continue;
+            }
+            nv = r == 0 ? realloc(v, (n + 1) * sizeof *nv) : NULL;
+            if (!nv || own(o, got[j]) != 0) {
+                if (!nv)
+                    free(got[j]);
+                r = CLI_HDR_NOMEM;
+                continue;
+            }
+            v = nv;
+            v[n++] = got[j];
+        }
+        free(got);
+        if (r != 0)
+            break;
+    }
+    if (i < o->rcpt_count) {
+        free(v);
+        fprintf(stderr, "%s: out of memory\n", CLI_NAME);
+        return EX_OSERR;
+    }
+    o->rcpts_list = v;
+    o->rcpts = v;
+    o->rcpt_count = n;
+    return CLI_PARSE_OK;
+}
+
 /* --qualify-domain: the sender and the recipients given with no "@" (user
  * names such as "root", as cron and other sendmail callers give them)
  * become NAME@DOMAIN.  0, or -1 when out of memory. */
@@ -649,6 +922,7 @@ static void opts_init(cli_opts *o)
     memset(o, 0, sizeof *o);
     o->auth = SMTPC_AUTH_AUTO;
     o->tls_arg = CLI_TLS_AUTO;
+    o->queue_lifetime = CLI_QUEUE_LIFETIME;
 }
 
 int cli_parse_args(int argc, char **argv, cli_opts *o)
@@ -688,8 +962,25 @@ int cli_parse_args(int argc, char **argv, cli_opts *o)
     rc = parse_words(argc, argv, o);
     if (rc != CLI_PARSE_OK)
         return rc;
+    cmd_argc = optind;
+    cmd_argv = argv;
     o->rcpts = argv + optind;
     o->rcpt_count = (size_t)(argc - optind);
+    {
+        /* Installed as mailq, as sendmail's links are. */
+        const char *base = argc > 0 && argv[0] ? strrchr(argv[0], '/') : NULL;
+        base = base ? base + 1 : argc > 0 && argv[0] ? argv[0] : "";
+        if (strcmp(base, "mailq") == 0)
+            o->list_queue = 1;
+    }
+    /* Address lists split first, then names without a domain looked up
+     * in --aliases, then the rest qualified. */
+    rc = expand_lists(o);
+    if (rc != CLI_PARSE_OK)
+        return rc;
+    rc = cli_aliases_apply(o);
+    if (rc)
+        return rc;
     if (qualify_all(o) != 0) {
         fprintf(stderr, "%s: out of memory\n", CLI_NAME);
         return EX_OSERR;
@@ -717,7 +1008,11 @@ void cli_opts_free(cli_opts *o)
         free(o->qualified[i]);
     free(o->qualified);
     free(o->rcpts_buf);
-    o->qualified = o->rcpts_buf = NULL;
+    free(o->aliased);
+    free(o->aliases_text);
+    free(o->rcpts_list);
+    o->aliases_text = NULL;
+    o->qualified = o->rcpts_buf = o->aliased = o->rcpts_list = NULL;
     o->qualified_count = 0;
     cli_opt_free(cli_smtpc_options, o);
     cli_config_free(&o->config);

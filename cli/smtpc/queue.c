@@ -6,30 +6,48 @@
  * Layout, one directory per message, each created in tmp/ and renamed
  * into place whole (a rename is atomic, so no flush sees half an entry):
  *
- *     DIR/tmp/ID/      being written, or waiting for this run's outcome
- *     DIR/new/ID/      queued: to be sent again
- *     DIR/failed/ID/   refused for good when sent again: kept to look at
+ *     DIR/tmp/ID/      being written, or waiting for this run's outcome;
+ *                      ID.sent: delivered, being removed
+ *     DIR/new/ID/      queued: to be sent again when due
+ *     DIR/failed/ID/   refused for good, or too old: kept to look at
  *
  * with ID = seconds.nanoseconds.pid (sorted by age) and in each:
  *
  *     message          the bytes read on standard input, as they came
  *     args             "smtpc-queue 1\n", the working directory, "\n",
  *                      then the command-line words, each ending in NUL
+ *     envelope         "from ADDR\n", then "rcpt ADDR\n" for each
+ *     state            "queued T\nattempts N\nnext T\nerror TEXT\n": when
+ *                      it was queued, how often it was tried, when it is
+ *                      due again (seconds since the epoch) and why the
+ *                      last try failed; replaced whole (rename)
  *
  * With --queue, standard input is copied to the entry first and then read
  * back from it, so the run sends exactly as without a queue; on a
- * temporary failure (exit 75) the entry moves to new/ and smtpc exits 0,
- * as sendmail does once a message is queued.  --flush-queue runs smtpc
- * again for each entry, with its words, --no-queue, and the message on
- * standard input: every check, -t, qualify-domain and --log work as they
- * did the first time, with the configuration and environment of the
- * flush.
+ * temporary failure (exit 75) the entry, synced to disk, moves to new/ and
+ * smtpc exits 0, as sendmail does once a message is queued.
+ *
+ * --flush-queue runs smtpc again for each entry that is due, with its
+ * words, --no-queue, and the message on standard input: every check, -t,
+ * qualify-domain and --log work as they did the first time, with the
+ * configuration and environment of the flush.  Each entry has its own
+ * schedule (a backoff that doubles, capped), so one that keeps failing
+ * never holds up the others; one older than --queue-lifetime after a
+ * failed try moves to failed/, and its sender gets a bounce (a new entry
+ * of the queue, from the null sender).
+ *
+ * Crash safety: an entry is locked (flock on its args file) from before
+ * it is sent until it is settled, by the flush and by the smtpc it runs,
+ * so two flushes never send it at once.  A flush killed at any point
+ * leaves the entry in new/ (sent again later: at most once more if it had
+ * been delivered) or settled.
  */
-#define _DEFAULT_SOURCE
+#define _GNU_SOURCE /* pipe2 */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -42,6 +60,42 @@
 #include "cli.h"
 
 #define ARGS_MAGIC "smtpc-queue 1\n"
+
+/* Names, for the smtpc a flush runs, the entry (DIR/new/ID) it sends. */
+#define FLUSH_ENTRY_ENV "SMTPC_FLUSH_ENTRY"
+
+/* The reason kept for a failure: one line of the human report. */
+#define ERROR_MAX 512
+
+void cli_crash_point(const char *name)
+{
+    /* A test hook: SMTPC_TEST_CRASH=NAME[:N] kills this process (as
+     * kill -9 would) the Nth time (default: first) the point NAME is
+     * reached, so that a test can stop smtpc at every step that matters.
+     * The times are counted in this process, or across processes (a
+     * flush and the smtpc runs it starts) in the file named by
+     * SMTPC_TEST_CRASH_COUNT, one byte per time. */
+    static unsigned long seen;
+    const char *want = getenv("SMTPC_TEST_CRASH");
+    const char *count = getenv("SMTPC_TEST_CRASH_COUNT");
+    size_t n = strlen(name);
+    unsigned long times;
+
+    if (!want || strncmp(want, name, n) != 0 ||
+        (want[n] != '\0' && want[n] != ':'))
+        return;
+    times = ++seen;
+    if (count && count[0]) {
+        int fd = open(count, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        struct stat st;
+        if (fd < 0 || write(fd, "x", 1) != 1 || fstat(fd, &st) != 0)
+            raise(SIGKILL); /* better too early than never */
+        times = (unsigned long)st.st_size;
+        close(fd);
+    }
+    if (times == (want[n] == ':' ? strtoul(want + n + 1, NULL, 10) : 1))
+        raise(SIGKILL);
+}
 
 static char *path3(const char *a, const char *b, const char *c)
 {
@@ -60,25 +114,44 @@ static int queue_error(const char *what, const char *path, int err)
     return EX_TEMPFAIL; /* as sendmail: cannot queue now, try later */
 }
 
+/* fsync of a directory: what was created, renamed or removed in it is on
+ * disk.  0 or -1. */
+static int sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = fd >= 0 && fsync(fd) == 0 ? 0 : -1;
+
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
 /* DIR and its three subdirectories, made when missing (mode 0700: the
  * messages are private). */
 static int make_dirs(const char *qdir)
 {
     static const char *const sub[] = {"tmp", "new", "failed"};
+    int made = 0;
 
-    if (mkdir(qdir, 0700) != 0 && errno != EEXIST)
+    if (mkdir(qdir, 0700) == 0)
+        made = 1;
+    else if (errno != EEXIST)
         return queue_error("cannot create", qdir, errno);
     for (size_t i = 0; i < sizeof sub / sizeof sub[0]; i++) {
         char *p = cli_path_join(qdir, sub[i]);
         if (!p)
             return queue_error("cannot create", qdir, ENOMEM);
-        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+        if (mkdir(p, 0700) == 0) {
+            made = 1;
+        } else if (errno != EEXIST) {
             int rc = queue_error("cannot create", p, errno);
             free(p);
             return rc;
         }
         free(p);
     }
+    if (made)
+        (void)sync_dir(qdir);
     return 0;
 }
 
@@ -96,6 +169,34 @@ static int write_all(int fd, const void *buf, size_t len)
         len -= (size_t)n;
     }
     return 0;
+}
+
+/* Writes dir/name whole: into dir/name.tmp, synced, then renamed over
+ * dir/name (a reader sees the old file or the new, never half of one).
+ * The caller syncs dir when the rename must be durable.  0 or -1. */
+static int replace_file(const char *dir, const char *name, const char *data,
+                        size_t len)
+{
+    char *path = cli_path_join(dir, name);
+    size_t n = path ? strlen(path) : 0;
+    char *tmp = path ? malloc(n + sizeof ".tmp") : NULL;
+    int fd = -1, ok = tmp != NULL;
+
+    if (ok) {
+        memcpy(tmp, path, n);
+        memcpy(tmp + n, ".tmp", sizeof ".tmp");
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        ok = fd >= 0 && write_all(fd, data, len) == 0 && fsync(fd) == 0;
+    }
+    if (fd >= 0 && close(fd) != 0)
+        ok = 0;
+    if (ok)
+        ok = rename(tmp, path) == 0;
+    else if (tmp)
+        unlink(tmp);
+    free(tmp);
+    free(path);
+    return ok ? 0 : -1;
 }
 
 /* The args file: how to run this message again. */
@@ -144,19 +245,25 @@ static int spool_stdin(const char *path)
     return ok ? 0 : -1;
 }
 
+static void make_id(char *id, size_t len)
+{
+    struct timespec now;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    snprintf(id, len, "%lld.%09ld.%ld", (long long)now.tv_sec, now.tv_nsec,
+             (long)getpid());
+}
+
 int cli_queue_spool(const char *qdir, int argc, char **argv, char **entry)
 {
     char id[64];
     char *dir, *msg = NULL, *args = NULL;
-    struct timespec now;
     int rc = 0, read_some = 0;
 
     *entry = NULL;
     if (make_dirs(qdir) != 0)
         goto unqueued;
-    clock_gettime(CLOCK_REALTIME, &now);
-    snprintf(id, sizeof id, "%lld.%09ld.%ld", (long long)now.tv_sec,
-             now.tv_nsec, (long)getpid());
+    make_id(id, sizeof id);
     dir = path3(qdir, "tmp", id);
     if (!dir) {
         queue_error("cannot create an entry in", qdir, ENOMEM);
@@ -178,8 +285,10 @@ int cli_queue_spool(const char *qdir, int argc, char **argv, char **entry)
     }
     free(msg);
     free(args);
-    if (rc == 0)
+    if (rc == 0) {
+        cli_crash_point("spooled");
         return 0;
+    }
     cli_queue_discard(*entry);
     free(*entry);
     *entry = NULL;
@@ -192,19 +301,24 @@ unqueued:
     return 0;
 }
 
-/* Removes an entry directory and its two files. */
+/* Removes an entry directory and every file in it. */
 static void remove_entry(const char *dir)
 {
-    char *msg = cli_path_join(dir, "message");
-    char *args = cli_path_join(dir, "args");
+    DIR *d = opendir(dir);
+    struct dirent *de;
 
-    if (msg)
-        unlink(msg);
-    if (args)
-        unlink(args);
+    while (d && (de = readdir(d)) != NULL) {
+        char *f;
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        f = cli_path_join(dir, de->d_name);
+        if (f)
+            unlink(f);
+        free(f);
+    }
+    if (d)
+        closedir(d);
     rmdir(dir);
-    free(msg);
-    free(args);
 }
 
 void cli_queue_discard(const char *entry)
@@ -213,39 +327,164 @@ void cli_queue_discard(const char *entry)
         remove_entry(entry);
 }
 
-/* Moves DIR/<from>/ID to DIR/<to>/ID; entry_dir is DIR/<from>/ID. */
-static int move_entry(const char *qdir, const char *entry_dir, const char *to)
+/* Moves entry_dir (DIR/<somewhere>/ID) to DIR/<to>/<id>, durably.  0 or
+ * -1 (errno set). */
+static int move_entry(const char *qdir, const char *entry_dir, const char *to,
+                      const char *id)
 {
-    const char *id = strrchr(entry_dir, '/');
-    char *dst = id ? path3(qdir, to, id + 1) : NULL;
-    int rc = dst && rename(entry_dir, dst) == 0 ? 0 : -1;
+    char *dst = path3(qdir, to, id);
+    char *parent = cli_path_join(qdir, to);
+    int rc = dst && parent && rename(entry_dir, dst) == 0 ? 0 : -1;
 
-    if (rc == 0) {
-        /* The rename is only durable once the new parent is on disk. */
-        char *parent = cli_path_join(qdir, to);
-        int dfd = parent ? open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-                         : -1;
-        if (dfd >= 0) {
-            (void)fsync(dfd);
-            close(dfd);
-        }
-        free(parent);
-    }
+    if (rc == 0)
+        (void)sync_dir(parent); /* the rename is durable once this is */
     free(dst);
+    free(parent);
     return rc;
 }
 
-int cli_queue_commit(const char *qdir, const char *entry)
+/* ---- an entry's state ---- */
+
+typedef struct qstate {
+    long long queued;   /* when it entered the queue */
+    long long next;     /* when it is due again */
+    unsigned attempts;  /* tries so far (the first run's included) */
+    char error[ERROR_MAX]; /* why the last try failed */
+} qstate;
+
+/* The delay before try attempts + 1: CLI_QUEUE_BACKOFF_MIN doubled at
+ * each failure, at most CLI_QUEUE_BACKOFF_MAX. */
+static long long backoff(unsigned attempts)
+{
+    long long d = CLI_QUEUE_BACKOFF_MIN;
+
+    for (unsigned i = 1; i < attempts && d < CLI_QUEUE_BACKOFF_MAX; i++)
+        d *= 2;
+    return d < CLI_QUEUE_BACKOFF_MAX ? d : CLI_QUEUE_BACKOFF_MAX;
+}
+
+/* One line of text: line ends and other controls become spaces. */
+static void set_error(qstate *s, const char *why)
+{
+    size_t n = 0;
+
+    for (; why && *why && n + 1 < sizeof s->error; why++)
+        s->error[n++] = (unsigned char)*why < 0x20 ? ' ' : *why;
+    s->error[n] = '\0';
+}
+
+static int write_state(const char *dir, const qstate *s)
+{
+    char buf[ERROR_MAX + 128];
+    int n = snprintf(buf, sizeof buf,
+                     "queued %lld\nattempts %u\nnext %lld\nerror %s\n",
+                     s->queued, s->attempts, s->next, s->error);
+
+    return replace_file(dir, "state", buf, (size_t)n);
+}
+
+/* Reads dir/state; an entry without one (queued by an older smtpc) is
+ * due now, queued at the time its ID names. */
+static void read_state(const char *dir, const char *id, qstate *s)
+{
+    char *path = cli_path_join(dir, "state");
+    FILE *f = path ? fopen(path, "re") : NULL;
+    char line[ERROR_MAX + 32];
+
+    memset(s, 0, sizeof *s);
+    s->queued = strtoll(id, NULL, 10);
+    s->attempts = 1;
+    while (f && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, "queued ", 7) == 0)
+            s->queued = strtoll(line + 7, NULL, 10);
+        else if (strncmp(line, "attempts ", 9) == 0)
+            s->attempts = (unsigned)strtoul(line + 9, NULL, 10);
+        else if (strncmp(line, "next ", 5) == 0)
+            s->next = strtoll(line + 5, NULL, 10);
+        else if (strncmp(line, "error ", 6) == 0)
+            set_error(s, line + 6);
+    }
+    if (f)
+        fclose(f);
+    free(path);
+}
+
+/* The envelope file: the sender ("" for the null one) and recipients. */
+static int write_envelope(const char *dir, const smtpc_envelope *env)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    int rc;
+
+    if (!m)
+        return -1;
+    fprintf(m, "from %s\n", env->from ? env->from : "");
+    for (size_t i = 0; i < env->rcpt_count; i++)
+        fprintf(m, "rcpt %s\n", env->rcpts[i].address);
+    rc = fclose(m) == 0 ? replace_file(dir, "envelope", buf, len) : -1;
+    free(buf);
+    return rc;
+}
+
+/* The envelope's sender (allocated; NULL when unknown) and, with list,
+ * each recipient printed after prefix. */
+static char *read_envelope_file(const char *dir, FILE *list,
+                                const char *prefix)
+{
+    char *path = cli_path_join(dir, "envelope");
+    FILE *f = path ? fopen(path, "re") : NULL;
+    char line[1100];
+    char *from = NULL;
+
+    while (f && fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, "from ", 5) == 0 && !from) {
+            from = strdup(line + 5);
+        } else if (strncmp(line, "rcpt ", 5) == 0 && list) {
+            fputs(prefix, list);
+            cli_put_escaped(list, line + 5);
+            fputc('\n', list);
+        }
+    }
+    if (f)
+        fclose(f);
+    free(path);
+    return from;
+}
+
+int cli_queue_commit(const char *qdir, const char *entry,
+                     const smtpc_envelope *env, const char *why)
 {
     const char *id = strrchr(entry, '/');
+    char *tmpdir = cli_path_join(qdir, "tmp");
+    qstate s;
 
-    if (move_entry(qdir, entry, "new") != 0)
+    id = id ? id + 1 : entry;
+    memset(&s, 0, sizeof s);
+    s.queued = (long long)time(NULL);
+    s.attempts = 1;
+    s.next = s.queued + backoff(1);
+    set_error(&s, why);
+    /* Everything on disk before the rename that makes it an entry, and
+     * the rename on disk before smtpc exits 0. */
+    if (write_envelope(entry, env) != 0 || write_state(entry, &s) != 0 ||
+        sync_dir(entry) != 0 || move_entry(qdir, entry, "new", id) != 0) {
+        free(tmpdir);
         return queue_error("cannot queue", entry, errno);
-    fprintf(stderr, "%s: queued as %s in \"", CLI_NAME, id ? id + 1 : entry);
+    }
+    if (tmpdir)
+        (void)sync_dir(tmpdir);
+    free(tmpdir);
+    cli_crash_point("queued");
+    fprintf(stderr, "%s: queued as %s in \"", CLI_NAME, id);
     cli_put_escaped(stderr, qdir);
     fputs("\"; smtpc --flush-queue sends it again\n", stderr);
     return 0;
 }
+
+/* ---- sending an entry again ---- */
 
 /* Reads an entry's args file (already open as fd): its working directory
  * and its words, into one allocation *blob.  0 or -1. */
@@ -298,21 +537,84 @@ static int read_args(int fd, char **blob, char **cwd, char ***words,
     return 0;
 }
 
+/* Adds one line of a report to why (lines joined with "; "), keeping
+ * only smtpc's own ("smtpc: ...", not -v's dialogue) without the prefix.
+ * When why is full, the older lines give way (the failure comes last). */
+void cli_queue_why_add(char *why, size_t len, const char *line)
+{
+    size_t p = strlen(CLI_NAME ": "), have = strlen(why), n;
+
+    if (strncmp(line, CLI_NAME ": ", p) != 0 || !line[p] || len < 8)
+        return;
+    line += p;
+    n = strlen(line);
+    if (n + 3 > len)
+        line += n + 3 - len, n = len - 3;
+    while (have && have + 2 + n + 1 > len) {
+        /* Drop the oldest line. */
+        char *next = strstr(why, "; ");
+        if (!next) {
+            have = 0;
+            break;
+        }
+        memmove(why, next + 2, strlen(next + 2) + 1);
+        have = strlen(why);
+    }
+    if (have)
+        memcpy(why + have, "; ", 2), have += 2;
+    memcpy(why + have, line, n);
+    why[have + n] = '\0';
+}
+
+/* Copies the child's standard error (rfd) to ours, keeping its report in
+ * why (cli_queue_why_add). */
+static void pass_stderr(int rfd, char *why, size_t len)
+{
+    char buf[4096], line[ERROR_MAX];
+    size_t ln = 0;
+
+    why[0] = '\0';
+    for (;;) {
+        ssize_t n = read(rfd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        (void)write_all(STDERR_FILENO, buf, (size_t)n);
+        for (ssize_t i = 0; i < n; i++) {
+            if (buf[i] == '\n') {
+                line[ln] = '\0';
+                cli_queue_why_add(why, len, line);
+                ln = 0;
+            } else if (ln + 1 < sizeof line) {
+                line[ln++] = buf[i];
+            }
+        }
+    }
+    line[ln] = '\0';
+    cli_queue_why_add(why, len, line);
+}
+
 /* Runs smtpc again for one entry: its words after "--no-queue", the
- * message on standard input, in its working directory.  The exit status,
- * or -1 when it could not be run. */
-static int run_entry(const char *dir, int args_fd)
+ * message on standard input, in its working directory, holding the
+ * entry's lock (lock_fd) until it exits.  The exit status (-1 when it
+ * could not be run or was killed), and in why the last line it wrote on
+ * standard error. */
+static int run_entry(const char *dir, int lock_fd, char *why, size_t why_len)
 {
     char *blob, *cwd, **words, *msg;
-    int count, status, fd;
+    int count, status, fd, errp[2];
     pid_t pid;
 
-    if (read_args(args_fd, &blob, &cwd, &words, &count) != 0)
+    snprintf(why, why_len, "the queue entry cannot be read");
+    if (read_args(lock_fd, &blob, &cwd, &words, &count) != 0)
         return -1;
     msg = cli_path_join(dir, "message");
     fd = msg ? open(msg, O_RDONLY | O_CLOEXEC) : -1;
     free(msg);
-    if (fd < 0) {
+    if (fd < 0 || pipe2(errp, O_CLOEXEC) != 0) {
+        if (fd >= 0)
+            close(fd);
         free(words);
         free(blob);
         return -1;
@@ -322,24 +624,68 @@ static int run_entry(const char *dir, int args_fd)
     fflush(NULL);
     pid = fork();
     if (pid == 0) {
-        if (dup2(fd, STDIN_FILENO) != STDIN_FILENO)
+        /* The lock goes with the run: kept even if this flush dies. */
+        if (dup2(fd, STDIN_FILENO) != STDIN_FILENO ||
+            dup2(errp[1], STDERR_FILENO) != STDERR_FILENO ||
+            fcntl(lock_fd, F_SETFD, 0) != 0)
             _exit(EX_OSERR);
+        /* Its messages name the entry. */
+        setenv(CLI_QUEUE_ID_ENV, strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir,
+               1);
         if (chdir(cwd) != 0) {
             /* Gone since: stay here (only relative paths suffer). */
         }
+        /* So that the run removes the entry itself once the server took
+         * the message, even if this flush is killed meanwhile. */
+        setenv(FLUSH_ENTRY_ENV, dir, 1);
         execv("/proc/self/exe", words);
         _exit(EX_OSERR);
     }
     close(fd);
+    close(errp[1]);
     free(words);
     free(blob);
-    if (pid < 0)
+    if (pid < 0) {
+        close(errp[0]);
         return -1;
+    }
+    pass_stderr(errp[0], why, why_len);
+    close(errp[0]);
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR)
             return -1;
     }
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (!WIFEXITED(status)) {
+        snprintf(why, why_len, "smtpc was killed by signal %d while sending",
+                 WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        return -1;
+    }
+    if (!why[0])
+        snprintf(why, why_len, "smtpc exited with status %d",
+                 WEXITSTATUS(status));
+    return WEXITSTATUS(status);
+}
+
+void cli_queue_retire(void)
+{
+    const char *dir = getenv(FLUSH_ENTRY_ENV);
+    const char *slash = dir ? strrchr(dir, '/') : NULL;
+    size_t plen = slash ? (size_t)(slash - dir) : 0;
+    char *dst;
+
+    /* DIR/new/ID becomes DIR/tmp/ID.sent. */
+    if (!slash || plen < 4 || memcmp(slash - 4, "/new", 4) != 0 ||
+        !slash[1])
+        return;
+    dst = malloc(plen + strlen(slash) + sizeof ".sent");
+    if (!dst)
+        return;
+    memcpy(dst, dir, plen - 3);
+    memcpy(dst + plen - 3, "tmp", 3);
+    strcpy(dst + plen, slash);
+    strcat(dst, ".sent");
+    (void)rename(dir, dst);
+    free(dst);
 }
 
 /* Exit statuses that are about the message itself, so that sending it
@@ -350,89 +696,539 @@ static int refused_for_good(int rc)
     return rc == EX_USAGE || rc == EX_DATAERR || rc == EX_UNAVAILABLE;
 }
 
+/* ---- bounces ---- */
+
+/* "2h5m" for a number of seconds. */
+static void put_duration(char *buf, size_t len, long long s)
+{
+    if (s < 0)
+        s = 0;
+    if (s >= 86400)
+        snprintf(buf, len, "%lldd%lldh", s / 86400, s % 86400 / 3600);
+    else if (s >= 3600)
+        snprintf(buf, len, "%lldh%lldm", s / 3600, s % 3600 / 60);
+    else if (s >= 60)
+        snprintf(buf, len, "%lldm", s / 60);
+    else
+        snprintf(buf, len, "%llds", s);
+}
+
+/* Writes the bounce for the entry dir (id) refused for why: a message
+ * from the null sender to the entry's sender, with the reason and the
+ * message's header section.  Returns it as an allocated buffer. */
+static char *bounce_text(const char *dir, const char *sender, const qstate *s,
+                         const char *why, size_t *len)
+{
+    char host[256] = "localhost", date[64], age[32];
+    char *buf = NULL, *msgpath = cli_path_join(dir, "message");
+    FILE *m = open_memstream(&buf, len), *in;
+    const char *at = strrchr(sender, '@');
+    time_t now = time(NULL);
+    struct tm tm;
+    int c, prev = '\n', blank = 0;
+    size_t copied = 0;
+
+    if (!m) {
+        free(msgpath);
+        return NULL;
+    }
+    (void)gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    localtime_r(&now, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z", &tm);
+    put_duration(age, sizeof age, (long long)now - s->queued);
+    fprintf(m, "From: Mail Delivery System <MAILER-DAEMON@%s>\n", at ? at + 1
+                                                                      : host);
+    fprintf(m, "To: <%s>\n", sender);
+    fputs("Subject: Undelivered Mail Returned to Sender\n", m);
+    fprintf(m, "Date: %s\n", date);
+    fputs("Auto-Submitted: auto-replied\nMIME-Version: 1.0\n"
+          "Content-Type: text/plain; charset=utf-8\n"
+          "Content-Transfer-Encoding: 8bit\n\n", m);
+    fprintf(m, "This is smtpc on %s.\n\n", host);
+    fprintf(m, "Your message could not be delivered to the recipients "
+            "below: it was given\nup after %u attempt%s over %s.\n\n",
+            s->attempts, s->attempts == 1 ? "" : "s", age);
+    fprintf(m, "Reason: %s\n\n", why);
+    fputs("Recipients:\n", m);
+    free(read_envelope_file(dir, m, "  "));
+    fputs("\nThe message's header section follows.\n\n", m);
+    in = msgpath ? fopen(msgpath, "re") : NULL;
+    while (in && (c = getc(in)) != EOF && copied < CLI_HEADER_MAX) {
+        if (c == '\r')
+            continue;
+        if (c == '\n' && prev == '\n')
+            break; /* the empty line that ends the header section */
+        blank = c == '\n';
+        fputc(c, m);
+        prev = c;
+        copied++;
+    }
+    if (!blank)
+        fputc('\n', m);
+    if (in)
+        fclose(in);
+    free(msgpath);
+    if (fclose(m) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* Queues the bounce of entry dir (id) in DIR/new/ID.bounce, due now.  Its
+ * name is fixed so that a flush killed after this and before the entry
+ * moved to failed/ does not write a second one.  The bounce's id
+ * (allocated) when one was queued, else NULL. */
+static char *queue_bounce(const char *qdir, const char *dir, const char *id,
+                          const qstate *s, const char *why)
+{
+    char *sender = read_envelope_file(dir, NULL, NULL);
+    size_t idlen = strlen(id), len = 0;
+    char *bid = NULL, *tdir = NULL, *ndir = NULL, *fdir = NULL, *text = NULL;
+    char *args = NULL;
+    struct stat st;
+    smtpc_envelope env;
+    smtpc_rcpt rcpt;
+    qstate bs;
+    int ok = 0;
+
+    /* The null sender gets no bounce (RFC 5321 6.1: no loops); a bounce
+     * is never bounced either. */
+    if (!sender || !sender[0] || (idlen > 7 && !strcmp(id + idlen - 7, ".bounce")))
+        goto out;
+    bid = malloc(idlen + sizeof ".bounce");
+    if (!bid)
+        goto out;
+    memcpy(bid, id, idlen);
+    memcpy(bid + idlen, ".bounce", sizeof ".bounce");
+    tdir = path3(qdir, "tmp", bid);
+    ndir = path3(qdir, "new", bid);
+    fdir = path3(qdir, "failed", bid);
+    if (!tdir || !ndir || !fdir)
+        goto out;
+    if (stat(ndir, &st) == 0 || stat(fdir, &st) == 0) {
+        free(bid); /* queued by a flush killed before it moved the entry */
+        bid = NULL;
+        goto out;
+    }
+    remove_entry(tdir); /* half written by a killed flush */
+    text = bounce_text(dir, sender, s, why, &len);
+    args = cli_path_join(tdir, "args");
+    if (!text || !args || mkdir(tdir, 0700) != 0)
+        goto out;
+    {
+        char *words[] = {(char *)CLI_NAME, (char *)"--from=", (char *)"--",
+                         sender};
+        memset(&env, 0, sizeof env);
+        memset(&rcpt, 0, sizeof rcpt);
+        rcpt.address = sender;
+        env.from = "";
+        env.rcpts = &rcpt;
+        env.rcpt_count = 1;
+        memset(&bs, 0, sizeof bs);
+        bs.queued = (long long)time(NULL);
+        bs.next = bs.queued;
+        snprintf(bs.error, sizeof bs.error, "not tried yet");
+        ok = write_args(args, 4, words) == 0 &&
+             replace_file(tdir, "message", text, len) == 0 &&
+             write_envelope(tdir, &env) == 0 && write_state(tdir, &bs) == 0 &&
+             sync_dir(tdir) == 0 && move_entry(qdir, tdir, "new", bid) == 0;
+    }
+out:
+    if (!ok && bid && sender && sender[0])
+        fprintf(stderr, "%s: --queue: cannot queue a bounce to \"%s\"\n",
+                CLI_NAME, sender);
+    free(sender);
+    free(tdir);
+    free(ndir);
+    free(fdir);
+    free(text);
+    free(args);
+    if (!ok) {
+        free(bid);
+        return NULL;
+    }
+    return bid;
+}
+
+/* ---- the flush ---- */
+
+typedef struct qlist {
+    char **ids;
+    size_t n, cap;
+} qlist;
+
+static int qlist_add(qlist *l, const char *id)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 16;
+        char **more = realloc(l->ids, cap * sizeof *more);
+        if (!more)
+            return -1;
+        l->ids = more;
+        l->cap = cap;
+    }
+    if (!(l->ids[l->n] = strdup(id)))
+        return -1;
+    l->n++;
+    return 0;
+}
+
+static void qlist_free(qlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->ids[i]);
+    free(l->ids);
+}
+
 static int by_name(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int cli_queue_flush(const char *qdir)
+/* The entries of DIR/sub, sorted (oldest first).  0, or -1 with errno
+ * (ENOENT: no such directory). */
+static int list_entries(const char *qdir, const char *sub, qlist *l)
 {
-    char *newdir = cli_path_join(qdir, "new");
-    DIR *d = newdir ? opendir(newdir) : NULL;
+    char *dir = cli_path_join(qdir, sub);
+    DIR *d = dir ? opendir(dir) : NULL;
     struct dirent *de;
-    char **ids = NULL;
-    size_t n = 0, sent = 0, kept = 0, failed = 0, busy = 0;
-    int exit_code = EX_OK, worst = EX_OK;
+    int rc = 0;
 
-    if (!d && !(newdir && errno == ENOENT)) {
-        int rc = queue_error("cannot read", newdir ? newdir : qdir,
-                             newdir ? errno : ENOMEM);
+    memset(l, 0, sizeof *l);
+    if (!d) {
+        if (!dir)
+            errno = ENOMEM;
+        free(dir);
+        return -1;
+    }
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        if (qlist_add(l, de->d_name) != 0) {
+            rc = -1;
+            errno = ENOMEM;
+            break;
+        }
+    }
+    closedir(d);
+    free(dir);
+    if (l->n)
+        qsort(l->ids, l->n, sizeof *l->ids, by_name);
+    return rc;
+}
+
+/* Removes what killed flushes left in tmp/: delivered entries that were
+ * being removed (ID.sent). */
+static void clean_tmp(const char *qdir)
+{
+    qlist l;
+
+    if (list_entries(qdir, "tmp", &l) == 0) {
+        for (size_t i = 0; i < l.n; i++) {
+            size_t n = strlen(l.ids[i]);
+            char *p;
+            if (n < 5 || strcmp(l.ids[i] + n - 5, ".sent") != 0)
+                continue;
+            p = path3(qdir, "tmp", l.ids[i]);
+            if (p)
+                remove_entry(p);
+            free(p);
+        }
+    }
+    qlist_free(&l);
+}
+
+/* One entry of new/ being flushed. */
+typedef struct qentry {
+    const char *id;
+    char *dir;           /* DIR/new/ID */
+    int lock_fd;         /* its args file, locked */
+    qstate state;
+} qentry;
+
+/* What a flush did, for its summary line. */
+typedef struct qcounts {
+    size_t sent, kept, failed, expired, busy, not_due, bounces;
+} qcounts;
+
+/* Opens and locks the entry id of new/: 0, or -1 when it is gone or
+ * another flush holds it. */
+static int entry_lock(const char *qdir, const char *id, qentry *e)
+{
+    char *args;
+
+    memset(e, 0, sizeof *e);
+    e->id = id;
+    e->lock_fd = -1;
+    e->dir = path3(qdir, "new", id);
+    args = e->dir ? cli_path_join(e->dir, "args") : NULL;
+    e->lock_fd = args ? open(args, O_RDONLY | O_CLOEXEC) : -1;
+    /* Locked, and still there: not sent by another flush between our
+     * listing and our lock. */
+    if (e->lock_fd < 0 || flock(e->lock_fd, LOCK_EX | LOCK_NB) != 0 ||
+        access(args, F_OK) != 0) {
+        free(args);
+        return -1;
+    }
+    free(args);
+    read_state(e->dir, id, &e->state);
+    return 0;
+}
+
+static void entry_release(qentry *e)
+{
+    if (e->lock_fd >= 0)
+        close(e->lock_fd);
+    free(e->dir);
+    e->dir = NULL;
+    e->lock_fd = -1;
+}
+
+/* Whether e is to be tried now. */
+static int entry_due(const qentry *e, long long now, const cli_opts *o)
+{
+    return o->flush_all || e->state.next <= now ||
+           now - e->state.queued >= (long long)o->queue_lifetime;
+}
+
+/* What the log says of a message given up on. */
+typedef struct qgiven_up {
+    const char *id, *reason, *bounce;
+    unsigned attempts;
+} qgiven_up;
+
+static void write_given_up(FILE *out, const void *arg)
+{
+    const qgiven_up *g = arg;
+
+    fputs("{\"status\":\"given-up\",\"queue_id\":", out);
+    cli_json_string(out, g->id);
+    fprintf(out, ",\"attempts\":%u,\"error\":", g->attempts);
+    cli_json_string(out, g->reason);
+    fputs(",\"bounce\":", out);
+    cli_json_string(out, g->bounce);
+    fputs("}\n", out);
+}
+
+/* Gives up on e: reason kept in its state, a bounce queued for its sender
+ * (listed in bounces, to be sent by this flush), moved to failed/, and a
+ * line in the log. */
+static void entry_fail(const char *qdir, qentry *e, const char *why,
+                       int log_fd, qlist *bounces, qcounts *c)
+{
+    qgiven_up g;
+    char *bid;
+
+    set_error(&e->state, why);
+    (void)write_state(e->dir, &e->state);
+    cli_crash_point("failing");
+    bid = queue_bounce(qdir, e->dir, e->id, &e->state, e->state.error);
+    if (bid) {
+        c->bounces++;
+        if (qlist_add(bounces, bid) != 0) {
+            /* Sent by the next flush. */
+        }
+    }
+    cli_crash_point("bounced");
+    if (move_entry(qdir, e->dir, "failed", e->id) != 0)
+        queue_error("cannot move to failed/", e->dir, errno);
+    fprintf(stderr, "%s: queue: %s: given up, moved to failed/: ", CLI_NAME,
+            e->id);
+    cli_put_escaped(stderr, why);
+    fputc('\n', stderr);
+    g.id = e->id;
+    g.reason = e->state.error;
+    g.bounce = bid;
+    g.attempts = e->state.attempts;
+    cli_log_object(log_fd, write_given_up, &g);
+    free(bid);
+}
+
+/* Records the outcome (rc, why) of sending e. */
+static void entry_settle(const char *qdir, const cli_opts *o, int log_fd,
+                         qentry *e, int rc, const char *why, long long now,
+                         qlist *bounces, qcounts *c)
+{
+    char reason[ERROR_MAX + 96], age[32];
+
+    if (rc == EX_OK) {
+        /* Out of new/ in one step, by the run itself (cli_queue_retire)
+         * or here; a flush killed while removing it leaves tmp/ID.sent,
+         * which the next one removes. */
+        char *sent = malloc(strlen(e->id) + sizeof ".sent");
+        cli_crash_point("delivered");
+        if (sent) {
+            char *p;
+            strcpy(sent, e->id);
+            strcat(sent, ".sent");
+            (void)move_entry(qdir, e->dir, "tmp", sent);
+            p = path3(qdir, "tmp", sent);
+            if (p)
+                remove_entry(p);
+            free(p);
+            free(sent);
+        }
+        c->sent++;
+        return;
+    }
+    e->state.attempts++;
+    if (refused_for_good(rc)) {
+        entry_fail(qdir, e, why, log_fd, bounces, c);
+        c->failed++;
+        return;
+    }
+    if (now - e->state.queued >= (long long)o->queue_lifetime) {
+        put_duration(age, sizeof age, (long long)o->queue_lifetime);
+        snprintf(reason, sizeof reason,
+                 "still undelivered after the queue lifetime (%s); last "
+                 "error: %s", age, why);
+        entry_fail(qdir, e, reason, log_fd, bounces, c);
+        c->expired++;
+        return;
+    }
+    /* The server still away, or what every entry needs (the credentials,
+     * the configuration) to fix: try again later. */
+    set_error(&e->state, why);
+    e->state.next = now + backoff(e->state.attempts);
+    if (write_state(e->dir, &e->state) != 0)
+        queue_error("cannot write the state of", e->dir, errno);
+    c->kept++;
+}
+
+int cli_queue_flush(const cli_opts *o, int log_fd)
+{
+    const char *qdir = o->queue_dir;
+    qlist l, bounces;
+    qcounts c;
+    int worst = EX_OK;
+
+    memset(&c, 0, sizeof c);
+    memset(&bounces, 0, sizeof bounces);
+    if (list_entries(qdir, "new", &l) != 0 && errno != ENOENT) {
+        char *newdir = cli_path_join(qdir, "new");
+        int rc = queue_error("cannot read", newdir ? newdir : qdir, errno);
         free(newdir);
         return rc;
     }
-    while (d && (de = readdir(d)) != NULL) {
-        char **more;
-        if (de->d_name[0] == '.')
-            continue;
-        more = realloc(ids, (n + 1) * sizeof *ids);
-        if (!more || !(more[n] = strdup(de->d_name))) {
-            ids = more ? more : ids;
-            exit_code = EX_OSERR;
-            break;
-        }
-        ids = more;
-        n++;
-    }
-    if (d)
-        closedir(d);
-    if (n)
-        qsort(ids, n, sizeof *ids, by_name);
+    clean_tmp(qdir);
 
-    for (size_t i = 0; i < n && exit_code == EX_OK; i++) {
-        char *dir = cli_path_join(newdir, ids[i]);
-        char *args = dir ? cli_path_join(dir, "args") : NULL;
-        int fd = args ? open(args, O_RDONLY | O_CLOEXEC) : -1;
-        int locked = fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0;
+    /* Each entry on its own: locked, tried when due, settled.  The
+     * bounces this flush queues are sent after the rest. */
+    for (size_t i = 0; i < l.n + bounces.n; i++) {
+        const char *id = i < l.n ? l.ids[i] : bounces.ids[i - l.n];
+        long long now = (long long)time(NULL);
+        char why[ERROR_MAX];
+        qentry e;
         int rc;
 
-        /* Another flush is sending it (locked), or sent it between our
-         * open and our lock (gone). */
-        if (!locked || access(args, F_OK) != 0) {
-            busy += fd >= 0;
-            if (fd >= 0)
-                close(fd);
-            free(args);
-            free(dir);
+        if (entry_lock(qdir, id, &e) != 0) {
+            c.busy += e.lock_fd >= 0;
+            entry_release(&e);
             continue;
         }
-        free(args);
-        rc = run_entry(dir, fd);
-        if (rc == EX_OK) {
-            remove_entry(dir);
-            sent++;
-        } else if (refused_for_good(rc)) {
-            move_entry(qdir, dir, "failed");
-            failed++;
-            if (worst == EX_OK)
-                worst = EX_UNAVAILABLE;
-        } else {
-            /* The server still away, or what every entry needs (the
-             * credentials, the configuration, the host name) to fix:
-             * keep this one and leave the rest for the next flush. */
-            kept++;
-            exit_code = EX_TEMPFAIL;
+        if (!entry_due(&e, now, o)) {
+            c.not_due++;
+            entry_release(&e);
+            continue;
         }
-        close(fd);
-        free(dir);
+        cli_crash_point("sending");
+        rc = run_entry(e.dir, e.lock_fd, why, sizeof why);
+        entry_settle(qdir, o, log_fd, &e, rc, why, (long long)time(NULL),
+                     &bounces, &c);
+        entry_release(&e);
     }
-    for (size_t i = 0; i < n; i++)
-        free(ids[i]);
-    free(ids);
+    qlist_free(&l);
+    qlist_free(&bounces);
+    if (c.failed + c.expired)
+        worst = EX_UNAVAILABLE;
+    else if (c.kept)
+        worst = EX_TEMPFAIL;
     fprintf(stderr, "%s: queue \"", CLI_NAME);
     cli_put_escaped(stderr, qdir);
-    fprintf(stderr, "\": %zu sent, %zu kept, %zu failed (moved to failed/), "
-            "%zu busy, %zu not tried\n", sent, kept, failed, busy,
-            n - sent - kept - failed - busy);
-    free(newdir);
-    return exit_code != EX_OK ? exit_code : worst;
+    fprintf(stderr, "\": %zu sent, %zu kept, %zu failed, %zu expired "
+            "(moved to failed/), %zu bounces queued, %zu busy, %zu not due\n",
+            c.sent, c.kept, c.failed, c.expired, c.bounces, c.busy, c.not_due);
+    return worst;
+}
+
+/* ---- --list-queue ---- */
+
+/* One entry of sub (new/ or failed/), mailq style. */
+static void list_one(FILE *out, const char *qdir, const char *sub,
+                     const char *id, long long now)
+{
+    char *dir = path3(qdir, sub, id);
+    char *msg = dir ? cli_path_join(dir, "message") : NULL;
+    char age[32], next[32];
+    struct stat st;
+    qstate s;
+    char *from;
+
+    if (!dir || !msg) {
+        free(dir);
+        free(msg);
+        return;
+    }
+    read_state(dir, id, &s);
+    put_duration(age, sizeof age, now - s.queued);
+    if (strcmp(sub, "failed") == 0)
+        snprintf(next, sizeof next, "never");
+    else if (s.next <= now)
+        snprintf(next, sizeof next, "now");
+    else {
+        char d[24];
+        /* Rounded up: "in 10m", not "in 9m", for 599 s. */
+        long long left = s.next - now;
+        put_duration(d, sizeof d,
+                     left < 60 ? left : left < 3600 ? left + 59 : left + 3599);
+        snprintf(next, sizeof next, "in %s", d);
+    }
+    fprintf(out, "%-34s %9lld  %-7s %-9s %u  ", id,
+            stat(msg, &st) == 0 ? (long long)st.st_size : -1LL, age, next,
+            s.attempts);
+    from = read_envelope_file(dir, NULL, NULL);
+    if (!from)
+        fputs("(unknown)", out);
+    else
+        fprintf(out, "<%s>", from);
+    fputc('\n', out);
+    if (s.error[0]) {
+        fputs("    (", out);
+        cli_put_escaped(out, s.error);
+        fputs(")\n", out);
+    }
+    free(read_envelope_file(dir, out, "    "));
+    free(from);
+    free(dir);
+    free(msg);
+}
+
+int cli_queue_list(const char *qdir, FILE *out)
+{
+    static const char *const subs[] = {"new", "failed"};
+    long long now = (long long)time(NULL);
+
+    for (size_t k = 0; k < 2; k++) {
+        qlist l;
+        if (list_entries(qdir, subs[k], &l) != 0 && errno != ENOENT) {
+            char *p = cli_path_join(qdir, subs[k]);
+            queue_error("cannot read", p ? p : qdir, errno);
+            free(p);
+            return EX_IOERR;
+        }
+        if (k == 0 && l.n == 0)
+            fprintf(out, "Mail queue is empty\n");
+        if (l.n) {
+            fprintf(out, "%s%s (%zu):\n", k ? "\n" : "",
+                    k ? "Failed, kept in failed/" : "Queued", l.n);
+            fprintf(out, "%-34s %9s  %-7s %-9s %s  %s\n", "ID", "Size", "Age",
+                    "Next try", "#", "Sender / (last error) / recipients");
+        }
+        for (size_t i = 0; i < l.n; i++)
+            list_one(out, qdir, subs[k], l.ids[i], now);
+        qlist_free(&l);
+    }
+    return fflush(out) == 0 ? EX_OK : EX_IOERR;
 }

@@ -6,10 +6,26 @@
  * Every string that came from the server, the command line or a message
  * is printed through cli_put_escaped, so it cannot drive the terminal.
  */
+#include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 
 #include "cli.h"
+
+/* A reply's text: its further lines (the engine joins them with "\n")
+ * each on a line of its own, indented under the first. */
+static void put_text(FILE *f, const char *text)
+{
+    for (const char *p = text; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '\n')
+            fputs("\n    ", f);
+        else if (c < 0x20 || c >= 0x7f)
+            fprintf(f, "\\x%02x", c);
+        else
+            fputc(c, f);
+    }
+}
 
 /* "550 5.1.1 text", the parts that exist. */
 static void put_reply(FILE *f, unsigned code, const uint16_t enh[3],
@@ -20,7 +36,7 @@ static void put_reply(FILE *f, unsigned code, const uint16_t enh[3],
         fprintf(f, " %u.%u.%u", enh[0], enh[1], enh[2]);
     if (text && *text) {
         fputc(' ', f);
-        cli_put_escaped(f, text);
+        put_text(f, text);
     }
 }
 
@@ -33,9 +49,20 @@ void cli_report_prefix(const char *file, FILE *f)
     }
 }
 
-static void warn_refused(FILE *f, const cli_outcome *oc, const smtpc_rcpt *r)
+/* "smtpc: [FILE: ][queue ID: ]" */
+static void put_prefix(const cli_outcome *oc, FILE *f)
 {
     cli_report_prefix(oc->file, f);
+    if (oc->queue_id) {
+        fputs("queue ", f);
+        cli_put_escaped(f, oc->queue_id);
+        fputs(": ", f);
+    }
+}
+
+static void warn_refused(FILE *f, const cli_outcome *oc, const smtpc_rcpt *r)
+{
+    put_prefix(oc, f);
     fputs("recipient <", f);
     cli_put_escaped(f, r->address);
     fputs("> refused: ", f);
@@ -43,9 +70,11 @@ static void warn_refused(FILE *f, const cli_outcome *oc, const smtpc_rcpt *r)
     fputc('\n', f);
 }
 
-/* What failed, from the phase it failed in. */
-static void put_what(FILE *f, const cli_outcome *oc, int phase)
+/* What failed, from the phase it failed in; temp: for now (4xx). */
+static void put_what(FILE *f, const cli_outcome *oc, int phase, int temp)
 {
+    const char *refused = temp ? " temporarily refused" : " refused";
+
     switch (phase) {
     case SMTPC_PHASE_GREETING:
         fputs("server refused the session", f);
@@ -65,16 +94,19 @@ static void put_what(FILE *f, const cli_outcome *oc, int phase)
             cli_put_escaped(f, oc->env->from);
         else if (oc->opts->from)
             cli_put_escaped(f, oc->opts->from);
-        fputs("> refused", f);
+        fputc('>', f);
+        fputs(refused, f);
         break;
     case SMTPC_PHASE_RCPT:
         fputs("no recipient accepted", f);
         break;
     case SMTPC_PHASE_DATA:
-        fputs("DATA refused", f);
+        fputs("DATA", f);
+        fputs(refused, f);
         break;
     case SMTPC_PHASE_MESSAGE:
-        fputs("message refused", f);
+        fputs("message", f);
+        fputs(refused, f);
         break;
     default:
         fprintf(f, "%s failed", smtpc_phase_str(phase));
@@ -138,7 +170,28 @@ int cli_reply_caused(int st)
     }
 }
 
+static void report_human(const cli_outcome *oc, FILE *f);
+
+/* The report is composed in memory and written with one write(2), so the
+ * lines of runs that share a standard error (cron, parallel jobs) do not
+ * interleave. */
 void cli_report_human(const cli_outcome *oc, FILE *f)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+
+    if (!m) {
+        report_human(oc, f);
+        return;
+    }
+    report_human(oc, m);
+    if (fclose(m) == 0 && len > 0)
+        cli_write_whole(f, buf, len);
+    free(buf);
+}
+
+static void report_human(const cli_outcome *oc, FILE *f)
 {
     const smtpc_reply *rp = oc->res ? &oc->res->reply : NULL;
     int phase = oc->res ? oc->res->phase : SMTPC_PHASE_NONE;
@@ -153,9 +206,9 @@ void cli_report_human(const cli_outcome *oc, FILE *f)
         }
     }
     if (st == SMTPC_OK) {
-        if (oc->file) {
-            /* --batch names every message's outcome. */
-            cli_report_prefix(oc->file, f);
+        if (oc->file || oc->queue_id) {
+            /* --batch and --flush-queue name every message's outcome. */
+            put_prefix(oc, f);
             fputs("sent", f);
             if (rp && rp->code) {
                 fputs(" (", f);
@@ -167,7 +220,7 @@ void cli_report_human(const cli_outcome *oc, FILE *f)
         return;
     }
 
-    cli_report_prefix(oc->file, f);
+    put_prefix(oc, f);
     if (!oc->res && oc->error) {
         /* Failed before any SMTP: the message file, its headers. */
         cli_put_escaped(f, oc->error);
@@ -180,6 +233,7 @@ void cli_report_human(const cli_outcome *oc, FILE *f)
     }
     switch (st) {
     case SMTPC_ERR_RESOLVE:
+    case SMTPC_ERR_RESOLVE_AGAIN:
         fputs("cannot resolve host \"", f);
         cli_put_escaped(f, oc->opts->host);
         fputc('"', f);
@@ -225,14 +279,23 @@ void cli_report_human(const cli_outcome *oc, FILE *f)
     case SMTPC_ERR_SIZE:
         fputs("message is larger than the server accepts", f);
         break;
-    case SMTPC_ERR_EXTENSION:
-        if (needs_smtputf8(oc))
+    case SMTPC_ERR_EXTENSION: {
+        /* The one the server lacks: the engine checks in this order. */
+        unsigned caps = oc->caps ? oc->caps->flags : 0;
+        const cli_opts *o = oc->opts;
+        int dsn = o->notify || o->envid ||
+                  (o->mail_flags & (SMTPC_MAIL_RET_FULL | SMTPC_MAIL_RET_HDRS));
+        if (needs_smtputf8(oc) && !(caps & SMTPC_CAP_SMTPUTF8))
             fputs("the server does not offer SMTPUTF8, which the addresses "
                   "or --smtputf8 need", f);
+        else if (dsn && !(caps & SMTPC_CAP_DSN))
+            fputs("the server does not offer DSN (RFC 3461), which "
+                  "--dsn-notify, --dsn-ret and --envid (-N, -R) need", f);
         else
             fputs("the message needs an extension the server does not offer",
                   f);
         break;
+    }
     case SMTPC_ERR_ARG:
         fputs("the library refused an argument; nothing was sent", f);
         break;
@@ -256,12 +319,12 @@ void cli_report_human(const cli_outcome *oc, FILE *f)
                     smtpc_phase_str(phase));
             break;
         }
-        put_what(f, oc, phase);
+        put_what(f, oc, phase, 1);
         break;
     case SMTPC_ERR_REJECTED:
     case SMTPC_ERR_NO_RECIPIENTS:
     case SMTPC_ERR_AUTH:
-        put_what(f, oc, phase);
+        put_what(f, oc, phase, 0);
         break;
     default:
         fputs(smtpc_status_str(st), f);

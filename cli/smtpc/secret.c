@@ -3,9 +3,10 @@
  * wiping them afterwards.
  *
  * Secrets never come from the command line (any user can read it in
- * /proc), only from the environment, a file or a command's output.  They
- * are copied into one buffer each so that they can be wiped; no message
- * ever prints one.
+ * /proc), only from the environment, a file, a command's output (a
+ * keyring or a secrets manager: --password-cmd, --oauth2-token-cmd) or,
+ * when none is named, the user's ~/.netrc.  They are copied into one
+ * buffer each so that they can be wiped; no message ever prints one.
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
@@ -13,6 +14,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <sysexits.h>
@@ -59,14 +62,15 @@ static int check_secret(const char *s, size_t len, const char *kind,
  * to tell "too long", and the terminator. */
 #define SECRET_BUF (SMTPC_SECRET_MAX + 4u)
 
-/* Reads fd into a new SECRET_BUF buffer, NUL-terminated, stopping once it
- * is full: a longer input is refused as too long anyway, and reading on
+/* Reads fd into a new buffer of size bytes, NUL-terminated, stopping once
+ * it is full: a longer input is refused as too long anyway, and reading on
  * would never end on /dev/zero or a command that prints forever (closing
- * the pipe then stops it).  0 or an errno. */
-static int read_secret_fd(int fd, char **out, size_t *out_len)
+ * the pipe then stops it).  0 or an errno; the buffer is wiped before it
+ * is freed, whatever it held. */
+static int read_fd_capped(int fd, size_t size, char **out, size_t *out_len)
 {
-    const size_t cap = SECRET_BUF - 1;
-    char *buf = malloc(SECRET_BUF);
+    const size_t cap = size - 1;
+    char *buf = malloc(size);
     size_t len = 0;
     int err = 0;
 
@@ -85,7 +89,7 @@ static int read_secret_fd(int fd, char **out, size_t *out_len)
         len += (size_t)n;
     }
     if (err) {
-        smtpc_wipe(buf, SECRET_BUF);
+        smtpc_wipe(buf, size);
         free(buf);
         return err;
     }
@@ -93,6 +97,12 @@ static int read_secret_fd(int fd, char **out, size_t *out_len)
     *out = buf;
     *out_len = len;
     return 0;
+}
+
+/* One secret: read_fd_capped into a SECRET_BUF buffer. */
+static int read_secret_fd(int fd, char **out, size_t *out_len)
+{
+    return read_fd_capped(fd, SECRET_BUF, out, out_len);
 }
 
 static int load_file(const char *path, const char *kind, char **out)
@@ -144,22 +154,22 @@ static int load_env(const char *var, const char *kind, char **out)
 }
 
 /* Runs /bin/sh -c cmd with stdin from /dev/null (stdin is the message)
- * and takes its standard output as the token. */
-static int load_cmd(const char *cmd, char **out)
+ * and takes its standard output as the secret.  opt names the option
+ * ("--password-cmd"), kind the secret, for messages. */
+static int load_cmd(const char *cmd, const char *opt, const char *kind,
+                    char **out)
 {
     int pfd[2], status, err;
     pid_t pid;
     size_t len;
 
     if (pipe(pfd) != 0) {
-        fprintf(stderr, "%s: --oauth2-token-cmd: pipe: %s\n", CLI_NAME,
-                strerror(errno));
+        fprintf(stderr, "%s: %s: pipe: %s\n", CLI_NAME, opt, strerror(errno));
         return EX_OSERR;
     }
     pid = fork();
     if (pid < 0) {
-        fprintf(stderr, "%s: --oauth2-token-cmd: fork: %s\n", CLI_NAME,
-                strerror(errno));
+        fprintf(stderr, "%s: %s: fork: %s\n", CLI_NAME, opt, strerror(errno));
         close(pfd[0]);
         close(pfd[1]);
         return EX_OSERR;
@@ -183,25 +193,183 @@ static int load_cmd(const char *cmd, char **out)
         }
     }
     if (err) {
-        fprintf(stderr, "%s: --oauth2-token-cmd: cannot read its output: %s\n",
-                CLI_NAME, strerror(err));
+        fprintf(stderr, "%s: %s: cannot read its output: %s\n", CLI_NAME,
+                opt, strerror(err));
         return err == ENOMEM ? EX_OSERR : EX_CONFIG;
     }
     if (len > SMTPC_SECRET_MAX + 2) /* killed by SIGPIPE when it went on */
-        return check_secret(*out, len, "OAuth 2 token", "--oauth2-token-cmd");
+        return check_secret(*out, len, kind, opt);
     if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         if (status != -1 && WIFEXITED(status))
-            fprintf(stderr, "%s: --oauth2-token-cmd failed (exit status %d)\n",
-                    CLI_NAME, WEXITSTATUS(status));
+            fprintf(stderr, "%s: %s failed (exit status %d)\n", CLI_NAME, opt,
+                    WEXITSTATUS(status));
         else if (status != -1 && WIFSIGNALED(status))
-            fprintf(stderr, "%s: --oauth2-token-cmd failed (killed by signal "
-                    "%d)\n", CLI_NAME, WTERMSIG(status));
+            fprintf(stderr, "%s: %s failed (killed by signal %d)\n", CLI_NAME,
+                    opt, WTERMSIG(status));
         else
-            fprintf(stderr, "%s: --oauth2-token-cmd failed\n", CLI_NAME);
+            fprintf(stderr, "%s: %s failed\n", CLI_NAME, opt);
         return EX_CONFIG;
     }
     strip_newline(*out, &len);
-    return check_secret(*out, len, "OAuth 2 token", "--oauth2-token-cmd");
+    return check_secret(*out, len, kind, opt);
+}
+
+/* The largest ~/.netrc read (it is read whole, then wiped). */
+#define NETRC_MAX (64u * 1024u)
+
+/* The next token of a .netrc at *p: a word, or a "quoted string" with
+ * backslash escapes (as curl reads it), unquoted in place.  NULL at the
+ * end. */
+static char *netrc_token(char **p)
+{
+    char *s = *p, *tok, *w;
+
+    while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+        s++;
+    if (!*s) {
+        *p = s;
+        return NULL;
+    }
+    if (*s != '"') {
+        tok = s;
+        while (*s && *s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+            s++;
+        if (*s)
+            *s++ = '\0';
+        *p = s;
+        return tok;
+    }
+    tok = w = ++s;
+    while (*s && *s != '"') {
+        if (*s == '\\' && s[1])
+            s++;
+        *w++ = *s++;
+    }
+    if (*s)
+        s++;
+    *w = '\0';
+    *p = s;
+    return tok;
+}
+
+/* Finds the password of login user on machine host in text (a .netrc,
+ * changed in place): the "machine host" entry whose login is user (or that
+ * names no login), else the "default" entry on the same terms.  NULL when
+ * none. */
+static const char *netrc_find(char *text, const char *host, const char *user)
+{
+    const char *found = NULL, *dflt = NULL;
+    const char *login = NULL, *pass = NULL;
+    int in = 0; /* 0 none, 1 the host's entry, 2 default, 3 another */
+    char *p = text, *tok;
+
+    for (;;) {
+        tok = netrc_token(&p);
+        if (!tok || strcmp(tok, "machine") == 0 ||
+            strcmp(tok, "default") == 0) {
+            /* The entry before ends: does it fit? */
+            if (in == 1 || in == 2) {
+                if (pass && (!login || strcmp(login, user) == 0)) {
+                    if (in == 1 && !found)
+                        found = pass;
+                    else if (in == 2 && !dflt)
+                        dflt = pass;
+                }
+            }
+            if (!tok)
+                break;
+            login = pass = NULL;
+            if (tok[0] == 'd') {
+                in = 2;
+            } else {
+                tok = netrc_token(&p);
+                in = tok && strcasecmp(tok, host) == 0 ? 1 : 3;
+            }
+        } else if (strcmp(tok, "login") == 0) {
+            login = netrc_token(&p);
+        } else if (strcmp(tok, "password") == 0) {
+            pass = netrc_token(&p);
+        } else if (strcmp(tok, "account") == 0) {
+            (void)netrc_token(&p);
+        } else if (strcmp(tok, "macdef") == 0) {
+            /* A macro runs to the next empty line. */
+            char *end = strstr(p, "\n\n");
+            p = end ? end + 2 : p + strlen(p);
+        }
+    }
+    return found ? found : dflt;
+}
+
+/* The password of o->user on o->host from the netrc file (--netrc-file, else
+ * ~/.netrc), as curl and msmtp read it: *out stays NULL when there is no
+ * file or no entry.  A file that another user can read or change is
+ * refused, since it holds passwords in clear. */
+static int load_netrc(const cli_opts *o, char **out)
+{
+    const char *home = getenv("HOME");
+    const char *path = o->netrc_file;
+    char *path_buf = NULL, *text = NULL;
+    const char *pass;
+    struct stat st;
+    size_t len;
+    int fd, err, rc = 0;
+
+    if (!path) {
+        if (!home || home[0] != '/')
+            return 0;
+        path = path_buf = cli_path_join(home, ".netrc");
+        if (!path_buf) {
+            fprintf(stderr, "%s: out of memory\n", CLI_NAME);
+            return EX_OSERR;
+        }
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
+        if (errno == ENOENT && !o->netrc_file)
+            goto done; /* no ~/.netrc: nothing to use */
+        fprintf(stderr, "%s: cannot read netrc file \"", CLI_NAME);
+        cli_put_escaped(stderr, path);
+        fprintf(stderr, "\": %s\n", strerror(errno));
+        rc = EX_CONFIG;
+        goto done;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        (st.st_mode & (S_IRWXG | S_IRWXO)) || st.st_uid != getuid()) {
+        fprintf(stderr, "%s: netrc file \"", CLI_NAME);
+        cli_put_escaped(stderr, path);
+        fprintf(stderr, "\" refused: it holds passwords, so it must be a "
+                "file of yours that nobody else can read (chmod 600)\n");
+        close(fd);
+        rc = EX_CONFIG;
+        goto done;
+    }
+    err = read_fd_capped(fd, NETRC_MAX, &text, &len);
+    close(fd);
+    if (err) {
+        fprintf(stderr, "%s: cannot read netrc file \"", CLI_NAME);
+        cli_put_escaped(stderr, path);
+        fprintf(stderr, "\": %s\n", strerror(err));
+        rc = err == ENOMEM ? EX_OSERR : EX_CONFIG;
+        goto done;
+    }
+    pass = netrc_find(text, o->host, o->user);
+    if (pass) {
+        len = strlen(pass);
+        if (len > SMTPC_SECRET_MAX) {
+            rc = check_secret(pass, len, "password", "the netrc file");
+        } else if (!(*out = malloc(SECRET_BUF))) {
+            fprintf(stderr, "%s: out of memory\n", CLI_NAME);
+            rc = EX_OSERR;
+        } else {
+            memcpy(*out, pass, len + 1);
+            rc = check_secret(*out, len, "password", "the netrc file");
+        }
+    }
+    smtpc_wipe(text, NETRC_MAX);
+    free(text);
+done:
+    free(path_buf);
+    return rc;
 }
 
 int cli_secrets_load(const cli_opts *o, cli_secrets *s)
@@ -216,14 +384,33 @@ int cli_secrets_load(const cli_opts *o, cli_secrets *s)
         rc = load_env(o->password_env, "password", &s->password);
     else if (o->password_file)
         rc = load_file(o->password_file, "password", &s->password);
+    else if (o->password_cmd)
+        rc = load_cmd(o->password_cmd, "--password-cmd", "password",
+                      &s->password);
+    else if (cli_netrc_wanted(o))
+        rc = load_netrc(o, &s->password);
     if (rc)
         goto fail;
+    if (cli_netrc_wanted(o) && !s->password) {
+        fprintf(stderr, "%s: no password for --user \"", CLI_NAME);
+        cli_put_escaped(stderr, o->user);
+        fprintf(stderr, "\": give --password-env, --password-file or "
+                "--password-cmd, or a \"machine ");
+        cli_put_escaped(stderr, o->host);
+        fprintf(stderr, " login ");
+        cli_put_escaped(stderr, o->user);
+        fprintf(stderr, " password ...\" line in %s\n",
+                o->netrc_file ? "the --netrc-file" : "~/.netrc");
+        rc = EX_CONFIG;
+        goto fail;
+    }
     if (o->token_env)
         rc = load_env(o->token_env, "OAuth 2 token", &s->token);
     else if (o->token_file)
         rc = load_file(o->token_file, "OAuth 2 token", &s->token);
     else if (o->token_cmd)
-        rc = load_cmd(o->token_cmd, &s->token);
+        rc = load_cmd(o->token_cmd, "--oauth2-token-cmd", "OAuth 2 token",
+                      &s->token);
     if (rc)
         goto fail;
     return 0;

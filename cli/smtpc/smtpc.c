@@ -12,6 +12,8 @@
  */
 #define _DEFAULT_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -38,9 +40,11 @@ static void run_free(cli_run *r)
         free(r->io);
     }
 #if CLI_HAVE_TLS
+    cli_tls_cache_save(&r->tls_cache, r->tls);
     smtpc_tls_free(r->tls);
     r->tls = NULL;
 #endif
+    cli_tls_cache_free(&r->tls_cache);
     free(r->rcpts);
     cli_message_free(&r->msg);
     cli_body_free(&r->body);
@@ -60,6 +64,7 @@ void cli_report_outcome(const cli_run *r, const cli_outcome *oc)
     if (r->opts.json)
         cli_report_json(oc, stdout);
     cli_log_outcome(r->log_fd, oc);
+    cli_syslog_outcome(&r->opts, oc);
 }
 
 /* Reports a failure before a session started on the machine-readable
@@ -113,6 +118,9 @@ static int make_transport(cli_run *r, smtpc_transport *out)
         topt.capath = r->opts.capath;
         topt.pin_sha256 = r->opts.pin_sha256;
         topt.insecure_skip_verify = r->opts.insecure_skip_verify;
+        topt.session = cli_tls_cache_load(&r->tls_cache,
+                                          r->opts.tls_session_cache,
+                                          r->opts.verbose);
         st = smtpc_tls_new(&r->tls, tcp, &topt);
         if (st == SMTPC_ERR_ARG) {
             fprintf(stderr, "%s: invalid --pin-sha256 (base64 of a 32-byte "
@@ -120,12 +128,24 @@ static int make_transport(cli_run *r, smtpc_transport *out)
             return EX_USAGE;
         }
         if (st != SMTPC_OK) {
+            /* Name the files: "not PEM" means nothing without them. */
             fprintf(stderr, "%s: cannot set up TLS", CLI_NAME);
+            if (r->opts.cafile) {
+                fputs(" with --cafile \"", stderr);
+                cli_put_escaped(stderr, r->opts.cafile);
+                fputc('"', stderr);
+            }
+            if (r->opts.capath) {
+                fputs(r->opts.cafile ? " and" : " with", stderr);
+                fputs(" --capath \"", stderr);
+                cli_put_escaped(stderr, r->opts.capath);
+                fputc('"', stderr);
+            }
             if (r->tls && *smtpc_tls_error(r->tls)) {
                 fputs(": ", stderr);
                 cli_put_escaped(stderr, smtpc_tls_error(r->tls));
-            } else if (r->opts.cafile || r->opts.capath) {
-                fputs(" (check --cafile / --capath)", stderr);
+            } else if (r->opts.cafile && !r->opts.capath) {
+                fputs(": no PEM certificate could be loaded from it", stderr);
             }
             fputc('\n', stderr);
             return EX_CONFIG;
@@ -176,6 +196,9 @@ static const char *failure_detail(const cli_run *r, int status, char *buf,
     switch (status) {
     case SMTPC_ERR_AUTH_UNAVAILABLE:
         return offered_auth(r, buf, len);
+    case SMTPC_ERR_RESOLVE:
+    case SMTPC_ERR_RESOLVE_AGAIN:
+        return r->tcp.last_gai ? gai_strerror(r->tcp.last_gai) : NULL;
     case SMTPC_ERR_CONNECT:
     case SMTPC_ERR_IO:
         return r->tcp.last_errno ? strerror(r->tcp.last_errno) : NULL;
@@ -199,10 +222,57 @@ void cli_outcome_session(cli_outcome *oc, const cli_run *r, int status,
     oc->detail = failure_detail(r, status, buf, len);
 #if CLI_HAVE_TLS
     oc->tls_info = r->tls ? smtpc_tls_info(r->tls) : "";
+    oc->tls_resumed = r->tls && *oc->tls_info && smtpc_tls_session_reused(r->tls);
 #else
     oc->tls_info = "";
 #endif
     oc->auth_mech = mech != SMTPC_AUTH_NONE ? smtpc_auth_mech_str(mech) : NULL;
+    oc->caps = smtpc_session_caps(smtpc_client_session(r->client));
+}
+
+/* --all-or-nothing: the body source, in front of the message's.  The
+ * engine asks for the first body bytes only after the reply to DATA,
+ * which comes after every RCPT reply (CHUNKING, which could start a chunk
+ * earlier, is off), so every recipient's outcome is known then; failing
+ * there abandons the transfer before its end, and the server discards the
+ * message for everyone. */
+typedef struct all_or_nothing {
+    smtpc_body_source inner;
+    const smtpc_envelope *env;
+    int started;
+    int refused;           /* a recipient was refused: nothing was sent */
+} all_or_nothing;
+
+static int all_or_nothing_next(void *ctx, const void **data, size_t *len)
+{
+    all_or_nothing *a = ctx;
+
+    if (!a->started) {
+        a->started = 1;
+        for (size_t i = 0; i < a->env->rcpt_count; i++) {
+            if (a->env->rcpts[i].status != SMTPC_OK)
+                a->refused = 1;
+        }
+        if (a->refused)
+            return SMTPC_ERR_BODY_SOURCE;
+    }
+    return a->inner.next(a->inner.ctx, data, len);
+}
+
+/* The outcome of a message abandoned by --all-or-nothing: a temporary
+ * failure (so a queue keeps it) when a refusal was one, else refused. */
+static void all_or_nothing_outcome(cli_outcome *oc, const smtpc_envelope *env)
+{
+    oc->exit_code = EX_UNAVAILABLE;
+    for (size_t i = 0; i < env->rcpt_count; i++) {
+        const smtpc_rcpt *rc = &env->rcpts[i];
+        if (rc->status != SMTPC_OK && rc->code >= 400 && rc->code < 500)
+            oc->exit_code = EX_TEMPFAIL;
+    }
+    oc->error = "not sent to anyone: a recipient was refused "
+                "(--all-or-nothing)";
+    oc->detail = NULL;
+    oc->res = NULL; /* the failure is ours, not a reply's */
 }
 
 /* The client's configuration from the options (the secrets loaded). */
@@ -224,6 +294,8 @@ static void set_config(cli_run *r)
     ccfg->session.host = r->opts.host;
     ccfg->session.port = r->opts.port;
     ccfg->session.options = r->opts.session_options;
+    if (r->opts.all_or_nothing)
+        ccfg->session.options |= SMTPC_OPT_NO_CHUNKING;
     if (r->opts.timeout_s)
         smtpc_timeouts_default(&ccfg->timeouts, r->opts.timeout_s * 1000u);
     if (r->opts.verbose) {
@@ -233,17 +305,26 @@ static void set_config(cli_run *r)
     }
 }
 
+/* Whether the header section of the message on stdin is read before
+ * connecting: for the envelope (-t, no --from), or to add the From:,
+ * Date: and Message-ID: it may lack. */
+static int reads_header(const cli_opts *o)
+{
+    return o->read_rcpts || !o->from ||
+           (o->no_add & (CLI_HAS_FROM | CLI_HAS_DATE | CLI_HAS_MESSAGE_ID)) !=
+               (CLI_HAS_FROM | CLI_HAS_DATE | CLI_HAS_MESSAGE_ID);
+}
+
 /* What the envelope takes from the message on stdin, whose header section
  * is read now (before connecting): with -t the recipients (the command
  * line's are added), and without --from the sender (as git send-email
- * and other callers expect, when they name recipients but no -f).  0, or
- * an exit code after printing why. */
+ * and other callers expect, when they name recipients but no -f); and the
+ * fields smtpc adds.  0, or an exit code after printing why. */
 static int read_envelope(cli_run *r, smtpc_envelope *env, const char **why)
 {
     cli_headers *h = &r->msg.hdr;
     unsigned flags = 0;
     size_t n = 0;
-    uint64_t rest;
     int rc;
 
     if (r->opts.read_rcpts)
@@ -300,12 +381,67 @@ static int read_envelope(cli_run *r, smtpc_envelope *env, const char **why)
     }
     env->rcpts = r->rcpts;
     env->rcpt_count = n;
-    /* What is left of a regular file, and what was read already. */
-    rest = cli_body_size_hint(STDIN_FILENO);
-    env->size = r->msg.eof || rest ? rest + r->msg.len : 0;
+    if (cli_message_complete(&r->msg, &r->opts, env->from) != 0) {
+        *why = "out of memory";
+        fprintf(stderr, "%s: out of memory\n", CLI_NAME);
+        return EX_OSERR;
+    }
+    /* SIZE= as it goes on the wire (a NUL is reported while sending). */
+    if (cli_message_has_nul(&r->msg, STDIN_FILENO, r->body.buf,
+                            CLI_BODY_CHUNK, &env->size) < 0)
+        env->size = 0;
     cli_body_reset(&r->body, r->msg.eof ? -1 : STDIN_FILENO, r->msg.buf,
                    r->msg.len);
+    cli_body_head(&r->body, r->msg.added, r->msg.added_len);
     return 0;
+}
+
+/* Opens /dev/null on whichever of fds 0, 1 and 2 is closed, as sendmail
+ * and msmtp do: otherwise the next file or socket opened takes its number,
+ * and the message is read from the socket, or -v's trace and every error
+ * are written into the SMTP session.  0, or -1 when /dev/null cannot be
+ * opened. */
+static int std_fds_open(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        int got;
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        got = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+        if (got != fd) {
+            /* A lower number would have been taken: cannot happen. */
+            if (got >= 0)
+                close(got);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* cli_report_human on stderr, keeping its last line in why (what a
+ * queued message records as its last error). */
+static void report_human_keep(const cli_outcome *oc, char *why, size_t len)
+{
+    char *buf = NULL, *line, *save = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&buf, &n);
+
+    why[0] = '\0';
+    if (!m) {
+        cli_report_human(oc, stderr);
+        return;
+    }
+    cli_report_human(oc, m);
+    if (fclose(m) != 0) {
+        free(buf);
+        cli_report_human(oc, stderr);
+        return;
+    }
+    fputs(buf, stderr);
+    for (line = strtok_r(buf, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save))
+        cli_queue_why_add(why, len, line);
+    free(buf);
 }
 
 int main(int argc, char **argv)
@@ -316,10 +452,14 @@ int main(int argc, char **argv)
     smtpc_body_source src;
     smtpc_result res;
     cli_outcome oc;
-    char detail[160];
+    all_or_nothing aon = {0};
+    char detail[160], why_buf[512];
     const char *why = NULL;
     int rc, st;
 
+    if (std_fds_open() != 0)
+        return EX_OSERR; /* nowhere to say so */
+    cli_stderr_by_line();
     memset(r, 0, sizeof *r);
     r->log_fd = -1;
     /* A server that closes early must give an error, not kill us. */
@@ -338,13 +478,39 @@ int main(int argc, char **argv)
         return early_exit(r, rc, rc == EX_CONFIG ? "invalid configuration"
                                                  : "invalid command line");
     }
-    if (r->opts.log_file) {
-        rc = cli_log_open(r->opts.log_file, &r->log_fd);
-        if (rc)
-            return early_exit(r, rc, "cannot open the --log file");
+    if (r->opts.print_config) {
+        rc = cli_print_config(&r->opts, stdout);
+        run_free(r);
+        return rc;
+    }
+    /* A log this user cannot write (a root-owned /var/log file, a full
+     * disk) must not stop the mail: the outcome still reaches stderr and
+     * the exit status. */
+    if (r->opts.log_file)
+        (void)cli_log_open(r->opts.log_file, &r->log_fd);
+    if (r->opts.list_queue) {
+        rc = cli_queue_list(r->opts.queue_dir, stdout);
+        run_free(r);
+        return rc;
     }
     if (r->opts.flush_queue) {
-        rc = cli_queue_flush(r->opts.queue_dir);
+        rc = cli_queue_flush(&r->opts, r->log_fd);
+        run_free(r);
+        return rc;
+    }
+
+    if (r->opts.serverinfo) {
+        r->io = malloc(CLI_IO_BUF);
+        r->client = calloc(1, sizeof *r->client);
+        if (!r->io || !r->client) {
+            fprintf(stderr, "%s: out of memory\n", CLI_NAME);
+            return early_exit(r, EX_OSERR, "out of memory");
+        }
+        rc = make_transport(r, &r->transport);
+        if (rc)
+            return early_exit(r, rc, "cannot set up TLS");
+        set_config(r);
+        rc = cli_serverinfo_run(r);
         run_free(r);
         return rc;
     }
@@ -365,7 +531,7 @@ int main(int argc, char **argv)
     r->client = calloc(1, sizeof *r->client);
     if (!r->io || !r->client ||
         cli_body_init(&r->body, STDIN_FILENO, &src) != 0 ||
-        ((r->opts.read_rcpts || r->opts.batch_dir || !r->opts.from) &&
+        ((reads_header(&r->opts) || r->opts.batch_dir) &&
          cli_message_init(&r->msg) != 0)) {
         fprintf(stderr, "%s: out of memory\n", CLI_NAME);
         return early_exit(r, EX_OSERR, "out of memory");
@@ -385,7 +551,7 @@ int main(int argc, char **argv)
     }
 
     memset(&env, 0, sizeof env);
-    if (r->opts.read_rcpts || !r->opts.from) {
+    if (reads_header(&r->opts)) {
         rc = read_envelope(r, &env, &why);
         if (rc)
             return early_exit(r, rc, why);
@@ -407,6 +573,13 @@ int main(int argc, char **argv)
     env.flags = r->opts.mail_flags;
     env.envid = r->opts.envid;
 
+    aon.inner = src;
+    aon.env = &env;
+    if (r->opts.all_or_nothing) {
+        src.next = all_or_nothing_next;
+        src.ctx = &aon;
+    }
+
     memset(&res, 0, sizeof res);
     st = smtpc_client_init(r->client, &r->ccfg, r->transport, r->io,
                            CLI_IO_BUF);
@@ -416,6 +589,8 @@ int main(int argc, char **argv)
         res.status = st;
     if (st == SMTPC_OK && res.status != SMTPC_OK)
         st = res.status;
+    if (st == SMTPC_OK)
+        cli_crash_point("sent"); /* delivered, not yet reported */
     if (r->opts.verbose)
         cli_trace_finish(&r->trace);
 
@@ -423,13 +598,20 @@ int main(int argc, char **argv)
     oc.opts = &r->opts;
     oc.status = st;
     oc.exit_code = cli_exit_code(st, &env, &r->body);
+    if (oc.exit_code == EX_OK && r->opts.no_queue)
+        cli_queue_retire(); /* sent from a flush's entry: out of the queue */
+    /* Sent again by --flush-queue (which always adds --no-queue). */
+    oc.queue_id = r->opts.no_queue ? getenv(CLI_QUEUE_ID_ENV) : NULL;
     oc.res = &res;
     oc.env = &env;
     cli_outcome_session(&oc, r, st, detail, sizeof detail);
+    if (aon.refused)
+        all_or_nothing_outcome(&oc, &env);
 
-    cli_report_human(&oc, stderr);
+    report_human_keep(&oc, why_buf, sizeof why_buf);
     if (r->queue_entry && oc.exit_code == EX_TEMPFAIL &&
-        cli_queue_commit(r->opts.queue_dir, r->queue_entry) == 0) {
+        cli_queue_commit(r->opts.queue_dir, r->queue_entry, &env,
+                         why_buf) == 0) {
         oc.queued = strrchr(r->queue_entry, '/') + 1;
         oc.exit_code = EX_OK; /* queued: accepted, as sendmail */
     }

@@ -59,7 +59,9 @@
  *     it.  A mail whose reply never came (the connection broke, the
  *     server went out of step) gets the session's error.
  *   - Nothing received from the server can overflow a buffer; reply text
- *     copied out is truncated, NUL-terminated and made printable.
+ *     copied out is truncated, NUL-terminated and made printable: the
+ *     text of each line of a reply (without its code and enhanced code;
+ *     bytes outside printable ASCII as '?'), the lines joined by "\n".
  *
  * The session struct is defined here so that sizeof and static allocation
  * work.  Its members are private: read them only through the functions.
@@ -105,7 +107,9 @@ typedef enum smtpc_status {
     SMTPC_ERR_TLS = -36,           /* TLS handshake or record error */
     SMTPC_ERR_TLS_CERT = -37,      /* server certificate not trusted */
     SMTPC_ERR_BODY_SOURCE = -38,   /* the caller's body source failed */
-    SMTPC_ERR_UNSUPPORTED = -39    /* feature compiled out */
+    SMTPC_ERR_UNSUPPORTED = -39,   /* feature compiled out */
+    SMTPC_ERR_RESOLVE_AGAIN = -40  /* the name service failed for now (no
+                                      answer, SERVFAIL): try again later */
 } smtpc_status;
 
 /* A short, constant, English description of a status.  Never NULL. */
@@ -135,7 +139,8 @@ SMTPC_API const char *smtpc_phase_str(int phase);
 typedef struct smtpc_reply {
     uint16_t code;      /* 200..599, or 0 when no reply was read */
     uint16_t enh[3];    /* RFC 3463 class.subject.detail; enh[0] == 0: none */
-    char text[SMTPC_REPLY_TEXT_MAX]; /* first lines' text, printable, NUL-ended */
+    char text[SMTPC_REPLY_TEXT_MAX]; /* its lines' text joined by "\n" (see
+                                        above), cut to fit, NUL-ended */
 } smtpc_reply;
 
 /* ---- Capabilities learned from EHLO ---- */
@@ -238,7 +243,7 @@ typedef struct smtpc_rcpt {
     int status;           /* SMTPC_OK when accepted (250/251) */
     uint16_t code;        /* the RCPT reply code; 0 if never answered */
     uint16_t enh[3];
-    char text[SMTPC_RCPT_TEXT_MAX];
+    char text[SMTPC_RCPT_TEXT_MAX]; /* as smtpc_reply.text */
 } smtpc_rcpt;
 
 /* A mail's outcome.  Each recipient's own outcome is in env->rcpts. */

@@ -78,6 +78,11 @@
 #ifndef SMTPC_WITH_STATUS_TEXT
 #define SMTPC_WITH_STATUS_TEXT SMTPC_FEATURE_DEFAULT
 #endif
+/* The MIME writer (smtpc/mime.h, src/mime/): messages with HTML, inline
+ * images and attachments composed in constant memory. */
+#ifndef SMTPC_WITH_MIME
+#define SMTPC_WITH_MIME SMTPC_FEATURE_DEFAULT
+#endif
 /* The NetX Duo compatible API (nxd_smtp_client.h). */
 #ifndef SMTPC_WITH_COMPAT
 #define SMTPC_WITH_COMPAT 1
@@ -96,12 +101,17 @@
 #define SMTPC_REPLY_LINES_MAX 64
 #endif
 
-/* Bytes of reply text kept for the caller (NUL included), per session. */
+/* Bytes of reply text kept for the caller (NUL included), per session: the
+ * lines of the last reply, joined by "\n", cut to fit.  The defaults suit a
+ * microcontroller; the CMake build of the library and the CLI raises both
+ * (its options SMTPC_REPLY_TEXT_MAX and SMTPC_RCPT_TEXT_MAX, passed on to
+ * users through smtpc.pc) so that a whole reply is kept:
+ * SMTPC_REPLY_LINES_MAX lines of SMTPC_LINE_MAX bytes fit in 32768. */
 #ifndef SMTPC_REPLY_TEXT_MAX
 #define SMTPC_REPLY_TEXT_MAX 128
 #endif
 
-/* Bytes of reply text kept per recipient (NUL included). */
+/* Bytes of reply text kept per recipient (NUL included), likewise. */
 #ifndef SMTPC_RCPT_TEXT_MAX
 #define SMTPC_RCPT_TEXT_MAX 64
 #endif
@@ -129,6 +139,14 @@
 /* Longest user name, password or token accepted, in bytes. */
 #ifndef SMTPC_SECRET_MAX
 #define SMTPC_SECRET_MAX 4096
+#endif
+
+/* Bytes of one TLS session kept for resumption (smtpc_tls_session in
+ * smtpc/tls.h): the backend's serialised session, which holds the server's
+ * certificate, plus 80 bytes of framing.  A session that does not fit is
+ * simply not kept (the next connection does a full handshake). */
+#ifndef SMTPC_TLS_SESSION_MAX
+#define SMTPC_TLS_SESSION_MAX 8192
 #endif
 
 /* Marks the public functions: the shared library exports these and

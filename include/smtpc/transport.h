@@ -64,6 +64,8 @@ typedef struct smtpc_tcp {
     int fd;           /* -1 when closed */
     int loopback;
     int last_errno;   /* errno of the last failure, for messages */
+    int last_gai;     /* getaddrinfo's code of the last resolver failure
+                         (gai_strerror), else 0 */
     int family;       /* address family connected to (AF_INET/AF_INET6) */
 } smtpc_tcp;
 
@@ -72,6 +74,8 @@ SMTPC_API smtpc_transport smtpc_tcp_transport(smtpc_tcp *t);
 
 /* ---- TLS options, shared by the TLS backends ---- */
 
+struct smtpc_tls_session; /* smtpc/tls.h */
+
 typedef struct smtpc_tls_options {
     const char *cafile;      /* PEM bundle; NULL: the system trust store */
     const char *capath;      /* directory of hashed certificates; NULL */
@@ -79,6 +83,12 @@ typedef struct smtpc_tls_options {
                                 (SubjectPublicKeyInfo); NULL: no pin */
     /* Accept any certificate.  Insecure: for tests and debugging only. */
     int insecure_skip_verify;
+    /* Caller-owned storage for session resumption (smtpc/tls.h): offered
+     * at start_tls when it holds a session made under the same server name
+     * and verification settings, and overwritten with each new session the
+     * server gives.  NULL: no resumption.  MUST outlive the TLS transport;
+     * only that transport touches it while it exists. */
+    struct smtpc_tls_session *session;
 } smtpc_tls_options;
 
 #ifdef __cplusplus

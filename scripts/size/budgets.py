@@ -6,12 +6,12 @@ of docs/FOOTPRINT.md."""
 import json
 import os
 
-from size import features
+from size import features, netx
 
 PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'budgets.json')
 NUMERIC = ('code', 'sizeof', 'stack')
-CHECKS = NUMERIC + ('no_heap', 'feature_code')
-OK, MISS = 'ok  ', 'MISS'
+CHECKS = NUMERIC + ('no_heap', 'feature_code', 'netx_ratio')
+OK, MISS, SKIP = 'ok  ', 'MISS', 'skip'
 
 
 def validate(data):
@@ -25,7 +25,8 @@ def validate(data):
             raise ValueError('%s: "check" is not one of %s' % (where, ', '.join(CHECKS)))
         need = {'code': ('name', 'profile', 'image', 'layers'), 'sizeof': ('struct', 'profiles'),
                 'stack': ('profiles',), 'no_heap': ('profiles', 'forbidden'),
-                'feature_code': ('profile', 'images', 'symbols', 'strings')}[b['check']]
+                'feature_code': ('profile', 'images', 'symbols', 'strings'),
+                'netx_ratio': ('at_most',)}[b['check']]
         for k in need:
             if k not in b:
                 raise ValueError('%s: no "%s"' % (where, k))
@@ -33,6 +34,10 @@ def validate(data):
             limits = [k for k in ('at_most', 'below') if k in b]
             if len(limits) != 1 or not isinstance(b[limits[0]], int) or b[limits[0]] <= 0:
                 raise ValueError('%s: needs one positive "at_most" or "below"' % where)
+        if b['check'] == 'netx_ratio' and (isinstance(b['at_most'], bool) or
+                                           not isinstance(b['at_most'], (int, float)) or
+                                           b['at_most'] <= 0):
+            raise ValueError('%s: "at_most" is not a positive ratio' % where)
     return data['budgets']
 
 
@@ -83,11 +88,26 @@ def feature_leftovers(b, reports):
                               b''.join(r['rodata'][i] for i in b['images']))
 
 
-def evaluate(budgets, reports, stacks):
+def ratio_line(b, sizes):
+    """The verdict on smtpc's size over NetX Duo's own client (netx.py),
+    all sections; 'skip' (neither ok nor MISS) when `sizes` is None, i.e.
+    the NetX Duo sources were not found."""
+    what = 'smtpc on NetX Duo / NetX Duo SMTP client, all sections'
+    if sizes is None:
+        return '%s %-58s %s' % (SKIP, what, 'no ThreadX/NetX Duo sources')
+    a, o = netx.total(sizes['smtpc']), netx.total(sizes['original'])
+    ratio = float(a) / o if o else float('inf')
+    # Compared in bytes, so that the verdict matches the figures printed.
+    good = o > 0 and a <= b['at_most'] * o
+    return '%s %-58s %5.2fx <= %.2fx' % (OK if good else MISS, what, ratio, b['at_most'])
+
+
+def evaluate(budgets, reports, stacks, netx_sizes=None):
     """(verdict lines, feature leftovers) of the measurements:
     reports[profile] as measure.profile() makes it, stacks[profile] as
-    stack.report() makes it.  Leftovers are {} when no feature_code
-    budget is set."""
+    stack.report() makes it, netx_sizes as netx.measure() returns it (None:
+    no NetX Duo sources, the ratio is skipped).  Leftovers are {} when no
+    feature_code budget is set."""
     lines, left = [], {}
     for b in budgets:
         c = b['check']
@@ -113,6 +133,8 @@ def evaluate(budgets, reports, stacks):
             lines.append(_text(not left, '%s profile links no code of the features it turns off'
                                % b['profile'],
                                'left: ' + ', '.join(sorted(left)) if left else 'none found'))
+        elif c == 'netx_ratio':
+            lines.append(ratio_line(b, netx_sizes))
     return lines, left
 
 

@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import sys
 
-from size import binutils, budgets, build, measure, report, sources
+from size import binutils, budgets, build, measure, netx, report, sources
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -86,10 +86,15 @@ def main(argv):
             print('\n'.join(text.split('\n')[:40]), file=sys.stderr)
             return 1
     port = build.build_port(tc, ROOT, out)
+    try:
+        netx_sizes = netx.measure(tc, ROOT, out)
+    except build.BuildError as e:
+        print('size.sh: the NetX Duo comparison failed to build (see %s)' % e, file=sys.stderr)
+        return 1
 
     reports = {name: measure.profile(out, name) for name, _ in profiles}
     stacks = {name: measure.stacks(out, name) for name in ('minimal', 'full')}
-    verdicts, leftovers = budgets.evaluate(limits, reports, stacks)
+    verdicts, leftovers = budgets.evaluate(limits, reports, stacks, netx_sizes)
     biggest = [(cfg, layer, measure.biggest(tc, out, cfg, img, layer, 10, reports[cfg]['nm']))
                for cfg, img, layer in (('minimal', 'client', 'engine'),
                                        ('minimal', 'client', 'client'),
@@ -98,7 +103,7 @@ def main(argv):
         'tree': tree_revision(ROOT), 'cc': cc_version, 'verdicts': verdicts,
         'reports': reports, 'stacks': stacks, 'leftovers': leftovers, 'biggest': biggest,
         'port': binutils.object_sections(port) if port else None,
-        'features': features, 'root': ROOT})
+        'features': features, 'root': ROOT, 'netx': netx_sizes})
     with open(os.path.join(out, 'FOOTPRINT.part.md'), 'w') as f:
         f.write(part)
     print('\n'.join(verdicts) if args.quiet else part)

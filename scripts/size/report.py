@@ -1,5 +1,6 @@
 """The Markdown of docs/FOOTPRINT.md's generated part, and its splicing
 into the document between the two markers."""
+from size import netx
 from size.mapfile import KINDS
 
 BEGIN, END = '<!-- size.sh: begin -->', '<!-- size.sh: end -->'
@@ -100,7 +101,7 @@ def markdown(m):
     """The generated part.  `m` holds: tree, cc (version line), verdicts,
     reports, stacks, leftovers, biggest [(profile, layer, [(size, name,
     type)])], port (None or {kind: n}), features (list; [] when not
-    measured), root."""
+    measured), root, and optionally netx (netx.measure()'s result)."""
     reports = m['reports']
     minimal, full = reports['minimal'], reports['full']
     md = ['Measured by `scripts/size.sh` (`make size`) on tree %s with %s.' % (m['tree'], m['cc']),
@@ -126,6 +127,8 @@ def markdown(m):
                '|---|---:|---:|---:|---:|---:|',
                '| `ports/lwip/smtpc_lwip.c` (NO_SYS=1, `ports/lwip/example/lwipopts.h`; object) '
                '| %d | %d | %d | %d | %d |' % (t, r_, d_, b_, t + r_)]
+    if m.get('netx'):
+        md.extend(netx.markdown(m['netx']))
     md += ['', '### Structures (sizeof on the target)', '',
            '| struct | minimal | full |', '|---|---:|---:|']
     for s in STRUCTS:

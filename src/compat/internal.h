@@ -21,6 +21,30 @@
 #error "NX_SMTP_CLIENT_BUFFER_SIZE must be at least SMTPC_IO_MIN"
 #endif
 
+/* The address families NXD_ADDRESS carries: both when hosted; on NetX
+ * Duo those its configuration keeps (NX_DISABLE_IPV4, NX_DISABLE_IPV6). */
+#if defined(NX_API_H) && defined(NX_DISABLE_IPV4)
+#define SMTPC_COMPAT_IPV4 0
+#else
+#define SMTPC_COMPAT_IPV4 1
+#endif
+#if defined(NX_API_H) && !defined(FEATURE_NX_IPV6)
+#define SMTPC_COMPAT_IPV6 0
+#else
+#define SMTPC_COMPAT_IPV6 1
+#endif
+
+/* Whether the port has a wall clock for the Date header.  NetX Duo has
+ * one only when the application defines NX_SMTP_CLIENT_TIME_GET, and a
+ * hosted build without NX_SMTP_CLIENT_NO_CLOCK always does; without one
+ * the Date code is known dead at compile time and folds away. */
+#if (defined(NX_API_H) && !defined(NX_SMTP_CLIENT_TIME_GET)) || \
+    defined(NX_SMTP_CLIENT_NO_CLOCK)
+#define SMTPC_COMPAT_CLOCK 0
+#else
+#define SMTPC_COMPAT_CLOCK 1
+#endif
+
 /* The private state of a client. */
 #define SMTPC_COMPAT(c) (&(c)->nx_smtp_client_smtpc)
 
@@ -63,6 +87,10 @@ int smtpc_compat_mail_prepare(NX_SMTP_CLIENT *c, const char *rcpt,
 
 /* The body source over the prepared mail. */
 smtpc_body_source smtpc_compat_mail_source(NX_SMTP_CLIENT *c);
+
+/* Writes v in base 10 or 16 at p, at least width (at most 10) digits;
+ * returns the end. */
+char *smtpc_compat_num(char *p, uint32_t v, unsigned base, unsigned width);
 
 /* Formats secs (since 1970, UTC) as an RFC 5322 date-time,
  * "Thu, 01 Jan 1970 00:00:00 +0000", into out (at least 32 bytes).

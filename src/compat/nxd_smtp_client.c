@@ -38,96 +38,68 @@ static UINT copy_bounded(CHAR *dst, const CHAR *src, size_t max)
     return NX_SUCCESS;
 }
 
-static void out_dec(char *out, size_t *len, unsigned v)
-{
-    char tmp[4];
-    size_t n = 0;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    while (n > 0)
-        out[(*len)++] = tmp[--n];
-}
-
-static void out_hex(char *out, size_t *len, unsigned v)
-{
-    char tmp[4];
-    size_t n = 0;
-
-    do {
-        tmp[n++] = "0123456789abcdef"[v & 15];
-        v >>= 4;
-    } while (v != 0);
-    while (n > 0)
-        out[(*len)++] = tmp[--n];
-}
-
 /* The server address as the literal the TCP transport connects to:
  * "192.0.2.1", or RFC 5952 text for IPv6 ("2001:db8::1").  Returns
  * NX_SUCCESS, or NX_IP_ADDRESS_ERROR for another version or the
  * unspecified address. */
 static UINT address_format(const NXD_ADDRESS *a, char *out)
 {
-    size_t len = 0;
-    unsigned g[8];
-    int i, best = -1, best_len = 0, run = -1, run_len = 0, any = 0;
+    char *p = out;
+    int i;
 
+#if SMTPC_COMPAT_IPV4
     if (a->nxd_ip_version == NX_IP_VERSION_V4) {
         uint32_t v = (uint32_t)(a->nxd_ip_address.v4 & 0xFFFFFFFFul);
         if (v == 0)
             return NX_IP_ADDRESS_ERROR;
-        for (i = 3; i >= 0; i--) {
-            out_dec(out, &len, (unsigned)((v >> (8 * i)) & 0xFF));
-            if (i != 0)
-                out[len++] = '.';
+        for (i = 24; i >= 0; i -= 8) {
+            p = smtpc_compat_num(p, (v >> i) & 0xFF, 10, 1);
+            *p++ = '.';
         }
-        out[len] = '\0';
+        p[-1] = '\0';
         return NX_SUCCESS;
     }
-    if (a->nxd_ip_version != NX_IP_VERSION_V6)
-        return NX_IP_ADDRESS_ERROR;
-    for (i = 0; i < 4; i++) {
-        uint32_t w = (uint32_t)(a->nxd_ip_address.v6[i] & 0xFFFFFFFFul);
-        g[2 * i] = (unsigned)(w >> 16);
-        g[2 * i + 1] = (unsigned)(w & 0xFFFF);
-        any |= w != 0;
-    }
-    if (!any)
-        return NX_IP_ADDRESS_ERROR;
-    /* RFC 5952 4.2: "::" replaces the longest run of two or more zero
-     * groups, the first one when two are as long. */
-    for (i = 0; i < 8; i++) {
-        if (g[i] == 0) {
-            if (run < 0) {
-                run = i;
-                run_len = 0;
+#endif
+#if !SMTPC_COMPAT_IPV6
+    (void)p;
+    (void)i;
+    return NX_IP_ADDRESS_ERROR;
+#else
+    {
+        unsigned g[8];
+        int best = 8, best_len = 1, run = 0;
+
+        if (a->nxd_ip_version != NX_IP_VERSION_V6)
+            return NX_IP_ADDRESS_ERROR;
+        for (i = 0; i < 8; i++) {
+            uint32_t w = (uint32_t)(a->nxd_ip_address.v6[i / 2] & 0xFFFFFFFFul);
+            g[i] = (unsigned)((i & 1) ? w & 0xFFFF : w >> 16);
+            /* RFC 5952 4.2: "::" replaces the longest run of two or more
+             * zero groups, the first one when two are as long. */
+            run = g[i] == 0 ? run + 1 : 0;
+            if (run > best_len) {
+                best_len = run;
+                best = i + 1 - run;
             }
-            run_len++;
-            if (run_len > best_len) {
-                best = run;
-                best_len = run_len;
+        }
+        if (best_len == 8)
+            return NX_IP_ADDRESS_ERROR; /* the unspecified address */
+        for (i = 0; i < 8;) {
+            if (i == best) {
+                if (i == 0)
+                    *p++ = ':';
+                *p++ = ':';
+                i += best_len;
+                continue;
             }
-        } else {
-            run = -1;
+            p = smtpc_compat_num(p, g[i], 16, 1);
+            if (++i < 8)
+                *p++ = ':';
         }
+        *p = '\0';
+        return NX_SUCCESS;
     }
-    if (best_len < 2)
-        best = -1;
-    for (i = 0; i < 8; i++) {
-        if (i == best) {
-            out[len++] = ':';
-            out[len++] = ':';
-            i += best_len - 1;
-            continue;
-        }
-        if (i != 0 && i != best + best_len)
-            out[len++] = ':';
-        out_hex(out, &len, g[i]);
-    }
-    out[len] = '\0';
-    return NX_SUCCESS;
+#endif
 }
 
 static int client_created(const NX_SMTP_CLIENT *c)
@@ -222,7 +194,8 @@ UINT nxd_smtp_client_create(NX_SMTP_CLIENT *client_ptr, NX_IP *ip_ptr,
     UINT rc;
 
 #ifndef NX_SMTP_DISABLE_ERROR_CHECKING
-    /* NX_IP and NX_PACKET_POOL may be NULL: a hosted system has neither. */
+    /* NX_IP and NX_PACKET_POOL may be NULL on a hosted system, which has
+     * neither (checked below where they are used). */
     if (client_ptr == NULL || username == NULL || password == NULL ||
         from_address == NULL || client_domain == NULL ||
         server_address == NULL)
@@ -230,6 +203,11 @@ UINT nxd_smtp_client_create(NX_SMTP_CLIENT *client_ptr, NX_IP *ip_ptr,
     if (server_address->nxd_ip_version != NX_IP_VERSION_V4 &&
         server_address->nxd_ip_version != NX_IP_VERSION_V6)
         return NX_IP_ADDRESS_ERROR;
+#endif
+#if NX_SMTP_CLIENT_NEEDS_IP
+    /* The connection runs on them: kept with error checking off too. */
+    if (client_ptr == NULL || ip_ptr == NULL || client_packet_pool_ptr == NULL)
+        return NX_PTR_ERROR;
 #endif
 
     memset(client_ptr, 0, sizeof *client_ptr);

@@ -35,64 +35,69 @@ enum {
     S_SUBJECT_LABEL,
     S_SUBJECT,
     S_TAIL,
+    S_MIME,
     S_BODY,
     S_DONE
 };
 
+/* The MIME lines and the blank line that ends the header block. */
+static const char mime_lines[] = "MIME-Version: 1.0\r\n"
+                                 "Content-Type: text/plain; charset=\"utf-8\"\r\n"
+                                 "Content-Transfer-Encoding: 8bit\r\n"
+                                 "\r\n";
+
+/* The longest domain in Message-ID: the client's, or "localhost". */
+#define DOMAIN_MAX \
+    (NX_SMTP_CLIENT_MAX_USERNAME > 9 ? NX_SMTP_CLIENT_MAX_USERNAME : 9)
+
+/* "Thu, 01 Jan 1970 00:00:00 +0000" */
+#define DATE_LEN 31u
+
+/* The room the writers below rely on, checked at compile time: an
+ * encoded word with its fold, and the generated header lines
+ * ("Date: " date, and the Message-ID of two 32-bit hex numbers, a decimal
+ * one and the domain, and X-Priority, each with CRLF, after the CRLF that
+ * ends the subject). */
+typedef char smtpc_compat_word_fits[
+    sizeof(((smtpc_compat_mail *)0)->word) >=
+            3 + 10 + SMTPC_BASE64_LEN(WORD_BYTES) + 2 ? 1 : -1];
+typedef char smtpc_compat_tail_fits[
+    sizeof(((smtpc_compat_mail *)0)->tail) >=
+            2 + (6 + DATE_LEN + 2) + (13 + 16 + 1 + 10 + 1 + 8 + 1 +
+                                      DOMAIN_MAX + 3) +
+                    (12 + 1 + 2) ? 1 : -1];
+
 /* Subject modes. */
 enum { SUBJ_PLAIN, SUBJ_ENCODED };
 
-/* ---- small writers into a bounded buffer ---- */
+/* ---- small writers into a buffer its user has sized ---- */
 
-typedef struct out_buf {
-    char *p;
-    size_t len, cap;
-    int overflow;
-} out_buf;
-
-static void out_n(out_buf *o, const char *s, size_t n)
+/* Each returns the end of what it wrote. */
+static char *put_n(char *p, const char *s, size_t n)
 {
-    if (o->overflow || n > o->cap - o->len) {
-        o->overflow = 1;
-        return;
-    }
-    memcpy(o->p + o->len, s, n);
-    o->len += n;
+    memcpy(p, s, n);
+    return p + n;
 }
 
-static void out_s(out_buf *o, const char *s)
+static char *put_s(char *p, const char *s)
 {
-    out_n(o, s, strlen(s));
+    return put_n(p, s, strlen(s));
 }
 
-/* v in base (10 or 16), at least width digits. */
-/* Decimal, at least width digits.  32 bits: 64-bit division would pull a
- * libgcc routine of about 700 bytes into a 32-bit firmware. */
-static void out_dec(out_buf *o, uint32_t v, unsigned width)
+/* 32 bits: 64-bit division would pull a libgcc routine of about 700
+ * bytes into a 32-bit firmware. */
+char *smtpc_compat_num(char *p, uint32_t v, unsigned base, unsigned width)
 {
     char tmp[10];
-    size_t n = 0;
+    unsigned n = 0;
 
     do {
-        tmp[sizeof tmp - 1 - n] = (char)('0' + v % 10);
-        v /= 10;
-        n++;
-    } while ((v != 0 || n < width) && n < sizeof tmp);
-    out_n(o, tmp + sizeof tmp - n, n);
-}
-
-/* Hexadecimal, at least width digits, by shifts. */
-static void out_hex(out_buf *o, uint64_t v, unsigned width)
-{
-    char tmp[16];
-    size_t n = 0;
-
-    do {
-        tmp[sizeof tmp - 1 - n] = "0123456789abcdef"[v & 15];
-        v >>= 4;
-        n++;
-    } while ((v != 0 || n < width) && n < sizeof tmp);
-    out_n(o, tmp + sizeof tmp - n, n);
+        tmp[n++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v != 0 || n < width);
+    while (n > 0)
+        *p++ = tmp[--n];
+    return p;
 }
 
 /* ---- Date ---- */
@@ -102,9 +107,11 @@ size_t smtpc_compat_date_format(int64_t secs, char *out, size_t cap)
     static const char days[] = "ThuFriSatSunMonTueWed"; /* 1970-01-01: Thu */
     static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
     uint32_t s7, day, sod, z, era, doe, yoe, doy, mp, d, m, y;
-    out_buf o;
+    char *p = out;
 
-    if (secs < 0 || secs >= INT64_C(253402300800)) /* 10000-01-01 */
+    /* Every date of 1970..9999 is DATE_LEN characters. */
+    if (cap <= DATE_LEN || secs < 0 ||
+        secs >= INT64_C(253402300800)) /* 10000-01-01 */
         return 0;
     /* 86400 = 128 * 675, and secs / 128 fits 31 bits before the year
      * 10000: the day and the second of the day in 32-bit arithmetic. */
@@ -124,28 +131,21 @@ size_t smtpc_compat_date_format(int64_t secs, char *out, size_t cap)
     m = mp < 10 ? mp + 3 : mp - 9;
     y = yoe + era * 400 + (m <= 2);
 
-    o.p = out;
-    o.len = 0;
-    o.cap = cap;
-    o.overflow = 0;
-    out_n(&o, days + (day % 7) * 3, 3);
-    out_s(&o, ", ");
-    out_dec(&o, d, 2);
-    out_s(&o, " ");
-    out_n(&o, months + (m - 1) * 3, 3);
-    out_s(&o, " ");
-    out_dec(&o, y, 4);
-    out_s(&o, " ");
-    out_dec(&o, sod / 3600, 2);
-    out_s(&o, ":");
-    out_dec(&o, sod / 60 % 60, 2);
-    out_s(&o, ":");
-    out_dec(&o, sod % 60, 2);
-    out_s(&o, " +0000");
-    if (o.overflow || o.len >= cap)
-        return 0;
-    out[o.len] = '\0';
-    return o.len;
+    p = put_n(p, days + (day % 7) * 3, 3);
+    p = put_n(p, ", ", 2);
+    p = smtpc_compat_num(p, d, 10, 2);
+    *p++ = ' ';
+    p = put_n(p, months + (m - 1) * 3, 3);
+    *p++ = ' ';
+    p = smtpc_compat_num(p, y, 10, 4);
+    *p++ = ' ';
+    p = smtpc_compat_num(p, sod / 3600, 10, 2);
+    *p++ = ':';
+    p = smtpc_compat_num(p, sod / 60 % 60, 10, 2);
+    *p++ = ':';
+    p = smtpc_compat_num(p, sod % 60, 10, 2);
+    p = put_n(p, " +0000", 7); /* with the NUL */
+    return (size_t)(p - out) - 1;
 }
 
 /* ---- Subject ---- */
@@ -206,28 +206,19 @@ static int subject_next(smtpc_compat_mail *m, const char **p, size_t *n)
         const unsigned char *s =
             (const unsigned char *)m->subject + m->subject_pos;
         size_t take = rest < WORD_BYTES ? rest : WORD_BYTES;
-        out_buf o;
+        char *w = m->word;
 
         /* Never split a UTF-8 sequence between two words (RFC 2047 5). */
         while (take < rest && take > 1 && (s[take] & 0xC0) == 0x80)
             take--;
-        o.p = m->word;
-        o.len = 0;
-        o.cap = sizeof m->word;
-        o.overflow = 0;
         if (m->subject_pos != 0)
-            out_s(&o, "\r\n ");
-        out_s(&o, "=?UTF-8?B?");
-        if (!o.overflow && SMTPC_BASE64_LEN(take) <= o.cap - o.len)
-            o.len += smtpc_base64_encode(o.p + o.len, s, take);
-        else
-            o.overflow = 1;
-        out_s(&o, "?=");
-        if (o.overflow)
-            return -1;
+            w = put_n(w, "\r\n ", 3);
+        w = put_n(w, "=?UTF-8?B?", 10);
+        w += smtpc_base64_encode(w, s, take);
+        w = put_n(w, "?=", 2);
         m->subject_pos += take;
         *p = m->word;
-        *n = o.len;
+        *n = (size_t)(w - m->word);
         return 1;
     }
     if (m->subject_fold) {
@@ -290,7 +281,7 @@ static const char *priority_value(unsigned priority)
     }
 }
 
-static int tail_build(NX_SMTP_CLIENT *c, unsigned priority)
+static void tail_build(NX_SMTP_CLIENT *c, unsigned priority)
 {
     smtpc_compat_state *st = SMTPC_COMPAT(c);
     smtpc_compat_mail *m = &st->mail;
@@ -298,44 +289,33 @@ static int tail_build(NX_SMTP_CLIENT *c, unsigned priority)
                              ? c->nx_smtp_client_domain
                              : "localhost";
     int64_t now = 0;
-    int have_clock = smtpc_compat_clock_read(c, &now);
-    char date[40];
-    out_buf o;
+    int have_clock = SMTPC_COMPAT_CLOCK && smtpc_compat_clock_read(c, &now);
+    uint32_t hi;
+    char *p = put_n(m->tail, "\r\n", 2);
 
-    o.p = m->tail;
-    o.len = 0;
-    o.cap = sizeof m->tail;
-    o.overflow = 0;
-
-    out_s(&o, "\r\n");
-    if (have_clock && smtpc_compat_date_format(now, date, sizeof date) != 0) {
-        out_s(&o, "Date: ");
-        out_s(&o, date);
-        out_s(&o, "\r\n");
+    /* A clock outside 1970..9999 gives no Date rather than a wrong one. */
+    if (have_clock && smtpc_compat_date_format(now, p + 6, DATE_LEN + 1) != 0) {
+        p = put_n(p, "Date: ", 6) + DATE_LEN;
+        p = put_n(p, "\r\n", 2);
     }
     /* Unique without global state: the time, this client's own counter,
      * and entropy that tells processes and client instances apart. */
     st->message_count++;
-    out_s(&o, "Message-ID: <");
-    out_hex(&o, (uint64_t)now, 1);
-    out_s(&o, ".");
-    out_dec(&o, st->message_count, 1);
-    out_s(&o, ".");
-    out_hex(&o, smtpc_compat_entropy_read(c), 8);
-    out_s(&o, "@");
-    out_s(&o, domain);
-    out_s(&o, ">\r\n");
-    out_s(&o, "X-Priority: ");
-    out_s(&o, priority_value(priority));
-    out_s(&o, "\r\n");
-    out_s(&o, "MIME-Version: 1.0\r\n"
-              "Content-Type: text/plain; charset=\"utf-8\"\r\n"
-              "Content-Transfer-Encoding: 8bit\r\n"
-              "\r\n");
-    if (o.overflow)
-        return SMTPC_ERR_BUFFER;
-    m->tail_len = o.len;
-    return SMTPC_OK;
+    p = put_s(p, "Message-ID: <");
+    hi = (uint32_t)((uint64_t)now >> 16 >> 16);
+    if (hi != 0)
+        p = smtpc_compat_num(p, hi, 16, 1);
+    p = smtpc_compat_num(p, (uint32_t)now, 16, hi != 0 ? 8 : 1);
+    *p++ = '.';
+    p = smtpc_compat_num(p, st->message_count, 10, 1);
+    *p++ = '.';
+    p = smtpc_compat_num(p, smtpc_compat_entropy_read(c), 16, 8);
+    *p++ = '@';
+    p = put_s(p, domain);
+    p = put_s(p, ">\r\nX-Priority: ");
+    p = put_s(p, priority_value(priority));
+    p = put_n(p, "\r\n", 2);
+    m->tail_len = (size_t)(p - m->tail);
 }
 
 /* ---- the body source ---- */
@@ -385,6 +365,11 @@ static int mail_next(void *ctx, const void **data, size_t *len)
         case S_TAIL:
             p = m->tail;
             n = m->tail_len;
+            m->stage = S_MIME;
+            break;
+        case S_MIME:
+            p = mime_lines;
+            n = sizeof mime_lines - 1;
             m->stage = S_BODY;
             break;
         case S_BODY:
@@ -419,9 +404,7 @@ int smtpc_compat_mail_prepare(NX_SMTP_CLIENT *c, const char *rcpt,
     m->subject_len = strlen(subject);
     m->body = body;
     m->body_len = body_len;
-    rc = tail_build(c, priority);
-    if (rc != SMTPC_OK)
-        return rc;
+    tail_build(c, priority);
 
     /* A dry run through the header block: it measures it and finds a
      * subject that cannot be folded, before anything is sent. */

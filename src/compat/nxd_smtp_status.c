@@ -20,7 +20,7 @@ typedef struct status_row {
 } status_row;
 
 typedef char smtpc_nx_status_fits_a_byte[
-    NX_SMTP_AUTH_INSECURE <= 0xFF && SMTPC_ERR_UNSUPPORTED >= -128 ? 1 : -1];
+    NX_SMTP_AUTH_INSECURE <= 0xFF && SMTPC_ERR_RESOLVE_AGAIN >= -128 ? 1 : -1];
 
 /* First matching row wins: specific failures first, then the phase a
  * refusal came in, then the catch-alls. */
@@ -32,6 +32,7 @@ static const status_row status_table[] = {
     {SMTPC_ERR_TIMEOUT, SMTPC_PHASE_TLS, NX_SMTP_TLS_ERROR},
     {SMTPC_ERR_TIMEOUT, ANY_PHASE, NX_NO_PACKET},
     {SMTPC_ERR_RESOLVE, ANY_PHASE, NX_NOT_CONNECTED},
+    {SMTPC_ERR_RESOLVE_AGAIN, ANY_PHASE, NX_NOT_CONNECTED},
     {SMTPC_ERR_CONNECT, ANY_PHASE, NX_NOT_CONNECTED},
     {SMTPC_ERR_CLOSED, ANY_PHASE, NX_NOT_CONNECTED},
     {SMTPC_ERR_IO, ANY_PHASE, NX_SMTP_TRANSMIT_ERROR},

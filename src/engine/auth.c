@@ -52,7 +52,8 @@ int smtpc_e_auth_check_config(const smtpc_config *cfg)
     if (check_secret(cfg->username, 1) || check_secret(cfg->password, 0) ||
         check_secret(cfg->token, 1) || check_secret(cfg->authzid, 0) ||
         (cfg->host && smtpc_check_text(cfg->host, 255) != SMTPC_OK) ||
-        (cfg->host && strchr(cfg->host, '\001') != NULL))
+        (cfg->host &&
+         memchr(cfg->host, '\001', strlen(cfg->host)) != NULL))
         return SMTPC_ERR_ARG;
     if (m != SMTPC_AUTH_NONE && m != SMTPC_AUTH_AUTO) {
         if ((m & (m - 1)) != 0 || (m & (PASSWORD_MECHS | TOKEN_MECHS)) == 0)
@@ -91,12 +92,18 @@ static unsigned next_mech(const smtpc_session *s)
     const unsigned *order;
     size_t n, i;
 
-    if (cfg->auth != SMTPC_AUTH_AUTO) { /* the caller knows best */
+    if (cfg->auth != SMTPC_AUTH_AUTO) {
         unsigned m = cfg->auth;
         if ((cfg->options & SMTPC_OPT_PLAIN_WHEN_UNLISTED) &&
-            s->caps.auth == 0 && m == SMTPC_AUTH_LOGIN &&
-            (compiled_mechs & SMTPC_AUTH_PLAIN))
-            m = SMTPC_AUTH_PLAIN;
+            s->caps.auth == 0) {
+            /* NetX Duo's rule: sent although the server lists nothing. */
+            if (m == SMTPC_AUTH_LOGIN && (compiled_mechs & SMTPC_AUTH_PLAIN))
+                m = SMTPC_AUTH_PLAIN;
+        } else if ((s->caps.flags & SMTPC_CAP_ESMTP) && !(s->caps.auth & m)) {
+            /* Not offered: refused before a byte of it is sent.  (After
+             * HELO nothing is listed: the caller's word is all there is.) */
+            return 0;
+        }
         return (s->auth_tried & m) ? 0 : m;
     }
     if (OAUTH_COMPILED && cfg->token != NULL) {
@@ -138,12 +145,10 @@ static void b64_str(smtpc_cmd *c, const char *text)
     smtpc_e_cmd_b64(c, text, strlen(text));
 }
 
-/* The initial response of PLAIN, XOAUTH2 or OAUTHBEARER: " " and the
- * base64 of the credentials, inside the secret range. */
-static void initial_response(smtpc_cmd *c, const smtpc_config *cfg,
-                             unsigned mech)
+/* The credentials of PLAIN, XOAUTH2 or OAUTHBEARER in base64, inside the
+ * secret range: the initial response, or PLAIN's answer to an empty 334. */
+static void credentials(smtpc_cmd *c, const smtpc_config *cfg, unsigned mech)
 {
-    smtpc_e_cmd_add(c, " ");
     smtpc_e_cmd_secret_begin(c);
     if (mech == SMTPC_AUTH_PLAIN) {
         if (cfg->authzid)
@@ -201,8 +206,10 @@ static void send_auth(smtpc_session *s, unsigned mech)
     smtpc_e_cmd_add(&c, "AUTH ");
     smtpc_e_cmd_add(&c, smtpc_e_mech_name(mech));
     /* LOGIN and CRAM-MD5 wait for a challenge. */
-    if (mech != SMTPC_AUTH_LOGIN && mech != SMTPC_AUTH_CRAM_MD5)
-        initial_response(&c, cfg, mech);
+    if (mech != SMTPC_AUTH_LOGIN && mech != SMTPC_AUTH_CRAM_MD5) {
+        smtpc_e_cmd_add(&c, " ");
+        credentials(&c, cfg, mech);
+    }
     if (smtpc_e_cmd_end(&c, R_AUTH) != SMTPC_OK)
         smtpc_e_fail_session(s, SMTPC_ERR_BUFFER, SMTPC_PHASE_AUTH, 1);
 }
@@ -330,7 +337,6 @@ void smtpc_e_auth_reply(smtpc_session *s, const smtpc_line *l)
     const smtpc_config *cfg = s->cfg;
     int status;
 
-    (void)l; /* challenges are read only by CRAM-MD5 and OAuth */
     /* RFC 4954 says 235; a few servers (Postfix's smtp-sink among them)
      * say 250.  Either way the server has accepted us. */
     if (code >= 200 && code < 300 && s->auth_step != STEP_CANCELLED) {
@@ -341,6 +347,21 @@ void smtpc_e_auth_reply(smtpc_session *s, const smtpc_line *l)
     if (code == 334 && s->auth_step != STEP_CANCELLED) {
         unsigned step = s->auth_step++;
         switch (s->auth_mech) {
+        case SMTPC_AUTH_PLAIN:
+            /* A server that ignores the initial response asks with an
+             * empty 334: the credentials go again, as the response (RFC
+             * 4954 4), as NetX Duo's client did.  Any other challenge is
+             * cancelled below. */
+            if (step == 0 && l->text_len == 0) {
+                smtpc_cmd c;
+                smtpc_e_cmd_begin(&c, s);
+                credentials(&c, cfg, SMTPC_AUTH_PLAIN);
+                if (smtpc_e_cmd_end(&c, R_AUTH) != SMTPC_OK)
+                    smtpc_e_fail_session(s, SMTPC_ERR_BUFFER,
+                                         SMTPC_PHASE_AUTH, 1);
+                return;
+            }
+            break;
         case SMTPC_AUTH_LOGIN:
             if (step == 0) {
                 send_response(s, NULL, cfg->username);

@@ -28,13 +28,19 @@ int smtpc_e_status_for_code(unsigned code)
     return SMTPC_ERR_PROTOCOL; /* a 2xx or 3xx where it makes no sense */
 }
 
+/* Field by field: the reply text may be large (a host build keeps whole
+ * replies), and only its used part is ever written. */
 void smtpc_e_result_reset(smtpc_envelope *env, int status, int phase)
 {
+    smtpc_result *r;
+
     if (env == NULL)
         return;
-    memset(&env->result, 0, sizeof env->result);
-    env->result.status = status;
-    env->result.phase = phase;
+    r = &env->result;
+    r->status = status;
+    r->phase = phase;
+    r->rcpt_accepted = 0;
+    memset(&r->reply, 0, offsetof(smtpc_reply, text) + 1);
 }
 
 void smtpc_e_result_set(smtpc_envelope *env, int status, int phase,
@@ -45,7 +51,8 @@ void smtpc_e_result_set(smtpc_envelope *env, int status, int phase,
     r->status = status;
     r->phase = status == SMTPC_OK ? SMTPC_PHASE_NONE : phase;
     if (reply != NULL)
-        r->reply = *reply;
+        memcpy(&r->reply, reply,
+               offsetof(smtpc_reply, text) + strlen(reply->text) + 1);
     r->rcpt_accepted = accepted;
 }
 

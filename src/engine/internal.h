@@ -171,7 +171,9 @@ typedef struct smtpc_line {
 
 /* Parses one line (CRLF or LF stripped).  SMTPC_OK or SMTPC_ERR_PROTOCOL. */
 int smtpc_e_line_parse(const unsigned char *p, size_t len, smtpc_line *out);
-/* Appends printable text to a NUL-ended buffer of cap bytes. */
+/* Appends one reply line's text to a NUL-ended buffer of cap bytes, after
+ * a "\n" when the buffer holds text already; bytes outside printable
+ * ASCII become '?'; what does not fit is cut. */
 void smtpc_e_text_append(char *dst, size_t cap, const char *src, size_t len);
 
 /* -- caps.c -- */
@@ -190,6 +192,8 @@ void smtpc_e_auth_reply(smtpc_session *s, const smtpc_line *last);
 void smtpc_e_mail_pump(smtpc_session *s);
 void smtpc_e_mail_reply(smtpc_session *s, uint8_t kind, unsigned code);
 void smtpc_e_rcpt_line(smtpc_session *s, const smtpc_line *l);
+/* A further line of a multi-line RCPT reply: its text is kept too. */
+void smtpc_e_rcpt_more(smtpc_session *s, const smtpc_line *l);
 
 /* -- body.c -- */
 void smtpc_e_chunk_seal(smtpc_session *s, int last);

@@ -309,6 +309,16 @@ void smtpc_e_rcpt_line(smtpc_session *s, const smtpc_line *l)
                     : smtpc_e_status_for_code(l->code);
 }
 
+void smtpc_e_rcpt_more(smtpc_session *s, const smtpc_line *l)
+{
+    smtpc_rcpt *r;
+
+    if (s->rcpt_reply >= s->env->rcpt_count)
+        return;
+    r = &s->env->rcpts[s->rcpt_reply];
+    smtpc_e_text_append(r->text, sizeof r->text, l->text, l->text_len);
+}
+
 /* The mail's final reply is in.  QUIT may be queued behind it. */
 static void mail_done(smtpc_session *s)
 {

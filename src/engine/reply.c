@@ -79,8 +79,9 @@ void smtpc_e_text_append(char *dst, size_t cap, const char *src, size_t len)
         n++;
     if (n + 1 >= cap)
         return;
-    if (n > 0 && len > 0)
-        dst[n++] = ' ';
+    /* Each call is one line of a reply: the lines are kept apart. */
+    if (n > 0)
+        dst[n++] = '\n';
     for (i = 0; i < len && n + 1 < cap; i++) {
         unsigned char c = (unsigned char)src[i];
         /* Keep logs and terminals safe from whatever the server sends. */

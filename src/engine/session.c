@@ -394,6 +394,8 @@ static int handle_line(smtpc_session *s, unsigned char *line, size_t line_len)
         }
         if (kind == R_RCPT && s->state == ST_MAIL)
             smtpc_e_rcpt_line(s, &l);
+    } else if (kind == R_RCPT && s->state == ST_MAIL) {
+        smtpc_e_rcpt_more(s, &l);
     }
     if (++s->line_count > SMTPC_REPLY_LINES_MAX) {
         smtpc_e_fail_session(s, SMTPC_ERR_REPLY_TOO_LONG,

@@ -34,6 +34,7 @@ const char *smtpc_status_str(int status)
     case SMTPC_ERR_TLS_CERT: return "server certificate not trusted";
     case SMTPC_ERR_BODY_SOURCE: return "message source failed";
     case SMTPC_ERR_UNSUPPORTED: return "feature not compiled in";
+    case SMTPC_ERR_RESOLVE_AGAIN: return "temporary failure in name resolution";
     default: return "unknown status";
     }
 }

@@ -216,6 +216,7 @@ static int tcp_connect(void *ctx, const char *host, uint16_t port,
 
     tcp_close(t);
     t->last_errno = 0;
+    t->last_gai = 0;
     t->family = 0;
     if (host == NULL || host[0] == '\0' || port == 0)
         return SMTPC_ERR_ARG;
@@ -236,14 +237,27 @@ static int tcp_connect(void *ctx, const char *host, uint16_t port,
      * after it. */
     r = getaddrinfo(host, p, &hints, &res);
     if (r != 0) {
-        /* last_errno tells a caller (the CLI's exit code) a temporary
-         * resolver failure (EAGAIN) from an unknown name (0). */
+        t->last_gai = r;
         t->last_errno = r == EAI_AGAIN ? EAGAIN : r == EAI_MEMORY ? ENOMEM : 0;
 #ifdef EAI_SYSTEM
         if (r == EAI_SYSTEM)
             t->last_errno = errno;
 #endif
-        return SMTPC_ERR_RESOLVE;
+        /* Only "no such name" (and "no address for it") is an answer:
+         * a name server that is down, unreachable or failing (EAI_AGAIN,
+         * SERVFAIL as EAI_FAIL, a local error) says nothing about the
+         * name, so the caller should try again later, not give up. */
+        if (r == EAI_NONAME || r == EAI_SERVICE || r == EAI_FAMILY ||
+            r == EAI_BADFLAGS || r == EAI_SOCKTYPE
+#ifdef EAI_NODATA
+            || r == EAI_NODATA
+#endif
+#ifdef EAI_ADDRFAMILY
+            || r == EAI_ADDRFAMILY
+#endif
+        )
+            return SMTPC_ERR_RESOLVE;
+        return SMTPC_ERR_RESOLVE_AGAIN;
     }
 
     for (ai = res; ai != NULL; ai = ai->ai_next)

@@ -274,6 +274,187 @@ long smtpc_tls_inner_recv(smtpc_tls *t, void *buf, size_t len)
     return n;
 }
 
+/* ---- session resumption ---- */
+
+/* The serialised form of a session, in smtpc_tls_session.data:
+ *
+ *   0   8  magic "smtpcTS1" (the 1 is the format's version)
+ *   8   1  backend: the first letter of smtpc_tls_backend()
+ *   9   3  zero
+ *   12  4  n, the length of the backend's session, big-endian
+ *   16 32  fingerprint: SHA-256 of what the session was verified under
+ *   48  n  the backend's session (DER for OpenSSL, mbedtls_ssl_session_save)
+ *   48+n 32  SHA-256 of bytes 0 .. 48+n
+ *
+ * The checksum catches a damaged or edited cache file before the backend's
+ * parser sees it: a session whose secret is wrong would make the server
+ * abort the handshake instead of falling back to a full one. */
+#define SESS_MAGIC "smtpcTS1"
+#define SESS_HEAD 48
+#define SESS_FRAME (SESS_HEAD + SMTPC_TLS_PIN_LEN)
+
+static unsigned char backend_id(void)
+{
+    return (unsigned char)smtpc_tls_backend()[0];
+}
+
+/* The length of the backend's session in s when s is well formed, made by
+ * this backend and (fp not NULL) made under fingerprint fp; else -1. */
+static long session_check(const smtpc_tls_session *s, const unsigned char *fp)
+{
+    unsigned char sum[SMTPC_TLS_PIN_LEN];
+    const unsigned char *d = s->data;
+    unsigned long n;
+    unsigned char diff = 0;
+    size_t i;
+
+    if (s->len < SESS_FRAME + 1 || s->len > sizeof s->data)
+        return -1;
+    if (memcmp(d, SESS_MAGIC, 8) != 0 || d[8] != backend_id() || d[9] != 0 ||
+        d[10] != 0 || d[11] != 0)
+        return -1;
+    n = (unsigned long)d[12] << 24 | (unsigned long)d[13] << 16 |
+        (unsigned long)d[14] << 8 | (unsigned long)d[15];
+    if (n != s->len - SESS_FRAME)
+        return -1;
+    if (smtpc_tls_lib_sha256(d, SESS_HEAD + n, sum) != 0)
+        return -1;
+    for (i = 0; i < sizeof sum; i++)
+        diff |= (unsigned char)(sum[i] ^ d[SESS_HEAD + n + i]);
+    if (diff != 0)
+        return -1;
+    if (fp != NULL && memcmp(d + 16, fp, SMTPC_TLS_PIN_LEN) != 0)
+        return -1;
+    return (long)n;
+}
+
+/* Appends one field of the fingerprint's input (a 4-byte length, then the
+ * bytes) at *off; with buf NULL only counts. */
+static void fp_field(unsigned char *buf, size_t *off, const void *p, size_t n)
+{
+    if (buf != NULL) {
+        buf[*off] = (unsigned char)(n >> 24);
+        buf[*off + 1] = (unsigned char)(n >> 16);
+        buf[*off + 2] = (unsigned char)(n >> 8);
+        buf[*off + 3] = (unsigned char)n;
+        if (n > 0)
+            memcpy(buf + *off + 4, p, n);
+    }
+    *off += 4 + n;
+}
+
+/* Lays out the fingerprint's input in buf (NULL: only its length): every
+ * setting a resumed session, which is not verified again, depends on. */
+static size_t fp_input(const smtpc_tls_base *b, const char *host,
+                       unsigned char *buf)
+{
+    static const char tag[] = "smtpc TLS session fingerprint 1";
+    const char *be = smtpc_tls_backend();
+    unsigned char flags[3];
+    size_t off = 0;
+
+    flags[0] = (unsigned char)(b->opt.cafile != NULL);
+    flags[1] = (unsigned char)(b->opt.capath != NULL);
+    flags[2] = (unsigned char)(b->opt.insecure_skip_verify != 0);
+    fp_field(buf, &off, tag, sizeof tag - 1);
+    fp_field(buf, &off, be, strlen(be));
+    fp_field(buf, &off, host, strlen(host));
+    fp_field(buf, &off, flags, sizeof flags);
+    fp_field(buf, &off, b->opt.cafile, b->opt.cafile ? strlen(b->opt.cafile) : 0);
+    fp_field(buf, &off, b->opt.capath, b->opt.capath ? strlen(b->opt.capath) : 0);
+    fp_field(buf, &off, b->pin, b->have_pin ? sizeof b->pin : 0);
+    fp_field(buf, &off, b->ca_digest, sizeof b->ca_digest);
+    return off;
+}
+
+/* The fingerprint of a connection to host under t's settings: 0, or -1
+ * (no memory, or the hash failed). */
+static int fingerprint(smtpc_tls *t, const char *host,
+                       unsigned char out[SMTPC_TLS_PIN_LEN])
+{
+    smtpc_tls_base *b = base_of(t);
+    char lower[TLS_HOST_MAX + 1];
+    size_t i, n;
+    unsigned char *buf;
+    int rc;
+
+    /* Host names are case-insensitive: one spelling per server. */
+    for (i = 0; host[i] != '\0' && i < TLS_HOST_MAX; i++)
+        lower[i] = (host[i] >= 'A' && host[i] <= 'Z')
+                       ? (char)(host[i] - 'A' + 'a')
+                       : host[i];
+    lower[i] = '\0';
+    n = fp_input(b, lower, NULL);
+    buf = malloc(n);
+    if (buf == NULL)
+        return -1;
+    (void)fp_input(b, lower, buf);
+    rc = smtpc_tls_lib_sha256(buf, n, out);
+    smtpc_wipe(buf, n); /* it holds the pin */
+    free(buf);
+    return rc;
+}
+
+unsigned char *smtpc_tls_session_begin(smtpc_tls *t, size_t *cap)
+{
+    smtpc_tls_base *b = base_of(t);
+    smtpc_tls_session *s = b->opt.session;
+
+    *cap = 0;
+    if (s == NULL || !b->have_fp)
+        return NULL;
+    smtpc_tls_session_clear(s);
+    *cap = sizeof s->data - SESS_FRAME;
+    return s->data + SESS_HEAD;
+}
+
+void smtpc_tls_session_end(smtpc_tls *t, size_t n)
+{
+    smtpc_tls_base *b = base_of(t);
+    smtpc_tls_session *s = b->opt.session;
+    unsigned char *d;
+
+    if (s == NULL || !b->have_fp)
+        return;
+    if (n == 0 || n > sizeof s->data - SESS_FRAME) {
+        smtpc_tls_session_clear(s);
+        return;
+    }
+    d = s->data;
+    memcpy(d, SESS_MAGIC, 8);
+    d[8] = backend_id();
+    d[9] = d[10] = d[11] = 0;
+    d[12] = (unsigned char)(n >> 24);
+    d[13] = (unsigned char)(n >> 16);
+    d[14] = (unsigned char)(n >> 8);
+    d[15] = (unsigned char)n;
+    memcpy(d + 16, b->fp, SMTPC_TLS_PIN_LEN);
+    if (smtpc_tls_lib_sha256(d, SESS_HEAD + n, d + SESS_HEAD + n) != 0) {
+        smtpc_tls_session_clear(s);
+        return;
+    }
+    s->len = SESS_FRAME + n;
+}
+
+/* Before the handshake: works out the fingerprint and offers the stored
+ * session when it was made under the same one. */
+static void session_prepare(smtpc_tls *t, const char *host)
+{
+    smtpc_tls_base *b = base_of(t);
+    long n;
+
+    b->have_fp = b->offered = 0;
+    if (b->opt.session == NULL)
+        return;
+    if (fingerprint(t, host, b->fp) != 0)
+        return;
+    b->have_fp = 1;
+    n = session_check(b->opt.session, b->fp);
+    if (n > 0 && smtpc_tls_lib_session_offer(
+                     t, b->opt.session->data + SESS_HEAD, (size_t)n) == 0)
+        b->offered = 1;
+}
+
 /* ---- the transport table ---- */
 
 static int tls_connect(void *ctx, const char *host, uint16_t port,
@@ -294,7 +475,11 @@ static void tls_teardown(smtpc_tls *t)
     b->inner_err = 0;
     b->pin_failed = 0;
     b->oom = 0;
-    /* info is kept: after the session it still says what was used. */
+    b->have_fp = 0;
+    b->offered = 0;
+    smtpc_wipe(b->fp, sizeof b->fp);
+    /* info and reused are kept: after the session they still say what was
+     * used. */
 }
 
 static long tls_send(void *ctx, const void *data, size_t len)
@@ -511,6 +696,8 @@ static int tls_start(void *ctx, const char *host, uint32_t timeout_ms)
     }
     b->err[0] = '\0';
     b->info[0] = '\0';
+    b->reused = 0;
+    b->params[0] = '\0';
     if (host == NULL || host[0] == '\0' || strlen(host) > TLS_HOST_MAX) {
         smtpc_tls_err_set(t, "no valid host name to verify", NULL);
         return SMTPC_ERR_ARG;
@@ -519,15 +706,19 @@ static int tls_start(void *ctx, const char *host, uint32_t timeout_ms)
      * learned from DNS. */
     ip_len = host_ip(host, ip);
     st = smtpc_tls_lib_session_new(t, host, ip, ip_len);
-    if (st == SMTPC_OK)
+    if (st == SMTPC_OK) {
+        session_prepare(t, host);
         st = handshake_run(t, timeout_ms);
+    }
     if (st != SMTPC_OK) {
         tls_teardown(t);
         return st;
     }
     b->active = 1;
+    b->reused = b->offered && smtpc_tls_lib_session_reused(t);
     snprintf(b->info, sizeof b->info, "%s %s", smtpc_tls_lib_version(t),
              smtpc_tls_lib_cipher(t));
+    smtpc_tls_lib_params(t, b->params, sizeof b->params);
     return SMTPC_OK;
 }
 
@@ -565,7 +756,7 @@ static const smtpc_transport_ops tls_ops = {
 int smtpc_tls_base_new(smtpc_tls **t, size_t size, smtpc_transport inner,
                        const smtpc_tls_options *opt)
 {
-    static const smtpc_tls_options none = {NULL, NULL, NULL, 0};
+    static const smtpc_tls_options none = {NULL, NULL, NULL, 0, NULL};
     smtpc_tls_base *b;
 
     *t = NULL;
@@ -599,6 +790,7 @@ void smtpc_tls_base_free(smtpc_tls *t)
         free(b->out);
     }
     smtpc_wipe(b->pin, sizeof b->pin);
+    smtpc_wipe(b->fp, sizeof b->fp);
     free(t);
 }
 
@@ -620,4 +812,61 @@ const char *smtpc_tls_error(const smtpc_tls *t)
 const char *smtpc_tls_info(const smtpc_tls *t)
 {
     return t != NULL ? cbase_of(t)->info : "";
+}
+
+int smtpc_tls_session_reused(const smtpc_tls *t)
+{
+    return t != NULL && cbase_of(t)->reused;
+}
+
+void smtpc_tls_session_clear(smtpc_tls_session *s)
+{
+    if (s == NULL)
+        return;
+    smtpc_wipe(s->data, sizeof s->data);
+    s->len = 0;
+}
+
+int smtpc_tls_session_import(smtpc_tls_session *s, const void *bytes,
+                             size_t len)
+{
+    if (s == NULL)
+        return SMTPC_ERR_ARG;
+    smtpc_tls_session_clear(s);
+    if (bytes == NULL || len > sizeof s->data)
+        return SMTPC_ERR_ARG;
+    memcpy(s->data, bytes, len);
+    s->len = len;
+    if (session_check(s, NULL) <= 0) {
+        smtpc_tls_session_clear(s);
+        return SMTPC_ERR_ARG;
+    }
+    return SMTPC_OK;
+}
+
+const char *smtpc_tls_params(const smtpc_tls *t)
+{
+    return t != NULL ? cbase_of(t)->params : "";
+}
+
+int smtpc_tls_peer_cert(const smtpc_tls *t, size_t i, smtpc_tls_cert *out)
+{
+    if (t == NULL || out == NULL || !cbase_of(t)->active)
+        return SMTPC_ERR_ARG;
+    memset(out, 0, sizeof *out);
+    return smtpc_tls_lib_peer_cert(t, i, out);
+}
+
+void smtpc_tls_hex_digest(const unsigned char md[32], char out[96])
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+
+    for (size_t i = 0; i < 32; i++) {
+        if (i)
+            out[o++] = ':';
+        out[o++] = hex[md[i] >> 4];
+        out[o++] = hex[md[i] & 15];
+    }
+    out[o] = '\0';
 }

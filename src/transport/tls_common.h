@@ -52,6 +52,18 @@ typedef struct smtpc_tls_base {
 
     char err[256];
     char info[96];
+
+    /* Session resumption (smtpc/tls.h).  ca_digest: SHA-256 over the trust
+     * anchors loaded at smtpc_tls_new, set by the backend when
+     * opt.session is given.  fp: the fingerprint of the current start_tls
+     * (host and verification settings), which a stored session must
+     * carry to be offered and which new sessions are stored with. */
+    unsigned char ca_digest[SMTPC_TLS_PIN_LEN];
+    unsigned char fp[SMTPC_TLS_PIN_LEN];
+    int have_fp;  /* fp is set (start_tls ran with opt.session) */
+    int offered;  /* a stored session was offered in this handshake */
+    int reused;   /* ... and the server resumed it */
+    char params[128];
 } smtpc_tls_base;
 
 /* Outcome of one call into the TLS library (the hooks below): done, no
@@ -96,7 +108,30 @@ long smtpc_tls_inner_recv(smtpc_tls *t, void *buf, size_t len);
 int smtpc_tls_pin_match(const smtpc_tls *t,
                         const unsigned char md[SMTPC_TLS_PIN_LEN]);
 
+/* For the backend when it has a new session to keep (opt.session set):
+ * empties and wipes the caller's storage and returns where the serialised
+ * session goes, with room for *cap bytes; NULL when there is no storage
+ * or no fingerprint.  smtpc_tls_session_end(t, n) then seals the n bytes
+ * written (framing, fingerprint, checksum); n = 0 or n > *cap leaves the
+ * storage empty and wiped. */
+unsigned char *smtpc_tls_session_begin(smtpc_tls *t, size_t *cap);
+void smtpc_tls_session_end(smtpc_tls *t, size_t n);
+
 /* ---- the backend: hooks tls_common.c calls ---- */
+
+/* SHA-256 of data[0..len) into out: 0, or -1 when the library failed. */
+int smtpc_tls_lib_sha256(const void *data, size_t len,
+                         unsigned char out[SMTPC_TLS_PIN_LEN]);
+
+/* Offers the serialised session p[0..n) (made by this backend, checksum
+ * and fingerprint checked) in the handshake about to start: 0 when it is
+ * offered, -1 when the library refuses it (then nothing is offered). */
+int smtpc_tls_lib_session_offer(smtpc_tls *t, const unsigned char *p,
+                                size_t n);
+
+/* After a completed handshake in which a session was offered: nonzero
+ * when the server resumed it. */
+int smtpc_tls_lib_session_reused(const smtpc_tls *t);
 
 /* Creates the session for start_tls(host): its input/output callbacks, the
  * name to verify and SNI.  ip_len is 4 or 16 when host is an IP literal
@@ -127,6 +162,20 @@ int smtpc_tls_lib_pending(const smtpc_tls *t);
 /* The negotiated protocol ("TLSv1.3") and cipher suite. */
 const char *smtpc_tls_lib_version(const smtpc_tls *t);
 const char *smtpc_tls_lib_cipher(const smtpc_tls *t);
+
+/* Fills buf with smtpc_tls_params' text for the session just made ("" when
+ * the backend knows nothing more). */
+void smtpc_tls_lib_params(const smtpc_tls *t, char *buf, size_t len);
+
+/* Certificate i of the peer's chain (smtpc_tls_peer_cert), the session
+ * being up: SMTPC_OK or SMTPC_ERR_ARG. */
+int smtpc_tls_lib_peer_cert(const smtpc_tls *t, size_t i,
+                            smtpc_tls_cert *out);
+
+/* ---- tls_common.c: for the backends' certificate descriptions ---- */
+
+/* "AB:CD:..." of a SHA-256 digest, into out (96 bytes). */
+void smtpc_tls_hex_digest(const unsigned char md[32], char out[96]);
 
 /* Queues close_notify (one try; tls_common.c flushes it, no waiting). */
 void smtpc_tls_lib_close_notify(smtpc_tls *t);

@@ -86,6 +86,9 @@ struct smtpc_tls {
     unsigned char ip[16];
     size_t ip_len;
 
+    int cert_seen;        /* the server sent a certificate: a full handshake */
+    int session_saved;    /* this handshake's session went to opt.session */
+
     const char *verify_reason; /* set by the verify callback */
     int top_self_signed;       /* the chain's top certificate signed itself */
     int top_depth;             /* its depth (0: the server's own) */
@@ -205,6 +208,8 @@ static int verify_cb(void *ctx, mbedtls_x509_crt *crt, int depth,
 {
     smtpc_tls *t = ctx;
     uint32_t f = *flags;
+
+    t->cert_seen = 1;
 
     if (f & MBEDTLS_X509_BADCERT_NOT_TRUSTED) {
         /* The top of the chain: nothing trusted signed it. */
@@ -354,6 +359,74 @@ static int io_result(smtpc_tls *t, int ret, size_t *done, const char *what)
     return SMTPC_ERR_TLS;
 }
 
+/* ---- session resumption (TLS 1.2: tickets and session IDs) ---- */
+
+/* After the handshake: the session (resumed or new, with the ticket the
+ * server may have sent) goes to the caller's storage. */
+static void session_save(smtpc_tls *t)
+{
+    unsigned char *p;
+    size_t cap, n = 0;
+
+    if (t->session_saved || t->base.opt.session == NULL)
+        return;
+    t->session_saved = 1;
+    p = smtpc_tls_session_begin(t, &cap);
+    if (p == NULL)
+        return;
+    if (mbedtls_ssl_session_save(mbedtls_ssl_get_session_pointer(&t->ssl), p,
+                                 cap, &n) != 0) {
+        smtpc_wipe(p, cap); /* a partial write */
+        n = 0;
+    }
+    smtpc_tls_session_end(t, n);
+}
+
+/* SHA-256 over the DER of every trust anchor loaded. */
+static int ca_digest(smtpc_tls *t, unsigned char out[SMTPC_TLS_PIN_LEN])
+{
+    mbedtls_sha256_context md;
+    const mbedtls_x509_crt *c;
+    int ok;
+
+    mbedtls_sha256_init(&md);
+    ok = mbedtls_sha256_starts_ret(&md, 0) == 0;
+    for (c = &t->ca; ok && c != NULL; c = c->next)
+        if (c->raw.p != NULL)
+            ok = mbedtls_sha256_update_ret(&md, c->raw.p, c->raw.len) == 0;
+    ok = ok && mbedtls_sha256_finish_ret(&md, out) == 0;
+    mbedtls_sha256_free(&md);
+    return ok ? 0 : -1;
+}
+
+int smtpc_tls_lib_sha256(const void *data, size_t len,
+                         unsigned char out[SMTPC_TLS_PIN_LEN])
+{
+    return mbedtls_sha256_ret(data, len, out, 0) == 0 ? 0 : -1;
+}
+
+int smtpc_tls_lib_session_offer(smtpc_tls *t, const unsigned char *p,
+                                size_t n)
+{
+    mbedtls_ssl_session sess;
+    int ok;
+
+    mbedtls_ssl_session_init(&sess);
+    /* mbedtls_ssl_session_load refuses a session saved by another version
+     * or configuration of mbedTLS. */
+    ok = mbedtls_ssl_session_load(&sess, p, n) == 0 &&
+         mbedtls_ssl_set_session(&t->ssl, &sess) == 0;
+    mbedtls_ssl_session_free(&sess); /* zeroizes; ssl has its own copy */
+    return ok ? 0 : -1;
+}
+
+int smtpc_tls_lib_session_reused(const smtpc_tls *t)
+{
+    /* An abbreviated handshake carries no certificate, so the verify
+     * callback never ran. */
+    return !t->cert_seen;
+}
+
 /* ---- the hooks of tls_common.h ---- */
 
 int smtpc_tls_lib_session_new(smtpc_tls *t, const char *host,
@@ -385,8 +458,10 @@ int smtpc_tls_lib_handshake_step(smtpc_tls *t)
 {
     int ret = mbedtls_ssl_handshake(&t->ssl);
 
-    if (ret == 0)
+    if (ret == 0) {
+        session_save(t);
         return SMTPC_TLS_DONE;
+    }
     if (ret == MBEDTLS_ERR_SSL_WANT_READ)
         return SMTPC_TLS_WANT_READ;
     if (ret == MBEDTLS_ERR_SSL_WANT_WRITE)
@@ -431,6 +506,50 @@ const char *smtpc_tls_lib_cipher(const smtpc_tls *t)
     return mbedtls_ssl_get_ciphersuite(&t->ssl);
 }
 
+void smtpc_tls_lib_params(const smtpc_tls *t, char *buf, size_t len)
+{
+    /* mbedTLS 2 does not say which group or signature was used. */
+    (void)t;
+    if (len)
+        buf[0] = '\0';
+}
+
+static void x509_time_text(const mbedtls_x509_time *tm, char *out, size_t len)
+{
+    snprintf(out, len, "%04d-%02d-%02d %02d:%02d:%02d UTC", tm->year, tm->mon,
+             tm->day, tm->hour, tm->min, tm->sec);
+}
+
+int smtpc_tls_lib_peer_cert(const smtpc_tls *t, size_t i, smtpc_tls_cert *out)
+{
+    /* Kept with MBEDTLS_SSL_KEEP_PEER_CERTIFICATE (the default): the
+     * server's certificate, then the rest of the chain it sent. */
+    const mbedtls_x509_crt *crt = t->ssl_ready ?
+                                  mbedtls_ssl_get_peer_cert(&t->ssl) : NULL;
+    unsigned char md[32];
+
+    while (crt != NULL && crt->raw.p != NULL && i > 0) {
+        crt = crt->next;
+        i--;
+    }
+    if (crt == NULL || crt->raw.p == NULL)
+        return SMTPC_ERR_ARG;
+    if (mbedtls_x509_dn_gets(out->subject, sizeof out->subject,
+                             &crt->subject) < 0)
+        out->subject[0] = '\0';
+    if (mbedtls_x509_dn_gets(out->issuer, sizeof out->issuer,
+                             &crt->issuer) < 0)
+        out->issuer[0] = '\0';
+    x509_time_text(&crt->valid_from, out->not_before, sizeof out->not_before);
+    x509_time_text(&crt->valid_to, out->not_after, sizeof out->not_after);
+    snprintf(out->key, sizeof out->key, "%s %u bits",
+             mbedtls_pk_get_name(&crt->pk),
+             (unsigned)mbedtls_pk_get_bitlen(&crt->pk));
+    if (mbedtls_sha256_ret(crt->raw.p, crt->raw.len, md, 0) == 0)
+        smtpc_tls_hex_digest(md, out->sha256);
+    return SMTPC_OK;
+}
+
 void smtpc_tls_lib_close_notify(smtpc_tls *t)
 {
     (void)mbedtls_ssl_close_notify(&t->ssl);
@@ -445,6 +564,8 @@ void smtpc_tls_lib_session_free(smtpc_tls *t)
     t->verify_reason = NULL;
     t->top_self_signed = 0;
     t->top_depth = 0;
+    t->cert_seen = 0;
+    t->session_saved = 0;
 }
 
 /* ---- public functions ---- */
@@ -527,9 +648,15 @@ int smtpc_tls_new(smtpc_tls **out, smtpc_transport inner,
     mbedtls_ssl_conf_renegotiation(&t->conf, MBEDTLS_SSL_RENEGOTIATION_DISABLED);
 #endif
 #if defined(MBEDTLS_SSL_SESSION_TICKETS)
+    /* Tickets only when the caller keeps sessions (session IDs need no
+     * setting). */
     mbedtls_ssl_conf_session_tickets(&t->conf,
-                                     MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
+                                     opt->session != NULL
+                                         ? MBEDTLS_SSL_SESSION_TICKETS_ENABLED
+                                         : MBEDTLS_SSL_SESSION_TICKETS_DISABLED);
 #endif
+    if (opt->session != NULL && ca_digest(t, t->base.ca_digest) != 0)
+        goto fail;
     *out = t;
     return SMTPC_OK;
 

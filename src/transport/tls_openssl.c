@@ -29,7 +29,11 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
+#include <limits.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
 
 #include "tls_common.h"
 
@@ -220,6 +224,97 @@ static int io_result(smtpc_tls *t, int n, size_t *done, const char *what)
     return SMTPC_ERR_TLS;
 }
 
+/* ---- session resumption ---- */
+
+/* OpenSSL calls this with every new session: at the end of a full TLS 1.2
+ * handshake, and for each TLS 1.3 NewSessionTicket (read after the
+ * handshake).  The session goes to the caller's storage; 0: OpenSSL keeps
+ * its reference. */
+static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
+{
+    smtpc_tls *t = SSL_get_app_data(ssl);
+    unsigned char *p;
+    size_t cap;
+    int n;
+
+    if (t == NULL || !SSL_SESSION_is_resumable(sess))
+        return 0;
+    p = smtpc_tls_session_begin(t, &cap);
+    if (p == NULL)
+        return 0;
+    n = i2d_SSL_SESSION(sess, NULL);
+    if (n <= 0 || (size_t)n > cap) {
+        smtpc_tls_session_end(t, 0);
+        return 0;
+    }
+    n = i2d_SSL_SESSION(sess, &p);
+    smtpc_tls_session_end(t, n > 0 ? (size_t)n : 0);
+    return 0;
+}
+
+/* SHA-256 over the DER of every certificate in the context's trust store
+ * as loaded (a capath's certificates are loaded later, on demand: its
+ * name is in the fingerprint instead). */
+static int ca_digest(smtpc_tls *t, unsigned char out[SMTPC_TLS_PIN_LEN])
+{
+    STACK_OF(X509_OBJECT) *objs =
+        X509_STORE_get0_objects(SSL_CTX_get_cert_store(t->ctx));
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    unsigned int len = 0;
+    int i, ok;
+
+    ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1;
+    for (i = 0; ok && i < sk_X509_OBJECT_num(objs); i++) {
+        X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+        unsigned char d[EVP_MAX_MD_SIZE];
+        unsigned int dl = 0;
+        if (x == NULL)
+            continue;
+        ok = X509_digest(x, EVP_sha256(), d, &dl) == 1 &&
+             EVP_DigestUpdate(md, d, dl) == 1;
+    }
+    ok = ok && EVP_DigestFinal_ex(md, out, &len) == 1 &&
+         len == SMTPC_TLS_PIN_LEN;
+    EVP_MD_CTX_free(md);
+    return ok ? 0 : -1;
+}
+
+int smtpc_tls_lib_sha256(const void *data, size_t len,
+                         unsigned char out[SMTPC_TLS_PIN_LEN])
+{
+    unsigned int n = 0;
+
+    if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) != 1 ||
+        n != SMTPC_TLS_PIN_LEN) {
+        ERR_clear_error();
+        return -1;
+    }
+    return 0;
+}
+
+int smtpc_tls_lib_session_offer(smtpc_tls *t, const unsigned char *p,
+                                size_t n)
+{
+    const unsigned char *q = p;
+    SSL_SESSION *sess;
+    int ok;
+
+    if (n > LONG_MAX)
+        return -1;
+    sess = d2i_SSL_SESSION(NULL, &q, (long)n);
+    /* All of it must be one session, of a kind this client would make. */
+    ok = sess != NULL && q == p + n && SSL_SESSION_is_resumable(sess) &&
+         SSL_set_session(t->ssl, sess) == 1;
+    SSL_SESSION_free(sess); /* SSL_set_session took its own reference */
+    ERR_clear_error();
+    return ok ? 0 : -1;
+}
+
+int smtpc_tls_lib_session_reused(const smtpc_tls *t)
+{
+    return SSL_session_reused(t->ssl) == 1;
+}
+
 /* ---- the hooks of tls_common.h ---- */
 
 int smtpc_tls_lib_session_new(smtpc_tls *t, const char *host,
@@ -237,6 +332,7 @@ int smtpc_tls_lib_session_new(smtpc_tls *t, const char *host,
     }
     BIO_set_data(bio, t);
     SSL_set_bio(t->ssl, bio, bio);
+    SSL_set_app_data(t->ssl, t); /* for new_session_cb */
 
     if (ip_len != 0) {
         /* Checked against the certificate's IP addresses; no SNI. */
@@ -305,6 +401,79 @@ const char *smtpc_tls_lib_cipher(const smtpc_tls *t)
     return SSL_get_cipher_name(t->ssl);
 }
 
+void smtpc_tls_lib_params(const smtpc_tls *t, char *buf, size_t len)
+{
+    int group = SSL_get_negotiated_group(t->ssl);
+    int sig = NID_undef;
+    size_t o = 0;
+
+    buf[0] = '\0';
+    if (group != 0 && group != NID_undef) {
+        const char *name = SSL_group_to_name(t->ssl, group);
+        o = (size_t)snprintf(buf, len, "group %s", name ? name : "?");
+    }
+    if (o < len && SSL_get_peer_signature_type_nid(t->ssl, &sig) == 1 &&
+        sig != NID_undef) {
+        int md = NID_undef;
+        (void)SSL_get_peer_signature_nid(t->ssl, &md);
+        snprintf(buf + o, len - o, "%sserver signature %s%s%s",
+                 o ? ", " : "", OBJ_nid2sn(sig), md != NID_undef ? " " : "",
+                 md != NID_undef ? OBJ_nid2sn(md) : "");
+    }
+}
+
+/* name in RFC 2253 order, into out. */
+static void name_text(const X509_NAME *name, char *out, size_t len)
+{
+    BIO *m = BIO_new(BIO_s_mem());
+    int n;
+
+    out[0] = '\0';
+    if (m == NULL)
+        return;
+    if (X509_NAME_print_ex(m, name, 0, XN_FLAG_RFC2253) >= 0) {
+        n = BIO_read(m, out, (int)len - 1);
+        out[n > 0 ? n : 0] = '\0';
+    }
+    BIO_free(m);
+}
+
+static void time_text(const ASN1_TIME *at, char *out, size_t len)
+{
+    struct tm tm;
+
+    out[0] = '\0';
+    if (at != NULL && ASN1_TIME_to_tm(at, &tm) == 1)
+        strftime(out, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}
+
+int smtpc_tls_lib_peer_cert(const smtpc_tls *t, size_t i, smtpc_tls_cert *out)
+{
+    /* On a client the chain holds the server's own certificate first. */
+    STACK_OF(X509) *chain = t->ssl ? SSL_get_peer_cert_chain(t->ssl) : NULL;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned md_len = 0;
+    EVP_PKEY *pk;
+    X509 *x;
+
+    if (chain == NULL || i >= (size_t)sk_X509_num(chain))
+        return SMTPC_ERR_ARG;
+    x = sk_X509_value(chain, (int)i);
+    name_text(X509_get_subject_name(x), out->subject, sizeof out->subject);
+    name_text(X509_get_issuer_name(x), out->issuer, sizeof out->issuer);
+    time_text(X509_get0_notBefore(x), out->not_before, sizeof out->not_before);
+    time_text(X509_get0_notAfter(x), out->not_after, sizeof out->not_after);
+    pk = X509_get0_pubkey(x);
+    if (pk != NULL) {
+        const char *type = EVP_PKEY_get0_type_name(pk);
+        snprintf(out->key, sizeof out->key, "%s %d bits", type ? type : "?",
+                 EVP_PKEY_get_bits(pk));
+    }
+    if (X509_digest(x, EVP_sha256(), md, &md_len) == 1 && md_len == 32)
+        smtpc_tls_hex_digest(md, out->sha256);
+    return SMTPC_OK;
+}
+
 void smtpc_tls_lib_close_notify(smtpc_tls *t)
 {
     ERR_clear_error();
@@ -357,7 +526,15 @@ int smtpc_tls_new(smtpc_tls **out, smtpc_transport inner,
                                     SSL_OP_NO_COMPRESSION);
     SSL_CTX_set_mode(t->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
                                  SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
-    SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
+    if (opt->session != NULL) {
+        /* Sessions go to the caller's storage, not to OpenSSL's cache. */
+        SSL_CTX_set_session_cache_mode(t->ctx,
+                                       SSL_SESS_CACHE_CLIENT |
+                                           SSL_SESS_CACHE_NO_INTERNAL_STORE);
+        SSL_CTX_sess_set_new_cb(t->ctx, new_session_cb);
+    } else {
+        SSL_CTX_set_session_cache_mode(t->ctx, SSL_SESS_CACHE_OFF);
+    }
 
     if (opt->cafile != NULL || opt->capath != NULL) {
         if (SSL_CTX_load_verify_locations(t->ctx, opt->cafile,
@@ -368,6 +545,8 @@ int smtpc_tls_new(smtpc_tls **out, smtpc_transport inner,
     }
     SSL_CTX_set_verify(t->ctx, SSL_VERIFY_PEER, NULL);
     SSL_CTX_set_cert_verify_callback(t->ctx, verify_cb, t);
+    if (opt->session != NULL && ca_digest(t, t->base.ca_digest) != 0)
+        goto fail;
 
     *out = t;
     return SMTPC_OK;

@@ -413,10 +413,19 @@ def auth_challenges():
                         expect(b64("s3cret-pw")), reply("235 ok")] + rest,
                  exit=0, phase="", tail=NOTHING, max_time=FAST,
                  args=login, env=AUTH_ENV),
-        # PLAIN sends its response at once: a challenge is cancelled.
+        # PLAIN sends its response at once: a challenge is cancelled...
         Scenario("auth-plain-unexpected-challenge",
-                 until("auth", auth="plain") + [reply("334 ")] + cancel_then(),
+                 until("auth", auth="plain") + [reply("334 eA==")] + cancel_then(),
                  exit=76, phase="auth", tail=NOTHING, max_time=FAST,
+                 args=["--auth", "plain"] + AUTH_ARGS, env=AUTH_ENV),
+        # ...except an empty one, from a server that ignored the initial
+        # response: it gets the credentials again (as NetX Duo's client
+        # sent them), and its verdict stands.
+        Scenario("auth-plain-empty-challenge",
+                 until("auth", auth="plain") +
+                 [reply("334 "), expect(b64("\0hostile-user\0s3cret-pw") + "\r\n", "again"),
+                  reply("535 5.7.8 bad credentials")] + quit_ok(),
+                 exit=77, phase="auth", tail=NOTHING, max_time=FAST,
                  args=["--auth", "plain"] + AUTH_ARGS, env=AUTH_ENV),
         # Cancelled, and the server answers the "*" with 235: still refused.
         Scenario("auth-cancel-answered-235",
@@ -505,7 +514,10 @@ def stops_reading(workdir):
     big = os.path.join(workdir, "big-body.msg")
     line = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.\r\n"
     with open(big, "wb") as f:
-        f.write(b"Subject: big\r\n\r\n")
+        # From:, Date: and Message-ID: present: smtpc adds nothing.
+        f.write(b"From: sender@example.com\r\nDate: Tue, 1 Dec 2026 12:00:00"
+                b" +0000\r\nMessage-ID: <big@hostile.test>\r\n"
+                b"Subject: big\r\n\r\n")
         for i in range((8 << 20) // len(line)):
             f.write(b"." if i % 7 == 0 else b"")
             f.write(line)

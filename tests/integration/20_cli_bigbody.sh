@@ -15,7 +15,7 @@ S=$(harness_hostport "$SINK_PORT")
 # body FILE MB: headers, then MB megabytes of lines, some starting with a
 # dot (so dot-stuffing is exercised all along), LF line ends.
 body() {
-    printf 'Subject: big\n\n' >"$1"
+    printf 'From: a@example.com\nDate: Tue, 1 Dec 2026 12:00:00 +0000\nMessage-ID: <big@smtpc.test>\nSubject: big\n\n' >"$1"
     # yes dies of SIGPIPE when head is done: not a failure here.
     (set +o pipefail
      yes $'.a line that starts with a dot\nplain body text, 0123456789 abcdefghijklmnopqrstuvwxyz' \

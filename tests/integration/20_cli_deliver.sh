@@ -14,7 +14,7 @@ TOKEN='ya29.tok-EN_with.dots~'
 # The hard message: lines ".", "..", ".x", a bare LF line end, a bare CR
 # line end, CRLF ones, a line starting with a dot after a bare CR, and no
 # final line end.
-printf 'From: a@example.com\r\nTo: b@example.com\r\nSubject: dots\r\n\r\n.\r\n..\r\n.x\nbare LF above\rbare CR above\r.after CR\n...\n\n\r\nlast line, no newline' \
+printf 'From: a@example.com\r\nDate: Tue, 1 Dec 2026 12:00:00 +0000\r\nMessage-ID: <hard@smtpc.test>\r\nTo: b@example.com\r\nSubject: dots\r\n\r\n.\r\n..\r\n.x\nbare LF above\rbare CR above\r.after CR\n...\n\n\r\nlast line, no newline' \
     >"$W/hard.msg"
 crlf_normalise "$W/hard.msg" "$W/hard.expect"
 # What the engine must produce is easy to get wrong by one byte: check the

@@ -27,12 +27,18 @@ json_is() {
         "$W/out" "$1" "$2" || fail "--json $1 != $2: $(cat "$W/out")"
 }
 
-step "unknown host: 68"
-try 68 '^smtpc: cannot resolve host "smtpc-test\.invalid"$' \
+step "unknown host: 68, with the resolver's reason"
+run_smtpc "$W/out" "$W/err" --server smtpc-test.invalid:2525 --tls none --from a@example.com b@example.com <"$W/msg"
+if [ "$RC" = 75 ] && grep -q 'Temporary failure in name resolution' "$W/err"; then
+    # No name server answers here: that is temporary (26_cli_queue_mta).
+    echo "(skipped: no name server reachable)"
+else
+try 68 '^smtpc: cannot resolve host "smtpc-test\.invalid": .+$' \
     --server smtpc-test.invalid:2525 --tls none --from a@example.com b@example.com
 try 68 'cannot resolve host' --json --server smtpc-test.invalid --from a@example.com b@example.com
 json_is status '"unknown-host"'
 json_is exit 68
+fi
 
 step "refused port: 75"
 _harness_pick_port

@@ -8,7 +8,7 @@ set -euo pipefail
 harness_need_smtpc
 
 W=$(harness_tmpdir partial)
-printf 'Subject: partial\r\n\r\nhello\r\n' >"$W/msg"
+printf 'From: a@example.com\r\nDate: Tue, 1 Dec 2026 12:00:00 +0000\r\nMessage-ID: <partial@smtpc.test>\r\nSubject: partial\r\n\r\nhello\r\n' >"$W/msg"
 start_cli_aiosmtpd "$W/aio" \
     --reject 'nobody@example.com=550 5.1.1 no such user' \
     --reject 'later@example.com=450 4.2.1 mailbox busy' \

@@ -54,8 +54,9 @@ usage 64 'invalid recipient address "b@example.com\\x0d\\x0aRSET"' \
     --server "$S" --from a@example.com $'b@example.com\r\nRSET'
 usage 64 'invalid recipient address "b@example.com>"' \
     --server "$S" --from a@example.com 'b@example.com>'
-usage 64 'invalid recipient address "<b@example.com>"' \
-    --server "$S" --from a@example.com '<b@example.com>'
+# ("<b@example.com>" is an address list of one: 27_cli_address_lists.)
+usage 64 'invalid recipient address "<b@example.com"' \
+    --server "$S" --from a@example.com '<b@example.com'
 usage 64 'invalid recipient address' --server "$S" --from a@example.com ''
 usage 64 'invalid recipient address' --server "$S" --from a@example.com 'b c@example.com'
 usage 64 'invalid sender address "a@example.com\\x0a"' \
@@ -67,6 +68,11 @@ usage 64 'invalid --server' --server "127.0.0.1:0" --from a@example.com b@exampl
 usage 64 'invalid --server' --server "127.0.0.1:65536" --from a@example.com b@example.com
 usage 64 'invalid --server' --server "127.0.0.1:smtp" --from a@example.com b@example.com
 usage 64 'invalid --server' --server "[::1" --from a@example.com b@example.com
+# Two colons: an IPv6 literal or nothing, never a host name to look up
+# (68); and a bare literal that could end in a port must be bracketed.
+usage 64 'invalid --server "localhost:25:x"' --server "localhost:25:x" --from a@example.com b@example.com
+usage 64 'invalid --server "::1:25"' --server "::1:25" --from a@example.com b@example.com
+usage 64 'invalid --server "fe80::1:2525"' --server "fe80::1:2525" --from a@example.com b@example.com
 usage 64 'invalid --server' --server "" --from a@example.com b@example.com
 usage 64 'unknown --auth' --server "$S" --auth digest-md5 --from a@example.com b@example.com
 usage 64 'unknown --tls' --server "$S" --tls maybe --from a@example.com b@example.com
@@ -77,18 +83,19 @@ usage 64 'invalid --dsn-notify' --server "$S" --dsn-notify sometimes --from a@ex
 usage 64 'invalid --dsn-ret' --server "$S" --dsn-ret body --from a@example.com b@example.com
 usage 64 'invalid --envid' --server "$S" --envid 'has space' --from a@example.com b@example.com
 usage 64 'invalid --user' --server "$S" --user $'al\rice' --password-env PW --from a@example.com b@example.com
-usage 64 'needs --password-env' --server "$S" --user alice --from a@example.com b@example.com
+usage 64 'needs --password-env' --server "$S" --user alice --no-netrc --from a@example.com b@example.com
 usage 64 'needs --user' --server "$S" --password-env PW --from a@example.com b@example.com
-usage 64 'only one of --password-env and --password-file' --server "$S" --user alice \
+usage 64 'only one of --password-env, --password-file and --password-cmd' --server "$S" --user alice \
     --password-env PW --password-file "$W/pw" --from a@example.com b@example.com
 usage 64 'only one of --oauth2-token' --server "$S" --oauth2-token-env T \
     --oauth2-token-cmd 'echo t' --from a@example.com b@example.com
 usage 64 '--auth xoauth2 needs' --server "$S" --auth xoauth2 --user alice \
     --password-env PW --from a@example.com b@example.com
-usage 64 'make no sense with --tls none' --server "$S" --tls none --cafile /dev/null \
-    --from a@example.com b@example.com
 
 step "secrets that cannot be loaded: 78"
+# --user and no password option: the password would come from ~/.netrc.
+HOME=$W usage 78 'no password for --user "alice"' --server "$S" --tls none \
+    --user alice --from a@example.com b@example.com
 unset SMTPC_TEST_UNSET_PW
 usage 78 'environment variable "SMTPC_TEST_UNSET_PW" is not set' --server "$S" --tls none \
     --user alice --password-env SMTPC_TEST_UNSET_PW --from a@example.com b@example.com

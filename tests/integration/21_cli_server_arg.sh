@@ -8,7 +8,7 @@ set -euo pipefail
 harness_need_smtpc
 
 W=$(harness_tmpdir server)
-printf 'Subject: v6\r\n\r\nover IPv6\r\n' >"$W/msg"
+printf 'From: a@example.com\r\nDate: Tue, 1 Dec 2026 12:00:00 +0000\r\nMessage-ID: <v6@smtpc.test>\r\nSubject: v6\r\n\r\nover IPv6\r\n' >"$W/msg"
 export SMTPC_TEST_PW=pw
 
 # derived WANT_PORT WANT_MODE ARGS...: --json of a run against a name that

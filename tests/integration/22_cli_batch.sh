@@ -113,7 +113,8 @@ msg([("Received: from x by y; Mon, 2 Feb 2026 10:00:00 +0000", 0),
 assert len(M) == 20
 for i, (headers, body, eol, sender, rcpts, refused, sep) in enumerate(M, 1):
     name = "%02d.eml" % i
-    mid = "Message-ID: <msg%02d@batch.test>" % i
+    # Date: and Message-ID: present: smtpc adds neither.
+    mid = "Date: Tue, 1 Dec 2026 12:00:00 +0000" + eol + "Message-ID: <msg%02d@batch.test>" % i
     fix = lambda t: t.replace("\r\n", eol) if eol != "\r\n" else t
     lines = [fix(h) for h, _ in headers] + [mid]
     kept = [fix(h) for h, bcc in headers if not bcc] + [mid]
@@ -224,9 +225,9 @@ true
 
 # ------------------------------------------------------------ -t
 step "-t: recipients from To/Cc/Bcc plus the command line, sender from From, Bcc removed"
-printf 'From: "Me, Myself" <me@example.com>\nTo: Friends: x1@example.com,\n  "X Two" <x2@example.com>;\nCc: (copy) x3@example.com\nBcc: x4@example.com,\n x5@example.com\nSubject: t\n\nbody\n.\n' \
+printf 'From: "Me, Myself" <me@example.com>\nDate: Tue, 1 Dec 2026 12:00:00 +0000\nMessage-ID: <t@smtpc.test>\nTo: Friends: x1@example.com,\n  "X Two" <x2@example.com>;\nCc: (copy) x3@example.com\nBcc: x4@example.com,\n x5@example.com\nSubject: t\n\nbody\n.\n' \
     >"$W/t.msg"
-printf 'From: "Me, Myself" <me@example.com>\r\nTo: Friends: x1@example.com,\r\n  "X Two" <x2@example.com>;\r\nCc: (copy) x3@example.com\r\nSubject: t\r\n\r\nbody\r\n.\r\n' \
+printf 'From: "Me, Myself" <me@example.com>\r\nDate: Tue, 1 Dec 2026 12:00:00 +0000\r\nMessage-ID: <t@smtpc.test>\r\nTo: Friends: x1@example.com,\r\n  "X Two" <x2@example.com>;\r\nCc: (copy) x3@example.com\r\nSubject: t\r\n\r\nbody\r\n.\r\n' \
     >"$W/t.expect"
 n0=$(aio_count)
 run_smtpc "$W/out" "$W/err" --server "$S" --tls none --timeout 20 -t --json \

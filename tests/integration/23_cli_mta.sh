@@ -10,7 +10,7 @@ W=$(harness_tmpdir cli-mta)
 
 start_mta "$W/mta" || exit $?
 
-printf 'From: a@example.org\r\nTo: t@localhost\r\nSubject: dots\r\n\r\n.\n..\n.x\nbare LF\nbare\rCR\r\n. \r\n.\r\nend without newline' >"$W/msg"
+printf 'From: a@example.org\r\nDate: Tue, 1 Dec 2026 12:00:00 +0000\r\nMessage-ID: <dots@smtpc.test>\r\nTo: t@localhost\r\nSubject: dots\r\n\r\n.\n..\n.x\nbare LF\nbare\rCR\r\n. \r\n.\r\nend without newline' >"$W/msg"
 # The expected bytes: every CR, LF or CRLF becomes CRLF, and a CRLF ends it.
 crlf_normalise "$W/msg" "$W/expect"
 

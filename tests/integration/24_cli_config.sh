@@ -96,7 +96,13 @@ conf "$W/cron.conf" "server $S" 'tls none' 'user alice' 'password-file ~/pw' \
 delivers "cron's sendmail call" "$W/cron.msg" "cron@example.com root@example.com" \
     -C "$W/cron.conf" -FCronDaemon -i -B8BITMIME -oem root
 crlf_normalise "$W/cron.msg" "$W/cron.want"
-cmp "$W/cron.want" "$AIO_DIR/$n.eml" || fail "the message was changed (headers are never rewritten)"
+# cron writes no Date: or Message-ID:; smtpc adds them before the
+# message's first line and changes nothing of the message itself.
+sed -n '1p' "$AIO_DIR/$n.eml" | grep -Eq '^Date: [A-Z][a-z]{2}, [0-9]{1,2} [A-Z][a-z]{2} [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} [-+][0-9]{4}'$'\r''$' ||
+    fail "no Date: added: $(head -n 3 "$AIO_DIR/$n.eml")"
+sed -n '2p' "$AIO_DIR/$n.eml" | grep -Eq '^Message-ID: <[0-9]{14}\.[0-9]+\.[0-9a-f]{16}@example\.com>'$'\r''$' ||
+    fail "no Message-ID: added: $(head -n 3 "$AIO_DIR/$n.eml")"
+tail -n +3 "$AIO_DIR/$n.eml" | cmp "$W/cron.want" - || fail "the message was changed (headers are never rewritten)"
 for call in "-FCronDaemon -odi -oem -oi -t" "-i -B 8BITMIME root"; do
     # shellcheck disable=SC2086 # the call is words on purpose
     delivers "sendmail $call" "$W/cron.msg" "cron@example.com root@example.com" \
@@ -148,8 +154,11 @@ assert rs[2]["exit"] == 64, rs[2]
 assert [r.get("file", "").rsplit("/", 1)[-1] for r in rs[3:5]] == ["1.eml", "2.eml"], rs[3:5]
 assert rs[5]["summary"] and rs[5]["sent"] == 2, rs[5]
 EOF
-refused 73 'cannot open the --log file' -C "$W/log.conf" --log "$W/no/such/dir/log" \
-    -f a@example.com dev@example.com
+# A log that cannot be opened is a warning: the mail still goes.
+delivers "an unwritable --log" "$W/msg" "a@example.com dev@example.com" \
+    -C "$W/log.conf" --log "$W/no/such/dir/log" -f a@example.com dev@example.com
+grep -q '^smtpc: warning: cannot open the --log file ".*": No such file or directory (the mail goes on, unlogged)$' "$W/err" \
+    || fail "no warning about the log: $(cat "$W/err")"
 
 step "the command line replaces the file's values"
 # The file's password source gives way to the command line's (not "given
@@ -224,6 +233,24 @@ bad 'bad\.conf:1: "batch" belongs on the command line' 'batch /tmp'
 bad 'bad\.conf:1: "config" belongs on the command line' 'config /etc/smtpc.conf'
 bad 'bad\.conf:2: --server given twice' "server $S" "server $S"
 bad 'bad\.conf:1: invalid --server' 'server a b'
+# Options that combine badly name the file's line too (and exit 78).
+bad 'bad\.conf:3: a password needs --user NAME' "server $S" 'tls none' 'password-file ~/pw'
+bad 'bad\.conf:2: --user needs --password-env' "server $S" 'user alice' 'tls none'
+bad 'bad\.conf:3: give only one of --password-env and --password-file' \
+    "server $S" 'user alice' 'password-env PW' 'password-file ~/pw'
+bad 'bad\.conf:2: --auth cram-md5 needs --user and a password option' \
+    "server $S" 'auth cram-md5' 'oauth2-token-env T' 'user alice'
+# The same mistake made on the command line is a usage error (64).
+conf "$W/bad.conf" "server $S" 'tls none'
+refused 64 '^smtpc: a password needs --user NAME' -C "$W/bad.conf" \
+    --password-file "$HOME/pw" dev@example.com
+
+step "a certificate option for every account, unused by a tls none one"
+conf "$W/ca.conf" "cafile $W/no-such-ca.pem" "capath $W" 'pin-sha256 abc' \
+    'account plain' "server $S" 'tls none' 'from a@example.com' 'user alice' \
+    'password-file ~/pw'
+delivers "cafile with tls none" "$W/msg" "a@example.com dev@example.com" \
+    -C "$W/ca.conf" -a plain dev@example.com
 conf "$W/bad.conf" "server $S" 'tls none' 'from a@example.com'
 chmod 620 "$W/bad.conf"
 refused 78 'bad\.conf: refused: another user can change it' -C "$W/bad.conf" dev@example.com

@@ -14,6 +14,8 @@ tls_certs "$W/certs" || exit $?
 # the server stores must be exactly these bytes.
 printf '%s\r\n' \
     "From: TLS test <sender@example.org>" \
+    "Date: Tue, 1 Dec 2026 12:00:00 +0000" \
+    "Message-ID: <tls@smtpc.test>" \
     "To: <rcpt@example.com>" \
     "Subject: smtpc over TLS" \
     "" \

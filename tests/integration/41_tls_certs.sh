@@ -11,7 +11,7 @@ harness_need_smtpc
 
 W=$(harness_tmpdir tls41)
 tls_certs "$W/certs" || exit $?
-printf 'Subject: cert test\r\n\r\nbody\r\n' >"$W/msg.eml"
+printf 'From: sender@example.org\r\nDate: Tue, 1 Dec 2026 12:00:00 +0000\r\nMessage-ID: <cert@smtpc.test>\r\nSubject: cert test\r\n\r\nbody\r\n' >"$W/msg.eml"
 export SMTPC_T41_PW='cert-test-password'
 USER_OPTS=(--user alice@example.org --password-env SMTPC_T41_PW)
 

@@ -15,7 +15,8 @@ harness_need_smtpc
 
 W=$(harness_tmpdir tls42)
 tls_certs "$W/certs" || exit $?
-printf '%s\r\n' "Subject: downgrade test" "" "body" ".dot line" >"$W/msg.eml"
+printf '%s\r\n' "From: sender@example.org" "Date: Tue, 1 Dec 2026 12:00:00 +0000" \
+    "Message-ID: <downgrade@smtpc.test>" "Subject: downgrade test" "" "body" ".dot line" >"$W/msg.eml"
 export SMTPC_T42_PW='downgrade-test-password'
 USER_OPTS=(--user alice@example.org --password-env SMTPC_T42_PW)
 CA=(--cafile "$CERTS/ca.pem")

@@ -14,7 +14,8 @@ harness_need_smtpc
 
 W=$(harness_tmpdir tls43)
 tls_certs "$W/certs" || exit $?
-printf '%s\r\n' "Subject: oauth test" "" "body" >"$W/msg.eml"
+printf '%s\r\n' "From: sender@example.org" "Date: Tue, 1 Dec 2026 12:00:00 +0000" \
+    "Message-ID: <oauth@smtpc.test>" "Subject: oauth test" "" "body" >"$W/msg.eml"
 
 OUSER=alice@example.org
 TOKEN='ya29.a0AfB_byC-Very.Secret_Token-1234567890'

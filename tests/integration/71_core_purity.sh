@@ -4,7 +4,8 @@
 # malloc, free, stdio or process control.  compat's TLS extension
 # (src/compat/nxd_smtp_tls.c) may call the TLS layer (smtpc_tls_new, which
 # allocates inside the backend) but nothing on this list itself.
-# The engine must not reach the system at all (no sockets, clock, files).
+# The engine and the MIME writer (src/mime) must not reach the system at
+# all (no sockets, clock, files).
 set -uo pipefail
 . "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
 
@@ -24,14 +25,14 @@ sys_only='socket|connect|send|recv|read|write|poll|select|close|open|time|clock_
 
 checked=0
 bad=0
-for layer in engine client compat; do
+for layer in engine client compat mime; do
     [ -d "$objdir/$layer" ] || fail "no objects for src/$layer"
     for o in "$objdir/$layer"/*.o; do
         checked=$((checked + 1))
         # Undefined symbols, versions stripped (glibc: malloc@GLIBC_2.2.5).
         und=$(nm -u "$o" | awk '{print $NF}' | sed 's/@.*//' | sort -u)
         pat="^($heap|$stdio|$proc)\$"
-        [ "$layer" = engine ] && pat="^($heap|$stdio|$proc|$sys_only)\$"
+        case $layer in engine|mime) pat="^($heap|$stdio|$proc|$sys_only)\$" ;; esac
         hits=$(printf '%s\n' "$und" | grep -E "$pat" | tr '\n' ' ')
         if [ -n "$hits" ]; then
             echo "FAIL: src/$layer/$(basename "$o" .c.o).c references: $hits" >&2
@@ -41,4 +42,4 @@ for layer in engine client compat; do
 done
 [ "$checked" -gt 10 ] || fail "only $checked objects found; wrong build directory?"
 [ "$bad" = 0 ] || exit 1
-echo "71_core_purity OK ($checked objects: engine, client, compat)"
+echo "71_core_purity OK ($checked objects: engine, client, compat, mime)"

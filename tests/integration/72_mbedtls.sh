@@ -8,6 +8,8 @@
 #     OpenSSL server in a thread).  Its checks that name the backend
 #     ("openssl") or expect TLS 1.3 (mbedTLS 2.28 speaks TLS 1.2 at most)
 #     are the only failures accepted; every behavioural check must pass;
+#   - tests/unit/test_tls_resume.c (session resumption: TLS 1.2 tickets and
+#     session IDs, which is what mbedTLS 2.28 has); every check must pass;
 #   - tests/unit/test_compat.c (the NetX Duo API, its TLS extension too);
 #   - every tests/integration/4*_tls*.sh (the CLI through real servers:
 #     STARTTLS, implicit TLS, certificate failures with their messages,
@@ -30,6 +32,7 @@ fi
 step "configure and build $V (backend mbedtls, type ${type:-Debug}, sanitize ${sanitize:-OFF})"
 targets=(smtpc)
 [ -f "$SMTPC_ROOT/tests/unit/test_tls_openssl.c" ] && targets+=(test_tls_openssl)
+[ -f "$SMTPC_ROOT/tests/unit/test_tls_resume.c" ] && targets+=(test_tls_resume)
 # The NetX Duo API's TLS extension (src/compat/nxd_smtp_tls.c) over mbedTLS.
 [ -f "$SMTPC_ROOT/tests/unit/test_compat.c" ] && targets+=(test_compat)
 if ! cmake -S "$SMTPC_ROOT" -B "$V" -DSMTPC_TLS_BACKEND=mbedtls \
@@ -67,6 +70,15 @@ if [ -x "$V/test_tls_openssl" ]; then
         [ "$nfail" = "$nlisted" ] || fail "test_tls_openssl: $nfail failures, $nlisted listed"
         echo "   ($nfail backend-identity checks differ, as expected: name 'mbedtls', TLS 1.2)"
     fi
+fi
+
+if [ -x "$V/test_tls_resume" ]; then
+    step "test_tls_resume (session resumption) with the mbedTLS backend"
+    "$V/test_tls_resume" >"$V/test_tls_resume.log" 2>&1 || {
+        tail -n 40 "$V/test_tls_resume.log" >&2
+        fail "test_tls_resume with mbedTLS"
+    }
+    tail -n 1 "$V/test_tls_resume.log"
 fi
 
 if [ -x "$V/test_compat" ]; then

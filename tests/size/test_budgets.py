@@ -6,7 +6,7 @@ import re
 import unittest
 
 import sizedata
-from size import budgets, mapfile
+from size import budgets, mapfile, netx
 
 
 def sizes(engine, client):
@@ -88,6 +88,50 @@ class Verdicts(unittest.TestCase):
         # feature code in the full profile is not what the budget is about
         lines, left = self.run_rules(profile(), profile(nm={'notify_valid': (12, 't')}))
         self.assertEqual(left, {})
+
+
+def netx_side(total):
+    """netx.measure()'s figures of one side, `total` bytes in all."""
+    groups = {g: {'text': 0, 'rodata': 0, 'data': 0, 'bss': 0} for g in netx.GROUPS}
+    groups['own']['text'] = total
+    return {'groups': groups, 'sizeof': 0}
+
+
+class NetxRatio(unittest.TestCase):
+    RULE = [{'check': 'netx_ratio', 'at_most': 2.0}]
+
+    def lines(self, smtpc, original):
+        sizes = None if smtpc is None else {'smtpc': netx_side(smtpc),
+                                           'original': netx_side(original)}
+        lines, _ = budgets.evaluate(self.RULE, {}, {}, sizes)
+        self.assertEqual(len(lines), budgets.verdict_count(self.RULE))
+        return lines
+
+    def test_within_at_the_limit_and_over(self):
+        (line,) = self.lines(14000, 7133)
+        self.assertRegex(line, r'^ok   smtpc on NetX Duo / NetX Duo SMTP client.* 1\.96x <= 2\.00x$')
+        (line,) = self.lines(14266, 7133)          # exactly 2x: allowed
+        self.assertEqual(budgets.missed([line]), [])
+        (line,) = self.lines(14267, 7133)          # one byte more
+        self.assertEqual(budgets.missed([line]), [line])
+        self.assertIn('2.00x <= 2.00x', line)      # rounded, yet a miss
+
+    def test_skipped_without_the_sources(self):
+        (line,) = self.lines(None, None)
+        self.assertTrue(line.startswith('skip '), line)
+        self.assertEqual(budgets.missed([line]), [])
+
+    def test_validation(self):
+        for bad in ({'check': 'netx_ratio'}, {'check': 'netx_ratio', 'at_most': 0},
+                    {'check': 'netx_ratio', 'at_most': '2'},
+                    {'check': 'netx_ratio', 'at_most': True}):
+            with self.assertRaises(ValueError):
+                budgets.validate({'budgets': [bad]})
+        budgets.validate({'budgets': [{'check': 'netx_ratio', 'at_most': 1.8}]})
+
+    def test_the_file_sets_one(self):
+        self.assertEqual([b['at_most'] for b in budgets.load() if b['check'] == 'netx_ratio'],
+                         [2.0])
 
 
 class TheFile(unittest.TestCase):

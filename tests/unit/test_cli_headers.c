@@ -499,6 +499,76 @@ static void test_qualify(void)
     CHECK(strstr(p.h.error, "\"root\" has no @domain") != NULL);
 }
 
+/* Which of From:, Date: and Message-ID: a section has (smtpc adds the
+ * others): names in any case, Resent- fields not counted, none parsed. */
+static void test_present(void)
+{
+    parsed p;
+
+    unit_case = "present: all, any case";
+    parse(&p, "message-id: <x@y>\nFROM: a@b.example\nDaTe: whenever\n\n", 0);
+    CHECK_EQ_INT(p.rc, 0);
+    CHECK_EQ_HEX(p.h.present,
+                 CLI_HAS_FROM | CLI_HAS_DATE | CLI_HAS_MESSAGE_ID);
+    cli_headers_free(&p.h);
+
+    unit_case = "present: Resent- and look-alikes are not";
+    parse(&p, "Resent-From: a@b.example\nResent-Date: x\nDates: x\n"
+              "Message-IDs: x\nSubject: Date:\n\n", 0);
+    CHECK_EQ_INT(p.rc, 0);
+    CHECK_EQ_HEX(p.h.present, 0);
+    cli_headers_free(&p.h);
+
+    unit_case = "present: Date only, folded";
+    parse(&p, "Date:\n Tue, 1 Dec 2026 12:00:00 +0000\nTo: a@b.example\n\n",
+          0);
+    CHECK_EQ_INT(p.rc, 0);
+    CHECK_EQ_HEX(p.h.present, CLI_HAS_DATE);
+    cli_headers_free(&p.h);
+}
+
+/* A recipient argument as an address list (cron's MAILTO). */
+static void test_argument_lists(void)
+{
+    static const struct {
+        const char *arg, *qualify, *want; /* want NULL: refused */
+    } cases[] = {
+        {"a@x.example,b@y.example", NULL, "a@x.example b@y.example"},
+        {"\"Doe, J\" <j@x.example>, Ann <a@y.example>", NULL,
+         "j@x.example a@y.example"},
+        {"T: a@x.example, (c) b@x.example;, c@x.example (C)", NULL,
+         "a@x.example b@x.example c@x.example"},
+        {"root, a@x.example, a@X.EXAMPLE", "example.com",
+         "root@example.com a@x.example"},
+        {"undisclosed-recipients:;", NULL, ""},
+        {"root", NULL, NULL},
+        {"a@x.example, b@", NULL, NULL},
+        {"\"unterminated <a@x.example>", NULL, NULL},
+        {"a@x.example\r\nRSET", NULL, NULL},
+    };
+
+    unit_case = "argument lists";
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char **v = NULL, buf[512] = "";
+        size_t n = 0, o = 0;
+        cli_headers h;
+        int rc = cli_address_list(cases[i].arg, cases[i].qualify, &v, &n, &h);
+        for (size_t j = 0; j < n; j++) {
+            o += (size_t)snprintf(buf + o, sizeof buf - o, "%s%s",
+                                  j ? " " : "", v[j]);
+            free(v[j]);
+        }
+        free(v);
+        if (cases[i].want) {
+            CHECK_EQ_INT(rc, 0);
+            CHECK_EQ_STR(buf, cases[i].want);
+        } else {
+            CHECK_EQ_INT(rc, CLI_HDR_BAD);
+            CHECK(strncmp(h.error, "recipient: ", 11) == 0);
+        }
+    }
+}
+
 int main(void)
 {
     test_end();
@@ -514,5 +584,7 @@ int main(void)
     test_strip();
     test_random();
     test_qualify();
+    test_present();
+    test_argument_lists();
     return unit_done();
 }

@@ -584,7 +584,7 @@ static void test_recipients(void)
         {C, "RCPT TO:<bob@example.com>\r\n", 0},
         {S, "250 ok\r\n", 0},
         {C, "RCPT TO:<carol@example.com>\r\n", 0},
-        {S, "450 4.2.1 try later\r\n", 0},
+        {S, "450-4.2.1 try later\r\n450 4.2.1 mailbox busy\r\n", 0},
         {C, "DATA\r\n", 0},
         {S, "354 go\r\n", 0},
         {BODY, "hi", 0},
@@ -603,6 +603,8 @@ static void test_recipients(void)
     CHECK_EQ_STR(rcpts[0].text, "no such user");
     CHECK_EQ_INT(rcpts[1].status, SMTPC_OK);
     CHECK_EQ_INT(rcpts[2].status, SMTPC_ERR_TEMPFAIL);
+    /* Every line of a multi-line reply, each on its own. */
+    CHECK_EQ_STR(rcpts[2].text, "try later\nmailbox busy");
 }
 
 static void test_no_recipient_then_next_mail(void)
@@ -1256,6 +1258,51 @@ static void test_auth_plain(void)
     both("AUTH PLAIN (auto picks PLAIN over LOGIN)", &cfg, NULL, steps);
 }
 
+/* A server that wants PLAIN's credentials as a response to an empty
+ * challenge gets them again, not a cancel; a challenge with text is still
+ * cancelled. */
+static void test_auth_plain_empty_challenge(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        {S, "250-mx\r\n250 AUTH PLAIN\r\n", 0},
+        {C, "AUTH PLAIN AHVzZXIAcGFzcw==\r\n", 0},
+        {S, "334 \r\n", 0},
+        {C, "AHVzZXIAcGFzcw==\r\n", 0},
+        {S, "235 2.7.0 ok\r\n", 0},
+        {STATE, NULL, SMTPC_READY},
+        {END_OF, NULL, 0}};
+    static const struct step bare[] = {
+        GREET,
+        {S, "250-mx\r\n250 AUTH PLAIN\r\n", 0},
+        {C, "AUTH PLAIN AHVzZXIAcGFzcw==\r\n", 0},
+        {S, "334\r\n", 0},
+        {C, "AHVzZXIAcGFzcw==\r\n", 0},
+        {S, "535 5.7.8 no\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_AUTH},
+        {END_OF, NULL, 0}};
+    static const struct step text[] = {
+        GREET,
+        {S, "250-mx\r\n250 AUTH PLAIN\r\n", 0},
+        {C, "AUTH PLAIN AHVzZXIAcGFzcw==\r\n", 0},
+        {S, "334 eA==\r\n", 0},
+        {C, "*\r\n", 0},
+        {S, "501 5.7.0 cancelled\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_PROTOCOL},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    cfg.auth = SMTPC_AUTH_PLAIN;
+    cfg.username = "user";
+    cfg.password = "pass";
+    cfg.options = SMTPC_OPT_PEER_LOOPBACK;
+    both("AUTH PLAIN: empty 334 gets the credentials again", &cfg, NULL, steps);
+    both("AUTH PLAIN: bare 334 too, then a refusal", &cfg, NULL, bare);
+    both("AUTH PLAIN: a 334 with text is cancelled", &cfg, NULL, text);
+}
+
 static void test_auth_login(void)
 {
     smtpc_config cfg = {0};
@@ -1430,7 +1477,8 @@ static void test_secret_range(void)
     smtpc_session_init(&s, &cfg, io, sizeof io);
     smtpc_feed(&s, "220 hi\r\n", 8);
     drain(&s, out, sizeof out);
-    smtpc_feed(&s, "250 AUTH PLAIN\r\n", 16);
+    /* The first line is the greeting: AUTH PLAIN is on the second. */
+    smtpc_feed(&s, "250-s.example\r\n250 AUTH PLAIN\r\n", 32);
     p = smtpc_send_buf(&s, &n);
     smtpc_send_secret_range(&s, &a, &b);
     CHECK(p != NULL);
@@ -1519,6 +1567,32 @@ static void test_starttls_stripped(void)
     both("STARTTLS not offered", &cfg, NULL, missing);
     both("454 to STARTTLS", &cfg, NULL, refused);
     both("EHLO refused when TLS is required: no HELO", &cfg, NULL, no_ehlo);
+}
+
+/* An explicit mechanism the server does not list is refused before any
+ * of it is sent (the NetX Duo rule, for a server that lists none, aside). */
+static void test_auth_not_offered(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step other[] = {
+        GREET,
+        {S, "250-mx\r\n250 AUTH PLAIN\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_AUTH_UNAVAILABLE},
+        {END_OF, NULL, 0}};
+    static const struct step none[] = {
+        GREET,
+        {S, "250-mx\r\n250 8BITMIME\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_AUTH_UNAVAILABLE},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    cfg.auth = SMTPC_AUTH_LOGIN;
+    cfg.username = "user";
+    cfg.password = "pass";
+    cfg.options = SMTPC_OPT_PEER_LOOPBACK;
+    both("--auth login, server offers PLAIN", &cfg, NULL, other);
+    both("--auth login, server offers no AUTH", &cfg, NULL, none);
 }
 
 /* ---- the body encoder, against a model ---- */
@@ -1671,6 +1745,7 @@ int main(void)
     test_next_mail_chunking();
     test_next_mail_bad_envelope();
     test_auth_plain();
+    test_auth_plain_empty_challenge();
     test_auth_login();
     test_auth_cram_md5();
     test_auth_cram_md5_long_key();
@@ -1682,6 +1757,7 @@ int main(void)
     test_starttls();
     test_starttls_injection();
     test_starttls_stripped();
+    test_auth_not_offered();
     test_body_random();
     return unit_done();
 }

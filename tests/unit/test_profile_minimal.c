@@ -370,7 +370,7 @@ static void test_minimal_failures(void)
     CHECK_EQ_INT(smtpc_mail_phase(&s), SMTPC_PHASE_MAIL);
     CHECK_EQ_INT(smtpc_last_reply(&s)->code, 550);
     CHECK_EQ_INT(smtpc_last_reply(&s)->enh[1], 7);
-    CHECK_EQ_STR(smtpc_last_reply(&s)->text, "sender refused");
+    CHECK_EQ_STR(smtpc_last_reply(&s)->text, "sender\nrefused");
     CHECK_EQ_INT(r[0].status, SMTPC_ERR_STATE); /* never asked */
 
     /* Every recipient refused: RSET, no DATA. */

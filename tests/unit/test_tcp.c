@@ -2,10 +2,12 @@
  * test_tcp.c - the POSIX TCP transport against sockets this test opens on
  * 127.0.0.1 and ::1 (ephemeral high ports; nothing else is touched).
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* unshare */
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "smtpc/transport.h"
@@ -159,6 +162,43 @@ static void resolve_failure(void)
     CHECK(t.ops->connect(t.ctx, NULL, 25, 2000) == SMTPC_ERR_ARG);
 }
 
+/* A name server that cannot be reached says nothing about the name: a
+ * temporary failure (try later), with the resolver's code kept.  Made
+ * real in a network namespace of our own, with no interface up, where the
+ * query to the configured name server cannot leave (needs the right to
+ * unshare: root here; skipped otherwise). */
+static void resolve_unreachable(void)
+{
+    pid_t pid = fork();
+    int status = 0;
+
+    CHECK(pid >= 0);
+    if (pid == 0) {
+        smtpc_tcp tcp;
+        smtpc_transport t = smtpc_tcp_transport(&tcp);
+        int st;
+
+        if (unshare(CLONE_NEWNET) != 0)
+            _exit(77);
+        st = t.ops->connect(t.ctx, "nonexistent.invalid", 25, 2000);
+        if (st == SMTPC_ERR_RESOLVE)
+            _exit(78); /* answered without the network (nscd, resolved) */
+        _exit(st == SMTPC_ERR_RESOLVE_AGAIN && tcp.last_gai == EAI_AGAIN &&
+                      tcp.last_errno == EAGAIN && tcp.fd == -1
+                  ? 0
+                  : 1);
+    }
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status));
+    if (WEXITSTATUS(status) == 77 || WEXITSTATUS(status) == 78) {
+        printf("resolve_unreachable: skipped (%s)\n",
+               WEXITSTATUS(status) == 77 ? "cannot unshare the network"
+                                         : "the resolver needs no network");
+        return;
+    }
+    CHECK_EQ_INT(WEXITSTATUS(status), 0);
+}
+
 /* Names and literals that are not 127.0.0.1 or ::1 exactly. */
 static void loopback_forms(void)
 {
@@ -272,6 +312,8 @@ int main(void)
     refused();
     unit_case = "resolve_failure";
     resolve_failure();
+    unit_case = "resolve_unreachable";
+    resolve_unreachable();
     unit_case = "loopback_forms";
     loopback_forms();
     unit_case = "connect_timeout";
