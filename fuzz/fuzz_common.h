@@ -127,7 +127,9 @@ static void fz_check_text(const char *t, size_t cap, const char *what)
         unsigned char c = (unsigned char)t[i];
         if (c == '\0')
             return;
-        if (c < 0x20 || c > 0x7e)
+        /* A reply's lines are joined by "\n" (engine.h); nothing else
+         * outside printable ASCII, and never a CR. */
+        if ((c < 0x20 && c != '\n') || c > 0x7e)
             fz_fail("%s holds byte 0x%02x at %zu", what, c, i);
     }
     fz_fail("%s is not NUL-terminated within %zu bytes", what, cap);
@@ -141,8 +143,13 @@ static void fz_check_state(fz_run *r)
     const smtpc_reply *rp = smtpc_last_reply(s);
     size_t i;
 
-    if (st & ~0x3fu)
+    if (st & ~0x7fu)
         fz_fail("state has unknown bits 0x%x", st);
+    /* The next mail may begin only behind a message whose final reply is
+     * awaited: never with a body due or when READY. */
+    if ((st & SMTPC_NEXT_MAIL) &&
+        (st & (SMTPC_READY | SMTPC_WANT_BODY) || !(st & SMTPC_WANT_RECV)))
+        fz_fail("NEXT_MAIL with 0x%x", st);
     if ((st & SMTPC_CLOSED) && st != SMTPC_CLOSED)
         fz_fail("CLOSED with other bits: 0x%x", st);
     if ((st & SMTPC_WANT_TLS) && st != SMTPC_WANT_TLS)
@@ -167,7 +174,8 @@ static void fz_check_state(fz_run *r)
         r->status_seen = status;
     if (status > 0 || status < SMTPC_ERR_UNSUPPORTED)
         fz_fail("session status %d out of range", status);
-    if (status != SMTPC_OK && (st & (SMTPC_READY | SMTPC_WANT_BODY)))
+    if (status != SMTPC_OK &&
+        (st & (SMTPC_READY | SMTPC_WANT_BODY | SMTPC_NEXT_MAIL)))
         fz_fail("failed session (%d) still READY or taking a body", status);
     if (smtpc_session_phase(s) < SMTPC_PHASE_NONE ||
         smtpc_session_phase(s) > SMTPC_PHASE_QUIT)

@@ -31,8 +31,13 @@
  * consistent, sticky status, printable reply text, nothing to send once
  * CLOSED, WANT_SEND exactly when there are bytes, no stuck state, no
  * bytes left unread when it asks for TLS (those would be read as if they
- * came over TLS).  At the end the session is closed (end of stream) and
- * the whole client stream is read back: no command holds CR or LF, bodies
+ * came over TLS).  Mails alternate between two envelopes (copies of the
+ * one the input describes), since with PIPELINING the next mail may begin
+ * while the one before awaits its final reply: each envelope's outcome is
+ * its own, in by the time its slot is used again, never SMTPC_OK without
+ * a 2xx reply, and never pending once the session is CLOSED.  At the end
+ * the session is closed (end of stream) and the whole client stream is
+ * read back: no command holds CR or LF, bodies
  * and BDAT chunks are exactly the normalised input, nothing after QUIT.
  */
 #include <stddef.h>
@@ -250,9 +255,52 @@ static void body_end(void)
         pend_n = 0;
 }
 
+/* The two envelopes mails alternate in, and whether each was begun. */
+static smtpc_envelope slot_env[2];
+static smtpc_rcpt slot_rcpts[2][40];
+static int slot_used[2];
+
+static void check_result(const smtpc_envelope *e)
+{
+    const smtpc_result *res = &e->result;
+
+    if (res->status == SMTPC_OK &&
+        (res->reply.code < 200 || res->reply.code > 299 ||
+         res->phase != SMTPC_PHASE_NONE))
+        fz_fail("a mail reported sent on reply %u, phase %d",
+                res->reply.code, res->phase);
+    if (res->status > 0)
+        fz_fail("mail status %d", res->status);
+    fz_check_text(res->reply.text, sizeof res->reply.text, "result text");
+}
+
+/* smtpc_mail_begin with the input's envelope, in the next slot. */
+static int slot_begin(void)
+{
+    int k = (int)(run.mail_count & 1), rc;
+    smtpc_envelope *e = &slot_env[k];
+
+    if (slot_used[k]) {
+        /* Two mails back: its outcome must be in before its slot goes. */
+        if (e->result.status == SMTPC_ERR_PENDING &&
+            (smtpc_session_state(&run.s) & (SMTPC_READY | SMTPC_NEXT_MAIL)))
+            fz_fail("a mail two back still pending");
+        check_result(e);
+        if (e->result.status == SMTPC_ERR_PENDING)
+            return SMTPC_ERR_STATE; /* the engine still owns it */
+    }
+    *e = env;
+    memcpy(slot_rcpts[k], rcpts, sizeof rcpts);
+    e->rcpts = slot_rcpts[k];
+    rc = fz_mail_begin(&run, e);
+    /* Refused: the slot holds no mail (its copy was never begun). */
+    slot_used[k] = rc == SMTPC_OK;
+    return rc;
+}
+
 static void mail_begin(void)
 {
-    if (fz_mail_begin(&run, &env) == SMTPC_OK)
+    if (slot_begin() == SMTPC_OK)
         pend_n = 0; /* a new message */
 }
 
@@ -267,7 +315,7 @@ static void natural_step(void)
         fz_check_state(&run);
     } else if (st & SMTPC_WANT_BODY)
         body_end();
-    else if (st & SMTPC_READY) {
+    else if (st & (SMTPC_READY | SMTPC_NEXT_MAIL)) {
         if (run.mail_count < FZ_MAILS_MAX - 1)
             mail_begin();
         else {
@@ -287,6 +335,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2 || size > 65536)
         return 0;
     fz_run_reset(&run);
+    slot_used[0] = slot_used[1] = 0;
     pend_p = NULL;
     pend_n = 0;
     config_from(&run.cfg, data[0]);
@@ -330,10 +379,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fz_send_all(&run);
             break;
         case 8:
-            rc = fz_mail_begin(&run, &env);
+            rc = slot_begin();
             if (rc == SMTPC_OK)
                 pend_n = 0; /* a new message */
-            if (rc == SMTPC_OK && !(st & SMTPC_READY))
+            if (rc == SMTPC_OK && !(st & (SMTPC_READY | SMTPC_NEXT_MAIL)))
                 fz_fail("mail_begin accepted outside READY (0x%x)", st);
             if (run.mail_count >= FZ_MAILS_MAX - 1)
                 in.n = 0; /* enough mails for one input */
@@ -402,6 +451,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     fz_check_state(&run);
     fz_check_stream(&run);
+    for (int k = 0; k < 2; k++) {
+        if (!slot_used[k])
+            continue;
+        if (slot_env[k].result.status == SMTPC_ERR_PENDING)
+            fz_fail("CLOSED with a mail still pending");
+        check_result(&slot_env[k]);
+    }
     (void)ops;
     return 0;
 }

@@ -3,9 +3,13 @@
  * smtpc_client, sending its share of the messages, K per connection.
  *
  * The connection is reused the way a library user reuses it:
- * smtpc_client_open, smtpc_client_send K times, smtpc_client_close.  A
- * message's latency is the time smtpc_client_send takes (from MAIL to the
- * final reply); opening a connection is timed apart ("setup").  A mail
+ * smtpc_client_open, smtpc_client_submit K times (each with
+ * SMTPC_SUBMIT_MORE, the last with SMTPC_SUBMIT_LAST, so that with
+ * PIPELINING each envelope follows the previous message in its group and
+ * QUIT the last one).  A message's latency runs from its submit to the
+ * return of the call in which its outcome was known (its own submit, the
+ * next one, or the close); opening a connection is timed apart
+ * ("setup").  A mail
  * that fails does not stop the session: when the connection survives it
  * goes on, and when it does not a new one is opened for the rest.
  *
@@ -279,13 +283,32 @@ static void note_caps(bench_worker *w, const smtpc_client *c,
     w->used_chunking = w->used_chunking == 0 ? 0 : chunk;
 }
 
+/* One message's outcome, now that it is in. */
+static void account(bench_worker *w, const smtpc_envelope *env,
+                    uint64_t sent_at, uint64_t size)
+{
+    const smtpc_result *res = &env->result;
+
+    bench_hist_add(&w->latency, bench_now_us() - sent_at);
+    if (res->status == SMTPC_OK) {
+        w->sent_ok++;
+        w->bytes_ok += size;
+    } else {
+        w->failed++;
+        atomic_fetch_add_explicit(&w->shared->failed, 1,
+                                  memory_order_relaxed);
+        note_failure(w, res->status, res->phase, &res->reply);
+    }
+    atomic_fetch_add_explicit(&w->shared->done, 1, memory_order_relaxed);
+}
+
 void *bench_worker_run(void *arg)
 {
     bench_worker *w = (bench_worker *)arg;
     const bench_opts *o = w->shared->opts;
     smtpc_client_config cfg;
     smtpc_client client;
-    smtpc_rcpt *rcpts = NULL;
+    smtpc_rcpt *rcpts = NULL, *rcpt_slot[2];
     char **addrs = NULL;
     unsigned char *io = NULL;
     struct smtpc_tls_session *session = NULL;
@@ -321,7 +344,9 @@ void *bench_worker_run(void *arg)
     }
 
     io = malloc(o->io_buf);
-    rcpts = calloc(o->recipients, sizeof *rcpts);
+    /* Two envelopes' recipients: a message may await its reply while
+     * the next one goes out. */
+    rcpts = calloc(2 * (size_t)o->recipients, sizeof *rcpts);
     addrs = calloc(o->recipients, sizeof *addrs);
 #if CLI_HAVE_TLS
     /* --tls-resume: the session each connection offers and renews; it
@@ -351,10 +376,16 @@ void *bench_worker_run(void *arg)
             goto out;
         }
         rcpts[i].address = addrs[i];
+        rcpts[o->recipients + i].address = addrs[i];
     }
 
+    rcpt_slot[0] = rcpts;
+    rcpt_slot[1] = rcpts + o->recipients;
     while (seq < w->share) {
         uint64_t k = o->per_connection ? o->per_connection : w->share;
+        smtpc_envelope envs[2];
+        uint64_t sent_at[2], size_of[2];
+        int pending = -1;
         uint64_t j, t0;
         bench_conn bc;
         smtpc_transport tr;
@@ -389,12 +420,10 @@ void *bench_worker_run(void *arg)
         note_caps(w, &client, o);
         w->resumed += (uint64_t)conn_resumed(&bc);
         for (j = 0; j < k; j++) {
-            smtpc_envelope env;
+            smtpc_envelope *env = &envs[j & 1];
             smtpc_body_source src;
-            smtpc_result res;
             bench_msg m;
             size_t hl;
-            uint64_t t;
 
             hl = bench_headers_make(hdr, sizeof hdr, o->from, o->to, w->index,
                                     seq + 1, o->size);
@@ -406,31 +435,32 @@ void *bench_worker_run(void *arg)
             m.hdr_done = 0;
             src.next = bench_msg_next;
             src.ctx = &m;
-            memset(&env, 0, sizeof env);
-            env.from = o->from;
-            env.rcpts = rcpts;
-            env.rcpt_count = o->recipients;
-            env.size = hl + o->size;
+            memset(env, 0, sizeof *env);
+            env->from = o->from;
+            env->rcpts = rcpt_slot[j & 1];
+            env->rcpt_count = o->recipients;
+            env->size = hl + o->size;
+            size_of[j & 1] = hl + o->size;
 
-            t = bench_now_us();
-            r = smtpc_client_send(&client, &env, &src, &res);
-            bench_hist_add(&w->latency, bench_now_us() - t);
+            sent_at[j & 1] = bench_now_us();
+            r = smtpc_client_submit(&client, env, &src,
+                                    j + 1 < k ? SMTPC_SUBMIT_MORE
+                                              : SMTPC_SUBMIT_LAST);
             seq++;
-            if (r == SMTPC_OK) {
-                w->sent_ok++;
-                w->bytes_ok += hl + o->size;
-            } else {
-                w->failed++;
-                atomic_fetch_add_explicit(&w->shared->failed, 1,
-                                          memory_order_relaxed);
-                note_failure(w, r, res.phase, &res.reply);
-            }
-            atomic_fetch_add_explicit(&w->shared->done, 1,
-                                      memory_order_relaxed);
+            /* The message before this one is answered by now. */
+            if (pending >= 0)
+                account(w, &envs[pending], sent_at[pending], size_of[pending]);
+            pending = -1;
+            if (r == SMTPC_ERR_PENDING)
+                pending = (int)(j & 1);
+            else
+                account(w, env, sent_at[j & 1], size_of[j & 1]);
             if (!smtpc_client_ready(&client))
                 break; /* the session is over: the rest on a new one */
         }
         r = smtpc_client_close(&client);
+        if (pending >= 0)
+            account(w, &envs[pending], sent_at[pending], size_of[pending]);
         if (r != SMTPC_OK && w->first_status == SMTPC_OK) {
             int phase = SMTPC_PHASE_NONE;
             (void)smtpc_client_error(&client, &phase);

@@ -14,7 +14,9 @@
  *     unusable fails on its own (65, 66 or 74) and costs no SMTP command;
  *     no connection is opened until a message is ready to go.
  *   - One connection, opened once; a mail refused on its own (MAIL, every
- *     RCPT, the message) leaves it open for the next.
+ *     RCPT, the message) leaves it open for the next.  With PIPELINING each
+ *     message's envelope goes out behind the end of the one before, whose
+ *     outcome is reported once its reply is in (one round trip a message).
  *   - When the connection fails (lost, timed out, 421), smtpc opens a new
  *     one and goes on, if the lost connection had completed at least one
  *     message; otherwise the server or the network is failing, not a
@@ -118,6 +120,8 @@ typedef struct batch_msg {
     smtpc_rcpt *rcpts;
     const char *error;    /* why it could not be prepared */
     char why[96];         /* an errno text for error */
+    unsigned attempt;     /* of the submit whose outcome is awaited */
+    char *strings;        /* the envelope's addresses, its own copy */
 } batch_msg;
 
 static void msg_close(batch_msg *m)
@@ -127,6 +131,34 @@ static void msg_close(batch_msg *m)
     m->fd = -1;
     free(m->rcpts);
     m->rcpts = NULL;
+    free(m->strings);
+    m->strings = NULL;
+}
+
+/* The envelope's addresses point into the headers, which the next
+ * message's read replaces while this one may still await its reply (and
+ * be reported): it gets its own copy.  0, or -1 when out of memory. */
+static int msg_own_strings(batch_msg *m)
+{
+    size_t total = strlen(m->env.from) + 1;
+    char *p;
+
+    for (size_t i = 0; i < m->env.rcpt_count; i++)
+        total += strlen(m->rcpts[i].address) + 1;
+    p = m->strings = malloc(total);
+    if (!p)
+        return -1;
+    total = strlen(m->env.from) + 1;
+    memcpy(p, m->env.from, total);
+    m->env.from = p;
+    p += total;
+    for (size_t i = 0; i < m->env.rcpt_count; i++) {
+        total = strlen(m->rcpts[i].address) + 1;
+        memcpy(p, m->rcpts[i].address, total);
+        m->rcpts[i].address = p;
+        p += total;
+    }
+    return 0;
 }
 
 static int prep_fail(batch_msg *m, int code, const char *what, int err)
@@ -196,6 +228,8 @@ static int msg_prepare(cli_run *r, batch_msg *m)
                          "(not allowed in SMTP); not sent", 0);
     m->env.rcpts = m->rcpts;
     m->env.rcpt_count = n;
+    if (msg_own_strings(m) != 0)
+        return prep_fail(m, EX_OSERR, "out of memory", 0);
     m->env.flags = o->mail_flags;
     m->env.envid = o->envid;
     cli_body_reset(&r->body, r->msg.eof ? -1 : m->fd, r->msg.buf, r->msg.len);
@@ -205,7 +239,8 @@ static int msg_prepare(cli_run *r, batch_msg *m)
 
 /* ---- the session ---- */
 
-/* The connection can carry another mail. */
+/* The connection can carry another mail (READY, or taking the next one
+ * behind a message whose reply is still awaited). */
 static int session_usable(const smtpc_client *c)
 {
     return smtpc_client_ready(c);
@@ -315,82 +350,142 @@ static void connection_lost(cli_run *r, batch_state *b)
     b->connected = 0;
 }
 
-/* Sends one prepared message (again, once, after a lost connection). */
-static void send_one(cli_run *r, batch_state *b, batch_msg *m)
+/* What to do with a mail whose outcome is in (m->env.result): report
+ * it, or 1 when it must be sent again (it is prepared again then). */
+static int mail_outcome(cli_run *r, batch_state *b, batch_msg *m)
+{
+    const smtpc_result *res = &m->env.result;
+    unsigned attempt = m->attempt;
+    int st;
+
+    /* Usable, or closed by our QUIT: a failure was the mail's own. */
+    if (session_usable(r->client) ||
+        smtpc_client_error(r->client, NULL) == SMTPC_OK) {
+        b->done_here++;
+        (void)report_mail(r, b, m, res, attempt, NULL, 1);
+        return 0;
+    }
+    if (res->status == SMTPC_OK) {
+        /* Taken, and the connection went after that. */
+        b->done_here++;
+        (void)report_mail(r, b, m, res, attempt, NULL, 1);
+        connection_lost(r, b);
+        return 0;
+    }
+    connection_lost(r, b);
+    if (res->status == SMTPC_ERR_BODY_SOURCE) {
+        /* The file failed us (changed since it was checked): the
+         * transfer was abandoned unfinished, so nothing arrived, and
+         * the server is not to blame: the next message reconnects. */
+        (void)report_mail(r, b, m, res, attempt, NULL, 1);
+        return 0;
+    }
+    if (b->done_here == 0) {
+        /* Nothing went through this connection: stop. */
+        b->stop_exit = report_mail(r, b, m, res, attempt,
+                                   attempt > 1 ? "failed again" : NULL, 1);
+        b->stop_why = "not sent: the batch stopped after a connection "
+                      "failed";
+        return 0;
+    }
+    if (attempt == 1 && !maybe_delivered(r, res)) {
+        (void)report_mail(r, b, m, res, attempt,
+                          "sending it again on a new connection", 0);
+        msg_close(m);
+        st = msg_prepare(r, m);
+        if (st != 0) {
+            report_local(r, b, m->path, st, m->error, m->why, 0);
+            return 0;
+        }
+        return 1;
+    }
+    (void)report_mail(r, b, m, res, attempt,
+                      maybe_delivered(r, res)
+                          ? "it may have been delivered: not sent again"
+                          : NULL,
+                      1);
+    return 0;
+}
+
+static void settle_one(cli_run *r, batch_state *b, batch_msg *m);
+
+static void msg_free(batch_msg *m)
+{
+    msg_close(m);
+    free(m->path);
+    m->path = NULL;
+}
+
+/* The message sent before, whose reply came in by now: settled first, so
+ * that outcomes are reported in order and a lost connection is judged
+ * knowing what went through it. */
+static void settle_prev(cli_run *r, batch_state *b, batch_msg **prev)
+{
+    if (*prev != NULL) {
+        (void)smtpc_client_flush(r->client);
+        settle_one(r, b, *prev);
+        msg_free(*prev);
+        *prev = NULL;
+    }
+}
+
+/* Sends one prepared message (again, once, after a lost connection).
+ * Returns 1 when its outcome is still awaited (the connection takes the
+ * next message first): mail_outcome is then for later. */
+static int send_one(cli_run *r, batch_state *b, batch_msg *m, batch_msg **prev)
 {
     smtpc_client *c = r->client;
     smtpc_body_source src = {0};
-    smtpc_result res;
 
-    for (unsigned attempt = 1;; attempt++) {
+    for (m->attempt = 1;; m->attempt++) {
         int st;
 
-        memset(&res, 0, sizeof res);
         if (!b->connected) {
+            settle_prev(r, b, prev);
             b->connection++;
             b->done_here = 0;
             st = smtpc_client_open(c);
             if (st != SMTPC_OK) {
+                smtpc_result res;
                 const smtpc_reply *rp = smtpc_last_reply(smtpc_client_session(c));
+
+                memset(&res, 0, sizeof res);
                 res.status = st;
                 smtpc_client_error(c, &res.phase);
                 if (rp)
                     res.reply = *rp;
-                b->stop_exit = report_mail(r, b, m, &res, attempt, NULL, 1);
+                b->stop_exit = report_mail(r, b, m, &res, m->attempt, NULL, 1);
                 b->stop_why = "not sent: the batch stopped, no connection";
                 (void)smtpc_client_close(c);
-                return;
+                return 0;
             }
             b->connected = 1;
         }
         src = cli_body_source(&r->body);
-        st = smtpc_client_send(c, &m->env, &src, &res);
-        if (res.status == SMTPC_OK && st != SMTPC_OK)
-            res.status = st; /* refused before the result was filled */
-        if (session_usable(c)) {
-            b->done_here++;
-            (void)report_mail(r, b, m, &res, attempt, NULL, 1);
-            return;
-        }
-        if (res.status == SMTPC_OK) {
-            /* Taken, and the connection went after that. */
-            (void)report_mail(r, b, m, &res, attempt, NULL, 1);
-            connection_lost(r, b);
-            return;
-        }
-        connection_lost(r, b);
-        if (res.status == SMTPC_ERR_BODY_SOURCE) {
-            /* The file failed us (changed since it was checked): the
-             * transfer was abandoned unfinished, so nothing arrived, and
-             * the server is not to blame: the next message reconnects. */
-            (void)report_mail(r, b, m, &res, attempt, NULL, 1);
-            return;
-        }
-        if (b->done_here == 0) {
-            /* Nothing went through this connection: stop. */
-            b->stop_exit = report_mail(r, b, m, &res, attempt,
-                                       attempt > 1 ? "failed again" : NULL, 1);
-            b->stop_why = "not sent: the batch stopped after a connection "
-                          "failed";
-            return;
-        }
-        if (attempt == 1 && !maybe_delivered(r, &res)) {
-            (void)report_mail(r, b, m, &res, attempt,
-                              "sending it again on a new connection", 0);
-            msg_close(m);
-            st = msg_prepare(r, m);
-            if (st != 0) {
-                report_local(r, b, m->path, st, m->error, m->why, 0);
-                return;
-            }
-            continue;
-        }
-        (void)report_mail(r, b, m, &res, attempt,
-                          maybe_delivered(r, &res)
-                              ? "it may have been delivered: not sent again"
-                              : NULL,
-                          1);
+        /* A first attempt lets the next message follow it; a second one
+         * waits for its own outcome. */
+        st = smtpc_client_submit(c, &m->env, &src,
+                                 m->attempt == 1 ? SMTPC_SUBMIT_MORE : 0);
+        settle_prev(r, b, prev);
+        if (st == SMTPC_ERR_PENDING)
+            return 1;
+        if (!mail_outcome(r, b, m))
+            return 0;
+    }
+}
+
+/* The outcome of a message sent earlier is in: report it, and send it
+ * again alone when it must be. */
+static void settle_one(cli_run *r, batch_state *b, batch_msg *m)
+{
+    batch_msg *none = NULL;
+
+    if (!mail_outcome(r, b, m))
         return;
+    while (send_one(r, b, m, &none)) {
+        (void)smtpc_client_flush(r->client);
+        if (!mail_outcome(r, b, m))
+            break;
     }
 }
 
@@ -428,30 +523,45 @@ int cli_batch_run(cli_run *r)
         return cli_exit_code(st, NULL, NULL);
     }
 
-    for (size_t i = 0; i < n; i++) {
-        batch_msg m;
-        size_t dl = strlen(dir);
-        int rc;
+    /* Two slots: the message going out and the one before it, whose
+     * envelope (with its outcome) must live until its reply is in. */
+    batch_msg slot[2], *pending = NULL;
+    int cur = 0;
 
-        memset(&m, 0, sizeof m);
-        m.fd = -1;
-        m.path = malloc(dl + strlen(names[i]) + 2);
-        if (!m.path) {
+    for (size_t i = 0; i < n; i++) {
+        batch_msg *m = &slot[cur];
+        size_t dl = strlen(dir);
+        int rc, later = 0;
+
+        memset(m, 0, sizeof *m);
+        m->fd = -1;
+        m->path = malloc(dl + strlen(names[i]) + 2);
+        if (!m->path) {
             report_local(r, &b, names[i], EX_OSERR, "out of memory", NULL, 0);
             continue;
         }
-        sprintf(m.path, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/",
+        sprintf(m->path, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/",
                 names[i]);
         if (b.stop_exit) {
-            report_local(r, &b, m.path, b.stop_exit, b.stop_why, NULL, 1);
-        } else if ((rc = msg_prepare(r, &m)) != 0) {
-            report_local(r, &b, m.path, rc, m.error, m.why, 0);
+            settle_prev(r, &b, &pending);
+            report_local(r, &b, m->path, b.stop_exit, b.stop_why, NULL, 1);
+        } else if ((rc = msg_prepare(r, m)) != 0) {
+            settle_prev(r, &b, &pending);
+            report_local(r, &b, m->path, rc, m->error, m->why, 0);
         } else {
-            send_one(r, &b, &m);
+            later = send_one(r, &b, m, &pending);
         }
-        msg_close(&m);
-        free(m.path);
+        if (later) {
+            pending = m;
+            cur ^= 1;
+        } else {
+            msg_free(m);
+        }
     }
+    /* QUIT goes behind the last message, then its outcome is in. */
+    if (b.connected && pending)
+        (void)smtpc_client_close(r->client);
+    settle_prev(r, &b, &pending);
     if (b.connected)
         (void)smtpc_client_close(r->client);
     if (r->opts.verbose)

@@ -10,7 +10,16 @@
  *   smtpc_client_send(&c, &env, &body, &res);    one mail; repeat at will
  *   smtpc_client_close(&c);                      QUIT and close
  *
- * or smtpc_client_sendmail(), which does all three.  Every call returns
+ * or smtpc_client_sendmail(), which does all three.  Several mails go
+ * faster with smtpc_client_submit, which pipelines each mail behind the
+ * previous message when the server offers PIPELINING (RFC 2920 3.1):
+ *
+ *   smtpc_client_submit(&c, &env[0], &body[0], SMTPC_SUBMIT_MORE);
+ *   smtpc_client_submit(&c, &env[1], &body[1], SMTPC_SUBMIT_MORE);
+ *   ...  env[0].result may be in now; env[i] MUST stay valid until it is
+ *   smtpc_client_submit(&c, &env[n], &body[n], SMTPC_SUBMIT_LAST);
+ *
+ * Each mail's outcome is written into its own envelope (env->result).  Every call returns
  * SMTPC_OK or a negative smtpc_status; the first error of a session is the
  * one reported (a later QUIT failure never replaces it).  That error lives
  * in the engine's session, the one store of it: the client records what
@@ -87,15 +96,6 @@ typedef struct smtpc_body_mem {
 SMTPC_API smtpc_body_source smtpc_body_memory(smtpc_body_mem *m, const void *data,
                                     size_t len);
 
-/* One mail's outcome.  Each recipient's own outcome is in env->rcpts. */
-typedef struct smtpc_result {
-    int status;            /* SMTPC_OK: the server took the message */
-    int phase;             /* smtpc_phase where it failed */
-    smtpc_reply reply;     /* on success the final 250 (often the queue id);
-                              else the reply that failed it, if any */
-    size_t rcpt_accepted;
-} smtpc_result;
-
 typedef struct smtpc_client {
     /* The session last: Thumb-2's short loads reach only the first 128
      * bytes of a struct, and the driver reads the fields below often. */
@@ -121,16 +121,50 @@ SMTPC_API int smtpc_client_init(smtpc_client *c, const smtpc_client_config *cfg,
  * EHLO is refused), STARTTLS, AUTH. */
 SMTPC_API int smtpc_client_open(smtpc_client *c);
 
-/* Sends one mail on the open session.  res (may be NULL) gets the outcome.
- * A mail refused on its own leaves the session open for the next one. */
+/* Sends one mail on the open session and waits for its outcome, also
+ * in env->result.  res (may be NULL) gets a copy.  A mail refused on its
+ * own leaves the session open for the next one. */
 SMTPC_API int smtpc_client_send(smtpc_client *c, smtpc_envelope *env,
                       smtpc_body_source *body, smtpc_result *res);
+
+/* Hints for smtpc_client_submit. */
+enum {
+    /* Another mail follows: return as soon as the session takes the next
+     * one, which with PIPELINING is once this message is handed over,
+     * before the server's reply to it (its commands then go in the same
+     * group as this message's end). */
+    SMTPC_SUBMIT_MORE = 1u << 0,
+    /* The session's last mail: QUIT goes with the message (in its group
+     * when the server offers PIPELINING) and the connection is closed
+     * once the server answered.  The session's error, if any, stays
+     * readable with smtpc_client_error. */
+    SMTPC_SUBMIT_LAST = 1u << 1
+};
+
+/*
+ * Sends one mail on the open session: the session MUST be ready for it
+ * (smtpc_client_ready, or a previous submit with SMTPC_SUBMIT_MORE).
+ * flags: 0 (wait for the outcome, as smtpc_client_send), SMTPC_SUBMIT_MORE
+ * or SMTPC_SUBMIT_LAST.  The body is pulled to its end before this
+ * returns; env and its recipients MUST stay valid and unchanged until
+ * env->result.status is no longer SMTPC_ERR_PENDING, which happens in a
+ * later call on c (the next submit, smtpc_client_flush, smtpc_client_close)
+ * at the latest.  Returns env->result.status: SMTPC_OK, SMTPC_ERR_PENDING
+ * (only with SMTPC_SUBMIT_MORE), or why the mail failed.
+ */
+SMTPC_API int smtpc_client_submit(smtpc_client *c, smtpc_envelope *env,
+                                  smtpc_body_source *body, unsigned flags);
+
+/* Waits until every submitted mail's outcome is in.  Returns the
+ * session's first error, or SMTPC_OK. */
+SMTPC_API int smtpc_client_flush(smtpc_client *c);
 
 /* The client's engine session, for the read-only engine calls
  * (smtpc_last_reply, smtpc_session_caps, smtpc_session_secure, ...). */
 SMTPC_API const smtpc_session *smtpc_client_session(const smtpc_client *c);
 
-/* Nonzero when the connection is open and READY for another mail. */
+/* Nonzero when the connection is open and takes another mail: READY, or
+ * after a submit with SMTPC_SUBMIT_MORE whose reply is still awaited. */
 SMTPC_API int smtpc_client_ready(const smtpc_client *c);
 
 /* The session's first error (SMTPC_OK when none) and, when phase is not
@@ -139,12 +173,14 @@ SMTPC_API int smtpc_client_ready(const smtpc_client *c);
  * own failures too.  After a failed smtpc_client_init: SMTPC_ERR_ARG. */
 SMTPC_API int smtpc_client_error(const smtpc_client *c, int *phase);
 
-/* Sends QUIT, waits for its reply, closes.  Returns the session's first
- * error, or SMTPC_OK. */
+/* Sends QUIT (behind the last message when its reply is still awaited),
+ * waits for the replies, closes.  Every submitted mail's outcome is in
+ * afterwards.  Returns the session's first error, or SMTPC_OK. */
 SMTPC_API int smtpc_client_close(smtpc_client *c);
 
-/* open + send + close: one connection for one mail.  res gets the mail's
- * outcome, or the session's failure. */
+/* open + submit (SMTPC_SUBMIT_LAST) + close: one connection for one mail,
+ * QUIT pipelined behind it when the server allows.  res (may be NULL) and
+ * env->result get the mail's outcome, or the session's failure. */
 SMTPC_API int smtpc_client_sendmail(smtpc_client *c, smtpc_envelope *env,
                           smtpc_body_source *body, smtpc_result *res);
 

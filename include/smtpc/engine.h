@@ -18,6 +18,11 @@
  *          accepted) and calls smtpc_tls_done();
  *        - SMTPC_READY: starts a mail with smtpc_mail_begin(), or ends the
  *          session with smtpc_quit();
+ *        - SMTPC_NEXT_MAIL (only when the server offered PIPELINING): the
+ *          last mail's message is ended and only its final reply is
+ *          awaited: the next mail may begin now, so that its commands go
+ *          in the same group as the end of the message (RFC 2920 3.1).
+ *          Waiting for SMTPC_READY instead is always correct.
  *        - SMTPC_CLOSED: the session is over; smtpc_session_status() says
  *          whether it ended well.
  *      Several bits may be set at once (SEND with RECV when commands are
@@ -34,7 +39,9 @@
  *   - Pointers the caller passes in (config strings, envelope, recipients)
  *     MUST stay valid and unchanged until the session no longer needs them:
  *     config strings until the session is closed, an envelope until the
- *     mail's result is in (state READY or CLOSED again).
+ *     mail's outcome is in (env->result.status is no longer
+ *     SMTPC_ERR_PENDING), which with pipelining may be after the next
+ *     mail began.
  *   - Errors are sticky: once smtpc_session_status() is not SMTPC_OK for a
  *     session-level failure, the engine only finishes its QUIT (when the
  *     connection is still orderly) and then reports SMTPC_CLOSED.
@@ -45,7 +52,12 @@
  *     smtpc_session_phase() read it; a driver keeps no copy.
  *   - A mail that fails on its own (MAIL or every RCPT refused, the message
  *     refused) does not fail the session: the engine sends RSET when needed
- *     and is READY again; smtpc_mail_status() tells the mail's outcome.
+ *     and is READY again.  Each mail's outcome is written into its own
+ *     envelope (smtpc_envelope.result), never into another's: a reply is
+ *     matched to the mail whose command it answers, and a mail is
+ *     reported SMTPC_OK only after the server's positive final reply to
+ *     it.  A mail whose reply never came (the connection broke, the
+ *     server went out of step) gets the session's error.
  *   - Nothing received from the server can overflow a buffer; reply text
  *     copied out is truncated, NUL-terminated and made printable: the
  *     text of each line of a reply (without its code and enhanced code;
@@ -86,6 +98,7 @@ typedef enum smtpc_status {
     SMTPC_ERR_TLS_INJECTION = -14, /* bytes sent before TLS after STARTTLS */
     SMTPC_ERR_EXTENSION = -15,     /* mail needs an extension not offered */
     SMTPC_ERR_CLOSED = -16,        /* server closed the connection early */
+    SMTPC_ERR_PENDING = -17,       /* a mail's outcome is not in yet */
     /* Set by drivers and transports, never by the engine itself: */
     SMTPC_ERR_TIMEOUT = -32,
     SMTPC_ERR_RESOLVE = -33,       /* host name unknown */
@@ -233,6 +246,16 @@ typedef struct smtpc_rcpt {
     char text[SMTPC_RCPT_TEXT_MAX]; /* as smtpc_reply.text */
 } smtpc_rcpt;
 
+/* A mail's outcome.  Each recipient's own outcome is in env->rcpts. */
+typedef struct smtpc_result {
+    int status;            /* SMTPC_OK: the server took the message;
+                              SMTPC_ERR_PENDING: not answered yet */
+    int phase;             /* smtpc_phase where it failed */
+    smtpc_reply reply;     /* on success the final 250 (often the queue id);
+                              else the reply that failed it, if any */
+    size_t rcpt_accepted;
+} smtpc_result;
+
 /* Body and envelope flags for smtpc_envelope.flags. */
 enum {
     SMTPC_MAIL_8BITMIME = 1u << 0,    /* BODY=8BITMIME (when offered) */
@@ -251,6 +274,10 @@ typedef struct smtpc_envelope {
     uint64_t size;         /* message size in bytes if known, else 0 */
     unsigned flags;        /* SMTPC_MAIL_* */
     const char *envid;     /* DSN ENVID (xtext-encoded by the engine); NULL */
+    /* out: written by smtpc_mail_begin (SMTPC_ERR_PENDING, or why the
+     * mail was refused before a byte went out) and when its outcome is
+     * in.  Stays as it is until the envelope is begun again. */
+    smtpc_result result;
 } smtpc_envelope;
 
 /* ---- The session ---- */
@@ -267,11 +294,15 @@ typedef struct smtpc_session {
     uint8_t flags;              /* SESSION_F_* private bits */
     uint8_t q_head, q_len;      /* replies awaited, oldest first */
     uint8_t phase, mail_phase;
+    uint8_t pipe;               /* P_* private bits (pipelining) */
     uint16_t rx_fill, rx_scan;  /* bytes in rx; bytes already scanned */
     uint16_t line_count;        /* lines of the reply being read */
     uint16_t cur_code;          /* code of the reply being read */
     const smtpc_config *cfg;
     smtpc_envelope *env;
+    /* With pipelining: the mail before env, whose final reply is still
+     * awaited; NULL when none. */
+    smtpc_envelope *prev;
     unsigned char *rx;          /* receive area, SMTPC_LINE_MAX bytes */
     unsigned char *tx;          /* send area */
     uint32_t tx_cap, tx_head, tx_tail; /* pending bytes: tx[head..tail) */
@@ -296,7 +327,8 @@ enum {
     SMTPC_WANT_BODY = 1u << 2,
     SMTPC_WANT_TLS = 1u << 3,
     SMTPC_READY = 1u << 4,
-    SMTPC_CLOSED = 1u << 5
+    SMTPC_CLOSED = 1u << 5,
+    SMTPC_NEXT_MAIL = 1u << 6  /* smtpc_mail_begin takes the next mail */
 };
 
 /*
@@ -397,10 +429,13 @@ SMTPC_API int smtpc_tls_done(smtpc_session *s);
 /* -- mail -- */
 
 /*
- * Starts a mail (state READY).  Every address and parameter is checked
- * before anything is queued: a bad one returns SMTPC_ERR_ARG and the
- * session stays READY.  The envelope's recipients' outcomes are filled in
- * as replies arrive.
+ * Starts a mail (state READY, or SMTPC_NEXT_MAIL: then its commands follow
+ * the previous message in one group and the previous mail's final reply
+ * is still read and written into its own envelope).  Every address and
+ * parameter is checked before anything is queued: a bad one returns
+ * SMTPC_ERR_ARG (also in env->result.status) and the session stays as it
+ * was.  The envelope's recipients' outcomes are filled in as replies
+ * arrive, and env->result when the mail's outcome is in.
  */
 SMTPC_API int smtpc_mail_begin(smtpc_session *s, smtpc_envelope *env);
 
@@ -416,8 +451,9 @@ SMTPC_API size_t smtpc_body_write(smtpc_session *s, const void *data, size_t len
  * again". */
 SMTPC_API int smtpc_body_end(smtpc_session *s);
 
-/* Outcome of the last mail: SMTPC_OK once the server accepted it.  Valid
- * when the session is READY or CLOSED after smtpc_mail_begin. */
+/* Outcome of the last mail begun: SMTPC_OK once the server accepted it.
+ * Valid when the session is READY or CLOSED after smtpc_mail_begin.  With
+ * mails pipelined, each envelope's result is the one to read. */
 SMTPC_API int smtpc_mail_status(const smtpc_session *s);
 
 /* The phase in which the last mail failed. */
@@ -426,7 +462,11 @@ SMTPC_API int smtpc_mail_phase(const smtpc_session *s);
 /* Number of recipients of the last mail that the server accepted. */
 SMTPC_API size_t smtpc_mail_accepted(const smtpc_session *s);
 
-/* Sends QUIT (state READY); the session ends CLOSED. */
+/* Sends QUIT (state READY); the session ends CLOSED.  When the server
+ * offered PIPELINING, also right after smtpc_body_end: QUIT then goes in
+ * the same group as the message, whose replies are still read and
+ * reported; SMTPC_ERR_BUFFER means "send first, then call again".  Any
+ * other time in a mail: SMTPC_ERR_STATE. */
 SMTPC_API int smtpc_quit(smtpc_session *s);
 
 /* ---- Argument checks (the one place every wire argument is checked) ---- */

@@ -114,7 +114,7 @@ int smtpc_client_open(smtpc_client *c)
         smtpc_client_shut(c); /* the session recorded the error */
         return r;
     }
-    smtpc_client_run(c, NULL);
+    smtpc_client_run(c, NULL, 0, 0);
     smtpc_client_settle(c);
     if (!(smtpc_session_state(&c->session) & SMTPC_READY)) {
         /* Closed cleanly before READY: never expected, never success
@@ -124,68 +124,78 @@ int smtpc_client_open(smtpc_client *c)
     return smtpc_session_status(&c->session);
 }
 
-static void smtpc_result_fill(const smtpc_client *c, smtpc_result *res,
-                              int status, int phase)
+/* A mail that never reached the engine: why, in its own result. */
+static int smtpc_result_refuse(const smtpc_client *c, smtpc_envelope *env,
+                               int status, int phase)
 {
-    const smtpc_reply *rp;
+    if (env != NULL) {
+        memset(&env->result, 0, sizeof env->result);
+        env->result.status = status;
+        env->result.phase = phase;
+        if (c != NULL)
+            env->result.reply = *smtpc_last_reply(&c->session);
+    }
+    return status;
+}
 
-    if (res == NULL)
-        return;
-    memset(res, 0, sizeof *res);
-    res->status = status;
-    res->phase = status == SMTPC_OK ? SMTPC_PHASE_NONE : phase;
-    rp = smtpc_last_reply(&c->session);
-    if (rp != NULL)
-        res->reply = *rp;
-    res->rcpt_accepted = smtpc_mail_accepted(&c->session);
+int smtpc_client_submit(smtpc_client *c, smtpc_envelope *env,
+                        smtpc_body_source *body, unsigned flags)
+{
+    smtpc_session *s;
+    int r;
+
+    if (c == NULL || c->cfg == NULL || env == NULL || body == NULL ||
+        body->next == NULL)
+        return smtpc_result_refuse(NULL, env, SMTPC_ERR_ARG, SMTPC_PHASE_NONE);
+    s = &c->session;
+    if (!smtpc_client_ready(c)) {
+        /* The session is over (or never began): report why. */
+        r = smtpc_session_status(s);
+        return smtpc_result_refuse(c, env, r != SMTPC_OK ? r : SMTPC_ERR_STATE,
+                                   smtpc_session_phase(s));
+    }
+    /* Refused here, nothing was sent (the engine says why in
+     * env->result); the session stays as it was. */
+    r = smtpc_mail_begin(s, env);
+    if (r != SMTPC_OK)
+        return r;
+    smtpc_client_run(c, body, (flags & SMTPC_SUBMIT_MORE) ? SMTPC_NEXT_MAIL : 0,
+                     (flags & SMTPC_SUBMIT_LAST) != 0);
+    /* A failure of the session while the mail ran is the mail's as well
+     * (the engine settles it); a mail the server accepted stays accepted
+     * whatever the session does after, so that it is never sent twice. */
+    if ((flags & SMTPC_SUBMIT_LAST) &&
+        (smtpc_session_state(s) & SMTPC_READY) && smtpc_quit(s) == SMTPC_OK)
+        smtpc_client_run(c, NULL, 0, 0);
+    smtpc_client_settle(c);
+    return env->result.status;
 }
 
 int smtpc_client_send(smtpc_client *c, smtpc_envelope *env,
                       smtpc_body_source *body, smtpc_result *res)
 {
-    smtpc_session *s;
-    int r, status, phase;
+    int r = smtpc_client_submit(c, env, body, 0);
 
-    if (res != NULL)
-        memset(res, 0, sizeof *res);
-    if (c == NULL || c->cfg == NULL || env == NULL || body == NULL ||
-        body->next == NULL) {
-        if (res != NULL)
-            res->status = SMTPC_ERR_ARG;
-        return SMTPC_ERR_ARG;
-    }
-    s = &c->session;
-    if (!c->open || !(smtpc_session_state(s) & SMTPC_READY)) {
-        /* The session is over (or never began): report why. */
-        status = smtpc_session_status(s);
-        phase = smtpc_session_phase(s);
-        if (status == SMTPC_OK)
-            status = SMTPC_ERR_STATE;
-        if (res != NULL) {
-            res->status = status;
-            res->phase = phase;
-        }
-        return status;
-    }
-    r = smtpc_mail_begin(s, env);
-    if (r != SMTPC_OK) {
-        /* Nothing was sent; the session stays READY for another mail. */
-        if (res != NULL)
+    if (res != NULL) {
+        if (env != NULL) {
+            *res = env->result;
+        } else {
+            memset(res, 0, sizeof *res);
             res->status = r;
-        return r;
+        }
     }
-    smtpc_client_run(c, body);
+    return r;
+}
 
-    /* A failure of the session while the mail ran (the driver's too: it
-     * passes its phase to smtpc_session_abort) is the mail's as well.
-     * SMTPC_OK with the session over means the message was accepted and
-     * the session failed after (a stray reply, a lost QUIT): every
-     * failure while the mail runs sets the mail's status.  Reporting
-     * that failure would make a caller send the message again. */
-    status = smtpc_mail_status(s);
-    smtpc_result_fill(c, res, status, smtpc_mail_phase(s));
+int smtpc_client_flush(smtpc_client *c)
+{
+    if (c == NULL)
+        return SMTPC_ERR_ARG;
+    if (c->open && !(smtpc_session_state(&c->session) &
+                     (SMTPC_READY | SMTPC_CLOSED)))
+        smtpc_client_run(c, NULL, 0, 0);
     smtpc_client_settle(c);
-    return status;
+    return smtpc_session_status(&c->session);
 }
 
 int smtpc_client_close(smtpc_client *c)
@@ -194,10 +204,22 @@ int smtpc_client_close(smtpc_client *c)
         return SMTPC_ERR_ARG;
     if (c->open && c->transport.ops != NULL) {
         smtpc_session *s = &c->session;
+        unsigned st = smtpc_session_state(s);
+        int r = SMTPC_ERR_STATE;
 
-        if ((smtpc_session_state(s) & SMTPC_READY) &&
-            smtpc_quit(s) == SMTPC_OK)
-            smtpc_client_run(c, NULL);
+        /* Behind a message whose reply is still awaited QUIT goes at
+         * once; when it cannot, the replies are read first. */
+        if (SMTPC_WITH_PIPELINING && (st & SMTPC_NEXT_MAIL)) {
+            r = smtpc_quit(s);
+            if (r != SMTPC_OK) {
+                smtpc_client_run(c, NULL, 0, 0);
+                st = smtpc_session_state(s);
+            }
+        }
+        if (st & SMTPC_READY)
+            r = smtpc_quit(s);
+        if (r == SMTPC_OK)
+            smtpc_client_run(c, NULL, 0, 0);
     }
     smtpc_client_shut(c);
     return smtpc_session_status(&c->session);
@@ -208,29 +230,27 @@ int smtpc_client_sendmail(smtpc_client *c, smtpc_envelope *env,
 {
     int r;
 
-    if (res != NULL)
-        memset(res, 0, sizeof *res);
-    if (c == NULL || c->cfg == NULL) {
-        if (res != NULL)
-            res->status = SMTPC_ERR_ARG;
-        return SMTPC_ERR_ARG;
+    if (c == NULL || c->cfg == NULL || env == NULL || body == NULL ||
+        body->next == NULL) {
+        r = smtpc_result_refuse(NULL, env, SMTPC_ERR_ARG, SMTPC_PHASE_NONE);
+    } else {
+        r = smtpc_client_open(c);
+        if (r != SMTPC_OK)
+            smtpc_result_refuse(c, env, r, smtpc_session_phase(&c->session));
+        else
+            r = smtpc_client_submit(c, env, body, SMTPC_SUBMIT_LAST);
+        /* The mail's outcome is the answer.  Once the server has taken
+         * the message, a failed QUIT must not make the caller send it
+         * again; it stays visible in smtpc_client_error. */
+        (void)smtpc_client_close(c);
     }
-    if (env == NULL || body == NULL || body->next == NULL) {
-        if (res != NULL)
-            res->status = SMTPC_ERR_ARG;
-        return SMTPC_ERR_ARG;
+    if (res != NULL) {
+        if (env != NULL) {
+            *res = env->result;
+        } else {
+            memset(res, 0, sizeof *res);
+            res->status = r;
+        }
     }
-    r = smtpc_client_open(c);
-    if (r != SMTPC_OK) {
-        smtpc_result_fill(c, res, r, smtpc_session_phase(&c->session));
-        smtpc_client_close(c);
-        return r;
-    }
-    r = smtpc_client_send(c, env, body, res);
-    /* The mail's outcome is the answer.  Once the server has taken the
-     * message, a failed QUIT must not make the caller send it again; it
-     * stays visible in smtpc_client_error. */
-    (void)smtpc_client_close(c);
     return r;
 }
-

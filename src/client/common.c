@@ -39,7 +39,8 @@ const smtpc_session *smtpc_client_session(const smtpc_client *c)
 int smtpc_client_ready(const smtpc_client *c)
 {
     return c != NULL && c->open &&
-           (smtpc_session_state(&c->session) & SMTPC_READY) != 0;
+           (smtpc_session_state(&c->session) &
+            (SMTPC_READY | SMTPC_NEXT_MAIL)) != 0;
 }
 
 int smtpc_client_error(const smtpc_client *c, int *phase)

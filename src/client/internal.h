@@ -73,11 +73,14 @@ typedef struct smtpc_trace_line {
 /* ---- loop.c ---- */
 
 /*
- * Runs the engine over the transport until it is READY or CLOSED, pulling
- * the message from body (NULL when no mail is being sent).  Returns the
- * session's first error (smtpc_session_status), SMTPC_OK when none.
+ * Runs the engine over the transport until it is READY or CLOSED or any
+ * state bit of stop is set, pulling the message from body (NULL when no
+ * mail is being sent); with quit set, QUIT is queued behind the message
+ * as soon as the engine takes it.  Returns the session's first error
+ * (smtpc_session_status), SMTPC_OK when none.
  */
-int smtpc_client_run(smtpc_client *c, smtpc_body_source *body);
+int smtpc_client_run(smtpc_client *c, smtpc_body_source *body, unsigned stop,
+                     int quit);
 
 /* A failure the driver detected (TLS, I/O, timeout, a stuck engine):
  * traced as "failed: status in phase", then recorded in the session with

@@ -22,6 +22,7 @@ typedef struct smtpc_body_pull {
     int eof;     /* the source said the message is complete */
     int ended;   /* smtpc_body_end accepted */
     int active;  /* body bytes are (or were) being produced */
+    int quit;    /* QUIT follows the message */
 } smtpc_body_pull;
 
 void smtpc_client_fail(smtpc_client *c, int status, int phase)
@@ -246,10 +247,14 @@ static int smtpc_loop_body(smtpc_client *c, smtpc_body_pull *bp)
         return 1;
     }
     bp->ended = 1;
+    /* Refused (no PIPELINING, no room yet): QUIT then waits for READY. */
+    if (SMTPC_WITH_PIPELINING && bp->quit)
+        (void)smtpc_quit(s);
     return 1;
 }
 
-int smtpc_client_run(smtpc_client *c, smtpc_body_source *body)
+int smtpc_client_run(smtpc_client *c, smtpc_body_source *body, unsigned stop,
+                     int quit)
 {
     smtpc_session *s = &c->session;
     const smtpc_transport *t = &c->transport;
@@ -264,6 +269,8 @@ int smtpc_client_run(smtpc_client *c, smtpc_body_source *body)
     bp.eof = 0;
     bp.ended = 0;
     bp.active = 0;
+    bp.quit = quit;
+    stop |= SMTPC_READY | SMTPC_CLOSED;
 
     for (;;) {
         unsigned st = smtpc_session_state(s);
@@ -273,7 +280,7 @@ int smtpc_client_run(smtpc_client *c, smtpc_body_source *body)
         uint64_t now, waited;
         int r;
 
-        if (st & (SMTPC_READY | SMTPC_CLOSED))
+        if (st & stop)
             break;
         if (smtpc_session_progress(s) != progress) {
             progress = smtpc_session_progress(s);
@@ -321,7 +328,7 @@ int smtpc_client_run(smtpc_client *c, smtpc_body_source *body)
 
         /* Nothing could be done without blocking. */
         st = smtpc_session_state(s);
-        if (st & (SMTPC_READY | SMTPC_CLOSED))
+        if (st & stop)
             break;
         if (st & SMTPC_WANT_SEND)
             events |= SMTPC_IO_WRITE;

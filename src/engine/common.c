@@ -28,6 +28,41 @@ int smtpc_e_status_for_code(unsigned code)
     return SMTPC_ERR_PROTOCOL; /* a 2xx or 3xx where it makes no sense */
 }
 
+/* Field by field: the reply text may be large (a host build keeps whole
+ * replies), and only its used part is ever written. */
+void smtpc_e_result_reset(smtpc_envelope *env, int status, int phase)
+{
+    smtpc_result *r;
+
+    if (env == NULL)
+        return;
+    r = &env->result;
+    r->status = status;
+    r->phase = phase;
+    r->rcpt_accepted = 0;
+    memset(&r->reply, 0, offsetof(smtpc_reply, text) + 1);
+}
+
+void smtpc_e_result_set(smtpc_envelope *env, int status, int phase,
+                        const smtpc_reply *reply, size_t accepted)
+{
+    smtpc_result *r = &env->result;
+
+    r->status = status;
+    r->phase = status == SMTPC_OK ? SMTPC_PHASE_NONE : phase;
+    if (reply != NULL)
+        memcpy(&r->reply, reply,
+               offsetof(smtpc_reply, text) + strlen(reply->text) + 1);
+    r->rcpt_accepted = accepted;
+}
+
+void smtpc_e_mail_settle(smtpc_session *s)
+{
+    if (s->env != NULL && s->env->result.status == SMTPC_ERR_PENDING)
+        smtpc_e_result_set(s->env, s->mail_status, s->mail_phase, &s->reply,
+                           s->rcpt_ok);
+}
+
 /* A new mail: no recipient is counted or answered yet. */
 void smtpc_e_mail_reset(smtpc_session *s, smtpc_envelope *env)
 {
@@ -35,6 +70,7 @@ void smtpc_e_mail_reset(smtpc_session *s, smtpc_envelope *env)
 
     s->env = env;
     s->rcpt_next = s->rcpt_reply = s->rcpt_ok = 0;
+    smtpc_e_result_reset(env, SMTPC_ERR_PENDING, SMTPC_PHASE_NONE);
     if (env == NULL || env->rcpts == NULL)
         return;
     for (i = 0; i < env->rcpt_count; i++) {

@@ -74,12 +74,30 @@ enum {
     M_RCPTS_DONE = 1u << 6    /* every RCPT reply is in */
 };
 
+/* smtpc_session.pipe */
+enum {
+    P_QUIT = 1u << 0 /* QUIT is queued behind the running mail's message */
+};
+
 /* Feature tests that fold to 0 when the feature is compiled out, so the
  * code behind them is dropped without #if around every use. */
 #define CHUNK_OPEN(s) (SMTPC_WITH_CHUNKING && ((s)->flags & F_CHUNK_OPEN))
 #define WAITING_TLS(s) (SMTPC_WITH_TLS && (s)->state == ST_TLS)
 #define PIPELINED(s) (SMTPC_WITH_PIPELINING && ((s)->mode & M_PIPELINING))
 #define CHUNKED(s) (SMTPC_WITH_CHUNKING && ((s)->mode & M_CHUNKING))
+#define QUIT_QUEUED(s) (SMTPC_WITH_PIPELINING && ((s)->pipe & P_QUIT))
+#define PREV_PENDING(s) (SMTPC_WITH_PIPELINING && (s)->prev != NULL)
+/* The running mail's message is ended and nothing but its final reply is
+ * awaited: its envelope is answered, so the next mail may follow it in
+ * the same group (RFC 2920 3.1) and the two never share a reply. */
+#define NEXT_OK(s)                                                         \
+    (PIPELINED(s) && (s)->state == ST_MAIL && ((s)->flags & F_BODY_DONE) && \
+     (s)->mail_status == SMTPC_OK && (s)->q_len == 1 && !QUIT_QUEUED(s))
+/* QUIT may follow the message in its group: the mail's replies are still
+ * read in order, and QUIT replaces the RSET a failure would need. */
+#define QUIT_BEHIND_OK(s)                                                  \
+    (PIPELINED(s) && (s)->state == ST_MAIL && ((s)->flags & F_BODY_DONE) && \
+     !QUIT_QUEUED(s))
 #define OAUTH_COMPILED (SMTPC_WITH_AUTH_XOAUTH2 || SMTPC_WITH_AUTH_OAUTHBEARER)
 
 /* smtpc_session.st_flags: AUTH bookkeeping */
@@ -96,8 +114,15 @@ enum {
 /* -- common.c -- */
 /* The status a refusal with this reply code means. */
 int smtpc_e_status_for_code(unsigned code);
-/* Sets env as the mail and marks every recipient unanswered. */
+/* Sets env as the mail and marks it and every recipient unanswered. */
 void smtpc_e_mail_reset(smtpc_session *s, smtpc_envelope *env);
+/* Clears env's outcome to status and phase alone. */
+void smtpc_e_result_reset(smtpc_envelope *env, int status, int phase);
+/* Writes an outcome into env (reply copied unless NULL). */
+void smtpc_e_result_set(smtpc_envelope *env, int status, int phase,
+                        const smtpc_reply *reply, size_t accepted);
+/* The running mail is over: its outcome goes into its envelope. */
+void smtpc_e_mail_settle(smtpc_session *s);
 /* Everything that may move after bytes went either way (session.c),
  * called by common.c's acknowledgements. */
 void smtpc_e_run(smtpc_session *s);

@@ -101,18 +101,32 @@ static int check_extensions(const smtpc_session *s, const smtpc_envelope *env,
 
 int smtpc_mail_begin(smtpc_session *s, smtpc_envelope *env)
 {
-    int utf8 = 0, err;
+    int utf8 = 0, err, next = NEXT_OK(s);
 
-    if (s->state != ST_READY || s->q_len != 0)
+    if (!next && (s->state != ST_READY || s->q_len != 0))
         return s->state == ST_CLOSED && s->status ? s->status : SMTPC_ERR_STATE;
     err = check_envelope(env, &utf8);
     if (err == SMTPC_OK)
         err = check_extensions(s, env, utf8);
-    smtpc_e_mail_reset(s, env);
-    s->mail_status = err;
-    s->mail_phase = err ? SMTPC_PHASE_MAIL : SMTPC_PHASE_NONE;
-    if (err != SMTPC_OK)
+    if (err != SMTPC_OK) {
+        /* Nothing is queued; a mail still running is left alone. */
+        if (!next) {
+            smtpc_e_mail_reset(s, env);
+            s->mail_status = err;
+            s->mail_phase = SMTPC_PHASE_MAIL;
+        }
+        smtpc_e_result_reset(env, err, SMTPC_PHASE_MAIL);
         return err;
+    }
+    if (next) {
+        /* Only the running mail's final reply is still to come: it is
+         * matched to that mail through s->prev. */
+        s->env->result.rcpt_accepted = s->rcpt_ok;
+        s->prev = s->env;
+    }
+    smtpc_e_mail_reset(s, env);
+    s->mail_status = SMTPC_OK;
+    s->mail_phase = SMTPC_PHASE_NONE;
     s->mode = 0;
     if (SMTPC_WITH_PIPELINING && (s->caps.flags & SMTPC_CAP_PIPELINING) &&
         !(s->cfg->options & SMTPC_OPT_NO_PIPELINING))
@@ -305,9 +319,10 @@ void smtpc_e_rcpt_more(smtpc_session *s, const smtpc_line *l)
     smtpc_e_text_append(r->text, sizeof r->text, l->text, l->text_len);
 }
 
+/* The mail's final reply is in.  QUIT may be queued behind it. */
 static void mail_done(smtpc_session *s)
 {
-    if (s->q_len == 0)
+    if (s->q_len == 0 || QUIT_QUEUED(s))
         smtpc_e_enter_ready(s);
 }
 
@@ -354,9 +369,20 @@ void smtpc_e_mail_reply(smtpc_session *s, uint8_t kind, unsigned code)
         break;
     case R_DOT:
     case R_BDAT_LAST:
-        if (s->mail_status != SMTPC_OK)
+        if (PREV_PENDING(s)) {
+            /* The previous mail's, read while the next one runs. */
+            smtpc_e_result_set(s->prev, ok ? SMTPC_OK
+                                           : smtpc_e_status_for_code(code),
+                               SMTPC_PHASE_MESSAGE, &s->reply,
+                               s->prev->result.rcpt_accepted);
+            s->prev = NULL;
             break;
-        if (!ok) {
+        }
+        /* A mail that failed earlier is reset once its replies are in,
+         * unless QUIT follows anyway. */
+        if (s->mail_status != SMTPC_OK && !QUIT_QUEUED(s))
+            break;
+        if (!ok && s->mail_status == SMTPC_OK) {
             smtpc_e_fail_mail(s, smtpc_e_status_for_code(code),
                               SMTPC_PHASE_MESSAGE);
             /* The transaction is over; nothing to reset. */

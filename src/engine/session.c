@@ -53,6 +53,18 @@ static void clear_tx(smtpc_session *s)
     s->flags &= (uint8_t)~F_CHUNK_OPEN;
 }
 
+/* The mail before the running one never got its final reply. */
+static void settle_prev(smtpc_session *s, int status, int phase)
+{
+    if (PREV_PENDING(s)) {
+        smtpc_e_result_set(s->prev, status, phase, &s->reply,
+                           s->prev->result.rcpt_accepted);
+        s->prev = NULL;
+    }
+}
+
+/* Every way into ST_CLOSED from a mail goes through
+ * smtpc_e_fail_session, which settles the mails first. */
 static void close_now(smtpc_session *s)
 {
     s->state = ST_CLOSED;
@@ -68,16 +80,21 @@ static int writing_body(const smtpc_session *s)
            !CHUNKED(s) && !(s->flags & F_BODY_DONE);
 }
 
+static int queue_quit(smtpc_session *s)
+{
+    smtpc_cmd c;
+
+    smtpc_e_cmd_begin(&c, s);
+    smtpc_e_cmd_add(&c, "QUIT");
+    return smtpc_e_cmd_end(&c, R_QUIT);
+}
+
 /* QUIT, the last command: if even it does not fit, the session just
  * ends. */
 static void send_quit(smtpc_session *s)
 {
-    smtpc_cmd c;
-
     s->state = ST_QUIT;
-    smtpc_e_cmd_begin(&c, s);
-    smtpc_e_cmd_add(&c, "QUIT");
-    if (smtpc_e_cmd_end(&c, R_QUIT) != SMTPC_OK)
+    if (queue_quit(s) != SMTPC_OK)
         close_now(s);
 }
 
@@ -88,16 +105,29 @@ void smtpc_e_fail_session(smtpc_session *s, int status, int phase,
         s->status = status;
         s->phase = (uint8_t)phase;
     }
-    if (s->state == ST_MAIL && s->mail_status == SMTPC_OK) {
-        s->mail_status = status;
-        s->mail_phase = (uint8_t)phase;
+    if (PREV_PENDING(s)) {
+        /* The failure came while the previous mail's final reply was
+         * awaited: it is that mail's; the running one never got past
+         * its MAIL. */
+        settle_prev(s, status, phase);
+        phase = SMTPC_PHASE_MAIL;
+    }
+    if (s->state == ST_MAIL) {
+        /* The running mail never had its positive final reply (that
+         * would have ended it): it fails with the session. */
+        if (s->mail_status == SMTPC_OK) {
+            s->mail_status = status;
+            s->mail_phase = (uint8_t)phase;
+        }
+        smtpc_e_mail_settle(s);
     }
     if (s->state == ST_CLOSED || s->state == ST_QUIT) {
         if (!orderly)
             close_now(s);
         return;
     }
-    if (!orderly || writing_body(s)) {
+    /* With QUIT already queued there is nothing orderly left to do. */
+    if (!orderly || writing_body(s) || QUIT_QUEUED(s)) {
         close_now(s);
         return;
     }
@@ -128,7 +158,10 @@ void smtpc_e_fail_mail(smtpc_session *s, int status, int phase)
 
 void smtpc_e_enter_ready(smtpc_session *s)
 {
-    s->state = ST_READY;
+    if (s->state == ST_MAIL)
+        smtpc_e_mail_settle(s);
+    /* QUIT queued behind the mail (and an RSET): its reply is next. */
+    s->state = QUIT_QUEUED(s) ? ST_QUIT : ST_READY;
     s->mode = 0;
     s->flags &= (uint8_t)~(F_NEED_RSET | F_BODY_DONE | F_CHUNK_OPEN);
 }
@@ -284,6 +317,9 @@ static int record_reply(const smtpc_session *s, uint8_t kind)
 {
     if (kind == R_RSET || kind == R_QUIT || s->state == ST_QUIT)
         return 0;
+    /* The previous mail's final reply: its outcome is read from here. */
+    if (PREV_PENDING(s))
+        return 1;
     if (s->state == ST_MAIL && s->mail_status != SMTPC_OK)
         return 0;
     return 1;
@@ -489,6 +525,8 @@ unsigned smtpc_session_state(const smtpc_session *s)
         st |= SMTPC_WANT_BODY;
     if (s->state == ST_READY && s->q_len == 0)
         st |= SMTPC_READY;
+    if (NEXT_OK(s))
+        st |= SMTPC_NEXT_MAIL;
     return st;
 }
 
@@ -557,8 +595,14 @@ int smtpc_tls_done(smtpc_session *s)
 
 int smtpc_quit(smtpc_session *s)
 {
-    if (s->state == ST_CLOSED || s->state == ST_QUIT)
+    if (s->state == ST_CLOSED || s->state == ST_QUIT || QUIT_QUEUED(s))
         return s->status;
+    if (QUIT_BEHIND_OK(s)) {
+        if (queue_quit(s) != SMTPC_OK)
+            return SMTPC_ERR_BUFFER;
+        s->pipe |= P_QUIT;
+        return SMTPC_OK;
+    }
     if (s->state != ST_READY)
         return SMTPC_ERR_STATE;
     send_quit(s);

@@ -25,6 +25,7 @@ const char *smtpc_status_str(int status)
     case SMTPC_ERR_TLS_INJECTION: return "server sent data before TLS started";
     case SMTPC_ERR_EXTENSION: return "server lacks an extension the mail needs";
     case SMTPC_ERR_CLOSED: return "connection closed by the server";
+    case SMTPC_ERR_PENDING: return "no answer yet";
     case SMTPC_ERR_TIMEOUT: return "timed out";
     case SMTPC_ERR_RESOLVE: return "host name not found";
     case SMTPC_ERR_CONNECT: return "cannot connect";

@@ -418,6 +418,34 @@ grep -q "m3.eml: sent (250 2.0.0 queued)" "$W/err" || fail "m3 line: $(cat "$W/e
     "$W/out" || fail "--json lost after the dot: $(cat "$W/out")"
 stop_script_server
 
+step "PIPELINING: each envelope follows the message before, each outcome its own"
+start_script_server 'EHLO=250-script.test\n250 PIPELINING' '.#2=554 5.7.1 second refused'
+run_smtpc "$W/out" "$W/err" --server "$(harness_hostport "$SCRIPT_PORT")" --tls none \
+    --timeout 10 --batch "$W/l3" --json
+expect_rc 69 "pipelined, second refused" "$W/err"
+[ "$(grep -c -- '--- connection' "$SCRIPT_LOG")" = 1 ] || fail "expected 1 connection"
+grep -q "m1.eml: sent (250 2.0.0 queued)" "$W/err" || fail "m1 line: $(cat "$W/err")"
+grep -q "m2.eml: .*554 5.7.1 second refused" "$W/err" || fail "m2 line: $(cat "$W/err")"
+grep -q "m3.eml: sent (250 2.0.0 queued)" "$W/err" || fail "m3 line: $(cat "$W/err")"
+"$PY" -c 'import json,sys; o=[json.loads(l) for l in open(sys.argv[1])]; assert [x["exit"] for x in o[:-1]]==[0,69,0] and o[-1]["connections"]==1, o' \
+    "$W/out" || fail "--json pipelined: $(cat "$W/out")"
+stop_script_server
+
+step "PIPELINING: lost after the end of a message, the next envelope already out"
+start_script_server 'EHLO=250-script.test\n250 PIPELINING' '.#2=CLOSE'
+run_smtpc "$W/out" "$W/err" --server "$(harness_hostport "$SCRIPT_PORT")" --tls none \
+    --timeout 10 --batch "$W/l3" --json
+expect_rc 75 "pipelined, lost after the dot" "$W/err"
+[ "$(grep -c -- '--- connection' "$SCRIPT_LOG")" = 2 ] || fail "expected 2 connections"
+[ "$(grep -c 'Subject: m2' "$SCRIPT_LOG")" = 1 ] || fail "message 2 was sent $(grep -c 'Subject: m2' "$SCRIPT_LOG") times"
+[ "$(grep -c 'Subject: m3' "$SCRIPT_LOG")" = 1 ] || fail "message 3 not sent once"
+grep -q "m2.eml: connection closed by the server during message (it may have been delivered: not sent again)" \
+    "$W/err" || fail "m2 line: $(cat "$W/err")"
+grep -q "m3.eml: sent (250 2.0.0 queued)" "$W/err" || fail "m3 line: $(cat "$W/err")"
+"$PY" -c 'import json,sys; o=[json.loads(l) for l in open(sys.argv[1])]; assert [x["exit"] for x in o[:-1]]==[0,75,0] and o[-1]["connections"]==2, o' \
+    "$W/out" || fail "--json pipelined lost: $(cat "$W/out")"
+stop_script_server
+
 step "no server: the first message says why, the others are not sent"
 _harness_pick_port
 run_smtpc "$W/out" "$W/err" --server "127.0.0.1:$_HARNESS_PORT" --tls none --batch "$W/l3"

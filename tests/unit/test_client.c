@@ -1439,6 +1439,163 @@ static void body_memory(void)
     CHECK_EQ_INT(n, 0);
 }
 
+#if SMTPC_WITH_PIPELINING
+/* ---- mails pipelined back to back (smtpc_client_submit) ---- */
+
+/* Each next envelope must arrive before the server answers the message
+ * before it: a client that waited would stall here until its timeout. */
+static const step script_submit[] = {
+    {'S', "220 hi\r\n"}, {'C', "EHLO"},
+    {'S', "250-mx\r\n250 PIPELINING\r\n"},
+    {'C', "MAIL"}, {'C', "RCPT"}, {'C', "DATA"},
+    {'S', "250 ok\r\n250 ok\r\n354 go\r\n"},
+    {'D', "."}, {'C', "MAIL"}, {'C', "RCPT"}, {'C', "DATA"},
+    {'S', "250 2.0.0 queued as ONE\r\n250 ok\r\n250 ok\r\n354 go\r\n"},
+    {'D', "."}, {'C', "MAIL"}, {'C', "RCPT"}, {'C', "DATA"},
+    {'S', "554 5.7.1 second refused\r\n250 ok\r\n250 ok\r\n354 go\r\n"},
+    {'D', "."}, {'C', "QUIT"},
+    {'S', "250 2.0.0 queued as THREE\r\n221 bye\r\n"}, {'E', NULL},
+    {0, NULL},
+};
+
+static void submit_batch(size_t recv_max)
+{
+    smtpc_client_config cfg;
+    smtpc_client c;
+    mail m[3];
+    int i;
+
+    unit_case = "submit: three mails, one round trip each";
+    client_setup(&c, &cfg, script_submit);
+    F.recv_max = recv_max;
+    for (i = 0; i < 3; i++)
+        mail_init(&m[i], 1);
+    CHECK_EQ_INT(smtpc_client_open(&c), SMTPC_OK);
+    CHECK_EQ_INT(smtpc_client_submit(&c, &m[0].env, &m[0].body,
+                                     SMTPC_SUBMIT_MORE), SMTPC_ERR_PENDING);
+    CHECK_EQ_INT(m[0].env.result.status, SMTPC_ERR_PENDING);
+    CHECK_EQ_INT(smtpc_client_submit(&c, &m[1].env, &m[1].body,
+                                     SMTPC_SUBMIT_MORE), SMTPC_ERR_PENDING);
+    CHECK_EQ_INT(m[0].env.result.status, SMTPC_OK);
+    CHECK(strstr(m[0].env.result.reply.text, "queued as ONE") != NULL);
+    CHECK_EQ_INT(smtpc_client_submit(&c, &m[2].env, &m[2].body,
+                                     SMTPC_SUBMIT_LAST), SMTPC_OK);
+    CHECK_EQ_INT(m[1].env.result.status, SMTPC_ERR_REJECTED);
+    CHECK_EQ_INT(m[1].env.result.phase, SMTPC_PHASE_MESSAGE);
+    CHECK_EQ_INT(m[1].env.result.reply.code, 554);
+    CHECK(strstr(m[1].env.result.reply.text, "second refused") != NULL);
+    CHECK(strstr(m[2].env.result.reply.text, "queued as THREE") != NULL);
+    CHECK_EQ_INT(m[2].env.result.rcpt_accepted, 1);
+    CHECK_EQ_INT(c.open, 0);
+    CHECK_EQ_INT(smtpc_client_error(&c, NULL), SMTPC_OK);
+    CHECK(script_done());
+    CHECK_EQ_INT(F.clock, 1000000); /* never had to wait */
+    /* A session that is over takes no more mail, and says why. */
+    CHECK_EQ_INT(smtpc_client_submit(&c, &m[0].env, &m[0].body, 0),
+                 SMTPC_ERR_STATE);
+    CHECK_EQ_INT(m[0].env.result.status, SMTPC_ERR_STATE);
+}
+
+/* The server closes after answering the first message: the second never
+ * had an answer and is not reported sent; the first keeps its 250. */
+static const step script_submit_closed[] = {
+    {'S', "220 hi\r\n"}, {'C', "EHLO"},
+    {'S', "250-mx\r\n250 PIPELINING\r\n"},
+    {'C', "MAIL"}, {'C', "RCPT"}, {'C', "DATA"},
+    {'S', "250 ok\r\n250 ok\r\n354 go\r\n"},
+    {'D', "."}, {'C', "MAIL"}, {'C', "RCPT"}, {'C', "DATA"},
+    {'S', "250 2.0.0 queued as ONE\r\n"}, {'E', NULL},
+    {0, NULL},
+};
+
+/* QUIT behind a message whose reply is pending, from smtpc_client_close. */
+static const step script_close_pending[] = {
+    {'S', "220 hi\r\n"}, {'C', "EHLO"},
+    {'S', "250-mx\r\n250 PIPELINING\r\n"},
+    {'C', "MAIL"}, {'C', "RCPT"}, {'C', "DATA"},
+    {'S', "250 ok\r\n250 ok\r\n354 go\r\n"},
+    {'D', "."}, {'C', "QUIT"},
+    {'S', "250 2.0.0 queued as ONE\r\n221 bye\r\n"}, {'E', NULL},
+    {0, NULL},
+};
+
+/* One mail on a new connection with CHUNKING: MAIL, RCPT, BDAT LAST and
+ * QUIT in one group, answered together. */
+static const step script_sendmail_bdat[] = {
+    {'S', "220 hi\r\n"}, {'C', "EHLO"},
+    {'S', "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n"},
+    {'C', "MAIL"}, {'C', "RCPT"}, {'C', "BDAT"}, {'P', "QUIT"},
+    {'S', "250 ok\r\n250 ok\r\n250 2.0.0 queued as B\r\n221 bye\r\n"},
+    {'E', NULL},
+    {0, NULL},
+};
+
+/* The same with DATA: the 354 is awaited, then the text, "." and QUIT go
+ * together. */
+static const step script_sendmail_data[] = {
+    {'S', "220 hi\r\n"}, {'C', "EHLO"},
+    {'S', "250-mx\r\n250 PIPELINING\r\n"},
+    {'C', "MAIL"}, {'C', "RCPT"}, {'C', "DATA"},
+    {'S', "250 ok\r\n250 ok\r\n354 go\r\n"},
+    {'D', "."}, {'C', "QUIT"},
+    {'S', "550 5.7.1 refused\r\n221 bye\r\n"}, {'E', NULL},
+    {0, NULL},
+};
+
+static void submit_edges(void)
+{
+    smtpc_client_config cfg;
+    smtpc_client c;
+    mail m[2];
+
+    unit_case = "submit: closed with the second pending";
+    client_setup(&c, &cfg, script_submit_closed);
+    mail_init(&m[0], 1);
+    mail_init(&m[1], 1);
+    CHECK_EQ_INT(smtpc_client_open(&c), SMTPC_OK);
+    CHECK_EQ_INT(smtpc_client_submit(&c, &m[0].env, &m[0].body,
+                                     SMTPC_SUBMIT_MORE), SMTPC_ERR_PENDING);
+    CHECK_EQ_INT(smtpc_client_submit(&c, &m[1].env, &m[1].body,
+                                     SMTPC_SUBMIT_MORE), SMTPC_ERR_CLOSED);
+    CHECK_EQ_INT(m[0].env.result.status, SMTPC_OK);
+    CHECK_EQ_INT(m[1].env.result.status, SMTPC_ERR_CLOSED);
+    CHECK_EQ_INT(smtpc_client_flush(&c), SMTPC_ERR_CLOSED);
+    CHECK_EQ_INT(smtpc_client_close(&c), SMTPC_ERR_CLOSED);
+    CHECK(script_done());
+
+    unit_case = "submit: close with a reply pending";
+    client_setup(&c, &cfg, script_close_pending);
+    mail_init(&m[0], 1);
+    CHECK_EQ_INT(smtpc_client_open(&c), SMTPC_OK);
+    CHECK_EQ_INT(smtpc_client_submit(&c, &m[0].env, &m[0].body,
+                                     SMTPC_SUBMIT_MORE), SMTPC_ERR_PENDING);
+    CHECK_EQ_INT(smtpc_client_close(&c), SMTPC_OK);
+    CHECK_EQ_INT(m[0].env.result.status, SMTPC_OK);
+    CHECK(script_done());
+    CHECK_EQ_INT(F.clock, 1000000);
+
+    unit_case = "sendmail: BDAT LAST and QUIT in one group";
+    client_setup(&c, &cfg, script_sendmail_bdat);
+    mail_init(&m[0], 1);
+    CHECK_EQ_INT(smtpc_client_sendmail(&c, &m[0].env, &m[0].body, &m[0].res),
+                 SMTPC_OK);
+    CHECK(strstr(m[0].res.reply.text, "queued as B") != NULL);
+    CHECK(script_done());
+    CHECK_EQ_INT(F.clock, 1000000);
+
+    unit_case = "sendmail: the text and QUIT in one group, refused";
+    client_setup(&c, &cfg, script_sendmail_data);
+    mail_init(&m[0], 1);
+    CHECK_EQ_INT(smtpc_client_sendmail(&c, &m[0].env, &m[0].body, &m[0].res),
+                 SMTPC_ERR_REJECTED);
+    CHECK_EQ_INT(m[0].res.phase, SMTPC_PHASE_MESSAGE);
+    CHECK_EQ_INT(m[0].env.result.status, SMTPC_ERR_REJECTED);
+    CHECK_EQ_INT(smtpc_client_error(&c, NULL), SMTPC_OK);
+    CHECK(script_done());
+    CHECK_EQ_INT(F.clock, 1000000);
+}
+#endif
+
 int main(void)
 {
 #if SMTPC_WITH_PIPELINING && SMTPC_WITH_CHUNKING
@@ -1485,5 +1642,10 @@ int main(void)
     block_big_body(0);
     block_big_body(100);
     eof_in_body();
+#if SMTPC_WITH_PIPELINING
+    submit_batch(0);
+    submit_batch(1);
+    submit_edges();
+#endif
     return unit_done();
 }

@@ -23,6 +23,10 @@ enum op {
     NOSTATE,  /* smtpc_session_state() has none of the bits of num */
     STATUS,   /* session status == num */
     MSTATUS,  /* mail status == num */
+    MAIL2,    /* smtpc_mail_begin(&env2), expect num as status */
+    RES1,     /* env1.result.status == num; text, if any, in its reply */
+    RES2,     /* the same for env2 */
+    QUITN,    /* smtpc_quit, expect num */
     END_OF
 };
 
@@ -33,6 +37,18 @@ struct step {
 };
 
 static unsigned char io[4096];
+
+/* The second envelope of transcripts with mails pipelined back to back:
+ * mails alternate between env1 and env2. */
+static smtpc_rcpt rcpts2[2];
+static smtpc_envelope env2;
+
+static void check_result(const smtpc_envelope *env, const struct step *st)
+{
+    CHECK_EQ_INT(env->result.status, st->num);
+    if (st->text != NULL)
+        CHECK(strstr(env->result.reply.text, st->text) != NULL);
+}
 
 static int drain(smtpc_session *s, char *out, size_t cap)
 {
@@ -136,6 +152,18 @@ static void run(const char *name, const smtpc_config *cfg,
             break;
         case MSTATUS:
             CHECK_EQ_INT(smtpc_mail_status(&s), st->num);
+            break;
+        case MAIL2:
+            CHECK_EQ_INT(smtpc_mail_begin(&s, &env2), st->num);
+            break;
+        case RES1:
+            check_result(env, st);
+            break;
+        case RES2:
+            check_result(&env2, st);
+            break;
+        case QUITN:
+            CHECK_EQ_INT(smtpc_quit(&s), st->num);
             break;
         case END_OF:
             break;
@@ -876,6 +904,339 @@ static void test_chunking_without_pipelining(void)
     run("chunking without pipelining", &cfg, &env1, steps, 0);
 }
 
+/* ---- mails pipelined back to back, QUIT behind the last ---- */
+
+static void env2_reset(const char *rcpt)
+{
+    memset(rcpts2, 0, sizeof rcpts2);
+    rcpts2[0].address = rcpt;
+    memset(&env2, 0, sizeof env2);
+    env2.from = "second@example.org";
+    env2.rcpts = rcpts2;
+    env2.rcpt_count = 1;
+}
+
+#define PIPE_EHLO {S, "250-mx\r\n250 PIPELINING\r\n", 0}
+#define ENV1_GROUP                                                         \
+    "MAIL FROM:<sender@example.org>\r\nRCPT TO:<alice@example.com>\r\n"    \
+    "DATA\r\n"
+#define ENV2_GROUP                                                         \
+    "MAIL FROM:<second@example.org>\r\nRCPT TO:<dave@example.com>\r\n"     \
+    "DATA\r\n"
+
+/* Three mails, each begun as soon as the engine takes it: the end of one
+ * message and the next envelope share a group, one round trip a mail. */
+static void test_next_mail_steady_state(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        PIPE_EHLO,
+        {MAIL, NULL, SMTPC_OK},
+        {C, ENV1_GROUP, 0},
+        {NOSTATE, NULL, SMTPC_NEXT_MAIL},
+        {S, "250 ok\r\n250 ok\r\n354 go\r\n", 0},
+        {BODY, "one\n", 0},
+        {NOSTATE, NULL, SMTPC_NEXT_MAIL},
+        {END, NULL, SMTPC_OK},
+        {STATE, NULL, SMTPC_NEXT_MAIL | SMTPC_WANT_SEND | SMTPC_WANT_RECV},
+        {NOSTATE, NULL, SMTPC_READY},
+        {RES1, NULL, SMTPC_ERR_PENDING},
+        {MAIL2, NULL, SMTPC_OK},
+        {NOSTATE, NULL, SMTPC_NEXT_MAIL},
+        {C, "one\r\n.\r\n" ENV2_GROUP, 0},
+        {S, "250 2.0.0 queued as A\r\n250 ok\r\n", 0},
+        {RES1, "queued as A", SMTPC_OK},
+        {RES2, NULL, SMTPC_ERR_PENDING},
+        {S, "250 ok\r\n354 go\r\n", 0},
+        {BODY, "two", 0},
+        {END, NULL, SMTPC_OK},
+        {MAIL, NULL, SMTPC_OK}, /* env1 again: its result was taken */
+        {RES1, NULL, SMTPC_ERR_PENDING},
+        {C, "two\r\n.\r\n" ENV1_GROUP, 0},
+        {S, "250 2.0.0 queued as B\r\n250 ok\r\n250 ok\r\n354 go\r\n", 0},
+        {RES2, "queued as B", SMTPC_OK},
+        {BODY, "three\r\n", 0},
+        {END, NULL, SMTPC_OK},
+        {QUITN, NULL, SMTPC_OK},
+        {NOSTATE, NULL, SMTPC_NEXT_MAIL},
+        {C, "three\r\n.\r\nQUIT\r\n", 0},
+        {S, "250 2.0.0 queued as C\r\n221 bye\r\n", 0},
+        {RES1, "queued as C", SMTPC_OK},
+        {STATE, NULL, SMTPC_CLOSED},
+        {STATUS, NULL, SMTPC_OK},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    env_reset(1);
+    env2_reset("dave@example.com");
+    both("next mail: steady state", &cfg, &env1, steps);
+    CHECK_EQ_INT(env1.result.rcpt_accepted, 1);
+    CHECK_EQ_INT(env2.result.rcpt_accepted, 1);
+    CHECK_EQ_INT(rcpts2[0].status, SMTPC_OK);
+}
+
+/* How the server answers the first mail's end and the second mail, and
+ * what each mail's own outcome must be. */
+struct fate {
+    const char *name;
+    const char *final1;    /* reply to the first message's end */
+    const char *group2;    /* replies to the second mail's group */
+    const char *sent;      /* what the client sends next ("" none) */
+    const char *more;      /* server bytes after that; NULL: it closes */
+    int res1, res2, status, phase2;
+};
+
+static void next_mail_fate(const struct fate *f)
+{
+    smtpc_config cfg = {0};
+    struct step steps[] = {
+        GREET,
+        PIPE_EHLO,
+        {MAIL, NULL, SMTPC_OK},
+        {C, ENV1_GROUP, 0},
+        {S, "250 ok\r\n250 ok\r\n354 go\r\n", 0},
+        {BODY, "one", 0},
+        {END, NULL, SMTPC_OK},
+        {MAIL2, NULL, SMTPC_OK},
+        {C, "one\r\n.\r\n" ENV2_GROUP, 0},
+        {S, f->final1, 0},
+        {S, f->group2, 0},
+        {C, f->sent, 0},
+        {f->more ? S : EOFS, f->more, 0},
+        {RES1, NULL, f->res1},
+        {RES2, NULL, f->res2},
+        {STATUS, NULL, f->status},
+        {STATE, NULL,
+         f->status != SMTPC_OK         ? SMTPC_CLOSED
+         : f->res2 == SMTPC_ERR_PENDING ? SMTPC_WANT_BODY
+                                        : SMTPC_READY},
+        {END_OF, NULL, 0}};
+
+    cfg.ehlo_name = "client.example.org";
+    env_reset(1);
+    env2_reset("dave@example.com");
+    both(f->name, &cfg, &env1, steps);
+    if (f->res2 != SMTPC_OK)
+        CHECK_EQ_INT(env2.result.phase, f->phase2);
+}
+
+static void test_next_mail_fates(void)
+{
+    static const struct fate fates[] = {
+        {"next mail: first message refused 5xx", "554 5.7.1 spam\r\n",
+         "250 ok\r\n250 ok\r\n354 go\r\n", "", "", SMTPC_ERR_REJECTED,
+         SMTPC_ERR_PENDING, SMTPC_OK, 0},
+        {"next mail: first message refused 4xx", "451 4.3.0 later\r\n",
+         "250 ok\r\n250 ok\r\n354 go\r\n", "", "", SMTPC_ERR_TEMPFAIL,
+         SMTPC_ERR_PENDING, SMTPC_OK, 0},
+        {"next mail: second MAIL refused", "250 A\r\n",
+         "550 5.1.8 bad sender\r\n503 5.5.1 need MAIL\r\n503 need RCPT\r\n",
+         "RSET\r\n", "250 ok\r\n", SMTPC_OK, SMTPC_ERR_REJECTED, SMTPC_OK,
+         SMTPC_PHASE_MAIL},
+        {"next mail: second MAIL 4xx", "250 A\r\n",
+         "452 4.3.1 full\r\n503 5.5.1 need MAIL\r\n503 need RCPT\r\n",
+         "RSET\r\n", "250 ok\r\n", SMTPC_OK, SMTPC_ERR_TEMPFAIL, SMTPC_OK,
+         SMTPC_PHASE_MAIL},
+        {"next mail: every RCPT of the second refused", "250 A\r\n",
+         "250 ok\r\n550 5.1.1 no dave\r\n554 5.5.1 no valid recipients\r\n",
+         "RSET\r\n", "250 ok\r\n", SMTPC_OK, SMTPC_ERR_NO_RECIPIENTS,
+         SMTPC_OK, SMTPC_PHASE_RCPT},
+        {"next mail: second DATA refused", "250 A\r\n",
+         "250 ok\r\n250 ok\r\n554 5.3.0 no DATA now\r\n", "RSET\r\n",
+         "250 ok\r\n", SMTPC_OK, SMTPC_ERR_REJECTED, SMTPC_OK,
+         SMTPC_PHASE_DATA},
+        {"next mail: 421 ends the first", "421 4.3.2 going down\r\n", "",
+         "", "", SMTPC_ERR_TEMPFAIL, SMTPC_ERR_TEMPFAIL,
+         SMTPC_ERR_TEMPFAIL, SMTPC_PHASE_MAIL},
+        {"next mail: 421 to the second MAIL", "250 A\r\n",
+         "421 4.3.2 going down\r\n", "", "", SMTPC_OK, SMTPC_ERR_TEMPFAIL,
+         SMTPC_ERR_TEMPFAIL, SMTPC_PHASE_MAIL},
+        {"next mail: closed after the first's 250", "250 A\r\n", "", "",
+         NULL, SMTPC_OK, SMTPC_ERR_CLOSED, SMTPC_ERR_CLOSED,
+         SMTPC_PHASE_MAIL},
+        {"next mail: closed before the first's reply", "", "", "", NULL,
+         SMTPC_ERR_CLOSED, SMTPC_ERR_CLOSED, SMTPC_ERR_CLOSED,
+         SMTPC_PHASE_MAIL},
+        {"next mail: closed inside the first's 250", "250 queued", "", "",
+         NULL, SMTPC_ERR_CLOSED, SMTPC_ERR_CLOSED, SMTPC_ERR_CLOSED,
+         SMTPC_PHASE_MAIL},
+        {"next mail: closed after the second's RCPT reply", "250 A\r\n",
+         "250 ok\r\n250 ok\r\n", "", NULL, SMTPC_OK, SMTPC_ERR_CLOSED,
+         SMTPC_ERR_CLOSED, SMTPC_PHASE_DATA},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof fates / sizeof fates[0]; i++)
+        next_mail_fate(&fates[i]);
+}
+
+#define CHUNK_EHLO {S, "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n", 0}
+#define ENV1_BDAT                                                          \
+    "MAIL FROM:<sender@example.org>\r\nRCPT TO:<alice@example.com>\r\n"    \
+    "BDAT 6 LAST\r\nbody\r\n"
+
+/* One mail on a new connection: the envelope, the message and QUIT in one
+ * group; whatever the server answers, the mail's outcome is its own and
+ * no RSET goes out (QUIT ends the transaction). */
+static void quit_behind_chunk(const char *name, const char *replies,
+                              int eof, int res, int status)
+{
+    smtpc_config cfg = {0};
+    struct step steps[] = {
+        GREET,
+        CHUNK_EHLO,
+        {MAIL, NULL, SMTPC_OK},
+        {QUITN, NULL, SMTPC_ERR_STATE}, /* not before the body's end */
+        {BODY, "body", 0},
+        {END, NULL, SMTPC_OK},
+        {NOSTATE, NULL, SMTPC_NEXT_MAIL}, /* the envelope is unanswered */
+        {QUITN, NULL, SMTPC_OK},
+        {QUITN, NULL, SMTPC_OK},          /* once only */
+        {C, ENV1_BDAT "QUIT\r\n", 0},
+        {S, replies, 0},
+        {eof ? EOFS : C_NONE, NULL, 0},
+        {C_NONE, NULL, 0},
+        {RES1, NULL, res},
+        {STATE, NULL, SMTPC_CLOSED},
+        {STATUS, NULL, status},
+        {END_OF, NULL, 0}};
+
+    cfg.ehlo_name = "client.example.org";
+    env_reset(1);
+    run(name, &cfg, &env1, steps, 0);
+}
+
+static void test_quit_behind(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step data_steps[] = {
+        GREET,
+        PIPE_EHLO,
+        {MAIL, NULL, SMTPC_OK},
+        {C, ENV1_GROUP, 0},
+        {S, "250 ok\r\n250 ok\r\n354 go\r\n", 0},
+        {BODY, "body", 0},
+        {QUITN, NULL, SMTPC_ERR_STATE}, /* inside the text: it would be text */
+        {END, NULL, SMTPC_OK},
+        {QUITN, NULL, SMTPC_OK},
+        {C, "body\r\n.\r\nQUIT\r\n", 0},
+        {S, "250 2.0.0 queued as Q\r\n221 bye\r\n", 0},
+        {RES1, "queued as Q", SMTPC_OK},
+        {STATE, NULL, SMTPC_CLOSED},
+        {STATUS, NULL, SMTPC_OK},
+        {END_OF, NULL, 0}};
+    static const struct step unpipelined[] = {
+        GREET,
+        {S, "250 mx\r\n", 0},
+        {MAIL, NULL, SMTPC_OK},
+        {C, "MAIL FROM:<sender@example.org>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {C, "RCPT TO:<alice@example.com>\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {C, "DATA\r\n", 0},
+        {S, "354 go\r\n", 0},
+        {BODY, "body", 0},
+        {END, NULL, SMTPC_OK},
+        {NOSTATE, NULL, SMTPC_NEXT_MAIL},
+        {QUITN, NULL, SMTPC_ERR_STATE},
+        {MAIL2, NULL, SMTPC_ERR_STATE},
+        {C, "body\r\n.\r\n", 0},
+        {S, "250 ok\r\n", 0},
+        {RES1, NULL, SMTPC_OK},
+        {STATE, NULL, SMTPC_READY},
+        {END_OF, NULL, 0}};
+
+    cfg.ehlo_name = "client.example.org";
+    env_reset(1);
+    both("quit behind the message (DATA)", &cfg, &env1, data_steps);
+    env2_reset("dave@example.com");
+    both("without PIPELINING nothing goes early", &cfg, &env1, unpipelined);
+
+    quit_behind_chunk("quit behind BDAT: accepted",
+                      "250 ok\r\n250 ok\r\n250 queued\r\n221 bye\r\n", 0,
+                      SMTPC_OK, SMTPC_OK);
+    quit_behind_chunk("quit behind BDAT: MAIL refused, no RSET",
+                      "550 no\r\n503 no\r\n503 no\r\n221 bye\r\n", 0,
+                      SMTPC_ERR_REJECTED, SMTPC_OK);
+    quit_behind_chunk("quit behind BDAT: every RCPT refused",
+                      "250 ok\r\n550 no\r\n554 no rcpt\r\n221 bye\r\n", 0,
+                      SMTPC_ERR_NO_RECIPIENTS, SMTPC_OK);
+    quit_behind_chunk("quit behind BDAT: message refused, closed before 221",
+                      "250 ok\r\n250 ok\r\n554 5.7.1 spam\r\n", 1,
+                      SMTPC_ERR_REJECTED, SMTPC_OK);
+    quit_behind_chunk("quit behind BDAT: 4xx", 
+                      "250 ok\r\n250 ok\r\n452 4.3.1 full\r\n221 bye\r\n", 0,
+                      SMTPC_ERR_TEMPFAIL, SMTPC_OK);
+    quit_behind_chunk("quit behind BDAT: closed before the final reply",
+                      "250 ok\r\n250 ok\r\n", 1, SMTPC_ERR_CLOSED,
+                      SMTPC_ERR_CLOSED);
+    quit_behind_chunk("quit behind BDAT: 421 instead of the final reply",
+                      "250 ok\r\n250 ok\r\n421 4.3.2 bye\r\n", 0,
+                      SMTPC_ERR_TEMPFAIL, SMTPC_ERR_TEMPFAIL);
+}
+
+/* With CHUNKING the next mail waits until the envelope is answered: only
+ * then is the last chunk's reply the one thing the two could share. */
+static void test_next_mail_chunking(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        CHUNK_EHLO,
+        {MAIL, NULL, SMTPC_OK},
+        {BODY, "body", 0},
+        {END, NULL, SMTPC_OK},
+        {NOSTATE, NULL, SMTPC_NEXT_MAIL},
+        {MAIL2, NULL, SMTPC_ERR_STATE},
+        {C, ENV1_BDAT, 0},
+        {S, "250 ok\r\n250 ok\r\n", 0},
+        {STATE, NULL, SMTPC_NEXT_MAIL},
+        {MAIL2, NULL, SMTPC_OK},
+        {RES2, NULL, SMTPC_ERR_PENDING},
+        {BODY, "two", 0},
+        {END, NULL, SMTPC_OK},
+        {C, "MAIL FROM:<second@example.org>\r\nRCPT TO:<dave@example.com>\r\n"
+            "BDAT 5 LAST\r\ntwo\r\n", 0},
+        {S, "250 2.0.0 queued as A\r\n250 ok\r\n250 ok\r\n", 0},
+        {RES1, "queued as A", SMTPC_OK},
+        {S, "250 2.0.0 queued as B\r\n", 0},
+        {RES2, "queued as B", SMTPC_OK},
+        {STATE, NULL, SMTPC_READY},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    env_reset(1);
+    env2_reset("dave@example.com");
+    run("next mail behind BDAT LAST", &cfg, &env1, steps, 0);
+}
+
+/* A next envelope with a bad argument is refused before a byte of it is
+ * queued, and the mail still awaiting its reply is left alone. */
+static void test_next_mail_bad_envelope(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step steps[] = {
+        GREET,
+        PIPE_EHLO,
+        {MAIL, NULL, SMTPC_OK},
+        {C, ENV1_GROUP, 0},
+        {S, "250 ok\r\n250 ok\r\n354 go\r\n", 0},
+        {BODY, "one", 0},
+        {END, NULL, SMTPC_OK},
+        {MAIL2, NULL, SMTPC_ERR_ARG},
+        {RES2, NULL, SMTPC_ERR_ARG},
+        {STATE, NULL, SMTPC_NEXT_MAIL},
+        {C, "one\r\n.\r\n", 0},
+        {S, "250 queued\r\n", 0},
+        {RES1, "queued", SMTPC_OK},
+        {MSTATUS, NULL, SMTPC_OK},
+        {STATE, NULL, SMTPC_READY},
+        {END_OF, NULL, 0}};
+    cfg.ehlo_name = "client.example.org";
+    env_reset(1);
+    env2_reset("bad\r\nRSET@example.com");
+    both("next mail: bad envelope", &cfg, &env1, steps);
+}
+
 /* ---- AUTH ---- */
 
 static void test_auth_plain(void)
@@ -1378,6 +1739,11 @@ int main(void)
     test_chunking();
     test_chunking_without_pipelining();
     test_chunking_all_refused_midbody();
+    test_next_mail_steady_state();
+    test_next_mail_fates();
+    test_quit_behind();
+    test_next_mail_chunking();
+    test_next_mail_bad_envelope();
     test_auth_plain();
     test_auth_plain_empty_challenge();
     test_auth_login();
