@@ -123,7 +123,7 @@ else
 fi
 BENCH=$BUILD/smtpc-bench
 # The encoder benchmark links the library as built (same flags as users get).
-cc -O2 -g -std=c11 -Wall -Wextra -I"$ROOT/include" -I"$ROOT/cli/bench" \
+cc -O2 -g -std=c11 -Wall -Wextra -I"$ROOT/include" -I"$ROOT/cli/bench" -I"$ROOT/cli/common" \
     "$ROOT/bench/encoder_bench.c" "$ROOT/cli/bench/bench_text.c" "$BUILD/libsmtpc.a" \
     -o "$BUILD/encoder_bench"
 BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
