@@ -157,6 +157,16 @@ printf 'Subject: Cron <root@host> true\n\noutput of a job\n' |
 aio_wait_count 2 10 || fail "aiosmtpd did not get cron's mail"
 [ "$(aio_json_get 2 rcpt_tos)" = root@example.com ] || fail "cron's recipient: $(aio_json_get 2 rcpt_tos)"
 
+# A queued entry is due again only after its backoff (its state file's
+# "next T"): make every entry due now, as time would.
+make_due() {
+    local st
+    for st in "$R"/var/spool/smtpc/new/*/state; do
+        [ -f "$st" ] && sed -i 's/^next .*/next 0/' "$st"
+    done
+    return 0
+}
+
 echo "== queued while the server is away, sent by the packaged flush command"
 stop_aiosmtpd
 set_server "127.0.0.1:$AIO_PORT"   # nothing listens there now
@@ -170,11 +180,7 @@ grep -q 'queued as' "$W/queue.err" || fail "the message was not queued"
 [ "$(stat -c %a "$R/var/spool/smtpc")" = 700 ] || fail "the queue is not private (mode $(stat -c %a "$R/var/spool/smtpc"))"
 start_aiosmtpd "$W/received2" || exit $?
 set_server "127.0.0.1:$AIO_PORT"
-# The entry was tried when it was queued and is due again only after its
-# backoff (state file: "next T"): make it due now, as time would.
-for st in "$R"/var/spool/smtpc/new/*/state; do
-    sed -i 's/^next .*/next 0/' "$st"
-done
+make_due
 # The unit's command, its program taken from the throwaway root.
 # shellcheck disable=SC2086
 "$R"$flush_cmd || rc=$?
@@ -212,11 +218,13 @@ printf 'To: dave@example.org\nSubject: for cron\n\nflushed by cron\n' |
     "$R/usr/sbin/sendmail" -t -i 2>/dev/null || rc=$?
 [ "$rc" = 0 ] || fail "queueing exited $rc"
 # Server still away: the flush fails, and what it says is output (mailed).
+make_due
 out=$(sh -c "$cron_cmd")
 echo "cron, server away: $out"
 case "$out" in *"1 kept"*) ;; *) fail "cron's flush with the server away did not report the kept message" ;; esac
 start_aiosmtpd "$W/received3" || exit $?
 set_server "127.0.0.1:$AIO_PORT"
+make_due
 out=$(sh -c "$cron_cmd")
 [ -z "$out" ] || fail "cron's successful flush printed (cron would mail it): $out"
 aio_wait_count 1 10 || fail "cron's flush did not deliver the queued mail"
