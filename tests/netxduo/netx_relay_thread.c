@@ -80,35 +80,70 @@ static int host_write(int fd, const UCHAR *buf, ULONG len)
     return 0;
 }
 
-/* Sends len bytes to the NetX peer, a segment's worth a packet. */
-static UINT nx_write(const UCHAR *buf, ULONG len)
+/*
+ * Sends to the NetX peer what its window takes now of buf[0..len), a
+ * segment's worth a packet, and never waits: the bytes sent, or -1 when
+ * the NetX side is gone.  NetX keeps no send buffer beyond the peer's
+ * window, so waiting here would stop the relay reading what the peer
+ * sends (relay_pump says why that must not happen).
+ */
+static long nx_write_some(const UCHAR *buf, ULONG len)
 {
-    while (len > 0) {
+    NX_PACKET_POOL *pool = relay_ip->nx_ip_default_packet_pool;
+    ULONG done = 0;
+
+    while (done < len) {
         NX_PACKET *pk;
-        ULONG n = len > 1000 ? 1000 : len;
-        UINT s = nx_packet_allocate(relay_ip->nx_ip_default_packet_pool, &pk,
-                                    NX_TCP_PACKET, 5 * NX_IP_PERIODIC_RATE);
+        ULONG n = len - done > 1000 ? 1000 : len - done;
+        UINT s = nx_packet_allocate(pool, &pk, NX_TCP_PACKET, NX_NO_WAIT);
+
+        if (s == NX_NO_PACKET)
+            break; /* the pool refills as segments are acknowledged */
         if (s != NX_SUCCESS)
-            return s;
-        s = nx_packet_data_append(pk, (VOID *)(uintptr_t)buf, n,
-                                  relay_ip->nx_ip_default_packet_pool,
-                                  5 * NX_IP_PERIODIC_RATE);
-        if (s == NX_SUCCESS)
-            s = nx_tcp_socket_send(&relay_sock, pk, 5 * NX_IP_PERIODIC_RATE);
+            return -1;
+        s = nx_packet_data_append(pk, (VOID *)(uintptr_t)(buf + done), n, pool,
+                                  NX_NO_WAIT);
         if (s != NX_SUCCESS) {
             nx_packet_release(pk);
-            return s;
+            return -1;
         }
-        buf += n;
-        len -= n;
+        s = nx_tcp_socket_send(&relay_sock, pk, NX_NO_WAIT);
+        if (s == NX_SUCCESS) {
+            done += n;
+            continue;
+        }
+        if (s != NX_WINDOW_OVERFLOW && s != NX_TX_QUEUE_DEPTH && s != NX_NO_PACKET) {
+            nx_packet_release(pk);
+            return -1;
+        }
+        /* The window is full (or the pool, for NetX's own splitting of
+         * the packet): NetX sent what fit and left the rest in the
+         * packet, which is still ours. */
+        done += n - pk->nx_packet_length;
+        nx_packet_release(pk);
+        break;
     }
-    return NX_SUCCESS;
+    return (long)done;
 }
 
-/* Copies both ways until one side closes. */
+/*
+ * Copies both ways until one side closes.  The two directions are
+ * independent, as over a real network path: bytes from the host that the
+ * NetX peer's window does not take yet wait in out (and the host's own
+ * socket buffers hold the rest, as they hold a server's replies on a
+ * direct connection) while what the NetX peer sends still goes on to the
+ * host.  A relay that stopped reading the client until the client took
+ * the server's replies would deadlock a client with BDAT and PIPELINING:
+ * a reply comes for each chunk, the client's 1460-byte window fills with
+ * them, and the client takes no more while its own send is waiting for
+ * the relay's window.  Writes to the host may wait: the host's kernel
+ * buffers that side.
+ */
 static void relay_pump(int fd)
 {
-    static UCHAR buf[4096];
+    static UCHAR buf[4096], out[4096];
+    ULONG out_off = 0, out_len = 0;
+    int host_open = 1;
 
     for (;;) {
         NX_PACKET *pk;
@@ -132,13 +167,24 @@ static void relay_pump(int fd)
         } else if (s != NX_NO_PACKET) {
             return; /* the NetX side closed */
         }
-        n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
-        if (n > 0) {
-            if (nx_write(buf, (ULONG)n) != NX_SUCCESS)
+        if (out_off == out_len && host_open) {
+            n = recv(fd, out, sizeof out, MSG_DONTWAIT);
+            if (n > 0) {
+                out_off = 0;
+                out_len = (ULONG)n;
+                moved = 1;
+            } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+                host_open = 0;
+            }
+        }
+        if (out_off < out_len) {
+            long w = nx_write_some(out + out_off, out_len - out_off);
+            if (w < 0)
                 return;
-            moved = 1;
-        } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-            return; /* the host side closed */
+            out_off += (ULONG)w;
+            moved |= w > 0;
+        } else if (!host_open) {
+            return; /* the host closed, and all it sent is through */
         }
         if (!moved)
             tx_thread_sleep(1);
