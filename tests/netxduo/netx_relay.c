@@ -3,7 +3,7 @@
  * to a real SMTP server: the client on one NX_IP of the RAM network, a
  * relay thread (netx_relay_thread.c) on the other that carries each
  * connection to a server on the host's loopback.  Used by
- * tests/integration/81_netx_relay.sh.
+ * tests/integration/81_netx_relay.sh and 87_netx_mime_relay.sh.
  *
  *   netx_relay [-6] -H 127.0.0.1|::1 -P PORT -f FROM -t TO [-d DOMAIN]
  *              [-s SUBJECT] -b BODYFILE [-u USER -a plain|login]
@@ -13,7 +13,8 @@
  * -6: the client reaches the relay over IPv6 (2001:db8::2), else IPv4
  * (10.0.0.2).  The password comes from SMTP_PASSWORD.  Prints
  * "mail N: status 0xNN, last reply NNN" for each mail, and fails (exit 1)
- * when a mail fails or a packet of the client's pools is not back.
+ * when a mail fails or a packet is not back in the client's pools or the
+ * relay's (server IP) pool.  BODYFILE holds at most 2 MiB.
  *
  * -A FILE (up to 4): each mail goes through nx_smtp_mail_send_mime instead,
  * a text and an HTML body, the FILEs attached through a FileX-shaped
@@ -32,7 +33,7 @@ static int argc_g;
 static char **argv_g;
 static NX_SMTP_CLIENT client;
 static TX_THREAD client_thread;
-static char body[1u << 20];
+static char body[2u << 20]; /* bodies up to 2 MiB: -b refuses larger */
 
 #if SMTPC_WITH_MIME
 #define ATTACH_MAX 4
@@ -126,7 +127,7 @@ static void client_entry(ULONG arg)
     char *files[4];
     int nattach = 0;
     UINT auth = NX_SMTP_CLIENT_AUTH_NONE, tls = NX_SMTP_CLIENT_TLS_NONE, st;
-    ULONG before, before_ip, len;
+    ULONG before, before_ip, before_srv, len;
     NXD_ADDRESS addr;
     FILE *f;
 
@@ -166,6 +167,10 @@ static void client_entry(ULONG arg)
     if (f == NULL)
         usage();
     len = (ULONG)fread(body, 1, sizeof body, f);
+    if (len == sizeof body && fgetc(f) != EOF) {
+        netx_log("%s: larger than %lu bytes\n", bodyfile, (unsigned long)sizeof body);
+        exit(2);
+    }
     fclose(f);
 
     if (v6)
@@ -174,6 +179,7 @@ static void client_entry(ULONG arg)
         netx_addr_v4(&addr, NETX_SERVER_V4);
     before = netx_pool_settle(&netx_client_pool);
     before_ip = netx_pool_settle(&netx_client_ip_pool);
+    before_srv = netx_pool_settle(&netx_server_ip_pool);
     st = nxd_smtp_client_create(&client, &netx_client_ip, &netx_client_pool, user,
                                 pass != NULL ? pass : "", from, domain, auth, &addr, 25);
     if (st != NX_SUCCESS) {
@@ -201,11 +207,15 @@ static void client_entry(ULONG arg)
     }
     nx_smtp_client_delete(&client);
     if (netx_pool_settle(&netx_client_pool) != before ||
-        netx_pool_settle(&netx_client_ip_pool) != before_ip) {
-        netx_log("packets not returned: client pool %lu -> %lu, client ip pool %lu -> %lu\n",
+        netx_pool_settle(&netx_client_ip_pool) != before_ip ||
+        netx_pool_settle(&netx_server_ip_pool) != before_srv) {
+        netx_log("packets not returned: client pool %lu -> %lu, client ip pool %lu -> %lu, "
+                 "server ip pool %lu -> %lu\n",
                  (unsigned long)before, (unsigned long)netx_client_pool.nx_packet_pool_available,
                  (unsigned long)before_ip,
-                 (unsigned long)netx_client_ip_pool.nx_packet_pool_available);
+                 (unsigned long)netx_client_ip_pool.nx_packet_pool_available,
+                 (unsigned long)before_srv,
+                 (unsigned long)netx_server_ip_pool.nx_packet_pool_available);
         bad = 1;
     }
     exit(bad ? 1 : 0);
