@@ -6,7 +6,9 @@
 # NetX Duo's TCP stack:
 #   - Postfix delivering into a Maildir, over IPv4 and over IPv6 (NetX
 #     side): the hard body arrives byte for byte under smtpc's header block;
-#     one client, three mails;
+#     one client, three mails; a body of 1.1 MB in BDAT chunks (Postfix
+#     offers CHUNKING and PIPELINING: a reply a chunk while the chunks
+#     flow), and the same body with DATA (CHUNKING off), each byte-exact;
 #   - aiosmtpd with AUTH PLAIN and LOGIN; a wrong password refused with
 #     NX_SMTP_AUTHENTICATION_ERROR;
 #   - aiosmtpd requiring STARTTLS: TLS by mbedTLS over the NetX transport
@@ -34,7 +36,27 @@ printf '.\r\n..\r\n.x\nbare LF above\rbare CR above\r.after CR\n...\n\n\r\nlast 
     >"$W/body"
 # Long enough to need many packets of the client's pool (536 bytes each).
 for i in $(seq 1 300); do printf '.line %03d of a longer body\r\n' "$i"; done >>"$W/body"
-"$PY" - "$W/body" "$W/body.expect" <<'PYEOF'
+# A body of 1.1 MB: lines of any length up to some 200 bytes, a fifth
+# starting with a dot, CRLF, bare LF and bare CR line ends, UTF-8 text.
+"$PY" - "$W/big" <<'PYEOF'
+import random, sys
+r = random.Random(11)
+words = [b"netx", b"duo", b"chunk", b".dot", b"\xc3\xa9t\xc3\xa9", b"0123456789", b"BDAT", b"."]
+ends = [b"\r\n", b"\n", b"\r\n", b"\r"]
+out, n = [], 0
+while n < 1100000:
+    line = b" ".join(r.choice(words) for _ in range(r.randint(0, 20)))
+    if r.random() < 0.2:
+        line = b"." + line
+    out.append(line + r.choice(ends))
+    n += len(out[-1])
+open(sys.argv[1], "wb").write(b"".join(out))
+PYEOF
+
+# FILE.expect for each body: how it must arrive (CRLF line ends, one at
+# the end).
+for b in "$W/body" "$W/big"; do
+    "$PY" - "$b" "$b.expect" <<'PYEOF'
 import re, sys
 data = open(sys.argv[1], "rb").read()
 data = re.sub(rb"\r\n|\r|\n", b"\r\n", data)
@@ -42,11 +64,13 @@ if not data.endswith(b"\r\n"):
     data += b"\r\n"
 open(sys.argv[2], "wb").write(data)
 PYEOF
+done
 
-# check_message FILE SUBJECT: FILE (CRLF) is smtpc's header block (no
-# Date: ThreadX has no calendar) and the expected body.
+# check_message FILE SUBJECT [BODY]: FILE (CRLF) is smtpc's header block
+# (no Date: ThreadX has no calendar) and BODY (default $W/body) as it must
+# arrive.
 check_message() {
-    "$PY" - "$1" "$W/body.expect" "$2" <<'PYEOF'
+    "$PY" - "$1" "${3:-$W/body}.expect" "$2" <<'PYEOF'
 import re, sys
 msg = open(sys.argv[1], "rb").read()
 body = open(sys.argv[2], "rb").read()
@@ -72,7 +96,7 @@ if got != body:
 PYEOF
 }
 
-send() {   # send OUT [netx_relay options...]
+send() {   # send OUT [netx_relay options...] (a -b among them replaces the body)
     local out=$1
     shift
     timeout 120 "$EX" -f sender@example.com -t test@smtpc.test -d example.com \
@@ -111,6 +135,30 @@ else
         mta_strip_trace --crlf "$f" >"$W/m3"
         check_message "$W/m3" "netx three" || fail "three sends: a message differs"
     done
+
+    step "Postfix over NetX Duo: 1.1 MB in BDAT chunks, byte-exact"
+    send "$W/o4" -H 127.0.0.1 -P "$MTA_PORT" -s "netx bdat" -b "$W/big" || { cat "$W/o4" >&2; fail "BDAT send"; }
+    mta_wait_delivery 6
+    mta_strip_trace --crlf "$(mta_messages | tail -n 1)" >"$W/m4"
+    check_message "$W/m4" "netx bdat" "$W/big" || fail "BDAT: message differs"
+    # The sixth session (nx_smtp_mail_send connects for each mail): the
+    # message went in BDAT chunks and Postfix accepted each (it logs
+    # "bdat=N/M" when only N of M were).
+    s=$(mta_session 6)
+    echo "Postfix: $s"
+    [[ $s =~ \ bdat=([0-9]+)\  && $s != *data=* ]] && [ "${BASH_REMATCH[1]}" -gt 100 ] ||
+        fail "BDAT: Postfix logged $s"
+
+    step "Postfix without CHUNKING over NetX Duo: the same 1.1 MB with DATA, byte-exact"
+    mta_stop
+    start_mta "$W/maildir-data" smtpd_discard_ehlo_keywords=chunking || fail "start_mta (no CHUNKING)"
+    send "$W/o5" -H 127.0.0.1 -P "$MTA_PORT" -s "netx data" -b "$W/big" || { cat "$W/o5" >&2; fail "DATA send"; }
+    mta_wait_delivery 1
+    mta_strip_trace --crlf "$(mta_messages | tail -n 1)" >"$W/m5"
+    check_message "$W/m5" "netx data" "$W/big" || fail "DATA: message differs"
+    s=$(mta_session 1)
+    echo "Postfix: $s"
+    [[ $s == *" data=1 "* && $s != *bdat=* ]] || fail "DATA: Postfix logged $s"
 fi
 
 # ------------------------------------------------------------------ aiosmtpd

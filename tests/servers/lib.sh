@@ -744,6 +744,19 @@ mta_wait_delivery() {
     }
 }
 
+# mta_session N: the command counts Postfix logged when its Nth SMTP
+# session ended (waiting 10 s at most for it), e.g. "ehlo=1 mail=1 rcpt=1
+# bdat=2300/2300 quit=1 commands=2304": which commands came (BDAT or
+# DATA) and how many were accepted.
+mta_session() {
+    local i
+    for i in $(seq 1 100); do
+        [ "$(grep -c ' disconnect from ' "$MTA_LOG")" -ge "$1" ] && break
+        sleep 0.1
+    done
+    grep ' disconnect from ' "$MTA_LOG" | sed -n "${1}s/.* disconnect from [^ ]* //p"
+}
+
 # mta_strip_trace [--crlf] FILE: a delivered message without the trace
 # headers this Postfix put on top (Return-Path, X-Original-To, Delivered-To and
 # its own Received), LF line ends as stored (CRLF with --crlf), so a test can
