@@ -136,29 +136,30 @@ else
         check_message "$W/m3" "netx three" || fail "three sends: a message differs"
     done
 
+    # send_big NAME N: $W/big as the Nth mail this Postfix delivers (one
+    # session a mail: nx_smtp_mail_send connects for each), byte-exact;
+    # then s is what Postfix logged of that session's commands.
+    send_big() {
+        send "$W/o-$1" -H 127.0.0.1 -P "$MTA_PORT" -s "netx $1" -b "$W/big" ||
+            { cat "$W/o-$1" >&2; fail "$1: send"; }
+        mta_wait_delivery "$2"
+        mta_strip_trace --crlf "$(mta_messages | tail -n 1)" >"$W/m-$1"
+        check_message "$W/m-$1" "netx $1" "$W/big" || fail "$1: message differs"
+        s=$(mta_session "$2")
+        echo "Postfix: $s"
+    }
+
     step "Postfix over NetX Duo: 1.1 MB in BDAT chunks, byte-exact"
-    send "$W/o4" -H 127.0.0.1 -P "$MTA_PORT" -s "netx bdat" -b "$W/big" || { cat "$W/o4" >&2; fail "BDAT send"; }
-    mta_wait_delivery 6
-    mta_strip_trace --crlf "$(mta_messages | tail -n 1)" >"$W/m4"
-    check_message "$W/m4" "netx bdat" "$W/big" || fail "BDAT: message differs"
-    # The sixth session (nx_smtp_mail_send connects for each mail): the
-    # message went in BDAT chunks and Postfix accepted each (it logs
-    # "bdat=N/M" when only N of M were).
-    s=$(mta_session 6)
-    echo "Postfix: $s"
+    send_big bdat 6
+    # In chunks, each accepted (Postfix logs "bdat=N/M" when only N of M were).
     [[ $s =~ \ bdat=([0-9]+)\  && $s != *data=* ]] && [ "${BASH_REMATCH[1]}" -gt 100 ] ||
-        fail "BDAT: Postfix logged $s"
+        fail "bdat: Postfix logged $s"
 
     step "Postfix without CHUNKING over NetX Duo: the same 1.1 MB with DATA, byte-exact"
     mta_stop
     start_mta "$W/maildir-data" smtpd_discard_ehlo_keywords=chunking || fail "start_mta (no CHUNKING)"
-    send "$W/o5" -H 127.0.0.1 -P "$MTA_PORT" -s "netx data" -b "$W/big" || { cat "$W/o5" >&2; fail "DATA send"; }
-    mta_wait_delivery 1
-    mta_strip_trace --crlf "$(mta_messages | tail -n 1)" >"$W/m5"
-    check_message "$W/m5" "netx data" "$W/big" || fail "DATA: message differs"
-    s=$(mta_session 1)
-    echo "Postfix: $s"
-    [[ $s == *" data=1 "* && $s != *bdat=* ]] || fail "DATA: Postfix logged $s"
+    send_big data 1
+    [[ $s == *" data=1 "* && $s != *bdat=* ]] || fail "data: Postfix logged $s"
 fi
 
 # ------------------------------------------------------------------ aiosmtpd
