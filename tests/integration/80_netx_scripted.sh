@@ -4,8 +4,10 @@
 # driver: tests/netxduo/netx_scripted.c's scripted servers (AUTH PLAIN,
 # LOGIN, none; replies split anywhere or pipelined; refusal, close and
 # stall at every step; byte-exact commands and dot-stuffed message; every
-# pool's packets back after each case; a pool of two packets; 20 mails on
-# one client; two clients in two threads).  Everything stays inside the
+# pool's packets back after each case; a pool of two packets; 24 KB in
+# pipelined BDAT chunks to a server that waits for the client's window
+# with each chunk's reply before it reads on; 20 mails on one client; two
+# clients in two threads).  Everything stays inside the
 # process: no frame reaches the host's network.
 # Skips (77) when the build found no ThreadX/NetX Duo sources.
 set -uo pipefail

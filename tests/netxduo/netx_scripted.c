@@ -8,8 +8,10 @@
  *
  * Also checked for every case: the status nx_smtp_mail_send returns, and
  * that every packet of the client's pool and of both IP pools is back
- * afterwards.  Then: a pool of two packets (enough, and none at all), many
- * mails on one client, two clients in two threads at once.
+ * afterwards.  Then: a pool of two packets (enough, and none at all), a
+ * long body in pipelined BDAT chunks to a server that sends each chunk's
+ * reply before it reads on, many mails on one client, two clients in two
+ * threads at once.
  *
  * Exit status 0 when every check passed; the failures are printed.
  */
@@ -22,12 +24,13 @@
 
 /* ---- scripts ---- */
 
-enum { END = 0, SEND, SPLIT, EXPECT, MESSAGE, CLOSE, STALL, DEAF };
+enum { END = 0, SEND, SPLIT, EXPECT, MESSAGE, BDAT, CLOSE, STALL, DEAF };
 
 typedef struct step {
     int op;
     const char *text; /* SEND/SPLIT: what to send; EXPECT: what must come;
-                         MESSAGE: the body as it must arrive (stuffed) */
+                         MESSAGE: the body as it must arrive (stuffed);
+                         BDAT: the body as it must arrive (CRLF) */
     unsigned n;       /* SPLIT: bytes a packet */
 } step;
 
@@ -48,6 +51,9 @@ static const char BODY[] = ".\r\n..\r\n.x\nbare LF\rbare CR\r\nlast";
 #define BODY_WIRE "..\r\n...\r\n..x\r\nbare LF\r\nbare CR\r\nlast\r\n"
 
 #define MSG {MESSAGE, BODY_WIRE, 0}
+
+/* The long body's size (big, below). */
+#define BIG_LEN 24000
 #define THE_MAIL MAIL, OK, RCPT, OK, DATA, {SEND, "354 go\r\n", 0}, MSG
 
 /* One scripted server: a listening socket on netx_server_ip and the
@@ -129,9 +135,10 @@ static int srv_need(server *s, ULONG n)
     return 1;
 }
 
-/* The message between DATA's 354 and the final dot: the header block
- * smtpc writes (no Date: ThreadX has no calendar) and then body. */
-static void srv_message(server *s, const char *body)
+/* Whether p[0..len) is the message smtpc writes for body: its header
+ * block (no Date: ThreadX has no calendar), then body exactly.  p[len]
+ * must be readable and p NUL-terminated somewhere at or after it. */
+static int message_ok(const char *p, ULONG len, const char *body)
 {
     static const char head1[] = "To: rcpt@example.net\r\n"
                                 "From: sender@example.com\r\n"
@@ -143,8 +150,22 @@ static void srv_message(server *s, const char *body)
                                 "Content-Type: text/plain; charset=\"utf-8\"\r\n"
                                 "Content-Transfer-Encoding: 8bit\r\n"
                                 "\r\n";
+    const char *at = strstr(p, head2), *text;
+
+    if (strncmp(p, head1, sizeof head1 - 1) != 0 || at == NULL ||
+        at - p > (long)(sizeof head1 - 1 + 40))
+        return 0;
+    text = at + sizeof head2 - 1;
+    return text <= p + len && strlen(body) == (size_t)(p + len - text) &&
+           memcmp(text, body, strlen(body)) == 0;
+}
+
+/* The message between DATA's 354 and the final dot: smtpc's header block
+ * and body (dot-stuffed), then ".\r\n". */
+static void srv_message(server *s, const char *body)
+{
     char *end;
-    const char *p, *at;
+    const char *p;
     ULONG len;
 
     for (;;) {
@@ -159,14 +180,82 @@ static void srv_message(server *s, const char *body)
     }
     p = s->got + s->pos;
     len = (ULONG)(end + 5 - p);
-    at = strstr(p, head2);
-    if (strncmp(p, head1, sizeof head1 - 1) != 0 || at == NULL || at > end ||
-        at - p > (long)(sizeof head1 - 1 + 40) ||
-        strlen(body) + 3 != (size_t)(p + len - (at + sizeof head2 - 1)) ||
-        memcmp(at + sizeof head2 - 1, body, strlen(body)) != 0 ||
-        memcmp(p + len - 3, ".\r\n", 3) != 0)
+    if (!message_ok(p, len - 3, body) || memcmp(p + len - 3, ".\r\n", 3) != 0)
         srv_fail(s, "message differs");
     s->pos += len;
+}
+
+/* The message in BDAT chunks (RFC 3030), each answered as soon as it is
+ * in, up to the one marked LAST; then smtpc's header block and body must
+ * be what the chunks carried.  Each reply is long and goes out before the
+ * server reads on, waiting for the client's window (nx_tcp_socket_send
+ * with a wait, as a NetX Duo server sends): a client that took no reply
+ * while its send area was full of body would fill its 1460-byte window
+ * with replies within a few chunks, and the two would block each in its
+ * own send.  The engine once did so (docs/PORTING.md); a server on a
+ * host's TCP stack never shows it, since the kernel buffers its replies. */
+static void srv_bdat(server *s, const char *body)
+{
+    static const char reply[] =
+        "250 2.0.0 chunk accepted: a reply long enough that a handful of "
+        "them fill the client's 1460-byte TCP window when the client does "
+        "not read them while it is sending the next chunks of the body\r\n";
+    static char msg[BIG_LEN + 1024]; /* one BDAT case at a time */
+    ULONG msg_len = 0;
+    int last = 0;
+
+    while (!last && !s->failed) {
+        char line[40], *eol;
+        unsigned long n;
+        int used = 0;
+
+        /* The command: "BDAT <size>" or "BDAT <size> LAST". */
+        for (;;) {
+            s->got[s->got_len < sizeof s->got ? s->got_len : sizeof s->got - 1] = 0;
+            eol = strstr(s->got + s->pos, "\r\n");
+            if (eol != NULL)
+                break;
+            if (srv_more(s, 5 * NX_IP_PERIODIC_RATE) != NX_SUCCESS) {
+                srv_fail(s, "no BDAT command");
+                return;
+            }
+        }
+        if ((size_t)(eol - (s->got + s->pos)) >= sizeof line) {
+            srv_fail(s, "BDAT command too long");
+            return;
+        }
+        memcpy(line, s->got + s->pos, (size_t)(eol - (s->got + s->pos)));
+        line[eol - (s->got + s->pos)] = 0;
+        if (sscanf(line, "BDAT %lu%n", &n, &used) != 1 ||
+            (line[used] != 0 && strcmp(line + used, " LAST") != 0)) {
+            srv_fail(s, "not a BDAT command");
+            return;
+        }
+        last = line[used] != 0;
+        s->pos = (ULONG)(eol + 2 - s->got);
+        if (n > sizeof msg - 1 - msg_len) {
+            srv_fail(s, "BDAT chunks larger than the body");
+            return;
+        }
+        if (!srv_need(s, (ULONG)n)) {
+            srv_fail(s, "BDAT chunk cut short");
+            return;
+        }
+        memcpy(msg + msg_len, s->got + s->pos, n);
+        msg_len += (ULONG)n;
+        s->pos += (ULONG)n;
+        /* What was read is done with: room for the next chunks. */
+        memmove(s->got, s->got + s->pos, s->got_len - s->pos);
+        s->got_len -= s->pos;
+        s->pos = 0;
+        if (srv_send(s, reply, (ULONG)(sizeof reply - 1)) != NX_SUCCESS) {
+            srv_fail(s, "server could not send a BDAT reply");
+            return;
+        }
+    }
+    msg[msg_len] = 0;
+    if (!s->failed && !message_ok(msg, msg_len, body))
+        srv_fail(s, "BDAT message differs");
 }
 
 static void srv_run(server *s)
@@ -201,6 +290,9 @@ static void srv_run(server *s)
             break;
         case MESSAGE:
             srv_message(s, st->text);
+            break;
+        case BDAT:
+            srv_bdat(s, st->text);
             break;
         case CLOSE:
             nx_tcp_socket_disconnect(&s->sock, NX_IP_PERIODIC_RATE);
@@ -498,8 +590,8 @@ static void case_run(const scase *k, int v6)
 
 /* ---- a long body, pools, reuse, two at once ---- */
 
-static char big[24000];
-static char big_wire[26000];
+static char big[BIG_LEN];
+static char big_wire[BIG_LEN + BIG_LEN / 10];
 
 /* Lines of varying length, some starting with a dot. */
 static void big_make(void)
@@ -533,6 +625,14 @@ static const step s_big[] = {
     GREET, {EXPECT, "EHLO example.com\r\n", 0}, {SEND, "250 mx.test\r\n", 0},
     MAIL, OK, RCPT, OK, DATA, {SEND, "354 go\r\n", 0}, {MESSAGE, big_wire, 0},
     OK, QUIT, {END, 0, 0}};
+/* CHUNKING and PIPELINING: the envelope and the chunks pipelined, a
+ * long reply to each chunk sent while the client still sends the next
+ * (srv_bdat). */
+static const step s_bdat[] = {
+    GREET, {EXPECT, "EHLO example.com\r\n", 0},
+    {SEND, "250-mx.test\r\n250-PIPELINING\r\n250 CHUNKING\r\n", 0},
+    {EXPECT, "MAIL FROM:<sender@example.com>\r\nRCPT TO:<rcpt@example.net>\r\n", 0},
+    {SEND, "250 ok\r\n250 ok\r\n", 0}, {BDAT, big, 0}, QUIT, {END, 0, 0}};
 /* The server stops reading in the middle of a long message: the window
  * shuts, each send waits NX_SMTP_CLIENT_SEND_TIMEOUT, and the mail fails
  * with NX_NO_PACKET. */
@@ -565,6 +665,22 @@ static void pool_cases(void)
     else
         netx_log("ok   two-packet pool, 24 KB body\n");
     counts_check("two-packet pool", &before);
+
+    /* The same body in BDAT chunks, their replies coming back while the
+     * client sends: it must keep reading them. */
+    counts_read(&before);
+    srv_start(&server_a, 2529, s_bdat);
+    st = client_make(&client_a, &addr, 2529, NONE, &netx_client_pool);
+    if (st == NX_SUCCESS)
+        st = send_one(&client_a, big, (UINT)strlen(big));
+    nx_smtp_client_delete(&client_a);
+    srv_finish(&server_a);
+    if (st != NX_SUCCESS || server_a.failed)
+        FAIL("24 KB in pipelined BDAT chunks: status 0x%x, server: %s\n", st,
+             server_a.why);
+    else
+        netx_log("ok   24 KB in pipelined BDAT chunks, a long reply to each\n");
+    counts_check("BDAT chunks", &before);
 
     /* The server's window shuts in the middle of the message. */
     counts_read(&before);
