@@ -85,7 +85,7 @@ static int host_write(int fd, const UCHAR *buf, ULONG len)
  * segment's worth a packet, and never waits: the bytes sent, or -1 when
  * the NetX side is gone.  NetX keeps no send buffer beyond the peer's
  * window, so waiting here would stop the relay reading what the peer
- * sends (relay_pump says why that must not happen).
+ * sends (relay_pump says why it must not).
  */
 static long nx_write_some(const UCHAR *buf, ULONG len)
 {
@@ -132,12 +132,14 @@ static long nx_write_some(const UCHAR *buf, ULONG len)
  * NetX peer's window does not take yet wait in out (and the host's own
  * socket buffers hold the rest, as they hold a server's replies on a
  * direct connection) while what the NetX peer sends still goes on to the
- * host.  A relay that stopped reading the client until the client took
- * the server's replies would deadlock a client with BDAT and PIPELINING:
- * a reply comes for each chunk, the client's 1460-byte window fills with
- * them, and the client takes no more while its own send is waiting for
- * the relay's window.  Writes to the host may wait: the host's kernel
- * buffers that side.
+ * host.  So the real server is what the client meets, not the relay.  A
+ * relay that waited in nx_tcp_socket_send toward the client stopped
+ * reading the client meanwhile: it was a server that stops reading while
+ * its reply waits for the client's window.  That one is tested on
+ * purpose (netx_scripted.c's BDAT case), since the engine used to take no
+ * reply while its send area was full and deadlocked with it at some
+ * 40 KB of BDAT (docs/PORTING.md).  Writes to the host may wait: the
+ * host's kernel buffers that side.
  */
 static void relay_pump(int fd)
 {
