@@ -135,6 +135,21 @@ static int srv_need(server *s, ULONG n)
     return 1;
 }
 
+/* Reads until what the client sent from pos on holds mark (each wait 5 s
+ * at most): where mark starts, or NULL. */
+static char *srv_find(server *s, const char *mark)
+{
+    for (;;) {
+        char *at;
+        s->got[s->got_len < sizeof s->got ? s->got_len : sizeof s->got - 1] = 0;
+        at = strstr(s->got + s->pos, mark);
+        if (at != NULL)
+            return at;
+        if (srv_more(s, 5 * NX_IP_PERIODIC_RATE) != NX_SUCCESS)
+            return NULL;
+    }
+}
+
 /* Whether p[0..len) is the message smtpc writes for body: its header
  * block (no Date: ThreadX has no calendar), then body exactly.  p[len]
  * must be readable and p NUL-terminated somewhere at or after it. */
@@ -164,19 +179,12 @@ static int message_ok(const char *p, ULONG len, const char *body)
  * and body (dot-stuffed), then ".\r\n". */
 static void srv_message(server *s, const char *body)
 {
-    char *end;
-    const char *p;
+    const char *end = srv_find(s, "\r\n.\r\n"), *p;
     ULONG len;
 
-    for (;;) {
-        s->got[s->got_len < sizeof s->got ? s->got_len : sizeof s->got - 1] = 0;
-        end = strstr(s->got + s->pos, "\r\n.\r\n");
-        if (end != NULL)
-            break;
-        if (srv_more(s, 5 * NX_IP_PERIODIC_RATE) != NX_SUCCESS) {
-            srv_fail(s, "message not ended");
-            return;
-        }
+    if (end == NULL) {
+        srv_fail(s, "message not ended");
+        return;
     }
     p = s->got + s->pos;
     len = (ULONG)(end + 5 - p);
@@ -210,15 +218,10 @@ static void srv_bdat(server *s, const char *body)
         int used = 0;
 
         /* The command: "BDAT <size>" or "BDAT <size> LAST". */
-        for (;;) {
-            s->got[s->got_len < sizeof s->got ? s->got_len : sizeof s->got - 1] = 0;
-            eol = strstr(s->got + s->pos, "\r\n");
-            if (eol != NULL)
-                break;
-            if (srv_more(s, 5 * NX_IP_PERIODIC_RATE) != NX_SUCCESS) {
-                srv_fail(s, "no BDAT command");
-                return;
-            }
+        eol = srv_find(s, "\r\n");
+        if (eol == NULL) {
+            srv_fail(s, "no BDAT command");
+            return;
         }
         if ((size_t)(eol - (s->got + s->pos)) >= sizeof line) {
             srv_fail(s, "BDAT command too long");
@@ -643,76 +646,60 @@ static const step s_deaf[] = {
  * up with NX_NO_PACKET (nothing can be sent, not even QUIT). */
 static const step s_starved[] = {GREET, {STALL, 0, 0}, {END, 0, 0}};
 
-static void pool_cases(void)
+/* One mail of body (IPv4) from a client on pool to server_a running
+ * script on port: it must end with status want, the server content. */
+static void pool_case(const char *name, UINT port, const step *script,
+                      NX_PACKET_POOL *pool, const char *body, UINT want)
 {
     NXD_ADDRESS addr;
-    pool_counts before;
-    NX_PACKET *held[2];
-    UINT st, n;
+    UINT st;
 
     netx_addr_v4(&addr, NETX_SERVER_V4);
+    srv_start(&server_a, port, script);
+    st = client_make(&client_a, &addr, port, NONE, pool);
+    if (st == NX_SUCCESS)
+        st = send_one(&client_a, body, (UINT)strlen(body));
+    nx_smtp_client_delete(&client_a);
+    srv_finish(&server_a);
+    if (st != want || server_a.failed)
+        FAIL("%s: status 0x%x (want 0x%x), server: %s\n", name, st, want,
+             server_a.why);
+    else
+        netx_log("ok   %s\n", name);
+}
+
+static void pool_cases(void)
+{
+    pool_counts before;
+    NX_PACKET *held[2];
+    UINT n;
 
     /* A 24 KB body through a pool of two small packets. */
     counts_read(&before);
-    srv_start(&server_a, 2526, s_big);
-    st = client_make(&client_a, &addr, 2526, NONE, &tiny_pool);
-    if (st == NX_SUCCESS)
-        st = send_one(&client_a, big, (UINT)strlen(big));
-    nx_smtp_client_delete(&client_a);
-    srv_finish(&server_a);
-    if (st != NX_SUCCESS || server_a.failed)
-        FAIL("two-packet pool, 24 KB body: status 0x%x, server: %s\n", st, server_a.why);
-    else
-        netx_log("ok   two-packet pool, 24 KB body\n");
+    pool_case("two-packet pool, 24 KB body", 2526, s_big, &tiny_pool, big, NX_SUCCESS);
     counts_check("two-packet pool", &before);
 
     /* The same body in BDAT chunks, their replies coming back while the
      * client sends: it must keep reading them. */
     counts_read(&before);
-    srv_start(&server_a, 2529, s_bdat);
-    st = client_make(&client_a, &addr, 2529, NONE, &netx_client_pool);
-    if (st == NX_SUCCESS)
-        st = send_one(&client_a, big, (UINT)strlen(big));
-    nx_smtp_client_delete(&client_a);
-    srv_finish(&server_a);
-    if (st != NX_SUCCESS || server_a.failed)
-        FAIL("24 KB in pipelined BDAT chunks: status 0x%x, server: %s\n", st,
-             server_a.why);
-    else
-        netx_log("ok   24 KB in pipelined BDAT chunks, a long reply to each\n");
+    pool_case("24 KB in pipelined BDAT chunks, a long reply to each", 2529, s_bdat,
+              &netx_client_pool, big, NX_SUCCESS);
     counts_check("BDAT chunks", &before);
 
     /* The server's window shuts in the middle of the message. */
     counts_read(&before);
-    srv_start(&server_a, 2528, s_deaf);
-    st = client_make(&client_a, &addr, 2528, NONE, &netx_client_pool);
-    if (st == NX_SUCCESS)
-        st = send_one(&client_a, big, (UINT)strlen(big));
-    nx_smtp_client_delete(&client_a);
-    srv_finish(&server_a);
-    if (st != NX_NO_PACKET || server_a.failed)
-        FAIL("window shut: status 0x%x (want NX_NO_PACKET), server: %s\n", st,
-             server_a.why);
-    else
-        netx_log("ok   window shut mid-message: NX_NO_PACKET\n");
+    pool_case("window shut mid-message: NX_NO_PACKET", 2528, s_deaf,
+              &netx_client_pool, big, NX_NO_PACKET);
     counts_check("window shut", &before);
 
     /* The same pool with both packets taken by someone else. */
+    counts_read(&before);
     for (n = 0; n < 2; n++)
         nx_packet_allocate(&tiny_pool, &held[n], NX_TCP_PACKET, NX_NO_WAIT);
-    srv_start(&server_a, 2527, s_starved);
-    st = client_make(&client_a, &addr, 2527, NONE, &tiny_pool);
-    if (st == NX_SUCCESS)
-        st = send_one(&client_a, BODY, (UINT)(sizeof BODY - 1));
-    nx_smtp_client_delete(&client_a);
-    srv_finish(&server_a);
+    pool_case("empty pool: NX_NO_PACKET", 2527, s_starved, &tiny_pool, BODY,
+              NX_NO_PACKET);
     for (n = 0; n < 2; n++)
         nx_packet_release(held[n]);
-    if (st != NX_NO_PACKET || server_a.failed)
-        FAIL("empty pool: status 0x%x (want NX_NO_PACKET), server: %s\n", st,
-             server_a.why);
-    else
-        netx_log("ok   empty pool: NX_NO_PACKET\n");
     counts_check("empty pool", &before);
 }
 
