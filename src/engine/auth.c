@@ -335,16 +335,24 @@ void smtpc_e_auth_reply(smtpc_session *s, const smtpc_line *l)
 {
     unsigned code = s->cur_code;
     const smtpc_config *cfg = s->cfg;
+    /* A mail began behind AUTH (AUTH_BEHIND_OK). */
+    int behind = SMTPC_WITH_PIPELINING && s->state == ST_MAIL;
     int status;
 
     /* RFC 4954 says 235; a few servers (Postfix's smtp-sink among them)
      * say 250.  Either way the server has accepted us. */
     if (code >= 200 && code < 300 && s->auth_step != STEP_CANCELLED) {
         s->flags |= F_AUTHED;
-        smtpc_e_enter_ready(s);
+        if (behind)
+            smtpc_e_mail_pump(s);
+        else
+            smtpc_e_enter_ready(s);
         return;
     }
-    if (code == 334 && s->auth_step != STEP_CANCELLED) {
+    /* With a mail behind, anything but success ends the session: the
+     * commands that follow were not meant for a challenge or another
+     * mechanism, and the message is never sent. */
+    if (code == 334 && s->auth_step != STEP_CANCELLED && !behind) {
         unsigned step = s->auth_step++;
         switch (s->auth_mech) {
         case SMTPC_AUTH_PLAIN:
@@ -403,7 +411,7 @@ void smtpc_e_auth_reply(smtpc_session *s, const smtpc_line *l)
     }
     /* 504: the server does not know the mechanism after all.  Try the
      * next acceptable one, once. */
-    if (code == 504 && !(s->st_flags & A_FALLBACK_USED)) {
+    if (code == 504 && !(s->st_flags & A_FALLBACK_USED) && !behind) {
         unsigned next = next_mech(s);
         if (next != 0) {
             s->st_flags |= A_FALLBACK_USED;

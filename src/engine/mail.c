@@ -103,7 +103,7 @@ int smtpc_mail_begin(smtpc_session *s, smtpc_envelope *env)
 {
     int utf8 = 0, err, next = NEXT_OK(s);
 
-    if (!next && (s->state != ST_READY || s->q_len != 0))
+    if (!next && !AUTH_BEHIND_OK(s) && (s->state != ST_READY || s->q_len != 0))
         return s->state == ST_CLOSED && s->status ? s->status : SMTPC_ERR_STATE;
     err = check_envelope(env, &utf8);
     if (err == SMTPC_OK)
@@ -283,7 +283,10 @@ void smtpc_e_mail_pump(smtpc_session *s)
     if (!pipelined && !(s->mode & M_RCPTS_DONE))
         return;
     if (CHUNKED(s)) {
-        s->mode |= M_BODY;
+        /* Behind AUTH the message waits for its verdict: BDAT carries the
+         * message, which must not reach a server that refused us. */
+        if (!AUTH_AHEAD(s))
+            s->mode |= M_BODY;
         return;
     }
     if (!(s->mode & M_DATA_SENT) && smtpc_e_queue_free(s) > 0) {

@@ -525,7 +525,7 @@ unsigned smtpc_session_state(const smtpc_session *s)
         st |= SMTPC_WANT_BODY;
     if (s->state == ST_READY && s->q_len == 0)
         st |= SMTPC_READY;
-    if (NEXT_OK(s))
+    if (NEXT_OK(s) || AUTH_BEHIND_OK(s))
         st |= SMTPC_NEXT_MAIL;
     return st;
 }

@@ -1428,6 +1428,154 @@ static void test_auth_failed_and_504(void)
     both("504 moves to the next mechanism; 535 fails", &cfg, NULL, steps);
 }
 
+/* AUTH PLAIN with its initial response and PIPELINING: the first mail's
+ * commands follow AUTH in its group (RFC 4954 4).  The message itself
+ * waits for AUTH's verdict: DATA's text goes only after 354, which comes
+ * after AUTH's reply, and BDAT is held until 235. */
+#define AUTH_PIPE_EHLO(ext) {S, "250-mx\r\n250-PIPELINING\r\n" ext "250 AUTH PLAIN LOGIN\r\n", 0}
+#define AUTH_PLAIN_LINE "AUTH PLAIN AHVzZXIAcGFzcw==\r\n"
+
+static void auth_pipe_cfg(smtpc_config *cfg, unsigned mech)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->ehlo_name = "client.example.org";
+    cfg->auth = mech;
+    cfg->username = "user";
+    cfg->password = "pass";
+    cfg->options = SMTPC_OPT_PEER_LOOPBACK;
+}
+
+static void test_auth_pipelined(void)
+{
+    smtpc_config cfg;
+    static const struct step data_ok[] = {
+        GREET,
+        AUTH_PIPE_EHLO(""),
+        {C, AUTH_PLAIN_LINE, 0},
+        {NOSTATE, NULL, SMTPC_READY},
+        {STATE, NULL, SMTPC_NEXT_MAIL},
+        {MAIL, NULL, SMTPC_OK},
+        {NOSTATE, NULL, SMTPC_NEXT_MAIL},
+        {C, ENV1_GROUP, 0},
+        {S, "235 2.7.0 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n", 0},
+        {BODY, "body\r\n", 0},
+        {END, NULL, SMTPC_OK},
+        {C, "body\r\n.\r\n", 0},
+        {S, "250 queued\r\n", 0},
+        {RES1, "queued", SMTPC_OK},
+        {STATE, NULL, SMTPC_READY},
+        {STATUS, NULL, SMTPC_OK},
+        {END_OF, NULL, 0}};
+    static const struct step bdat_held[] = {
+        GREET,
+        AUTH_PIPE_EHLO("250-CHUNKING\r\n"),
+        {C, AUTH_PLAIN_LINE, 0},
+        {MAIL, NULL, SMTPC_OK},
+        {C, "MAIL FROM:<sender@example.org>\r\nRCPT TO:<alice@example.com>\r\n", 0},
+        {NOSTATE, NULL, SMTPC_WANT_BODY},
+        {S, "235 2.7.0 ok\r\n", 0},
+        {STATE, NULL, SMTPC_WANT_BODY},
+        {BODY, "body", 0},
+        {END, NULL, SMTPC_OK},
+        {QUIT, NULL, 0},
+        {C, "BDAT 6 LAST\r\nbody\r\nQUIT\r\n", 0},
+        {S, "250 ok\r\n250 ok\r\n250 queued\r\n221 bye\r\n", 0},
+        {RES1, "queued", SMTPC_OK},
+        {STATE, NULL, SMTPC_CLOSED},
+        {STATUS, NULL, SMTPC_OK},
+        {END_OF, NULL, 0}};
+    /* A refused AUTH ends the session at once: the 354 that follows
+     * never gets the text (the connection closes inside DATA, so the
+     * server discards the mail), and the mail is reported refused. */
+    static const struct step data_refused[] = {
+        GREET,
+        AUTH_PIPE_EHLO(""),
+        {C, AUTH_PLAIN_LINE, 0},
+        {MAIL, NULL, SMTPC_OK},
+        {C, ENV1_GROUP, 0},
+        {S, "535 5.7.8 bad credentials\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_AUTH},
+        {RES1, "bad credentials", SMTPC_ERR_AUTH},
+        {NOSTATE, NULL, SMTPC_WANT_BODY},
+        {C, "QUIT\r\n", 0},
+        {S, "250 ok\r\n250 ok\r\n354 go\r\n", 0},
+        {STATE, NULL, SMTPC_CLOSED},
+        {C_NONE, NULL, 0},
+        {STATUS, NULL, SMTPC_ERR_AUTH},
+        {END_OF, NULL, 0}};
+    static const struct step bdat_refused[] = {
+        GREET,
+        AUTH_PIPE_EHLO("250-CHUNKING\r\n"),
+        {C, AUTH_PLAIN_LINE, 0},
+        {MAIL, NULL, SMTPC_OK},
+        {C, "MAIL FROM:<sender@example.org>\r\nRCPT TO:<alice@example.com>\r\n", 0},
+        {S, "535 5.7.8 bad credentials\r\n250 ok\r\n250 ok\r\n", 0},
+        {NOSTATE, NULL, SMTPC_WANT_BODY},
+        {C, "QUIT\r\n", 0},
+        {STATE, NULL, SMTPC_CLOSED},
+        {RES1, "bad credentials", SMTPC_ERR_AUTH},
+        {STATUS, NULL, SMTPC_ERR_AUTH},
+        {END_OF, NULL, 0}};
+    /* A server that ignores the initial response would read MAIL as the
+     * answer to its challenge: the credentials do not go again. */
+    static const struct step challenge[] = {
+        GREET,
+        AUTH_PIPE_EHLO(""),
+        {C, AUTH_PLAIN_LINE, 0},
+        {MAIL, NULL, SMTPC_OK},
+        {C, ENV1_GROUP, 0},
+        {S, "334 \r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_PROTOCOL},
+        {RES1, NULL, SMTPC_ERR_PROTOCOL},
+        {S, "501 5.5.2 cannot decode\r\n", 0},
+        {STATE, NULL, SMTPC_CLOSED},
+        {END_OF, NULL, 0}};
+    /* Nor does a 504 move to another mechanism with a mail behind. */
+    static const struct step no_fallback[] = {
+        GREET,
+        AUTH_PIPE_EHLO(""),
+        {C, AUTH_PLAIN_LINE, 0},
+        {MAIL, NULL, SMTPC_OK},
+        {C, ENV1_GROUP, 0},
+        {S, "504 5.5.4 no PLAIN\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_AUTH_UNAVAILABLE},
+        {RES1, NULL, SMTPC_ERR_AUTH_UNAVAILABLE},
+        {END_OF, NULL, 0}};
+    /* LOGIN waits for challenges: nothing goes behind it. */
+    static const struct step login[] = {
+        GREET,
+        AUTH_PIPE_EHLO(""),
+        {C, "AUTH LOGIN\r\n", 0},
+        {NOSTATE, NULL, SMTPC_NEXT_MAIL | SMTPC_READY},
+        {MAIL, NULL, SMTPC_ERR_STATE},
+        {C_NONE, NULL, 0},
+        {END_OF, NULL, 0}};
+    /* Without PIPELINING AUTH stays alone. */
+    static const struct step unpiped[] = {
+        GREET,
+        {S, "250-mx\r\n250 AUTH PLAIN\r\n", 0},
+        {C, AUTH_PLAIN_LINE, 0},
+        {NOSTATE, NULL, SMTPC_NEXT_MAIL | SMTPC_READY},
+        {MAIL, NULL, SMTPC_ERR_STATE},
+        {S, "235 ok\r\n", 0},
+        {STATE, NULL, SMTPC_READY},
+        {END_OF, NULL, 0}};
+
+    auth_pipe_cfg(&cfg, SMTPC_AUTH_PLAIN);
+    env_reset(1);
+    both("AUTH PLAIN pipelined: MAIL, RCPT, DATA behind it", &cfg, &env1, data_ok);
+    both("AUTH PLAIN pipelined: BDAT waits for 235", &cfg, &env1, bdat_held);
+    both("AUTH PLAIN pipelined: 535, DATA's text never sent", &cfg, &env1, data_refused);
+    both("AUTH PLAIN pipelined: 535, BDAT never sent", &cfg, &env1, bdat_refused);
+    both("AUTH PLAIN pipelined: a 334 ends the session", &cfg, &env1, challenge);
+    both("AUTH PLAIN pipelined: 504, no other mechanism", &cfg, &env1, no_fallback);
+    both("AUTH PLAIN without PIPELINING is not pipelined", &cfg, &env1, unpiped);
+    auth_pipe_cfg(&cfg, SMTPC_AUTH_LOGIN);
+    both("AUTH LOGIN is not pipelined", &cfg, &env1, login);
+}
+
 static void test_xoauth2_error(void)
 {
     smtpc_config cfg = {0};
@@ -1752,6 +1900,7 @@ int main(void)
     test_auth_netx_rules();
     test_auth_insecure();
     test_auth_failed_and_504();
+    test_auth_pipelined();
     test_xoauth2_error();
     test_secret_range();
     test_starttls();
