@@ -22,7 +22,12 @@
  *          last mail's message is ended and only its final reply is
  *          awaited: the next mail may begin now, so that its commands go
  *          in the same group as the end of the message (RFC 2920 3.1).
- *          Waiting for SMTPC_READY instead is always correct.
+ *          Also while AUTH PLAIN (initial response, one reply) is
+ *          awaited: the first mail's commands then follow AUTH in its
+ *          group (RFC 4954 4); its message waits for AUTH's 235, and any
+ *          other answer fails the session and the mail, nothing of the
+ *          message sent.  Waiting for SMTPC_READY instead is always
+ *          correct.
  *        - SMTPC_CLOSED: the session is over; smtpc_session_status() says
  *          whether it ended well.
  *      Several bits may be set at once (SEND with RECV when commands are
