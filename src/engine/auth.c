@@ -257,16 +257,6 @@ static void send_response(smtpc_session *s, const char *prefix,
         smtpc_e_fail_session(s, SMTPC_ERR_BUFFER, SMTPC_PHASE_AUTH, 1);
 }
 
-static void send_raw(smtpc_session *s, const char *line)
-{
-    smtpc_cmd c;
-
-    smtpc_e_cmd_begin(&c, s);
-    smtpc_e_cmd_add(&c, line);
-    if (smtpc_e_cmd_end(&c, R_AUTH) != SMTPC_OK)
-        smtpc_e_fail_session(s, SMTPC_ERR_BUFFER, SMTPC_PHASE_AUTH, 1);
-}
-
 /* A step we cannot answer: "*" cancels the exchange (RFC 4954 4). */
 #define STEP_CANCELLED 0xff
 
@@ -285,7 +275,7 @@ static void cram_md5_response(smtpc_session *s, const smtpc_line *l)
     n = smtpc_base64_decode(chal, l->text_len, (const char *)chal, l->text_len, &ok);
     if (!ok || n == 0) {
         s->auth_step = STEP_CANCELLED;
-        send_raw(s, "*");
+        smtpc_e_cmd_simple(s, "*", R_AUTH, SMTPC_PHASE_AUTH);
         return;
     }
     smtpc_e_hmac_md5(s->cfg->password, strlen(s->cfg->password), chal, n,
@@ -325,9 +315,9 @@ static void oauth_error_challenge(smtpc_session *s, const smtpc_line *l)
                         ok ? n : 0);
     s->flags |= F_AUTH_ERRTEXT;
     if (s->auth_mech == SMTPC_AUTH_XOAUTH2)
-        send_raw(s, "");
+        smtpc_e_cmd_simple(s, "", R_AUTH, SMTPC_PHASE_AUTH);
     else
-        send_raw(s, "AQ==");
+        smtpc_e_cmd_simple(s, "AQ==", R_AUTH, SMTPC_PHASE_AUTH);
 }
 #endif
 
@@ -401,7 +391,7 @@ void smtpc_e_auth_reply(smtpc_session *s, const smtpc_line *l)
             break;
         }
         s->auth_step = STEP_CANCELLED;
-        send_raw(s, "*");
+        smtpc_e_cmd_simple(s, "*", R_AUTH, SMTPC_PHASE_AUTH);
         return;
     }
     if (s->auth_step == STEP_CANCELLED) {

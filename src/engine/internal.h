@@ -171,6 +171,10 @@ void smtpc_e_cmd_secret_end(smtpc_cmd *c);
 /* Ends the line, queues the awaited reply.  SMTPC_OK or the error (and
  * then nothing of the command stays in the send area). */
 int smtpc_e_cmd_end(smtpc_cmd *c, uint8_t reply_kind);
+/* A command of fixed text; when it does not fit the session fails
+ * (SMTPC_ERR_BUFFER in phase). */
+void smtpc_e_cmd_simple(smtpc_session *s, const char *text, uint8_t kind,
+                        int phase);
 
 /* -- reply.c: one line of a reply -- */
 typedef struct smtpc_line {

@@ -227,17 +227,6 @@ static int write_rcpt(smtpc_session *s, const smtpc_rcpt *r)
     return smtpc_e_cmd_end(&c, R_RCPT);
 }
 
-static void write_simple(smtpc_session *s, const char *verb, uint8_t kind,
-                         int phase)
-{
-    smtpc_cmd c;
-
-    smtpc_e_cmd_begin(&c, s);
-    smtpc_e_cmd_add(&c, verb);
-    if (smtpc_e_cmd_end(&c, kind) != SMTPC_OK)
-        smtpc_e_fail_session(s, SMTPC_ERR_BUFFER, phase, 0);
-}
-
 /* Writes whatever the transaction can send now.  Called after every event;
  * cheap when there is nothing to do. */
 void smtpc_e_mail_pump(smtpc_session *s)
@@ -252,7 +241,7 @@ void smtpc_e_mail_pump(smtpc_session *s)
         /* The mail failed: once every awaited reply is in, reset. */
         if (s->q_len == 0 && !CHUNK_OPEN(s)) {
             if (s->flags & F_NEED_RSET)
-                write_simple(s, "RSET", R_RSET, SMTPC_PHASE_RSET);
+                smtpc_e_cmd_simple(s, "RSET", R_RSET, SMTPC_PHASE_RSET);
             else
                 smtpc_e_enter_ready(s);
         }
@@ -290,7 +279,7 @@ void smtpc_e_mail_pump(smtpc_session *s)
         return;
     }
     if (!(s->mode & M_DATA_SENT) && smtpc_e_queue_free(s) > 0) {
-        write_simple(s, "DATA", R_DATA, SMTPC_PHASE_DATA);
+        smtpc_e_cmd_simple(s, "DATA", R_DATA, SMTPC_PHASE_DATA);
         s->mode |= M_DATA_SENT;
     }
 }
@@ -358,7 +347,7 @@ void smtpc_e_mail_reply(smtpc_session *s, uint8_t kind, unsigned code)
             /* Pipelined DATA accepted although the mail had failed: end
              * the empty message at once (RFC 2920 3.1).  Unpipelined,
              * DATA goes out only for a mail that has not failed. */
-            write_simple(s, ".", R_DOT, SMTPC_PHASE_DATA);
+            smtpc_e_cmd_simple(s, ".", R_DOT, SMTPC_PHASE_DATA);
         } else {
             smtpc_e_fail_mail(s, ok ? SMTPC_ERR_PROTOCOL
                                     : smtpc_e_status_for_code(code),

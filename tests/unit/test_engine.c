@@ -1667,6 +1667,101 @@ static void test_starttls(void)
     both("STARTTLS then EHLO again, then AUTH", &cfg, NULL, steps);
 }
 
+/* SMTPC_OPT_STARTTLS_FIRST: STARTTLS right after the greeting.  Refused
+ * (the server wants EHLO first), the usual EHLO then STARTTLS follows,
+ * and STARTTLS stays required: nothing else goes before TLS. */
+static void test_starttls_first(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step taken[] = {
+        {S, "220 mx.example.com ESMTP\r\n", 0},
+        {C, "STARTTLS\r\n", 0},
+        {S, "220 2.0.0 go ahead\r\n", 0},
+        {TLS, NULL, 0},
+        {C, "EHLO client.example.org\r\n", 0},
+        {S, "250-mx\r\n250 AUTH PLAIN\r\n", 0},
+        {C, "AUTH PLAIN AHVzZXIAcGFzcw==\r\n", 0},
+        {S, "235 ok\r\n", 0},
+        {STATE, NULL, SMTPC_READY},
+        {END_OF, NULL, 0}};
+    static const struct step refused[] = {
+        {S, "220 mx.example.com ESMTP\r\n", 0},
+        {C, "STARTTLS\r\n", 0},
+        {S, "503 5.5.1 send EHLO first\r\n", 0},
+        {C, "EHLO client.example.org\r\n", 0},
+        {S, "250-mx\r\n250 STARTTLS\r\n", 0},
+        {C, "STARTTLS\r\n", 0},
+        {S, "220 2.0.0 go ahead\r\n", 0},
+        {TLS, NULL, 0},
+        {C, "EHLO client.example.org\r\n", 0},
+        {S, "250-mx\r\n250 AUTH PLAIN\r\n", 0},
+        {C, "AUTH PLAIN AHVzZXIAcGFzcw==\r\n", 0},
+        {STATUS, NULL, SMTPC_OK},
+        {END_OF, NULL, 0}};
+    /* Refused, and not offered after EHLO: the session fails, the
+     * credentials never go in clear. */
+    static const struct step no_tls[] = {
+        {S, "220 mx.example.com ESMTP\r\n", 0},
+        {C, "STARTTLS\r\n", 0},
+        {S, "502 5.5.2 what?\r\n", 0},
+        {C, "EHLO client.example.org\r\n", 0},
+        {S, "250-mx\r\n250 AUTH PLAIN\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_TLS_UNAVAILABLE},
+        {END_OF, NULL, 0}};
+    /* Refused twice: no third try. */
+    static const struct step twice[] = {
+        {S, "220 mx.example.com ESMTP\r\n", 0},
+        {C, "STARTTLS\r\n", 0},
+        {S, "503 5.5.1 send EHLO first\r\n", 0},
+        {C, "EHLO client.example.org\r\n", 0},
+        {S, "250-mx\r\n250 STARTTLS\r\n", 0},
+        {C, "STARTTLS\r\n", 0},
+        {S, "454 4.7.0 TLS not available\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_TLS_UNAVAILABLE},
+        {END_OF, NULL, 0}};
+    /* 421 ends it at once. */
+    static const struct step closing[] = {
+        {S, "220 mx.example.com ESMTP\r\n", 0},
+        {C, "STARTTLS\r\n", 0},
+        {S, "421 4.3.2 bye\r\n", 0},
+        {C_NONE, NULL, 0},
+        {STATE, NULL, SMTPC_CLOSED},
+        {STATUS, NULL, SMTPC_ERR_TEMPFAIL},
+        {END_OF, NULL, 0}};
+    /* Bytes after the 220 still end the session (CVE-2021-22947 class). */
+    static const struct step injected[] = {
+        {S, "220 mx.example.com ESMTP\r\n", 0},
+        {C, "STARTTLS\r\n", 0},
+        {S, "220 2.0.0 go ahead\r\n250 forged\r\n", 0},
+        {STATE, NULL, SMTPC_CLOSED},
+        {STATUS, NULL, SMTPC_ERR_TLS_INJECTION},
+        {END_OF, NULL, 0}};
+    /* Without SMTPC_TLS_STARTTLS the option does nothing. */
+    static const struct step opportunistic[] = {
+        GREET,
+        {S, "250 mx\r\n", 0},
+        {STATE, NULL, SMTPC_READY},
+        {END_OF, NULL, 0}};
+
+    cfg.ehlo_name = "client.example.org";
+    cfg.tls = SMTPC_TLS_STARTTLS;
+    cfg.auth = SMTPC_AUTH_AUTO;
+    cfg.username = "user";
+    cfg.password = "pass";
+    cfg.options = SMTPC_OPT_STARTTLS_FIRST;
+    both("STARTTLS first: taken", &cfg, NULL, taken);
+    both("STARTTLS first: refused, EHLO then STARTTLS", &cfg, NULL, refused);
+    both("STARTTLS first: refused and not offered", &cfg, NULL, no_tls);
+    both("STARTTLS first: refused twice", &cfg, NULL, twice);
+    both("STARTTLS first: 421", &cfg, NULL, closing);
+    run("STARTTLS first: injection after 220", &cfg, NULL, injected, 0);
+    cfg.tls = SMTPC_TLS_OPPORTUNISTIC;
+    cfg.auth = SMTPC_AUTH_NONE;
+    both("STARTTLS first: only with SMTPC_TLS_STARTTLS", &cfg, NULL, opportunistic);
+}
+
 static void test_starttls_injection(void)
 {
     smtpc_config cfg = {0};
@@ -1905,6 +2000,7 @@ int main(void)
     test_secret_range();
     test_starttls();
     test_starttls_injection();
+    test_starttls_first();
     test_starttls_stripped();
     test_auth_not_offered();
     test_body_random();
