@@ -297,6 +297,15 @@ static void set_config(cli_run *r)
     ccfg->session.options = r->opts.session_options;
     if (r->opts.all_or_nothing)
         ccfg->session.options |= SMTPC_OPT_NO_CHUNKING;
+#if CLI_HAVE_TLS
+    /* --tls-session-cache holds a session of this server: its STARTTLS
+     * worked before, so STARTTLS goes before EHLO (one round trip less;
+     * a refusal falls back to EHLO, STARTTLS still required).
+     * --serverinfo shows the server as any client first meets it. */
+    if (r->tls && r->opts.tls == SMTPC_TLS_STARTTLS && !r->opts.serverinfo &&
+        smtpc_tls_session_fits(r->tls, r->opts.host))
+        ccfg->session.options |= SMTPC_OPT_STARTTLS_FIRST;
+#endif
     if (r->opts.timeout_s)
         smtpc_timeouts_default(&ccfg->timeouts, r->opts.timeout_s * 1000u);
     if (r->opts.verbose) {
