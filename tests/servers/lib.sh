@@ -663,6 +663,31 @@ EOF
     return 1
 }
 
+# mta_sasl_user USER PASSWORD: Cyrus SASL for the Postfix start_mta started
+#   last, PLAIN and LOGIN against a sasldb holding USER@mta.smtpc.test.  The
+#   instance must have been started with the parameters in MTA_SASL_PARAMS
+#   (smtpd_sasl_auth_enable=yes ...).  Debian's Postfix reads <config
+#   directory>/sasl/smtpd.conf when each smtpd starts, so after start_mta is
+#   in time.  Needs saslpasswd2 (sasl2-bin) and libsasl2-modules; returns 77
+#   without saslpasswd2.
+MTA_SASL_PARAMS=(smtpd_sasl_auth_enable=yes smtpd_sasl_type=cyrus smtpd_sasl_path=smtpd
+                 smtpd_sasl_local_domain=mta.smtpc.test)
+mta_sasl_user() {
+    local user=${1:?mta_sasl_user USER PASSWORD} pass=${2:?mta_sasl_user USER PASSWORD}
+    command -v saslpasswd2 >/dev/null || { harness_log "saslpasswd2 missing (sasl2-bin)"; return 77; }
+    mkdir -p "$MTA_CONFIG/sasl"
+    cat >"$MTA_CONFIG/sasl/smtpd.conf" <<SASL
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+mech_list: PLAIN LOGIN
+sasldb_path: $MTA_CONFIG/sasl/sasldb2
+SASL
+    printf '%s' "$pass" | saslpasswd2 -p -c -f "$MTA_CONFIG/sasl/sasldb2" -u mta.smtpc.test "$user" \
+        || return 1
+    chown -R postfix "$MTA_CONFIG/sasl"
+    chmod 0755 "$MTA_CONFIG/sasl"
+}
+
 # Pids of processes started for the Postfix instance with this config dir
 # (master passes MAIL_CONFIG=<dir> to every daemon it runs).
 _harness_postfix_pids() {
