@@ -5,7 +5,7 @@
 #
 # Queues N (default 10) messages with --queue while the configured server
 # is away (nothing listens on port 1), then points the configuration at
-# Postfix's smtp-sink (PIPELINING, DATA) behind bench/delay_proxy.py
+# Postfix's smtp-sink (PIPELINING, DATA; lib.sh start_sink) behind bench/delay_proxy.py
 # (RTT_DELAY_MS each way, default 50) and flushes them all (--flush-all).
 # Prints one JSON line: the connections the proxy saw, the turns (the
 # client's waits for the server, see delay_proxy.py) in all and per
@@ -22,13 +22,8 @@ export SMTPC_ROOT=$ROOT
 W=$(harness_tmpdir rttflush)
 PY=/usr/bin/python3
 
-_harness_pick_port; sink_port=$_HARNESS_PORT
-user=()
-[ "$(id -u)" = 0 ] && user=(-u nobody)
-smtp-sink "${user[@]}" "127.0.0.1:$sink_port" 1024 </dev/null >"$W/sink.log" 2>&1 &
-sink_pid=$!
-harness_on_exit "kill $sink_pid 2>/dev/null; wait $sink_pid 2>/dev/null || true"
-_harness_wait_listen "$sink_port" "$sink_pid" || { echo "smtp-sink did not start" >&2; exit 1; }
+start_sink "$W/sink" || { echo "smtp-sink did not start" >&2; exit 1; }
+sink_port=$SINK_PORT
 
 "$PY" "$ROOT/bench/delay_proxy.py" --target "127.0.0.1:$sink_port" --delay-ms "$DELAY_MS" \
     --port-file "$W/pp" --stats "$W/stats" >/dev/null 2>&1 &
