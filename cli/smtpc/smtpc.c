@@ -325,12 +325,13 @@ static int reads_header(const cli_opts *o)
                (CLI_HAS_FROM | CLI_HAS_DATE | CLI_HAS_MESSAGE_ID);
 }
 
-/* What the envelope takes from the message on stdin, whose header section
+/* What the envelope takes from the message on fd, whose header section
  * is read now (before connecting): with -t the recipients (the command
  * line's are added), and without --from the sender (as git send-email
  * and other callers expect, when they name recipients but no -f); and the
  * fields smtpc adds.  0, or an exit code after printing why. */
-static int read_envelope(cli_run *r, smtpc_envelope *env, const char **why)
+static int read_envelope(cli_run *r, smtpc_envelope *env, int fd,
+                         const char **why)
 {
     cli_headers *h = &r->msg.hdr;
     unsigned flags = 0;
@@ -341,7 +342,7 @@ static int read_envelope(cli_run *r, smtpc_envelope *env, const char **why)
         flags |= CLI_HDR_RCPTS | CLI_HDR_STRIP_BCC;
     if (!r->opts.from)
         flags |= CLI_HDR_SENDER;
-    rc = cli_message_read(&r->msg, STDIN_FILENO, flags);
+    rc = cli_message_read(&r->msg, fd, flags);
     if (rc) {
         *why = h->error;
         fprintf(stderr, "%s: ", CLI_NAME);
@@ -397,11 +398,10 @@ static int read_envelope(cli_run *r, smtpc_envelope *env, const char **why)
         return EX_OSERR;
     }
     /* SIZE= as it goes on the wire (a NUL is reported while sending). */
-    if (cli_message_has_nul(&r->msg, STDIN_FILENO, r->body.buf,
-                            CLI_BODY_CHUNK, &env->size) < 0)
+    if (cli_message_has_nul(&r->msg, fd, r->body.buf, CLI_BODY_CHUNK,
+                            &env->size) < 0)
         env->size = 0;
-    cli_body_reset(&r->body, r->msg.eof ? -1 : STDIN_FILENO, r->msg.buf,
-                   r->msg.len);
+    cli_body_reset(&r->body, r->msg.eof ? -1 : fd, r->msg.buf, r->msg.len);
     cli_body_head(&r->body, r->msg.added, r->msg.added_len);
     return 0;
 }
@@ -452,6 +452,235 @@ static void report_human_keep(const cli_outcome *oc, char *why, size_t len)
          line = strtok_r(NULL, "\n", &save))
         cli_queue_why_add(why, len, line);
     free(buf);
+}
+
+/* The envelope of the message on fd (standard input, or the entry of
+ * the queue a flush sends) from the options, or the composed message's;
+ * r->body set to send it, r->rcpts holding the recipients.  0, or an
+ * exit code after printing why. */
+static int make_envelope(cli_run *r, smtpc_envelope *env, int fd,
+                         const char **why)
+{
+    int rc = 0;
+
+    memset(env, 0, sizeof *env);
+    if (r->opts.compose) {
+        rc = cli_compose_prepare(r, env);
+        *why = "cannot compose the message";
+    } else if (reads_header(&r->opts)) {
+        rc = read_envelope(r, env, fd, why);
+    } else {
+        r->rcpts = calloc(r->opts.rcpt_count, sizeof *r->rcpts);
+        if (!r->rcpts) {
+            fprintf(stderr, "%s: out of memory\n", CLI_NAME);
+            *why = "out of memory";
+            return EX_OSERR;
+        }
+        for (size_t i = 0; i < r->opts.rcpt_count; i++)
+            r->rcpts[i].address = r->opts.rcpts[i];
+        env->from = r->opts.from;
+        env->rcpts = r->rcpts;
+        env->rcpt_count = r->opts.rcpt_count;
+        env->size = cli_body_size_hint(fd);
+        cli_body_reset(&r->body, fd, NULL, 0);
+    }
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < env->rcpt_count; i++)
+        r->rcpts[i].notify = r->opts.notify;
+    env->flags = r->opts.mail_flags;
+    env->envid = r->opts.envid;
+    return 0;
+}
+
+/* A mail's outcome (st and res, as smtpc_client_sendmail gives them) into
+ * oc, reported on stderr; why gets the report's last lines (what a queued
+ * message keeps).  entry: the queue entry a flush runs us for, taken out
+ * of the queue once the server took the message.  body: the message's
+ * source, NULL once the next message reads from it. */
+static void mail_outcome(cli_run *r, cli_outcome *oc, smtpc_envelope *env,
+                         int st, const smtpc_result *res,
+                         const all_or_nothing *aon, const cli_body *body,
+                         const char *entry, char *detail, size_t detail_len,
+                         char *why, size_t why_len)
+{
+    if (st == SMTPC_OK && res->status != SMTPC_OK)
+        st = res->status;
+    if (st == SMTPC_OK)
+        cli_crash_point("sent"); /* delivered, not yet reported */
+    if (r->opts.verbose)
+        cli_trace_finish(&r->trace);
+
+    memset(oc, 0, sizeof *oc);
+    oc->opts = &r->opts;
+    oc->status = st;
+    oc->exit_code = cli_exit_code(st, env, body);
+    if (oc->exit_code == EX_OK && entry)
+        cli_queue_retire(entry); /* sent from a flush's entry: out of the queue */
+    oc->queue_id = entry ? strrchr(entry, '/') + 1 : NULL;
+    oc->res = res;
+    oc->env = env;
+    cli_outcome_session(oc, r, st, detail, detail_len);
+    if (aon->refused)
+        all_or_nothing_outcome(oc, env);
+    report_human_keep(oc, why, why_len);
+}
+
+/* One entry of a flush's run: what lives until its outcome is in. */
+typedef struct flush_mail {
+    size_t index;          /* in cli_queue_entry's list */
+    const char *entry;     /* DIR/new/ID */
+    int fd;                /* its message */
+    smtpc_envelope env;
+    smtpc_rcpt *rcpts;
+    char *strings;         /* env's addresses (cli_envelope_own) */
+    all_or_nothing aon;
+    smtpc_body_source src;
+} flush_mail;
+
+/* The mails of a flush's run whose outcome is not reported yet: the one
+ * going out and up to two before it whose replies may be awaited. */
+typedef struct flush_ring {
+    flush_mail m[3];
+    size_t first, count;
+    int exit0;             /* the first entry's exit code, -1 until known */
+} flush_ring;
+
+/* Reports the oldest mail's outcome (or exit_code with why, for one that
+ * could not go) to the user and to the flush, and frees it. */
+static void flush_report(cli_run *r, flush_ring *q, int exit_code,
+                         const char *why)
+{
+    flush_mail *m = &q->m[q->first % 3];
+    char detail[160], kept[512];
+    cli_outcome oc;
+
+    if (exit_code == EX_OK) {
+        /* The newest mail was the last to read the body source. */
+        mail_outcome(r, &oc, &m->env, SMTPC_OK, &m->env.result, &m->aon,
+                     q->count == 1 ? &r->body : NULL, m->entry, detail,
+                     sizeof detail, kept, sizeof kept);
+        why = kept;
+    } else {
+        memset(&oc, 0, sizeof oc);
+        oc.opts = &r->opts;
+        oc.status = SMTPC_ERR_ARG;
+        oc.exit_code = exit_code;
+        oc.error = why;
+        oc.queue_id = strrchr(m->entry, '/') + 1;
+    }
+    cli_report_outcome(r, &oc);
+    cli_queue_result(m->index, oc.exit_code, why);
+    if (m->index == 0)
+        q->exit0 = oc.exit_code;
+    if (m->fd > STDIN_FILENO)
+        close(m->fd);
+    free(m->rcpts);
+    free(m->strings);
+    memset(m, 0, sizeof *m);
+    q->first++;
+    q->count--;
+}
+
+/* Reports, oldest first, the mails whose outcome is in; with wait, every
+ * one (their replies are read first). */
+static void flush_reported(cli_run *r, flush_ring *q, int wait)
+{
+    while (q->count > 0) {
+        if (q->m[q->first % 3].env.result.status == SMTPC_ERR_PENDING) {
+            if (!wait)
+                return;
+            (void)smtpc_client_flush(r->client);
+        }
+        flush_report(r, q, EX_OK, NULL);
+    }
+}
+
+/*
+ * The run --flush-queue starts for several entries queued with the same
+ * words in the same directory (cli_queue_entry lists them; the first is
+ * on standard input, and r->opts, its options, are every entry's): the
+ * messages go on one connection, each behind the previous one's end
+ * (smtpc_client_submit with SMTPC_SUBMIT_MORE, QUIT behind the last), and
+ * each has its own outcome, reported and told to the flush
+ * (cli_queue_result) as a run for it alone would.  When the connection
+ * cannot be opened or ends, the mails on it get its failure and the run
+ * stops: the entries after them are left to the flush, untried.  The
+ * exit status is the first entry's.
+ */
+static int flush_run(cli_run *r)
+{
+    flush_ring q;
+    const char *entry;
+    int connected = 0, st;
+
+    memset(&q, 0, sizeof q);
+    q.exit0 = -1;
+    st = smtpc_client_init(r->client, &r->ccfg, r->transport, r->io,
+                           CLI_IO_BUF);
+    for (size_t index = 0; (entry = cli_queue_entry(index)) != NULL; index++) {
+        flush_mail *m;
+        const char *why = NULL;
+        int rc;
+
+        if (connected && !smtpc_client_ready(r->client))
+            break; /* the connection ended after the last mail's end */
+        flush_reported(r, &q, q.count == 3);
+        m = &q.m[(q.first + q.count) % 3];
+        m->index = index;
+        m->entry = entry;
+        m->fd = index == 0 ? STDIN_FILENO : cli_queue_message_open(entry);
+        if (m->fd < 0)
+            break; /* left to the flush, which sends it alone */
+        q.count++;
+        rc = make_envelope(r, &m->env, m->fd, &why);
+        m->rcpts = r->rcpts;
+        r->rcpts = NULL;
+        if (rc == 0 && cli_envelope_own(&m->env, &m->strings) != 0) {
+            fprintf(stderr, "%s: out of memory\n", CLI_NAME);
+            rc = EX_OSERR;
+            why = "out of memory";
+        }
+        if (rc) {
+            /* The message itself cannot go (no SMTP for it): reported
+             * after those before it. */
+            q.count--;
+            flush_reported(r, &q, 1);
+            q.count++;
+            flush_report(r, &q, rc, why);
+            continue;
+        }
+        m->src = cli_body_source(&r->body);
+        m->aon.inner = m->src;
+        m->aon.env = &m->env;
+        if (r->opts.all_or_nothing) {
+            m->src.next = all_or_nothing_next;
+            m->src.ctx = &m->aon;
+        }
+        if (st == SMTPC_OK && !connected) {
+            st = smtpc_client_open(r->client);
+            connected = st == SMTPC_OK;
+        }
+        if (!connected) {
+            /* No connection: this mail fails with it, the rest wait. */
+            const smtpc_reply *rp = smtpc_last_reply(smtpc_client_session(r->client));
+            memset(&m->env.result, 0, sizeof m->env.result);
+            m->env.result.status = st;
+            smtpc_client_error(r->client, &m->env.result.phase);
+            if (rp)
+                m->env.result.reply = *rp;
+            break;
+        }
+        (void)smtpc_client_submit(r->client, &m->env, &m->src,
+                                  SMTPC_SUBMIT_MORE);
+    }
+    /* QUIT behind the last message; then every outcome is in. */
+    if (connected)
+        (void)smtpc_client_close(r->client);
+    flush_reported(r, &q, 1);
+    if (r->opts.verbose)
+        cli_trace_finish(&r->trace);
+    return q.exit0 < 0 ? EX_TEMPFAIL : q.exit0;
 }
 
 int main(int argc, char **argv)
@@ -567,32 +796,16 @@ int main(int argc, char **argv)
         return rc;
     }
 
-    memset(&env, 0, sizeof env);
-    if (r->opts.compose) {
-        rc = cli_compose_prepare(r, &env);
-        if (rc)
-            return early_exit(r, rc, "cannot compose the message");
-    } else if (reads_header(&r->opts)) {
-        rc = read_envelope(r, &env, &why);
-        if (rc)
-            return early_exit(r, rc, why);
-    } else {
-        r->rcpts = calloc(r->opts.rcpt_count, sizeof *r->rcpts);
-        if (!r->rcpts) {
-            fprintf(stderr, "%s: out of memory\n", CLI_NAME);
-            return early_exit(r, EX_OSERR, "out of memory");
-        }
-        for (size_t i = 0; i < r->opts.rcpt_count; i++)
-            r->rcpts[i].address = r->opts.rcpts[i];
-        env.from = r->opts.from;
-        env.rcpts = r->rcpts;
-        env.rcpt_count = r->opts.rcpt_count;
-        env.size = cli_body_size_hint(STDIN_FILENO);
+    /* Run by --flush-queue for several entries: one connection. */
+    if (r->opts.no_queue && cli_queue_entry(1) != NULL) {
+        rc = flush_run(r);
+        run_free(r);
+        return rc;
     }
-    for (size_t i = 0; i < env.rcpt_count; i++)
-        r->rcpts[i].notify = r->opts.notify;
-    env.flags = r->opts.mail_flags;
-    env.envid = r->opts.envid;
+
+    rc = make_envelope(r, &env, STDIN_FILENO, &why);
+    if (rc)
+        return early_exit(r, rc, why);
 
     aon.inner = src;
     aon.env = &env;
@@ -609,28 +822,9 @@ int main(int argc, char **argv)
                              : smtpc_client_sendmail(r->client, &env, &src, &res);
     else
         res.status = st;
-    if (st == SMTPC_OK && res.status != SMTPC_OK)
-        st = res.status;
-    if (st == SMTPC_OK)
-        cli_crash_point("sent"); /* delivered, not yet reported */
-    if (r->opts.verbose)
-        cli_trace_finish(&r->trace);
-
-    memset(&oc, 0, sizeof oc);
-    oc.opts = &r->opts;
-    oc.status = st;
-    oc.exit_code = cli_exit_code(st, &env, &r->body);
-    if (oc.exit_code == EX_OK && r->opts.no_queue)
-        cli_queue_retire(); /* sent from a flush's entry: out of the queue */
-    /* Sent again by --flush-queue (which always adds --no-queue). */
-    oc.queue_id = r->opts.no_queue ? getenv(CLI_QUEUE_ID_ENV) : NULL;
-    oc.res = &res;
-    oc.env = &env;
-    cli_outcome_session(&oc, r, st, detail, sizeof detail);
-    if (aon.refused)
-        all_or_nothing_outcome(&oc, &env);
-
-    report_human_keep(&oc, why_buf, sizeof why_buf);
+    mail_outcome(r, &oc, &env, st, &res, &aon, &r->body,
+                 r->opts.no_queue ? cli_queue_entry(0) : NULL, detail,
+                 sizeof detail, why_buf, sizeof why_buf);
     if (r->queue_entry && oc.exit_code == EX_TEMPFAIL &&
         cli_queue_commit(r->opts.queue_dir, r->queue_entry, &env,
                          why_buf) == 0) {
