@@ -122,10 +122,15 @@ else
     cmake --build "$BUILD" --target smtpc-bench smtpc -j 2 >/dev/null
 fi
 BENCH=$BUILD/smtpc-bench
+# The library's public definitions (they size public structs, such as the
+# session): a program built without them does not match the library.
+# lib_defs BUILD: those of BUILD's library, from its smtpc.pc.
+lib_defs() { grep -o -- '-DSMTPC_[A-Z_0-9]*=[^ ]*' "$1/smtpc.pc"; }
 # The encoder benchmark links the library as built (same flags as users get).
-cc -O2 -g -std=c11 -Wall -Wextra -I"$ROOT/include" -I"$ROOT/cli/bench" -I"$ROOT/cli/common" \
-    "$ROOT/bench/encoder_bench.c" "$ROOT/cli/bench/bench_text.c" "$BUILD/libsmtpc.a" \
-    -o "$BUILD/encoder_bench"
+# shellcheck disable=SC2046
+cc -O2 -g -std=c11 -Wall -Wextra $(lib_defs "$BUILD") -I"$ROOT/include" -I"$ROOT/cli/bench" \
+    -I"$ROOT/cli/common" "$ROOT/bench/encoder_bench.c" "$ROOT/cli/bench/bench_text.c" \
+    "$BUILD/libsmtpc.a" -o "$BUILD/encoder_bench"
 BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
 
 # ------------------------------------------------------------------ output
@@ -680,15 +685,18 @@ tls_resumption() {
     local benches=() mb=$BUILD/mbedtls-bench
     TLSRES=$OUT/tls_resumption.jsonl
     : >"$TLSRES"
-    cc -O2 -g -std=c11 -Wall -Wextra -I"$ROOT/include" "$ROOT/bench/tls_resume_bench.c" \
-        "$BUILD/libsmtpc.a" -lssl -lcrypto -o "$BUILD/tls_resume_bench" && benches+=("$BUILD/tls_resume_bench")
+    # shellcheck disable=SC2046
+    cc -O2 -g -std=c11 -Wall -Wextra $(lib_defs "$BUILD") -I"$ROOT/include" \
+        "$ROOT/bench/tls_resume_bench.c" "$BUILD/libsmtpc.a" -lssl -lcrypto \
+        -o "$BUILD/tls_resume_bench" && benches+=("$BUILD/tls_resume_bench")
     if [ -f /usr/include/mbedtls/ssl.h ]; then
         log "building the mbedTLS variant of the library into $mb"
         if cmake -S "$ROOT" -B "$mb" -DSMTPC_TLS_BACKEND=mbedtls -DCMAKE_BUILD_TYPE=RelWithDebInfo \
                 -DSMTPC_BUILD_TESTS=OFF >"$RUNS/mbedtls-build.log" 2>&1 &&
             cmake --build "$mb" --target smtpc_static -j 2 >>"$RUNS/mbedtls-build.log" 2>&1 &&
-            cc -O2 -g -std=c11 -Wall -Wextra -I"$ROOT/include" "$ROOT/bench/tls_resume_bench.c" \
-                "$mb/libsmtpc.a" -lmbedtls -lmbedx509 -lmbedcrypto -o "$mb/tls_resume_bench"; then
+            cc -O2 -g -std=c11 -Wall -Wextra $(lib_defs "$mb") -I"$ROOT/include" \
+                "$ROOT/bench/tls_resume_bench.c" "$mb/libsmtpc.a" -lmbedtls -lmbedx509 \
+                -lmbedcrypto -o "$mb/tls_resume_bench"; then
             benches+=("$mb/tls_resume_bench")
         else
             log "mbedTLS build failed (see $RUNS/mbedtls-build.log)"
