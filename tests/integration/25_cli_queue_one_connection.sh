@@ -15,15 +15,7 @@ set -euo pipefail
 . "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
 harness_need_smtpc
 
-W=$(harness_tmpdir queue-one)
-Q=$W/queue
-DOWN=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-conf() {
-    printf '%s\n' "server 127.0.0.1:$1" 'tls none' "queue $Q" >"$W/smtpc.conf"
-    chmod 600 "$W/smtpc.conf"
-}
-export SMTPC_CONFIG=$W/smtpc.conf
-entries() { find "$Q/$1" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l; }
+queue_setup queue-one
 EHLO='EHLO=250-script.test\n250-PIPELINING\n250 8BITMIME'
 
 # queue N: N messages m1..mN (To: rN@example.com), queued while the

@@ -464,6 +464,26 @@ start_script_server() {
 
 stop_script_server() { _harness_stop SCRIPT_PID; }
 
+# ---------------------------------------------------------------- --queue
+
+# queue_setup NAME: for a test of smtpc's queue: W (harness_tmpdir NAME),
+# Q (the queue, W/queue), DOWN (a loopback port nobody listens on:
+# connections are refused, exit 75), SMTPC_CONFIG (exported), and two
+# functions: `conf PORT` writes the configuration every run and flush of
+# the test reads (server 127.0.0.1:PORT, no TLS, queue Q); `entries SUB`
+# counts the entries of Q/SUB (new, failed, tmp).
+queue_setup() {
+    W=$(harness_tmpdir "$1")
+    Q=$W/queue
+    DOWN=$("$HARNESS_PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    export SMTPC_CONFIG=$W/smtpc.conf
+    conf() {
+        printf '%s\n' "server 127.0.0.1:$1" 'tls none' "queue $Q" >"$SMTPC_CONFIG"
+        chmod 600 "$SMTPC_CONFIG"
+    }
+    entries() { find "$Q/$1" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l; }
+}
+
 # ---------------------------------------------------------------- TLS material
 
 # tls_certs DIR: fresh certificates from certs.sh (see there for the list)
