@@ -136,6 +136,8 @@ typedef struct cli_opts {
     unsigned no_add;          /* CLI_HAS_*: fields never added */
     char **rcpts;             /* into argv, or rcpts_buf once qualified */
     size_t rcpt_count;
+    int option_words;         /* argv's words before the recipients
+                                 (argv[0] too), as getopt left them */
     char **rcpts_buf;         /* allocated: argv's recipients, qualified */
     char **rcpts_list;        /* allocated: argv's address lists, split */
     char **qualified;         /* allocated: the addresses made here */
@@ -477,13 +479,21 @@ void cli_queue_discard(const char *entry);
  * up on is logged on log_fd (-1: none). */
 int cli_queue_flush(const cli_opts *o, int log_fd);
 
-/* In the smtpc that a flush runs, the entries (DIR/new/ID) it sends, k =
- * 0, 1, ...: the first's message is on standard input, and all were
- * queued with the same words.  NULL past the last, and outside a flush. */
+/* In the smtpc that a flush runs, the entries (DIR/new/ID) it may send, k
+ * = 0, 1, ...: the first's message is on standard input, and the words it
+ * was started with are the first's.  NULL past the last, and outside a
+ * flush. */
 const char *cli_queue_entry(size_t k);
 
 /* The message of an entry (cli_queue_entry), opened for reading; or -1. */
 int cli_queue_message_open(const char *entry);
+
+/* The words an entry (cli_queue_entry) was queued with, as argv: *argv
+ * (to free, with *blob) has "smtpc" and "--no-queue" first, then the
+ * words, then NULL; *argc counts them; *cwd (in *blob) is the directory
+ * it was queued from.  0, or -1 when it cannot be read. */
+int cli_queue_entry_words(const char *entry, char **blob, char **cwd,
+                          char ***argv, int *argc);
 
 /* In the smtpc that a flush runs: tells it the outcome of its entry
  * number index (the exit code a run for it alone would have had, and the

@@ -31,9 +31,9 @@
  * words, --no-queue, and the message on standard input: every check, -t,
  * qualify-domain and --log work as they did the first time, with the
  * configuration and environment of the flush.  Entries due one after the
- * other that were queued with the same words in the same directory (so
- * with the same server, account and options: cron's `sendmail -t`, a
- * script that always mails the same people) go to one run of smtpc, up to
+ * other that were queued from the same directory with the same options
+ * (their recipients may differ: `sendmail -t`, `sendmail -oi -- ADDR`
+ * from mail(1) or a script) go to one run of smtpc, up to
  * FLUSH_GROUP_MAX, which sends them on one connection, each behind the
  * previous one's end, and tells the flush each one's outcome on a pipe
  * (cli_queue_result).  Each entry has its own
@@ -657,10 +657,11 @@ static void read_results(int rfd, qentry *e, size_t n)
     }
 }
 
-/* Runs smtpc again for the entries e[0..n), queued with the same words in
- * the same directory: those words after "--no-queue", the first entry's
- * message on standard input, the others named in the environment, in
- * that directory, holding the entries' locks until it exits.  Each entry
+/* Runs smtpc again for the entries e[0..n): the first's words after
+ * "--no-queue", its message on standard input, the others named in the
+ * environment (the run sends those it can with the same options, see
+ * flush_run in smtpc.c), in the first's directory, holding the entries'
+ * locks until it exits.  Each entry
  * whose outcome the run told has it in e[k] (reported); the first, when
  * the run told nothing (it could not run or was killed), gets the exit
  * status (-1 when killed or not run) and the last line the run wrote on
@@ -778,6 +779,24 @@ int cli_queue_message_open(const char *entry)
 
     free(msg);
     return fd;
+}
+
+int cli_queue_entry_words(const char *entry, char **blob, char **cwd,
+                          char ***argv, int *argc)
+{
+    char *args = cli_path_join(entry, "args");
+    int fd = args ? open(args, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+    int rc = fd >= 0 ? read_args(fd, blob, cwd, argv, argc) : -1;
+
+    free(args);
+    if (fd >= 0)
+        close(fd);
+    if (rc != 0)
+        return -1;
+    (*argv)[0] = (char *)CLI_NAME;
+    (*argv)[1] = (char *)"--no-queue";
+    *argc += 2;
+    return 0;
 }
 
 void cli_queue_result(size_t index, int exit_code, const char *why)
@@ -1218,27 +1237,6 @@ static void entry_settle(const char *qdir, const cli_opts *o, int log_fd,
     c->kept++;
 }
 
-/* Whether a and b were queued with the same words in the same directory:
- * then a run sends both with the same options. */
-static int same_args(const qentry *a, const qentry *b)
-{
-    char *blob[2], *cwd[2], **words[2];
-    int count[2], same = 0;
-
-    if (read_args(a->lock_fd, &blob[0], &cwd[0], &words[0], &count[0]) != 0)
-        return 0;
-    if (read_args(b->lock_fd, &blob[1], &cwd[1], &words[1], &count[1]) == 0) {
-        same = count[0] == count[1] && strcmp(cwd[0], cwd[1]) == 0;
-        for (int i = 0; same && i < count[0]; i++)
-            same = strcmp(words[0][2 + i], words[1][2 + i]) == 0;
-        free(words[1]);
-        free(blob[1]);
-    }
-    free(words[0]);
-    free(blob[0]);
-    return same;
-}
-
 int cli_queue_flush(const cli_opts *o, int log_fd)
 {
     const char *qdir = o->queue_dir;
@@ -1258,10 +1256,11 @@ int cli_queue_flush(const cli_opts *o, int log_fd)
     }
     clean_tmp(qdir);
 
-    /* Each entry locked and tried when due (up to FLUSH_GROUP_MAX of
-     * them locked ahead), those with the same words as the first sent by
-     * one run, each settled on its own.  The bounces this flush queues
-     * are sent after the rest. */
+    /* Each entry locked and tried when due, each settled on its own.  Up
+     * to FLUSH_GROUP_MAX are locked ahead and handed to one run, which
+     * sends the first and those after it that it can send with the same
+     * options, on one connection; the rest wait for the next run.  The
+     * bounces this flush queues are sent after the rest. */
     for (size_t i = 0;;) {
         long long now = (long long)time(NULL);
         size_t n = 1, k;
@@ -1282,8 +1281,6 @@ int cli_queue_flush(const cli_opts *o, int log_fd)
         }
         if (ng == 0)
             break;
-        while (n < ng && same_args(&group[0], &group[n]))
-            n++;
         cli_crash_point("sending");
         if (access(group[0].dir, F_OK) != 0) {
             /* Taken out of new/ by a run killed before it told us: the
@@ -1292,11 +1289,11 @@ int cli_queue_flush(const cli_opts *o, int log_fd)
             group[0].reported = 1;
             group[0].rc = EX_OK;
         } else {
-            run_group(group, n);
+            run_group(group, n = ng);
         }
         /* Settled: the entries whose outcome the run told, and the
-         * first in any case; the others (left untried when the
-         * connection ended) stay locked for the next run. */
+         * first in any case; the others (other options, or after the
+         * connection ended) stay locked for the next run, untried. */
         for (k = 0; k < n; k++) {
             qentry *e = &group[k];
             if (k > 0 && !e->reported)

@@ -596,43 +596,107 @@ static void flush_reported(cli_run *r, flush_ring *q, int wait)
     }
 }
 
+/* An entry after the first of a flush's run, when the run can send it:
+ * queued from the same directory as the first (cwd0) with the same
+ * options (argv0 up to its recipients, as getopt left it); its
+ * recipients may differ.  Then 1, and *o holds its options (its
+ * recipients), pointing into *argv and *blob: all three to free.  Else 0:
+ * the flush sends it in another run.  Its words are parsed silently: a
+ * mistake in them is reported by that other run. */
+static int flush_takes(const cli_run *r, const char *entry, const char *cwd0,
+                       char **argv0, cli_opts *o, char **blob, char ***argv)
+{
+    char *cwd;
+    int argc, err_fd, quiet, parsed = 0, same = 0;
+
+    if (cli_queue_entry_words(entry, blob, &cwd, argv, &argc) != 0)
+        return 0;
+    if (strcmp(cwd, cwd0) == 0) {
+        fflush(stderr);
+        err_fd = dup(STDERR_FILENO);
+        quiet = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (err_fd >= 0 && quiet >= 0 && dup2(quiet, STDERR_FILENO) >= 0) {
+            parsed = 1;
+            same = cli_parse_args(argc, *argv, o) == CLI_PARSE_OK &&
+                   o->option_words == r->opts.option_words;
+            fflush(stderr);
+            (void)dup2(err_fd, STDERR_FILENO);
+        }
+        if (quiet >= 0)
+            close(quiet);
+        if (err_fd >= 0)
+            close(err_fd);
+        for (int i = 1; same && i < o->option_words; i++)
+            same = strcmp((*argv)[i], argv0[i]) == 0;
+        if (parsed && !same)
+            cli_opts_free(o);
+    }
+    if (!same) {
+        free(*argv);
+        free(*blob);
+    }
+    return same;
+}
+
 /*
- * The run --flush-queue starts for several entries queued with the same
- * words in the same directory (cli_queue_entry lists them; the first is
- * on standard input, and r->opts, its options, are every entry's): the
- * messages go on one connection, each behind the previous one's end
- * (smtpc_client_submit with SMTPC_SUBMIT_MORE, QUIT behind the last), and
- * each has its own outcome, reported and told to the flush
+ * The run --flush-queue starts for entries of the queue (cli_queue_entry
+ * lists them; the first is on standard input, and argv and r->opts are
+ * its words and options): it sends the first and, of those after it, each
+ * that flush_takes (the same options, other recipients maybe) until one
+ * it does not, on one connection, each behind the previous one's end
+ * (smtpc_client_submit with SMTPC_SUBMIT_MORE, QUIT behind the last).
+ * Each has its own outcome, reported and told to the flush
  * (cli_queue_result) as a run for it alone would.  When the connection
  * cannot be opened or ends, the mails on it get its failure and the run
- * stops: the entries after them are left to the flush, untried.  The
- * exit status is the first entry's.
+ * stops.  The entries it did not send are left to the flush, untried.
+ * The exit status is the first entry's.
  */
-static int flush_run(cli_run *r)
+static int flush_run(cli_run *r, char **argv)
 {
     flush_ring q;
     const char *entry;
-    int connected = 0, st;
+    char *blob0 = NULL, *cwd0 = NULL, **argv0 = NULL;
+    int connected = 0, st, argc0;
 
     memset(&q, 0, sizeof q);
     q.exit0 = -1;
+    if (cli_queue_entry_words(cli_queue_entry(0), &blob0, &cwd0, &argv0,
+                              &argc0) != 0)
+        cwd0 = NULL; /* only the first goes */
     st = smtpc_client_init(r->client, &r->ccfg, r->transport, r->io,
                            CLI_IO_BUF);
     for (size_t index = 0; (entry = cli_queue_entry(index)) != NULL; index++) {
         flush_mail *m;
         const char *why = NULL;
+        char **own_rcpts = r->opts.rcpts, *blob = NULL, **words = NULL;
+        size_t own_count = r->opts.rcpt_count;
+        cli_opts o;
         int rc;
 
         if (connected && !smtpc_client_ready(r->client))
             break; /* the connection ended after the last mail's end */
+        if (index > 0 &&
+            (!cwd0 || !flush_takes(r, entry, cwd0, argv, &o, &blob, &words)))
+            break;
         flush_reported(r, &q, q.count == 3);
         m = &q.m[(q.first + q.count) % 3];
         m->index = index;
         m->entry = entry;
         m->fd = index == 0 ? STDIN_FILENO : cli_queue_message_open(entry);
-        if (m->fd < 0)
+        if (m->fd < 0) {
+            if (index > 0) {
+                cli_opts_free(&o);
+                free(words);
+                free(blob);
+            }
             break; /* left to the flush, which sends it alone */
+        }
         q.count++;
+        if (index > 0) {
+            /* Its own recipients, for its envelope only. */
+            r->opts.rcpts = o.rcpts;
+            r->opts.rcpt_count = o.rcpt_count;
+        }
         rc = make_envelope(r, &m->env, m->fd, &why);
         m->rcpts = r->rcpts;
         r->rcpts = NULL;
@@ -640,6 +704,13 @@ static int flush_run(cli_run *r)
             fprintf(stderr, "%s: out of memory\n", CLI_NAME);
             rc = EX_OSERR;
             why = "out of memory";
+        }
+        if (index > 0) {
+            r->opts.rcpts = own_rcpts;
+            r->opts.rcpt_count = own_count;
+            cli_opts_free(&o);
+            free(words);
+            free(blob);
         }
         if (rc) {
             /* The message itself cannot go (no SMTP for it): reported
@@ -680,6 +751,8 @@ static int flush_run(cli_run *r)
     flush_reported(r, &q, 1);
     if (r->opts.verbose)
         cli_trace_finish(&r->trace);
+    free(argv0);
+    free(blob0);
     return q.exit0 < 0 ? EX_TEMPFAIL : q.exit0;
 }
 
@@ -798,7 +871,7 @@ int main(int argc, char **argv)
 
     /* Run by --flush-queue for several entries: one connection. */
     if (r->opts.no_queue && cli_queue_entry(1) != NULL) {
-        rc = flush_run(r);
+        rc = flush_run(r, argv);
         run_free(r);
         return rc;
     }

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# --flush-queue sends the due entries queued with the same words (here
-# `smtpc -t`) on one connection, each message behind the previous one's
-# end, and every entry keeps its own outcome, against a scripted server
-# with PIPELINING:
+# --flush-queue sends the due entries queued with the same options (here
+# `smtpc -t`, or other recipients on the command line) on one connection,
+# each message behind the previous one's end, and every entry keeps its
+# own outcome, against a scripted server with PIPELINING:
+#   - recipients on the command line may differ; other options start
+#     another connection;
 #   - refused in every way (MAIL 451, RCPT 550, DATA 451, "." 554) on one
 #     connection: the accepted ones leave the queue, the temporary
 #     failures stay with their own reason, the refusals go to failed/;
@@ -42,6 +44,29 @@ connection_of() {
 }
 # texts N: the subjects of the messages whose text connection N carried.
 texts() { awk -v c="$1" '{ sub(/\r$/, "") } /^--- connection/ { n++ } n == c && /^Subject: m/ { printf "%s%s", sep, $2; sep = " " }' "$SCRIPT_LOG"; }
+
+step "other recipients on the command line: one connection; other options: another"
+conf "$DOWN"
+for i in 1 2 3; do
+    printf 'From: a@example.com\nSubject: m%d\n\nbody %d\n' "$i" "$i" |
+        "$SMTPC" -f a@example.com "r$i@example.com" 2>"$W/err" || fail "queue m$i: $(cat "$W/err")"
+    sleep 0.01
+done
+printf 'From: a@example.com\nSubject: m4\n\nbody 4\n' |
+    "$SMTPC" -f a@example.com --ehlo other.example r4@example.com 2>"$W/err" || fail "queue m4: $(cat "$W/err")"
+sleep 0.01
+printf 'From: a@example.com\nSubject: m5\n\nbody 5\n' |
+    "$SMTPC" -f a@example.com r5@example.com 2>"$W/err" || fail "queue m5: $(cat "$W/err")"
+start_script_server "$EHLO" || fail "script server"
+conf "$SCRIPT_PORT"
+RC=0
+"$SMTPC" --flush-all 2>"$W/err" || RC=$?
+expect_rc 0 "flush" "$W/err"
+[ "$(connection_of 1) $(connection_of 2) $(connection_of 3) $(connection_of 4) $(connection_of 5)" = "1 1 1 2 3" ] ||
+    fail "connections: $(cat "$SCRIPT_LOG")"
+[ "$(tr -d '\r' <"$SCRIPT_LOG" | grep -c '^EHLO other.example$')" = 1 ] || fail "m4's options not its own"
+[ "$(entries new)" = 0 ] || fail "new/ not empty"
+stop_script_server
 
 step "refused in every way on one connection: each entry its own outcome"
 queue 6
