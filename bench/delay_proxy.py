@@ -25,6 +25,7 @@ handshake to the proxy is not delayed and not counted: on a real link a new
 connection costs one more round trip.  Turns do not depend on timing or
 load, so they are the robust count of round trips; a client that keeps
 sending while replies arrive (a large BDAT body) can count extra turns.
+A close counts whether it is a FIN or a reset.
 
 The listening port goes to --port-file (written when ready) and to stdout.
 Loopback only: --listen and --target must be 127.0.0.1 or ::1.
@@ -115,6 +116,12 @@ async def pump(reader, writer, delay, turns=None, to_client=False):
                 break
         await task
     except (ConnectionError, OSError):
+        # A reset from the client is its close too: a client that closes
+        # with bytes unread (swaks, after the 221, with the server's TLS
+        # close_notify in its buffer) resets the connection, and its
+        # last wait must count like anyone's.
+        if turns is not None and not to_client:
+            turns.client_event(first[0])
         task.cancel()
     finally:
         if not task.done():

@@ -22,9 +22,10 @@
  *   memcpy      the same bytes copied by memcpy into a buffer the size of
  *               the send area: the ceiling for any encoder that copies
  * The figure reported is the best of --repeat runs, in input bytes per
- * second.  Built by bench/run.sh (or by hand):
- *   cc -O2 -Iinclude -Icli/bench bench/encoder_bench.c cli/bench/bench_text.c \
- *      build/libsmtpc.a -o build/encoder_bench
+ * second.  Built by bench/run.sh (or by hand, with the library's public
+ * definitions, the -D flags of build/smtpc.pc, which size the session):
+ *   cc -O2 $DEFS -Iinclude -Icli/bench -Icli/common bench/encoder_bench.c \
+ *      cli/bench/bench_text.c build/libsmtpc.a -o build/encoder_bench
  * For instructions per byte run it under valgrind --tool=callgrind with
  * --toggle-collect=smtpc_body_write (see bench/run.sh).
  */

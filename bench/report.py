@@ -131,10 +131,12 @@ TURN_MODES = [
     ("new", "one message per new connection"),
     ("new-tls", "... with STARTTLS"),
     ("new-tls-auth", "... with STARTTLS + AUTH PLAIN"),
+    ("new-tls-auth-cached", "... the same, TLS session cached (--tls-session-cache)"),
     ("reuse100", "100 messages on one connection"),
     ("rcpt100", "one message to 100 recipients per new connection"),
 ]
-TURN_SERVERS = {"sink": "smtp-sink", "mta": "Postfix", "aio": "aiosmtpd"}
+TURN_SERVERS = {"sink": "smtp-sink", "mta": "Postfix", "mtad": "Postfix, DATA only",
+                "aio": "aiosmtpd"}
 TURN_TOOLS = ["smtpc-bench", "smtpc-bench-no-chunking", "smtpc", "smtp-source",
               "smtp-source-d", "curl", "msmtp", "swaks"]
 

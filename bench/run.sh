@@ -122,10 +122,15 @@ else
     cmake --build "$BUILD" --target smtpc-bench smtpc -j 2 >/dev/null
 fi
 BENCH=$BUILD/smtpc-bench
+# The library's public definitions (they size public structs, such as the
+# session): a program built without them does not match the library.
+# lib_defs BUILD: those of BUILD's library, from its smtpc.pc.
+lib_defs() { grep -o -- '-DSMTPC_[A-Z_0-9]*=[^ ]*' "$1/smtpc.pc"; }
 # The encoder benchmark links the library as built (same flags as users get).
-cc -O2 -g -std=c11 -Wall -Wextra -I"$ROOT/include" -I"$ROOT/cli/bench" -I"$ROOT/cli/common" \
-    "$ROOT/bench/encoder_bench.c" "$ROOT/cli/bench/bench_text.c" "$BUILD/libsmtpc.a" \
-    -o "$BUILD/encoder_bench"
+# shellcheck disable=SC2046
+cc -O2 -g -std=c11 -Wall -Wextra $(lib_defs "$BUILD") -I"$ROOT/include" -I"$ROOT/cli/bench" \
+    -I"$ROOT/cli/common" "$ROOT/bench/encoder_bench.c" "$ROOT/cli/bench/bench_text.c" \
+    "$BUILD/libsmtpc.a" -o "$BUILD/encoder_bench"
 BUILD_TYPE=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$BUILD/CMakeCache.txt")
 
 # ------------------------------------------------------------------ output
@@ -241,24 +246,40 @@ log "smtp-sink on 127.0.0.1:$SINK"
 
 # Certificates for STARTTLS (a test CA; clients are given ca.pem).
 CERTS=$W/certs
-make_test_certs "$CERTS" >"$RUNS/certs.log" 2>&1 || { log "make_test_certs failed"; exit 1; }
-chmod 0644 "$CERTS"/server.key
+tls_certs "$CERTS" || { log "tls_certs failed"; exit 1; }
+chmod 0644 "$CERTS"/good.key
 _harness_make_reachable "$CERTS"
 
-MTA=
-if have postfix; then
-    rc=0
-    # Mail is queued (written and fsync'd like any mail) then discarded:
-    # what is measured is smtpd, cleanup and the queue, not delivery.
-    # STARTTLS is offered (only the round trips use it).
-    start_mta "$W/mta" in_flow_delay=0 'virtual_transport=discard:bench' \
+# Mail is queued (written and fsync'd like any mail) then discarded: what
+# is measured is smtpd, cleanup and the queue, not delivery.  STARTTLS (TLS
+# 1.3) and, after it, AUTH PLAIN/LOGIN through Cyrus SASL (user bench) are
+# offered; only the round trips use them.
+RTT_PASS=bench-secret
+export RTT_PASS
+bench_mta() {   # bench_mta DIR [main.cf parameters]
+    local d=$1
+    shift
+    start_mta "$d" in_flow_delay=0 'virtual_transport=discard:bench' \
         message_size_limit=0 smtpd_client_connection_count_limit=0 \
         smtpd_client_connection_rate_limit=0 smtpd_tls_security_level=may max_use=100000 \
-        "smtpd_tls_cert_file=$CERTS/server.pem" "smtpd_tls_key_file=$CERTS/server.key" \
-        >"$RUNS/mta.start.log" 2>&1 || rc=$?
+        "smtpd_tls_cert_file=$CERTS/good.pem" "smtpd_tls_key_file=$CERTS/good.key" \
+        "${MTA_SASL_PARAMS[@]}" smtpd_tls_auth_only=yes "$@" &&
+        mta_sasl_user bench "$RTT_PASS"
+}
+MTA= MTAD=
+if have postfix; then
+    rc=0
+    # The same Postfix without CHUNKING (DATA only), for the round trips
+    # with STARTTLS + AUTH (smtp-sink has no AUTH).  Started first: the
+    # harness's MTA_* variables then name the one with CHUNKING.
+    bench_mta "$W/mtad" smtpd_discard_ehlo_keywords=chunking \
+        >"$RUNS/mtad.start.log" 2>&1 || rc=$?
+    [ "$rc" = 0 ] && MTAD=$MTA_PORT
+    rc=0
+    bench_mta "$W/mta" >"$RUNS/mta.start.log" 2>&1 || rc=$?
     if [ "$rc" = 0 ]; then
         MTA=$MTA_PORT
-        log "Postfix smtpd (CHUNKING) on 127.0.0.1:$MTA"
+        log "Postfix smtpd (CHUNKING) on 127.0.0.1:$MTA, DATA only on ${MTAD:-none}"
     else
         log "no private Postfix (start_mta: $rc); its part is skipped"
     fi
@@ -269,7 +290,7 @@ fi
 AIO=
 rc=0
 start_aiosmtpd "$W/aio" --auth "bench:bench-secret" --auth-require-tls \
-    --tls-cert "$CERTS/server.pem" --tls-key "$CERTS/server.key" \
+    --tls-cert "$CERTS/good.pem" --tls-key "$CERTS/good.key" \
     >"$RUNS/aio.start.log" 2>&1 || rc=$?
 if [ "$rc" = 0 ]; then
     AIO=$AIO_PORT
@@ -475,16 +496,16 @@ fi
 # Modes (each client that can do it):
 #   new           one message per new connection, no TLS
 #   new-tls       the same with STARTTLS (Postfix; no AUTH: see below)
-#   new-tls-auth  STARTTLS + AUTH PLAIN (aiosmtpd: the harness's server with
-#                 both; no PIPELINING, no CHUNKING)
+#   new-tls-auth  STARTTLS + AUTH PLAIN: Postfix (PIPELINING, CHUNKING),
+#                 the same Postfix DATA only (mtad), and aiosmtpd (no
+#                 PIPELINING, no CHUNKING)
+#   new-tls-auth-cached  the same, smtpc with --tls-session-cache holding
+#                 the server's session (STARTTLS before EHLO, resumed)
 #   reuse100      100 messages on one connection
 #   rcpt100       one message to 100 recipients per new connection
-# The Postfix instance offers STARTTLS; clients are told not to use it
-# unless the mode says so.  (AUTH on the private Postfix needs a Cyrus SASL
-# setup that Debian's smtpd did not pick up from cyrus_sasl_config_path.)
+# The Postfix instances offer STARTTLS, and AUTH after it; clients are
+# told not to use them unless the mode says so.
 TURNS=$OUT/turns.tsv
-RTT_PASS=bench-secret
-export RTT_PASS
 
 # rtt_run MODE SERVER TOOL MESSAGES CONNECTIONS -- COMMAND...
 # Runs COMMAND through the proxy of SERVER (PROXY_STATS), then adds up the
@@ -565,8 +586,9 @@ round_trips() {   # round_trips SERVER_NAME PORT
         sleep 0.1
     done
 
-    if [ "$sv" = aio ]; then
-        # STARTTLS + AUTH PLAIN, one message per connection.
+    # STARTTLS + AUTH PLAIN, one message per connection (curl with
+    # --sasl-ir, its initial response, as the others send it).
+    if [ "$sv" != sink ]; then
         log "  new-tls-auth: $k messages, one connection each"
         rtt_run new-tls-auth "$sv" smtpc-bench "$k" "$k" -- smtpc "$pp" --messages "$k" \
             --per-connection 1 --size "$SIZE" --tls starttls --cafile "$CERTS/ca.pem" \
@@ -575,14 +597,25 @@ round_trips() {   # round_trips SERVER_NAME PORT
             --cafile "$CERTS/ca.pem" --user bench --password-env RTT_PASS --auth plain "$TO"
         have curl && rtt_run new-tls-auth "$sv" curl "$k" "$k" -- curl_seq_opts "$pp" "$k" \
             --mail-rcpt "$TO" --ssl-reqd --cacert "$CERTS/ca.pem" --user "bench:$RTT_PASS" \
-            --login-options AUTH=PLAIN
+            --login-options AUTH=PLAIN --sasl-ir
         have msmtp && rtt_run new-tls-auth "$sv" msmtp "$k" "$k" -- msmtp_seq_opts "$pp" "$k" \
             --tls=on --tls-starttls=on --tls-trust-file="$CERTS/ca.pem" --auth=plain \
             --user=bench --passwordeval='echo "$RTT_PASS"' "$TO"
         have swaks && rtt_run new-tls-auth "$sv" swaks "$k" "$k" -- swaks_seq "$pp" "$k" \
             --to "$TO" -tls -a PLAIN -au bench -ap "$RTT_PASS"
-        return 0
+        # The same with the server's TLS session cached by an earlier run
+        # (made without the proxy, so that it is not counted): STARTTLS
+        # goes before EHLO and the handshake resumes.  None of the peers
+        # keeps a session from one run to the next.
+        local cache=$W/tls-cache.$sv
+        rm -f "$cache"
+        smtpc_cli_seq "$p" 1 --tls starttls --cafile "$CERTS/ca.pem" --user bench \
+            --password-env RTT_PASS --auth plain --tls-session-cache "$cache" "$TO" || true
+        rtt_run new-tls-auth-cached "$sv" smtpc "$k" "$k" -- smtpc_cli_seq "$pp" "$k" \
+            --tls starttls --cafile "$CERTS/ca.pem" --user bench --password-env RTT_PASS \
+            --auth plain --tls-session-cache "$cache" "$TO"
     fi
+    [ "$sv" = aio ] || [ "$sv" = mtad ] && return 0
 
     log "  new: $k messages, one connection each"
     rtt_run new "$sv" smtpc-bench "$k" "$k" -- smtpc "$pp" --messages "$k" --per-connection 1 --size "$SIZE"
@@ -634,6 +667,7 @@ round_trips() {   # round_trips SERVER_NAME PORT
 printf 'mode\tserver\ttool\tmessages\tconnections\tturns\tturns_per_message\tper_connection\n' >"$TURNS"
 round_trips sink "$SINK"
 [ -n "$MTA" ] && round_trips mta "$MTA"
+[ -n "$MTAD" ] && round_trips mtad "$MTAD"
 [ -n "$AIO" ] && round_trips aio "$AIO"
 
 # ------------------------------------------------------------------ TLS resumption
@@ -651,15 +685,18 @@ tls_resumption() {
     local benches=() mb=$BUILD/mbedtls-bench
     TLSRES=$OUT/tls_resumption.jsonl
     : >"$TLSRES"
-    cc -O2 -g -std=c11 -Wall -Wextra -I"$ROOT/include" "$ROOT/bench/tls_resume_bench.c" \
-        "$BUILD/libsmtpc.a" -lssl -lcrypto -o "$BUILD/tls_resume_bench" && benches+=("$BUILD/tls_resume_bench")
+    # shellcheck disable=SC2046
+    cc -O2 -g -std=c11 -Wall -Wextra $(lib_defs "$BUILD") -I"$ROOT/include" \
+        "$ROOT/bench/tls_resume_bench.c" "$BUILD/libsmtpc.a" -lssl -lcrypto \
+        -o "$BUILD/tls_resume_bench" && benches+=("$BUILD/tls_resume_bench")
     if [ -f /usr/include/mbedtls/ssl.h ]; then
         log "building the mbedTLS variant of the library into $mb"
         if cmake -S "$ROOT" -B "$mb" -DSMTPC_TLS_BACKEND=mbedtls -DCMAKE_BUILD_TYPE=RelWithDebInfo \
                 -DSMTPC_BUILD_TESTS=OFF >"$RUNS/mbedtls-build.log" 2>&1 &&
             cmake --build "$mb" --target smtpc_static -j 2 >>"$RUNS/mbedtls-build.log" 2>&1 &&
-            cc -O2 -g -std=c11 -Wall -Wextra -I"$ROOT/include" "$ROOT/bench/tls_resume_bench.c" \
-                "$mb/libsmtpc.a" -lmbedtls -lmbedx509 -lmbedcrypto -o "$mb/tls_resume_bench"; then
+            cc -O2 -g -std=c11 -Wall -Wextra $(lib_defs "$mb") -I"$ROOT/include" \
+                "$ROOT/bench/tls_resume_bench.c" "$mb/libsmtpc.a" -lmbedtls -lmbedx509 \
+                -lmbedcrypto -o "$mb/tls_resume_bench"; then
             benches+=("$mb/tls_resume_bench")
         else
             log "mbedTLS build failed (see $RUNS/mbedtls-build.log)"

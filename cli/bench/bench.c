@@ -232,7 +232,7 @@ static const cli_opt bench_options[] = {
 {"quickack", 0, CLI_OPT_FLAG, 0, OFF(quickack), 0, NULL, NULL,
  "experiment: acknowledge every received segment\nat once (Linux TCP_QUICKACK) through a wrapper\nof the TCP transport", NULL},
 {"tls-resume", 0, CLI_OPT_FLAG, 0, OFF(tls_resume), 0, NULL, NULL,
- "keep each session's TLS session and resume it on\nits next connection (see \"resumed\")", NULL},
+ "keep each session's TLS session and resume it on\nits next connection (see \"resumed\"); with\n--tls starttls, STARTTLS then goes before EHLO", NULL},
 {"print-message", 0, CLI_OPT_FLAG, 0, OFF(print_message), 0, NULL, NULL,
  "write message 1 (headers and body, CRLF) to\nstdout and exit: the same bytes for other\nclients (--server not needed)", NULL},
 {"help", 'h', CLI_OPT_CALL, 0, 0, 0, show_help, NULL, "this help", NULL},

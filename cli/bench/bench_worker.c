@@ -399,6 +399,14 @@ void *bench_worker_run(void *arg)
             fail_messages(w, w->share - seq);
             break;
         }
+#if CLI_HAVE_TLS
+        /* --tls-resume: once a session of this server is kept, STARTTLS
+         * goes before EHLO, as smtpc does with --tls-session-cache. */
+        cfg.session.options = o->session_options;
+        if (bc.tls && o->tls == SMTPC_TLS_STARTTLS &&
+            smtpc_tls_session_fits(bc.tls, o->host))
+            cfg.session.options |= SMTPC_OPT_STARTTLS_FIRST;
+#endif
         t0 = bench_now_us();
         r = smtpc_client_init(&client, &cfg, tr, io, o->io_buf);
         if (r == SMTPC_OK)

@@ -138,24 +138,24 @@ static void msg_close(batch_msg *m)
 /* The envelope's addresses point into the headers, which the next
  * message's read replaces while this one may still await its reply (and
  * be reported): it gets its own copy.  0, or -1 when out of memory. */
-static int msg_own_strings(batch_msg *m)
+int cli_envelope_own(smtpc_envelope *env, char **store)
 {
-    size_t total = strlen(m->env.from) + 1;
+    size_t total = strlen(env->from) + 1;
     char *p;
 
-    for (size_t i = 0; i < m->env.rcpt_count; i++)
-        total += strlen(m->rcpts[i].address) + 1;
-    p = m->strings = malloc(total);
+    for (size_t i = 0; i < env->rcpt_count; i++)
+        total += strlen(env->rcpts[i].address) + 1;
+    p = *store = malloc(total);
     if (!p)
         return -1;
-    total = strlen(m->env.from) + 1;
-    memcpy(p, m->env.from, total);
-    m->env.from = p;
+    total = strlen(env->from) + 1;
+    memcpy(p, env->from, total);
+    env->from = p;
     p += total;
-    for (size_t i = 0; i < m->env.rcpt_count; i++) {
-        total = strlen(m->rcpts[i].address) + 1;
-        memcpy(p, m->rcpts[i].address, total);
-        m->rcpts[i].address = p;
+    for (size_t i = 0; i < env->rcpt_count; i++) {
+        total = strlen(env->rcpts[i].address) + 1;
+        memcpy(p, env->rcpts[i].address, total);
+        env->rcpts[i].address = p;
         p += total;
     }
     return 0;
@@ -228,7 +228,7 @@ static int msg_prepare(cli_run *r, batch_msg *m)
                          "(not allowed in SMTP); not sent", 0);
     m->env.rcpts = m->rcpts;
     m->env.rcpt_count = n;
-    if (msg_own_strings(m) != 0)
+    if (cli_envelope_own(&m->env, &m->strings) != 0)
         return prep_fail(m, EX_OSERR, "out of memory", 0);
     m->env.flags = o->mail_flags;
     m->env.envid = o->envid;

@@ -136,6 +136,8 @@ typedef struct cli_opts {
     unsigned no_add;          /* CLI_HAS_*: fields never added */
     char **rcpts;             /* into argv, or rcpts_buf once qualified */
     size_t rcpt_count;
+    int option_words;         /* argv's words before the recipients
+                                 (argv[0] too), as getopt left them */
     char **rcpts_buf;         /* allocated: argv's recipients, qualified */
     char **rcpts_list;        /* allocated: argv's address lists, split */
     char **qualified;         /* allocated: the addresses made here */
@@ -412,9 +414,6 @@ typedef struct cli_outcome {
                                   success is reported */
 } cli_outcome;
 
-/* The environment variable by which --flush-queue tells the run it
- * starts which entry it sends (for its messages). */
-#define CLI_QUEUE_ID_ENV "SMTPC_QUEUE_ID"
 
 
 /* Writes "smtpc: <what>: <why>" lines on stderr: one warning per refused
@@ -480,10 +479,31 @@ void cli_queue_discard(const char *entry);
  * up on is logged on log_fd (-1: none). */
 int cli_queue_flush(const cli_opts *o, int log_fd);
 
-/* In the smtpc that a flush runs for an entry, once the server took the
- * message: moves the entry out of DIR/new, so that a flush killed before
- * it learns the outcome does not send it again.  Nothing elsewhere. */
-void cli_queue_retire(void);
+/* In the smtpc that a flush runs, the entries (DIR/new/ID) it may send, k
+ * = 0, 1, ...: the first's message is on standard input, and the words it
+ * was started with are the first's.  NULL past the last, and outside a
+ * flush. */
+const char *cli_queue_entry(size_t k);
+
+/* The message of an entry (cli_queue_entry), opened for reading; or -1. */
+int cli_queue_message_open(const char *entry);
+
+/* The words an entry (cli_queue_entry) was queued with, as argv: *argv
+ * (to free, with *blob) has "smtpc" and "--no-queue" first, then the
+ * words, then NULL; *argc counts them; *cwd (in *blob) is the directory
+ * it was queued from.  0, or -1 when it cannot be read. */
+int cli_queue_entry_words(const char *entry, char **blob, char **cwd,
+                          char ***argv, int *argc);
+
+/* In the smtpc that a flush runs: tells it the outcome of its entry
+ * number index (the exit code a run for it alone would have had, and the
+ * reason the entry keeps).  Nothing outside a flush. */
+void cli_queue_result(size_t index, int exit_code, const char *why);
+
+/* In the smtpc that a flush runs, once the server took the message of
+ * entry (cli_queue_entry): moves the entry out of DIR/new, so that a
+ * flush killed before it learns the outcome does not send it again. */
+void cli_queue_retire(const char *entry);
 
 /* smtpc --list-queue: each entry of DIR/new and DIR/failed, its envelope,
  * age, tries, last error and next try, on out.  EX_OK or EX_IOERR. */
@@ -604,5 +624,10 @@ void cli_compose_free(cli_run *r);
  * connection (r->ccfg and r->transport are ready), reports each, and
  * returns the exit status. */
 int cli_batch_run(cli_run *r);
+
+/* Copies env's sender and recipients' addresses into one allocation
+ * (*store, the caller's to free) and points env at it: the envelope then
+ * outlives the message's header section.  0, or -1 when out of memory. */
+int cli_envelope_own(smtpc_envelope *env, char **store);
 
 #endif /* SMTPC_CLI_H */

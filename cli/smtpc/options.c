@@ -977,6 +977,7 @@ int cli_parse_args(int argc, char **argv, cli_opts *o)
         return rc;
     cmd_argc = optind;
     cmd_argv = argv;
+    o->option_words = optind;
     o->rcpts = argv + optind;
     o->rcpt_count = (size_t)(argc - optind);
     {

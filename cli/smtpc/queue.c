@@ -30,7 +30,13 @@
  * --flush-queue runs smtpc again for each entry that is due, with its
  * words, --no-queue, and the message on standard input: every check, -t,
  * qualify-domain and --log work as they did the first time, with the
- * configuration and environment of the flush.  Each entry has its own
+ * configuration and environment of the flush.  Entries due one after the
+ * other that were queued from the same directory with the same options
+ * (their recipients may differ: `sendmail -t`, `sendmail -oi -- ADDR`
+ * from mail(1) or a script) go to one run of smtpc, up to
+ * FLUSH_GROUP_MAX, which sends them on one connection, each behind the
+ * previous one's end, and tells the flush each one's outcome on a pipe
+ * (cli_queue_result).  Each entry has its own
  * schedule (a backoff that doubles, capped), so one that keeps failing
  * never holds up the others; one older than --queue-lifetime after a
  * failed try moves to failed/, and its sender gets a bounce (a new entry
@@ -61,8 +67,17 @@
 
 #define ARGS_MAGIC "smtpc-queue 1\n"
 
-/* Names, for the smtpc a flush runs, the entry (DIR/new/ID) it sends. */
+/* Name, for the smtpc a flush runs, the entries (DIR/new/ID) it sends:
+ * the first (its message on standard input), then FLUSH_ENTRY_ENV "_1",
+ * "_2", ... for the others. */
 #define FLUSH_ENTRY_ENV "SMTPC_FLUSH_ENTRY"
+/* The file descriptor on which that smtpc writes each entry's outcome:
+ * "INDEX EXIT-CODE REASON\n". */
+#define FLUSH_RESULTS_ENV "SMTPC_FLUSH_RESULTS"
+/* Entries sent by one run (one connection): their locks are held by it,
+ * and its outcome lines (each under ERROR_MAX + 32 bytes) fit in a pipe
+ * without being read, so it never waits for the flush. */
+#define FLUSH_GROUP_MAX 32
 
 /* The reason kept for a failure: one line of the human report. */
 #define ERROR_MAX 512
@@ -599,21 +614,71 @@ static void pass_stderr(int rfd, char *why, size_t len)
     cli_queue_why_add(why, len, line);
 }
 
-/* Runs smtpc again for one entry: its words after "--no-queue", the
- * message on standard input, in its working directory, holding the
- * entry's lock (lock_fd) until it exits.  The exit status (-1 when it
- * could not be run or was killed), and in why the last line it wrote on
+/* One entry of new/ being flushed. */
+typedef struct qentry {
+    const char *id;
+    char *dir;           /* DIR/new/ID */
+    int lock_fd;         /* its args file, locked */
+    qstate state;
+    int reported;        /* its run told its outcome: */
+    int rc;              /* the exit code it would have had alone */
+    char why[ERROR_MAX]; /* and the reason kept */
+} qentry;
+
+/* Reads the outcome lines of a run (rfd) into the entries e[0..n). */
+static void read_results(int rfd, qentry *e, size_t n)
+{
+    char buf[FLUSH_GROUP_MAX * (ERROR_MAX + 32)];
+    size_t len = 0;
+
+    for (;;) {
+        ssize_t got = read(rfd, buf + len, sizeof buf - 1 - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        len += (size_t)got;
+    }
+    buf[len] = '\0';
+    for (char *line = buf, *nl; (nl = strchr(line, '\n')) != NULL;
+         line = nl + 1) {
+        char *end;
+        unsigned long k = strtoul(line, &end, 10);
+        long rc;
+        *nl = '\0';
+        if (end == line || *end != ' ' || k >= n)
+            continue;
+        rc = strtol(end + 1, &end, 10);
+        if (*end != ' ')
+            continue;
+        e[k].reported = 1;
+        e[k].rc = (int)rc;
+        snprintf(e[k].why, sizeof e[k].why, "%s", end + 1);
+    }
+}
+
+/* Runs smtpc again for the entries e[0..n): the first's words after
+ * "--no-queue", its message on standard input, the others named in the
+ * environment (the run sends those it can with the same options, see
+ * flush_run in smtpc.c), in the first's directory, holding the entries'
+ * locks until it exits.  Each entry
+ * whose outcome the run told has it in e[k] (reported); the first, when
+ * the run told nothing (it could not run or was killed), gets the exit
+ * status (-1 when killed or not run) and the last line the run wrote on
  * standard error. */
-static int run_entry(const char *dir, int lock_fd, char *why, size_t why_len)
+static void run_group(qentry *e, size_t n)
 {
     char *blob, *cwd, **words, *msg;
-    int count, status, fd, errp[2];
+    int count, status, fd, errp[2], resp[2];
     pid_t pid;
 
-    snprintf(why, why_len, "the queue entry cannot be read");
-    if (read_args(lock_fd, &blob, &cwd, &words, &count) != 0)
-        return -1;
-    msg = cli_path_join(dir, "message");
+    for (size_t k = 0; k < n; k++)
+        e[k].reported = 0;
+    snprintf(e[0].why, sizeof e[0].why, "the queue entry cannot be read");
+    e[0].rc = -1;
+    if (read_args(e[0].lock_fd, &blob, &cwd, &words, &count) != 0)
+        return;
+    msg = cli_path_join(e[0].dir, "message");
     fd = msg ? open(msg, O_RDONLY | O_CLOEXEC) : -1;
     free(msg);
     if (fd < 0 || pipe2(errp, O_CLOEXEC) != 0) {
@@ -621,58 +686,137 @@ static int run_entry(const char *dir, int lock_fd, char *why, size_t why_len)
             close(fd);
         free(words);
         free(blob);
-        return -1;
+        return;
+    }
+    if (pipe2(resp, O_CLOEXEC) != 0) {
+        close(fd);
+        close(errp[0]);
+        close(errp[1]);
+        free(words);
+        free(blob);
+        return;
     }
     words[0] = (char *)CLI_NAME;
     words[1] = (char *)"--no-queue";
     fflush(NULL);
     pid = fork();
     if (pid == 0) {
-        /* The lock goes with the run: kept even if this flush dies. */
+        char name[sizeof FLUSH_ENTRY_ENV + 24], num[24];
+        /* The locks go with the run: kept even if this flush dies. */
         if (dup2(fd, STDIN_FILENO) != STDIN_FILENO ||
             dup2(errp[1], STDERR_FILENO) != STDERR_FILENO ||
-            fcntl(lock_fd, F_SETFD, 0) != 0)
+            fcntl(resp[1], F_SETFD, 0) != 0)
             _exit(EX_OSERR);
-        /* Its messages name the entry. */
-        setenv(CLI_QUEUE_ID_ENV, strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir,
-               1);
+        for (size_t k = 0; k < n; k++) {
+            if (fcntl(e[k].lock_fd, F_SETFD, 0) != 0)
+                _exit(EX_OSERR);
+            /* So that the run removes each entry itself once the server
+             * took its message, even if this flush is killed meanwhile. */
+            if (k == 0)
+                snprintf(name, sizeof name, "%s", FLUSH_ENTRY_ENV);
+            else
+                snprintf(name, sizeof name, "%s_%zu", FLUSH_ENTRY_ENV, k);
+            setenv(name, e[k].dir, 1);
+        }
+        snprintf(name, sizeof name, "%s_%zu", FLUSH_ENTRY_ENV, n);
+        unsetenv(name);
+        snprintf(num, sizeof num, "%d", resp[1]);
+        setenv(FLUSH_RESULTS_ENV, num, 1);
         if (chdir(cwd) != 0) {
             /* Gone since: stay here (only relative paths suffer). */
         }
-        /* So that the run removes the entry itself once the server took
-         * the message, even if this flush is killed meanwhile. */
-        setenv(FLUSH_ENTRY_ENV, dir, 1);
         execv("/proc/self/exe", words);
         _exit(EX_OSERR);
     }
     close(fd);
     close(errp[1]);
+    close(resp[1]);
     free(words);
     free(blob);
     if (pid < 0) {
         close(errp[0]);
-        return -1;
+        close(resp[0]);
+        return;
     }
-    pass_stderr(errp[0], why, why_len);
+    pass_stderr(errp[0], e[0].why, sizeof e[0].why);
     close(errp[0]);
+    read_results(resp[0], e, n);
+    close(resp[0]);
     while (waitpid(pid, &status, 0) < 0) {
         if (errno != EINTR)
-            return -1;
+            return;
     }
+    if (e[0].reported)
+        return;
     if (!WIFEXITED(status)) {
-        snprintf(why, why_len, "smtpc was killed by signal %d while sending",
+        snprintf(e[0].why, sizeof e[0].why,
+                 "smtpc was killed by signal %d while sending",
                  WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-        return -1;
+        return;
     }
-    if (!why[0])
-        snprintf(why, why_len, "smtpc exited with status %d",
-                 WEXITSTATUS(status));
-    return WEXITSTATUS(status);
+    e[0].rc = WEXITSTATUS(status);
+    if (!e[0].why[0])
+        snprintf(e[0].why, sizeof e[0].why, "smtpc exited with status %d",
+                 e[0].rc);
 }
 
-void cli_queue_retire(void)
+const char *cli_queue_entry(size_t k)
 {
-    const char *dir = getenv(FLUSH_ENTRY_ENV);
+    char name[sizeof FLUSH_ENTRY_ENV + 24];
+
+    if (k >= FLUSH_GROUP_MAX)
+        return NULL;
+    if (k == 0)
+        return getenv(FLUSH_ENTRY_ENV);
+    snprintf(name, sizeof name, "%s_%zu", FLUSH_ENTRY_ENV, k);
+    return getenv(name);
+}
+
+int cli_queue_message_open(const char *entry)
+{
+    char *msg = cli_path_join(entry, "message");
+    int fd = msg ? open(msg, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+
+    free(msg);
+    return fd;
+}
+
+int cli_queue_entry_words(const char *entry, char **blob, char **cwd,
+                          char ***argv, int *argc)
+{
+    char *args = cli_path_join(entry, "args");
+    int fd = args ? open(args, O_RDONLY | O_CLOEXEC | O_NOFOLLOW) : -1;
+    int rc = fd >= 0 ? read_args(fd, blob, cwd, argv, argc) : -1;
+
+    free(args);
+    if (fd >= 0)
+        close(fd);
+    if (rc != 0)
+        return -1;
+    (*argv)[0] = (char *)CLI_NAME;
+    (*argv)[1] = (char *)"--no-queue";
+    *argc += 2;
+    return 0;
+}
+
+void cli_queue_result(size_t index, int exit_code, const char *why)
+{
+    const char *env = getenv(FLUSH_RESULTS_ENV);
+    char line[ERROR_MAX + 64];
+    int n;
+
+    if (!env || !*env)
+        return;
+    /* One write, so that a line is whole or absent. */
+    n = snprintf(line, sizeof line, "%zu %d ", index, exit_code);
+    for (const char *p = why ? why : ""; *p && n < ERROR_MAX + 40; p++)
+        line[n++] = *p == '\n' ? ' ' : *p;
+    line[n++] = '\n';
+    (void)write_all(atoi(env), line, (size_t)n);
+}
+
+void cli_queue_retire(const char *dir)
+{
     const char *slash = dir ? strrchr(dir, '/') : NULL;
     size_t plen = slash ? (size_t)(slash - dir) : 0;
     char *dst;
@@ -944,14 +1088,6 @@ static void clean_tmp(const char *qdir)
     qlist_free(&l);
 }
 
-/* One entry of new/ being flushed. */
-typedef struct qentry {
-    const char *id;
-    char *dir;           /* DIR/new/ID */
-    int lock_fd;         /* its args file, locked */
-    qstate state;
-} qentry;
-
 /* What a flush did, for its summary line. */
 typedef struct qcounts {
     size_t sent, kept, failed, expired, busy, not_due, bounces;
@@ -1104,6 +1240,8 @@ static void entry_settle(const char *qdir, const cli_opts *o, int log_fd,
 int cli_queue_flush(const cli_opts *o, int log_fd)
 {
     const char *qdir = o->queue_dir;
+    qentry group[FLUSH_GROUP_MAX];
+    size_t ng = 0;
     qlist l, bounces;
     qcounts c;
     int worst = EX_OK;
@@ -1118,30 +1256,57 @@ int cli_queue_flush(const cli_opts *o, int log_fd)
     }
     clean_tmp(qdir);
 
-    /* Each entry on its own: locked, tried when due, settled.  The
+    /* Each entry locked and tried when due, each settled on its own.  Up
+     * to FLUSH_GROUP_MAX are locked ahead and handed to one run, which
+     * sends the first and those after it that it can send with the same
+     * options, on one connection; the rest wait for the next run.  The
      * bounces this flush queues are sent after the rest. */
-    for (size_t i = 0; i < l.n + bounces.n; i++) {
-        const char *id = i < l.n ? l.ids[i] : bounces.ids[i - l.n];
+    for (size_t i = 0;;) {
         long long now = (long long)time(NULL);
-        char why[ERROR_MAX];
-        qentry e;
-        int rc;
+        size_t n = 1, k;
 
-        if (entry_lock(qdir, id, &e) != 0) {
-            c.busy += e.lock_fd >= 0;
-            entry_release(&e);
-            continue;
+        while (ng < FLUSH_GROUP_MAX && i < l.n + bounces.n) {
+            const char *id = i < l.n ? l.ids[i] : bounces.ids[i - l.n];
+            qentry *e = &group[ng];
+            i++;
+            if (entry_lock(qdir, id, e) != 0) {
+                c.busy += e->lock_fd >= 0;
+                entry_release(e);
+            } else if (!entry_due(e, now, o)) {
+                c.not_due++;
+                entry_release(e);
+            } else {
+                ng++;
+            }
         }
-        if (!entry_due(&e, now, o)) {
-            c.not_due++;
-            entry_release(&e);
-            continue;
-        }
+        if (ng == 0)
+            break;
         cli_crash_point("sending");
-        rc = run_entry(e.dir, e.lock_fd, why, sizeof why);
-        entry_settle(qdir, o, log_fd, &e, rc, why, (long long)time(NULL),
-                     &bounces, &c);
-        entry_release(&e);
+        if (access(group[0].dir, F_OK) != 0) {
+            /* Taken out of new/ by a run killed before it told us: the
+             * server took it (cli_queue_retire). */
+            n = 1;
+            group[0].reported = 1;
+            group[0].rc = EX_OK;
+        } else {
+            run_group(group, n = ng);
+        }
+        /* Settled: the entries whose outcome the run told, and the
+         * first in any case; the others (other options, or after the
+         * connection ended) stay locked for the next run, untried. */
+        for (k = 0; k < n; k++) {
+            qentry *e = &group[k];
+            if (k > 0 && !e->reported)
+                continue;
+            entry_settle(qdir, o, log_fd, e, e->rc, e->why,
+                         (long long)time(NULL), &bounces, &c);
+            entry_release(e);
+            e->dir = NULL;
+        }
+        for (k = 0, n = ng, ng = 0; k < n; k++) {
+            if (group[k].dir != NULL)
+                group[ng++] = group[k];
+        }
     }
     qlist_free(&l);
     qlist_free(&bounces);

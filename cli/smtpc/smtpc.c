@@ -297,6 +297,15 @@ static void set_config(cli_run *r)
     ccfg->session.options = r->opts.session_options;
     if (r->opts.all_or_nothing)
         ccfg->session.options |= SMTPC_OPT_NO_CHUNKING;
+#if CLI_HAVE_TLS
+    /* --tls-session-cache holds a session of this server: its STARTTLS
+     * worked before, so STARTTLS goes before EHLO (one round trip less;
+     * a refusal falls back to EHLO, STARTTLS still required).
+     * --serverinfo shows the server as any client first meets it. */
+    if (r->tls && r->opts.tls == SMTPC_TLS_STARTTLS && !r->opts.serverinfo &&
+        smtpc_tls_session_fits(r->tls, r->opts.host))
+        ccfg->session.options |= SMTPC_OPT_STARTTLS_FIRST;
+#endif
     if (r->opts.timeout_s)
         smtpc_timeouts_default(&ccfg->timeouts, r->opts.timeout_s * 1000u);
     if (r->opts.verbose) {
@@ -316,12 +325,13 @@ static int reads_header(const cli_opts *o)
                (CLI_HAS_FROM | CLI_HAS_DATE | CLI_HAS_MESSAGE_ID);
 }
 
-/* What the envelope takes from the message on stdin, whose header section
+/* What the envelope takes from the message on fd, whose header section
  * is read now (before connecting): with -t the recipients (the command
  * line's are added), and without --from the sender (as git send-email
  * and other callers expect, when they name recipients but no -f); and the
  * fields smtpc adds.  0, or an exit code after printing why. */
-static int read_envelope(cli_run *r, smtpc_envelope *env, const char **why)
+static int read_envelope(cli_run *r, smtpc_envelope *env, int fd,
+                         const char **why)
 {
     cli_headers *h = &r->msg.hdr;
     unsigned flags = 0;
@@ -332,7 +342,7 @@ static int read_envelope(cli_run *r, smtpc_envelope *env, const char **why)
         flags |= CLI_HDR_RCPTS | CLI_HDR_STRIP_BCC;
     if (!r->opts.from)
         flags |= CLI_HDR_SENDER;
-    rc = cli_message_read(&r->msg, STDIN_FILENO, flags);
+    rc = cli_message_read(&r->msg, fd, flags);
     if (rc) {
         *why = h->error;
         fprintf(stderr, "%s: ", CLI_NAME);
@@ -388,11 +398,10 @@ static int read_envelope(cli_run *r, smtpc_envelope *env, const char **why)
         return EX_OSERR;
     }
     /* SIZE= as it goes on the wire (a NUL is reported while sending). */
-    if (cli_message_has_nul(&r->msg, STDIN_FILENO, r->body.buf,
-                            CLI_BODY_CHUNK, &env->size) < 0)
+    if (cli_message_has_nul(&r->msg, fd, r->body.buf, CLI_BODY_CHUNK,
+                            &env->size) < 0)
         env->size = 0;
-    cli_body_reset(&r->body, r->msg.eof ? -1 : STDIN_FILENO, r->msg.buf,
-                   r->msg.len);
+    cli_body_reset(&r->body, r->msg.eof ? -1 : fd, r->msg.buf, r->msg.len);
     cli_body_head(&r->body, r->msg.added, r->msg.added_len);
     return 0;
 }
@@ -443,6 +452,308 @@ static void report_human_keep(const cli_outcome *oc, char *why, size_t len)
          line = strtok_r(NULL, "\n", &save))
         cli_queue_why_add(why, len, line);
     free(buf);
+}
+
+/* The envelope of the message on fd (standard input, or the entry of
+ * the queue a flush sends) from the options, or the composed message's;
+ * r->body set to send it, r->rcpts holding the recipients.  0, or an
+ * exit code after printing why. */
+static int make_envelope(cli_run *r, smtpc_envelope *env, int fd,
+                         const char **why)
+{
+    int rc = 0;
+
+    memset(env, 0, sizeof *env);
+    if (r->opts.compose) {
+        rc = cli_compose_prepare(r, env);
+        *why = "cannot compose the message";
+    } else if (reads_header(&r->opts)) {
+        rc = read_envelope(r, env, fd, why);
+    } else {
+        r->rcpts = calloc(r->opts.rcpt_count, sizeof *r->rcpts);
+        if (!r->rcpts) {
+            fprintf(stderr, "%s: out of memory\n", CLI_NAME);
+            *why = "out of memory";
+            return EX_OSERR;
+        }
+        for (size_t i = 0; i < r->opts.rcpt_count; i++)
+            r->rcpts[i].address = r->opts.rcpts[i];
+        env->from = r->opts.from;
+        env->rcpts = r->rcpts;
+        env->rcpt_count = r->opts.rcpt_count;
+        env->size = cli_body_size_hint(fd);
+        cli_body_reset(&r->body, fd, NULL, 0);
+    }
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < env->rcpt_count; i++)
+        r->rcpts[i].notify = r->opts.notify;
+    env->flags = r->opts.mail_flags;
+    env->envid = r->opts.envid;
+    return 0;
+}
+
+/* A mail's outcome (st and res, as smtpc_client_sendmail gives them) into
+ * oc, reported on stderr; why gets the report's last lines (what a queued
+ * message keeps).  entry: the queue entry a flush runs us for, taken out
+ * of the queue once the server took the message.  body: the message's
+ * source, NULL once the next message reads from it. */
+static void mail_outcome(cli_run *r, cli_outcome *oc, smtpc_envelope *env,
+                         int st, const smtpc_result *res,
+                         const all_or_nothing *aon, const cli_body *body,
+                         const char *entry, char *detail, size_t detail_len,
+                         char *why, size_t why_len)
+{
+    if (st == SMTPC_OK && res->status != SMTPC_OK)
+        st = res->status;
+    if (st == SMTPC_OK)
+        cli_crash_point("sent"); /* delivered, not yet reported */
+    if (r->opts.verbose)
+        cli_trace_finish(&r->trace);
+
+    memset(oc, 0, sizeof *oc);
+    oc->opts = &r->opts;
+    oc->status = st;
+    oc->exit_code = cli_exit_code(st, env, body);
+    if (oc->exit_code == EX_OK && entry)
+        cli_queue_retire(entry); /* sent from a flush's entry: out of the queue */
+    oc->queue_id = entry ? strrchr(entry, '/') + 1 : NULL;
+    oc->res = res;
+    oc->env = env;
+    cli_outcome_session(oc, r, st, detail, detail_len);
+    if (aon->refused)
+        all_or_nothing_outcome(oc, env);
+    report_human_keep(oc, why, why_len);
+}
+
+/* One entry of a flush's run: what lives until its outcome is in. */
+typedef struct flush_mail {
+    size_t index;          /* in cli_queue_entry's list */
+    const char *entry;     /* DIR/new/ID */
+    int fd;                /* its message */
+    smtpc_envelope env;
+    smtpc_rcpt *rcpts;
+    char *strings;         /* env's addresses (cli_envelope_own) */
+    all_or_nothing aon;
+    smtpc_body_source src;
+} flush_mail;
+
+/* The mails of a flush's run whose outcome is not reported yet: the one
+ * going out and up to two before it whose replies may be awaited. */
+typedef struct flush_ring {
+    flush_mail m[3];
+    size_t first, count;
+    int exit0;             /* the first entry's exit code, -1 until known */
+} flush_ring;
+
+/* Reports the oldest mail's outcome (or exit_code with why, for one that
+ * could not go) to the user and to the flush, and frees it. */
+static void flush_report(cli_run *r, flush_ring *q, int exit_code,
+                         const char *why)
+{
+    flush_mail *m = &q->m[q->first % 3];
+    char detail[160], kept[512];
+    cli_outcome oc;
+
+    if (exit_code == EX_OK) {
+        /* The newest mail was the last to read the body source. */
+        mail_outcome(r, &oc, &m->env, SMTPC_OK, &m->env.result, &m->aon,
+                     q->count == 1 ? &r->body : NULL, m->entry, detail,
+                     sizeof detail, kept, sizeof kept);
+        why = kept;
+    } else {
+        memset(&oc, 0, sizeof oc);
+        oc.opts = &r->opts;
+        oc.status = SMTPC_ERR_ARG;
+        oc.exit_code = exit_code;
+        oc.error = why;
+        oc.queue_id = strrchr(m->entry, '/') + 1;
+    }
+    cli_report_outcome(r, &oc);
+    cli_queue_result(m->index, oc.exit_code, why);
+    if (m->index == 0)
+        q->exit0 = oc.exit_code;
+    if (m->fd > STDIN_FILENO)
+        close(m->fd);
+    free(m->rcpts);
+    free(m->strings);
+    memset(m, 0, sizeof *m);
+    q->first++;
+    q->count--;
+}
+
+/* Reports, oldest first, the mails whose outcome is in; with wait, every
+ * one (their replies are read first). */
+static void flush_reported(cli_run *r, flush_ring *q, int wait)
+{
+    while (q->count > 0) {
+        if (q->m[q->first % 3].env.result.status == SMTPC_ERR_PENDING) {
+            if (!wait)
+                return;
+            (void)smtpc_client_flush(r->client);
+        }
+        flush_report(r, q, EX_OK, NULL);
+    }
+}
+
+/* An entry after the first of a flush's run, when the run can send it:
+ * queued from the same directory as the first (cwd0) with the same
+ * options (argv0 up to its recipients, as getopt left it); its
+ * recipients may differ.  Then 1, and *o holds its options (its
+ * recipients), pointing into *argv and *blob: all three to free.  Else 0:
+ * the flush sends it in another run.  Its words are parsed silently: a
+ * mistake in them is reported by that other run. */
+static int flush_takes(const cli_run *r, const char *entry, const char *cwd0,
+                       char **argv0, cli_opts *o, char **blob, char ***argv)
+{
+    char *cwd;
+    int argc, err_fd, quiet, parsed = 0, same = 0;
+
+    if (cli_queue_entry_words(entry, blob, &cwd, argv, &argc) != 0)
+        return 0;
+    if (strcmp(cwd, cwd0) == 0) {
+        fflush(stderr);
+        err_fd = dup(STDERR_FILENO);
+        quiet = open("/dev/null", O_WRONLY | O_CLOEXEC);
+        if (err_fd >= 0 && quiet >= 0 && dup2(quiet, STDERR_FILENO) >= 0) {
+            parsed = 1;
+            same = cli_parse_args(argc, *argv, o) == CLI_PARSE_OK &&
+                   o->option_words == r->opts.option_words;
+            fflush(stderr);
+            (void)dup2(err_fd, STDERR_FILENO);
+        }
+        if (quiet >= 0)
+            close(quiet);
+        if (err_fd >= 0)
+            close(err_fd);
+        for (int i = 1; same && i < o->option_words; i++)
+            same = strcmp((*argv)[i], argv0[i]) == 0;
+        if (parsed && !same)
+            cli_opts_free(o);
+    }
+    if (!same) {
+        free(*argv);
+        free(*blob);
+    }
+    return same;
+}
+
+/*
+ * The run --flush-queue starts for entries of the queue (cli_queue_entry
+ * lists them; the first is on standard input, and argv and r->opts are
+ * its words and options): it sends the first and, of those after it, each
+ * that flush_takes (the same options, other recipients maybe) until one
+ * it does not, on one connection, each behind the previous one's end
+ * (smtpc_client_submit with SMTPC_SUBMIT_MORE, QUIT behind the last).
+ * Each has its own outcome, reported and told to the flush
+ * (cli_queue_result) as a run for it alone would.  When the connection
+ * cannot be opened or ends, the mails on it get its failure and the run
+ * stops.  The entries it did not send are left to the flush, untried.
+ * The exit status is the first entry's.
+ */
+static int flush_run(cli_run *r, char **argv)
+{
+    flush_ring q;
+    const char *entry;
+    char *blob0 = NULL, *cwd0 = NULL, **argv0 = NULL;
+    int connected = 0, st, argc0;
+
+    memset(&q, 0, sizeof q);
+    q.exit0 = -1;
+    if (cli_queue_entry_words(cli_queue_entry(0), &blob0, &cwd0, &argv0,
+                              &argc0) != 0)
+        cwd0 = NULL; /* only the first goes */
+    st = smtpc_client_init(r->client, &r->ccfg, r->transport, r->io,
+                           CLI_IO_BUF);
+    for (size_t index = 0; (entry = cli_queue_entry(index)) != NULL; index++) {
+        flush_mail *m;
+        const char *why = NULL;
+        char **own_rcpts = r->opts.rcpts, *blob = NULL, **words = NULL;
+        size_t own_count = r->opts.rcpt_count;
+        cli_opts o;
+        int rc;
+
+        if (connected && !smtpc_client_ready(r->client))
+            break; /* the connection ended after the last mail's end */
+        if (index > 0 &&
+            (!cwd0 || !flush_takes(r, entry, cwd0, argv, &o, &blob, &words)))
+            break;
+        flush_reported(r, &q, q.count == 3);
+        m = &q.m[(q.first + q.count) % 3];
+        m->index = index;
+        m->entry = entry;
+        m->fd = index == 0 ? STDIN_FILENO : cli_queue_message_open(entry);
+        if (m->fd < 0) {
+            if (index > 0) {
+                cli_opts_free(&o);
+                free(words);
+                free(blob);
+            }
+            break; /* left to the flush, which sends it alone */
+        }
+        q.count++;
+        if (index > 0) {
+            /* Its own recipients, for its envelope only. */
+            r->opts.rcpts = o.rcpts;
+            r->opts.rcpt_count = o.rcpt_count;
+        }
+        rc = make_envelope(r, &m->env, m->fd, &why);
+        m->rcpts = r->rcpts;
+        r->rcpts = NULL;
+        if (rc == 0 && cli_envelope_own(&m->env, &m->strings) != 0) {
+            fprintf(stderr, "%s: out of memory\n", CLI_NAME);
+            rc = EX_OSERR;
+            why = "out of memory";
+        }
+        if (index > 0) {
+            r->opts.rcpts = own_rcpts;
+            r->opts.rcpt_count = own_count;
+            cli_opts_free(&o);
+            free(words);
+            free(blob);
+        }
+        if (rc) {
+            /* The message itself cannot go (no SMTP for it): reported
+             * after those before it. */
+            q.count--;
+            flush_reported(r, &q, 1);
+            q.count++;
+            flush_report(r, &q, rc, why);
+            continue;
+        }
+        m->src = cli_body_source(&r->body);
+        m->aon.inner = m->src;
+        m->aon.env = &m->env;
+        if (r->opts.all_or_nothing) {
+            m->src.next = all_or_nothing_next;
+            m->src.ctx = &m->aon;
+        }
+        if (st == SMTPC_OK && !connected) {
+            st = smtpc_client_open(r->client);
+            connected = st == SMTPC_OK;
+        }
+        if (!connected) {
+            /* No connection: this mail fails with it, the rest wait. */
+            const smtpc_reply *rp = smtpc_last_reply(smtpc_client_session(r->client));
+            memset(&m->env.result, 0, sizeof m->env.result);
+            m->env.result.status = st;
+            smtpc_client_error(r->client, &m->env.result.phase);
+            if (rp)
+                m->env.result.reply = *rp;
+            break;
+        }
+        (void)smtpc_client_submit(r->client, &m->env, &m->src,
+                                  SMTPC_SUBMIT_MORE);
+    }
+    /* QUIT behind the last message; then every outcome is in. */
+    if (connected)
+        (void)smtpc_client_close(r->client);
+    flush_reported(r, &q, 1);
+    if (r->opts.verbose)
+        cli_trace_finish(&r->trace);
+    free(argv0);
+    free(blob0);
+    return q.exit0 < 0 ? EX_TEMPFAIL : q.exit0;
 }
 
 int main(int argc, char **argv)
@@ -558,32 +869,16 @@ int main(int argc, char **argv)
         return rc;
     }
 
-    memset(&env, 0, sizeof env);
-    if (r->opts.compose) {
-        rc = cli_compose_prepare(r, &env);
-        if (rc)
-            return early_exit(r, rc, "cannot compose the message");
-    } else if (reads_header(&r->opts)) {
-        rc = read_envelope(r, &env, &why);
-        if (rc)
-            return early_exit(r, rc, why);
-    } else {
-        r->rcpts = calloc(r->opts.rcpt_count, sizeof *r->rcpts);
-        if (!r->rcpts) {
-            fprintf(stderr, "%s: out of memory\n", CLI_NAME);
-            return early_exit(r, EX_OSERR, "out of memory");
-        }
-        for (size_t i = 0; i < r->opts.rcpt_count; i++)
-            r->rcpts[i].address = r->opts.rcpts[i];
-        env.from = r->opts.from;
-        env.rcpts = r->rcpts;
-        env.rcpt_count = r->opts.rcpt_count;
-        env.size = cli_body_size_hint(STDIN_FILENO);
+    /* Run by --flush-queue for several entries: one connection. */
+    if (r->opts.no_queue && cli_queue_entry(1) != NULL) {
+        rc = flush_run(r, argv);
+        run_free(r);
+        return rc;
     }
-    for (size_t i = 0; i < env.rcpt_count; i++)
-        r->rcpts[i].notify = r->opts.notify;
-    env.flags = r->opts.mail_flags;
-    env.envid = r->opts.envid;
+
+    rc = make_envelope(r, &env, STDIN_FILENO, &why);
+    if (rc)
+        return early_exit(r, rc, why);
 
     aon.inner = src;
     aon.env = &env;
@@ -600,28 +895,9 @@ int main(int argc, char **argv)
                              : smtpc_client_sendmail(r->client, &env, &src, &res);
     else
         res.status = st;
-    if (st == SMTPC_OK && res.status != SMTPC_OK)
-        st = res.status;
-    if (st == SMTPC_OK)
-        cli_crash_point("sent"); /* delivered, not yet reported */
-    if (r->opts.verbose)
-        cli_trace_finish(&r->trace);
-
-    memset(&oc, 0, sizeof oc);
-    oc.opts = &r->opts;
-    oc.status = st;
-    oc.exit_code = cli_exit_code(st, &env, &r->body);
-    if (oc.exit_code == EX_OK && r->opts.no_queue)
-        cli_queue_retire(); /* sent from a flush's entry: out of the queue */
-    /* Sent again by --flush-queue (which always adds --no-queue). */
-    oc.queue_id = r->opts.no_queue ? getenv(CLI_QUEUE_ID_ENV) : NULL;
-    oc.res = &res;
-    oc.env = &env;
-    cli_outcome_session(&oc, r, st, detail, sizeof detail);
-    if (aon.refused)
-        all_or_nothing_outcome(&oc, &env);
-
-    report_human_keep(&oc, why_buf, sizeof why_buf);
+    mail_outcome(r, &oc, &env, st, &res, &aon, &r->body,
+                 r->opts.no_queue ? cli_queue_entry(0) : NULL, detail,
+                 sizeof detail, why_buf, sizeof why_buf);
     if (r->queue_entry && oc.exit_code == EX_TEMPFAIL &&
         cli_queue_commit(r->opts.queue_dir, r->queue_entry, &env,
                          why_buf) == 0) {

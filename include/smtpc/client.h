@@ -118,7 +118,10 @@ SMTPC_API int smtpc_client_init(smtpc_client *c, const smtpc_client_config *cfg,
                       smtpc_transport transport, void *buf, size_t buf_len);
 
 /* Connects and runs the session up to READY: greeting, EHLO (HELO when
- * EHLO is refused), STARTTLS, AUTH. */
+ * EHLO is refused), STARTTLS, AUTH.  With AUTH PLAIN on a server that
+ * offers PIPELINING it returns once AUTH is sent (SMTPC_NEXT_MAIL), so the
+ * first mail's envelope goes in AUTH's group; an AUTH refusal is then
+ * reported by that mail (and smtpc_client_error), nothing of it sent. */
 SMTPC_API int smtpc_client_open(smtpc_client *c);
 
 /* Sends one mail on the open session and waits for its outcome, also

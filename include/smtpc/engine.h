@@ -22,7 +22,12 @@
  *          last mail's message is ended and only its final reply is
  *          awaited: the next mail may begin now, so that its commands go
  *          in the same group as the end of the message (RFC 2920 3.1).
- *          Waiting for SMTPC_READY instead is always correct.
+ *          Also while AUTH PLAIN (initial response, one reply) is
+ *          awaited: the first mail's commands then follow AUTH in its
+ *          group (RFC 4954 4); its message waits for AUTH's 235, and any
+ *          other answer fails the session and the mail, nothing of the
+ *          message sent.  Waiting for SMTPC_READY instead is always
+ *          correct.
  *        - SMTPC_CLOSED: the session is over; smtpc_session_status() says
  *          whether it ended well.
  *      Several bits may be set at once (SEND with RECV when commands are
@@ -209,7 +214,14 @@ enum {
     SMTPC_OPT_HELO_ONLY = 1u << 4,
     /* NetX Duo's rule: when the server lists no AUTH mechanism, a client
      * configured for PLAIN or LOGIN uses PLAIN. */
-    SMTPC_OPT_PLAIN_WHEN_UNLISTED = 1u << 5
+    SMTPC_OPT_PLAIN_WHEN_UNLISTED = 1u << 5,
+    /* With SMTPC_TLS_STARTTLS only: STARTTLS right after the greeting,
+     * without the EHLO before TLS (whose reply RFC 3207 4.2 discards
+     * anyway), one round trip less.  For a server known to take it, e.g.
+     * one whose TLS session is cached.  Any refusal falls back to EHLO
+     * then STARTTLS as usual, and STARTTLS stays required: nothing but
+     * STARTTLS and EHLO is ever sent before TLS. */
+    SMTPC_OPT_STARTTLS_FIRST = 1u << 6
 };
 
 typedef struct smtpc_config {

@@ -119,6 +119,13 @@ SMTPC_API int smtpc_tls_session_import(smtpc_tls_session *s,
  * start_tls. */
 SMTPC_API int smtpc_tls_session_reused(const smtpc_tls *t);
 
+/* Nonzero when opt->session holds a session that start_tls to host would
+ * offer (intact, this backend, made under the same host name and trust
+ * settings): a TLS handshake with that server succeeded before.  The
+ * port is not part of it.  A caller may then send STARTTLS right after
+ * the greeting (SMTPC_OPT_STARTTLS_FIRST in smtpc/engine.h). */
+SMTPC_API int smtpc_tls_session_fits(smtpc_tls *t, const char *host);
+
 #ifdef __cplusplus
 }
 #endif

@@ -114,9 +114,11 @@ int smtpc_client_open(smtpc_client *c)
         smtpc_client_shut(c); /* the session recorded the error */
         return r;
     }
-    smtpc_client_run(c, NULL, 0, 0);
+    /* NEXT_MAIL: AUTH PLAIN's reply is still to come and the first mail
+     * may follow it in the same group (engine.h). */
+    smtpc_client_run(c, NULL, SMTPC_NEXT_MAIL, 0);
     smtpc_client_settle(c);
-    if (!(smtpc_session_state(&c->session) & SMTPC_READY)) {
+    if (!(smtpc_session_state(&c->session) & (SMTPC_READY | SMTPC_NEXT_MAIL))) {
         /* Closed cleanly before READY: never expected, never success
          * (abort keeps an error the session already has). */
         smtpc_session_abort(&c->session, SMTPC_ERR_CLOSED, SMTPC_PHASE_NONE);

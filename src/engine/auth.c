@@ -257,16 +257,6 @@ static void send_response(smtpc_session *s, const char *prefix,
         smtpc_e_fail_session(s, SMTPC_ERR_BUFFER, SMTPC_PHASE_AUTH, 1);
 }
 
-static void send_raw(smtpc_session *s, const char *line)
-{
-    smtpc_cmd c;
-
-    smtpc_e_cmd_begin(&c, s);
-    smtpc_e_cmd_add(&c, line);
-    if (smtpc_e_cmd_end(&c, R_AUTH) != SMTPC_OK)
-        smtpc_e_fail_session(s, SMTPC_ERR_BUFFER, SMTPC_PHASE_AUTH, 1);
-}
-
 /* A step we cannot answer: "*" cancels the exchange (RFC 4954 4). */
 #define STEP_CANCELLED 0xff
 
@@ -285,7 +275,7 @@ static void cram_md5_response(smtpc_session *s, const smtpc_line *l)
     n = smtpc_base64_decode(chal, l->text_len, (const char *)chal, l->text_len, &ok);
     if (!ok || n == 0) {
         s->auth_step = STEP_CANCELLED;
-        send_raw(s, "*");
+        smtpc_e_cmd_simple(s, "*", R_AUTH, SMTPC_PHASE_AUTH);
         return;
     }
     smtpc_e_hmac_md5(s->cfg->password, strlen(s->cfg->password), chal, n,
@@ -325,9 +315,9 @@ static void oauth_error_challenge(smtpc_session *s, const smtpc_line *l)
                         ok ? n : 0);
     s->flags |= F_AUTH_ERRTEXT;
     if (s->auth_mech == SMTPC_AUTH_XOAUTH2)
-        send_raw(s, "");
+        smtpc_e_cmd_simple(s, "", R_AUTH, SMTPC_PHASE_AUTH);
     else
-        send_raw(s, "AQ==");
+        smtpc_e_cmd_simple(s, "AQ==", R_AUTH, SMTPC_PHASE_AUTH);
 }
 #endif
 
@@ -335,16 +325,24 @@ void smtpc_e_auth_reply(smtpc_session *s, const smtpc_line *l)
 {
     unsigned code = s->cur_code;
     const smtpc_config *cfg = s->cfg;
+    /* A mail began behind AUTH (AUTH_BEHIND_OK). */
+    int behind = SMTPC_WITH_PIPELINING && s->state == ST_MAIL;
     int status;
 
     /* RFC 4954 says 235; a few servers (Postfix's smtp-sink among them)
      * say 250.  Either way the server has accepted us. */
     if (code >= 200 && code < 300 && s->auth_step != STEP_CANCELLED) {
         s->flags |= F_AUTHED;
-        smtpc_e_enter_ready(s);
+        if (behind)
+            smtpc_e_mail_pump(s);
+        else
+            smtpc_e_enter_ready(s);
         return;
     }
-    if (code == 334 && s->auth_step != STEP_CANCELLED) {
+    /* With a mail behind, anything but success ends the session: the
+     * commands that follow were not meant for a challenge or another
+     * mechanism, and the message is never sent. */
+    if (code == 334 && s->auth_step != STEP_CANCELLED && !behind) {
         unsigned step = s->auth_step++;
         switch (s->auth_mech) {
         case SMTPC_AUTH_PLAIN:
@@ -393,7 +391,7 @@ void smtpc_e_auth_reply(smtpc_session *s, const smtpc_line *l)
             break;
         }
         s->auth_step = STEP_CANCELLED;
-        send_raw(s, "*");
+        smtpc_e_cmd_simple(s, "*", R_AUTH, SMTPC_PHASE_AUTH);
         return;
     }
     if (s->auth_step == STEP_CANCELLED) {
@@ -403,7 +401,7 @@ void smtpc_e_auth_reply(smtpc_session *s, const smtpc_line *l)
     }
     /* 504: the server does not know the mechanism after all.  Try the
      * next acceptable one, once. */
-    if (code == 504 && !(s->st_flags & A_FALLBACK_USED)) {
+    if (code == 504 && !(s->st_flags & A_FALLBACK_USED) && !behind) {
         unsigned next = next_mech(s);
         if (next != 0) {
             s->st_flags |= A_FALLBACK_USED;

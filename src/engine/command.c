@@ -184,6 +184,17 @@ void smtpc_e_cmd_b64_end(smtpc_cmd *c)
     smtpc_wipe(c->b64, sizeof c->b64);
 }
 
+void smtpc_e_cmd_simple(smtpc_session *s, const char *text, uint8_t kind,
+                        int phase)
+{
+    smtpc_cmd c;
+
+    smtpc_e_cmd_begin(&c, s);
+    smtpc_e_cmd_add(&c, text);
+    if (smtpc_e_cmd_end(&c, kind) != SMTPC_OK)
+        smtpc_e_fail_session(s, SMTPC_ERR_BUFFER, phase, 0);
+}
+
 int smtpc_e_cmd_end(smtpc_cmd *c, uint8_t reply_kind)
 {
     smtpc_session *s = c->s;

@@ -98,6 +98,18 @@ enum {
 #define QUIT_BEHIND_OK(s)                                                  \
     (PIPELINED(s) && (s)->state == ST_MAIL && ((s)->flags & F_BODY_DONE) && \
      !QUIT_QUEUED(s))
+/* AUTH PLAIN with its initial response ends in one reply (no challenge
+ * may follow it), so the first mail's commands may follow it in the same
+ * group (RFC 4954 4).  Its reply comes first: a refusal ends the session
+ * before any of the message is sent (see smtpc_e_auth_reply). */
+#define AUTH_BEHIND_OK(s)                                                  \
+    (SMTPC_WITH_PIPELINING && (s)->state == ST_AUTH && (s)->q_len == 1 &&  \
+     (s)->auth_mech == SMTPC_AUTH_PLAIN && (s)->auth_step == 0 &&          \
+     ((s)->caps.flags & SMTPC_CAP_PIPELINING) &&                           \
+     !((s)->cfg->options & SMTPC_OPT_NO_PIPELINING))
+/* The reply awaited first is AUTH's: a mail began behind it. */
+#define AUTH_AHEAD(s)                                                      \
+    (SMTPC_WITH_PIPELINING && (s)->q_len && (s)->queue[(s)->q_head] == R_AUTH)
 #define OAUTH_COMPILED (SMTPC_WITH_AUTH_XOAUTH2 || SMTPC_WITH_AUTH_OAUTHBEARER)
 
 /* smtpc_session.st_flags: AUTH bookkeeping */
@@ -159,6 +171,10 @@ void smtpc_e_cmd_secret_end(smtpc_cmd *c);
 /* Ends the line, queues the awaited reply.  SMTPC_OK or the error (and
  * then nothing of the command stays in the send area). */
 int smtpc_e_cmd_end(smtpc_cmd *c, uint8_t reply_kind);
+/* A command of fixed text; when it does not fit the session fails
+ * (SMTPC_ERR_BUFFER in phase). */
+void smtpc_e_cmd_simple(smtpc_session *s, const char *text, uint8_t kind,
+                        int phase);
 
 /* -- reply.c: one line of a reply -- */
 typedef struct smtpc_line {

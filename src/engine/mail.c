@@ -103,7 +103,7 @@ int smtpc_mail_begin(smtpc_session *s, smtpc_envelope *env)
 {
     int utf8 = 0, err, next = NEXT_OK(s);
 
-    if (!next && (s->state != ST_READY || s->q_len != 0))
+    if (!next && !AUTH_BEHIND_OK(s) && (s->state != ST_READY || s->q_len != 0))
         return s->state == ST_CLOSED && s->status ? s->status : SMTPC_ERR_STATE;
     err = check_envelope(env, &utf8);
     if (err == SMTPC_OK)
@@ -227,17 +227,6 @@ static int write_rcpt(smtpc_session *s, const smtpc_rcpt *r)
     return smtpc_e_cmd_end(&c, R_RCPT);
 }
 
-static void write_simple(smtpc_session *s, const char *verb, uint8_t kind,
-                         int phase)
-{
-    smtpc_cmd c;
-
-    smtpc_e_cmd_begin(&c, s);
-    smtpc_e_cmd_add(&c, verb);
-    if (smtpc_e_cmd_end(&c, kind) != SMTPC_OK)
-        smtpc_e_fail_session(s, SMTPC_ERR_BUFFER, phase, 0);
-}
-
 /* Writes whatever the transaction can send now.  Called after every event;
  * cheap when there is nothing to do. */
 void smtpc_e_mail_pump(smtpc_session *s)
@@ -255,7 +244,7 @@ void smtpc_e_mail_pump(smtpc_session *s)
                 smtpc_e_enter_ready(s);
             else if (!SMTPC_WITH_CHUNKING ||
                      smtpc_e_tx_free(s) >= SMTPC_CMD_ROOM)
-                write_simple(s, "RSET", R_RSET, SMTPC_PHASE_RSET);
+                smtpc_e_cmd_simple(s, "RSET", R_RSET, SMTPC_PHASE_RSET);
         }
         return;
     }
@@ -284,12 +273,15 @@ void smtpc_e_mail_pump(smtpc_session *s)
     if (!pipelined && !(s->mode & M_RCPTS_DONE))
         return;
     if (CHUNKED(s)) {
-        s->mode |= M_BODY;
+        /* Behind AUTH the message waits for its verdict: BDAT carries the
+         * message, which must not reach a server that refused us. */
+        if (!AUTH_AHEAD(s))
+            s->mode |= M_BODY;
         return;
     }
     if (!(s->mode & M_DATA_SENT) && smtpc_e_queue_free(s) > 0 &&
         (!SMTPC_WITH_CHUNKING || smtpc_e_tx_free(s) >= SMTPC_CMD_ROOM)) {
-        write_simple(s, "DATA", R_DATA, SMTPC_PHASE_DATA);
+        smtpc_e_cmd_simple(s, "DATA", R_DATA, SMTPC_PHASE_DATA);
         s->mode |= M_DATA_SENT;
     }
 }
@@ -357,7 +349,7 @@ void smtpc_e_mail_reply(smtpc_session *s, uint8_t kind, unsigned code)
             /* Pipelined DATA accepted although the mail had failed: end
              * the empty message at once (RFC 2920 3.1).  Unpipelined,
              * DATA goes out only for a mail that has not failed. */
-            write_simple(s, ".", R_DOT, SMTPC_PHASE_DATA);
+            smtpc_e_cmd_simple(s, ".", R_DOT, SMTPC_PHASE_DATA);
         } else {
             smtpc_e_fail_mail(s, ok ? SMTPC_ERR_PROTOCOL
                                     : smtpc_e_status_for_code(code),

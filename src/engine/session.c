@@ -182,6 +182,14 @@ static void send_hello(smtpc_session *s, int helo)
         smtpc_e_fail_session(s, SMTPC_ERR_BUFFER, SMTPC_PHASE_EHLO, 0);
 }
 
+#if SMTPC_WITH_TLS
+static void send_starttls(smtpc_session *s)
+{
+    s->state = ST_STARTTLS;
+    smtpc_e_cmd_simple(s, "STARTTLS", R_STARTTLS, SMTPC_PHASE_STARTTLS);
+}
+#endif
+
 void smtpc_e_after_hello(smtpc_session *s)
 {
 #if SMTPC_WITH_TLS
@@ -190,13 +198,7 @@ void smtpc_e_after_hello(smtpc_session *s)
     if (!(s->flags & F_SECURE) &&
         (mode == SMTPC_TLS_STARTTLS || mode == SMTPC_TLS_OPPORTUNISTIC)) {
         if (s->caps.flags & SMTPC_CAP_STARTTLS) {
-            smtpc_cmd c;
-            s->state = ST_STARTTLS;
-            smtpc_e_cmd_begin(&c, s);
-            smtpc_e_cmd_add(&c, "STARTTLS");
-            if (smtpc_e_cmd_end(&c, R_STARTTLS) != SMTPC_OK)
-                smtpc_e_fail_session(s, SMTPC_ERR_BUFFER,
-                                     SMTPC_PHASE_STARTTLS, 0);
+            send_starttls(s);
             return;
         }
         if (mode == SMTPC_TLS_STARTTLS) {
@@ -250,6 +252,12 @@ static void starttls_reply(smtpc_session *s, unsigned code, size_t line_len)
         s->state = ST_TLS;
         return;
     }
+    /* STARTTLS before EHLO (SMTPC_OPT_STARTTLS_FIRST) refused: the usual
+     * way, EHLO then STARTTLS if offered. */
+    if (!(s->caps.flags & SMTPC_CAP_ESMTP) && code != 421) {
+        send_hello(s, 0);
+        return;
+    }
     if (s->cfg->tls == SMTPC_TLS_STARTTLS || code == 421) {
         smtpc_e_fail_session(s, SMTPC_ERR_TLS_UNAVAILABLE,
                              SMTPC_PHASE_STARTTLS, code != 421);
@@ -277,6 +285,12 @@ static void dispatch(smtpc_session *s, uint8_t kind, const smtpc_line *l,
     }
     switch (kind) {
     case R_GREETING:
+#if SMTPC_WITH_TLS
+        if (code == 220 && s->cfg->tls == SMTPC_TLS_STARTTLS &&
+            (s->cfg->options & SMTPC_OPT_STARTTLS_FIRST))
+            send_starttls(s);
+        else
+#endif
         if (code == 220)
             send_hello(s, (s->cfg->options & SMTPC_OPT_HELO_ONLY) != 0);
         else
@@ -383,7 +397,10 @@ static int handle_line(smtpc_session *s, unsigned char *line, size_t line_len)
          * full of body: a client that stopped reading while its send
          * waits would deadlock with a server that stops reading while
          * its replies (one per BDAT chunk) wait to be read.  Without
-         * CHUNKING no reply comes while the body fills the send area. */
+         * CHUNKING no reply comes while the body fills the send area.
+         * AUTH's reply with a mail behind it (AUTH_BEHIND_OK) needs no
+         * room either: no body is sent before it, and a refusal ends
+         * the session with QUIT, or closes it when QUIT does not fit. */
         size_t need = s->state != ST_MAIL ? s->tx_cap
                       : (SMTPC_WITH_CHUNKING && kind != R_DATA)
                           ? 0
@@ -535,7 +552,7 @@ unsigned smtpc_session_state(const smtpc_session *s)
         st |= SMTPC_WANT_BODY;
     if (s->state == ST_READY && s->q_len == 0)
         st |= SMTPC_READY;
-    if (NEXT_OK(s))
+    if (NEXT_OK(s) || AUTH_BEHIND_OK(s))
         st |= SMTPC_NEXT_MAIL;
     return st;
 }

@@ -819,6 +819,18 @@ int smtpc_tls_session_reused(const smtpc_tls *t)
     return t != NULL && cbase_of(t)->reused;
 }
 
+int smtpc_tls_session_fits(smtpc_tls *t, const char *host)
+{
+    unsigned char fp[SMTPC_TLS_PIN_LEN];
+    const smtpc_tls_session *s;
+
+    if (t == NULL || host == NULL)
+        return 0;
+    s = base_of(t)->opt.session;
+    return s != NULL && fingerprint(t, host, fp) == 0 &&
+           session_check(s, fp) > 0;
+}
+
 void smtpc_tls_session_clear(smtpc_tls_session *s)
 {
     if (s == NULL)

@@ -9,18 +9,8 @@ set -euo pipefail
 . "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
 harness_need_smtpc
 
-W=$(harness_tmpdir queue)
-Q=$W/queue
-# A loopback port nobody listens on: connections are refused (exit 75).
-DOWN=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-
-# conf PORT: the configuration every run and flush reads.
-conf() {
-    printf '%s\n' "server 127.0.0.1:$1" 'tls none' "queue $Q" >"$W/smtpc.conf"
-    chmod 600 "$W/smtpc.conf"
-}
-export SMTPC_CONFIG=$W/smtpc.conf
-entries() { find "$Q/$1" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l; }
+# W, Q, DOWN (connections refused: exit 75), conf PORT, entries SUB.
+queue_setup queue
 
 printf 'From: a@example.com\nDate: Tue, 1 Dec 2026 12:00:00 +0000\nMessage-ID: <one@smtpc.test>\nTo: b@example.com\nBcc: hidden@example.com\nSubject: one\n\nfirst\n.\nline after a dot\n' >"$W/one.msg"
 printf 'From: a@example.com\nDate: Tue, 1 Dec 2026 12:00:00 +0000\nMessage-ID: <two@smtpc.test>\nSubject: two\n\nsecond\n' >"$W/two.msg"

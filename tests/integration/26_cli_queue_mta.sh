@@ -206,10 +206,12 @@ crash_round() {
     rm -rf "$Q"/failed/*
 }
 step "crash safety: a flush killed at each step"
+# The three messages go to one run of smtpc (the same options), the
+# bounce to a second one.
 crash_round sending:1 once        # locked, before running smtpc
-crash_round sending:3 once        # the third message
-crash_round sending:4 once        # the bounce
-crash_round sent:1 dup            # smtpc delivered, killed before its exit
+crash_round sending:2 once        # the bounce
+crash_round sent:1 dup            # smtpc delivered, killed before it took the
+                                  # entry out of the queue
 crash_round sent:2 dup           # (the third message)
 crash_round sent:3 dup           # (the bounce of the second)
 crash_round delivered:1 once      # the flush, after a delivery, before settling:

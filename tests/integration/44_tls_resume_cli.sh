@@ -5,6 +5,10 @@
 # is a symbolic link or that is damaged gives a warning or a full handshake
 # and the mail is still delivered; a session made for another server name
 # is not offered.  smtpc-bench --tls-resume resumes on its new connections.
+# With a session of the server in the cache, STARTTLS goes right after the
+# greeting (no EHLO before TLS): against Postfix, aiosmtpd, a scripted
+# server that wants EHLO first (fallback: EHLO, STARTTLS, delivered) and
+# one that refuses STARTTLS (the run fails; nothing else sent in clear).
 # Behaviour only: no timing is asserted.
 set -euo pipefail
 . "${SMTPC_ROOT:-$(dirname "$0")/../..}/tests/servers/lib.sh"
@@ -58,6 +62,17 @@ send second "$W/c/sess"
 resumed second || { cat "$W/second.err" >&2; fail "the second run did not resume"; }
 grep -q 'TLS session resumed' "$W/second.err" || fail "-v does not say it resumed"
 [ "$(mode_of "$W/c/sess")" = 600 ] || fail "cache mode changed to $(mode_of "$W/c/sess")"
+
+# first_cmd FILE: the first command smtpc sent, from its -v trace.
+first_cmd() { sed -n 's/^> //p' "$1" | head -n 1; }
+
+step "with the server's session cached, STARTTLS goes before EHLO"
+[ "$(first_cmd "$W/first.err")" = "EHLO localhost" ] ||
+    fail "first run began with '$(first_cmd "$W/first.err")', not EHLO"
+[ "$(first_cmd "$W/second.err")" = STARTTLS ] ||
+    fail "second run began with '$(first_cmd "$W/second.err")', not STARTTLS"
+[ "$(sed -n 's/^> //p' "$W/second.err" | sed -n 2p)" = "EHLO localhost" ] ||
+    fail "no EHLO right after TLS in the second run"
 
 step "a cache that others may read: refused with a warning, left alone, mail delivered"
 cp -p "$W/c/sess" "$W/c/open"
@@ -148,7 +163,40 @@ assert [x["tls_resumed"] for x in o[:-1]] == [False, False, True, True], o
 assert o[-1]["connections"] == 2 and o[-1]["sent"] == 4, o[-1]
 EOF
 [ "$(mode_of "$W/c/aio")" = 600 ] || fail "--batch did not write the cache"
+step "aiosmtpd takes STARTTLS before EHLO too"
+printf 'From: s@example.com\nTo: ok@example.com\nSubject: first\n\nbody\n' >"$W/aio1.eml"
+run_smtpc "$W/aio1.out" "$W/aio1.err" -v --json --server "localhost:$AIO_PORT" --tls starttls \
+    --cafile "$CERTS/ca.pem" --tls-session-cache "$W/c/aio" -t <"$W/aio1.eml"
+expect_rc 0 "aiosmtpd, STARTTLS first" "$W/aio1.err"
+[ "$(first_cmd "$W/aio1.err")" = STARTTLS ] || fail "aiosmtpd: began with '$(first_cmd "$W/aio1.err")'"
+resumed aio1 || fail "aiosmtpd: not resumed"
 stop_aiosmtpd
+
+step "a server that wants EHLO before STARTTLS: EHLO, STARTTLS, delivered"
+start_hostile "$W/hef" ehlo-first || exit $?
+for i in 1 2; do
+    run_smtpc "$W/hef$i.out" "$W/hef$i.err" -v --server "localhost:$HOSTILE_PORT" \
+        --tls starttls --cafile "$CERTS/ca.pem" --tls-session-cache "$W/c/hef" \
+        --from a@example.org "hef$i@example.com" <"$W/msg"
+    expect_rc 0 "ehlo-first run $i" "$W/hef$i.err"
+done
+got=$(sed -n 's/^#2 C: //p' "$HOSTILE_DIR/transcript" | head -n 4 | tr '\n' '|')
+[ "$got" = "STARTTLS|EHLO localhost|STARTTLS|EHLO localhost|" ] ||
+    { hostile_show; fail "ehlo-first, second connection: $got"; }
+[ -f "$HOSTILE_DIR/2.eml" ] || { hostile_show; fail "ehlo-first: the second mail was not delivered"; }
+stop_hostile
+
+step "a cached server that refuses STARTTLS now: fails closed, no mail in clear"
+export T44_PW=not-sent
+start_hostile "$W/h454" starttls-454 || exit $?
+cp -p "$W/c/hef" "$W/c/h454"   # a session for localhost: STARTTLS goes first
+run_smtpc "$W/h454.out" "$W/h454.err" -v --server "localhost:$HOSTILE_PORT" --tls starttls \
+    --cafile "$CERTS/ca.pem" --tls-session-cache "$W/c/h454" --user u --password-env T44_PW \
+    --from a@example.org h454@example.com <"$W/msg"
+expect_rc 69 "starttls-454 with a cached session" "$W/h454.err"
+got=$(hostile_client_lines | tr '\n' '|')
+[ "$got" = "STARTTLS|EHLO localhost|STARTTLS|QUIT|" ] || { hostile_show; fail "starttls-454: $got"; }
+stop_hostile
 
 step "--flush-queue: each queued message is its own run, resuming from the file"
 # Queued while the configured server is away (nothing listens on port 1),

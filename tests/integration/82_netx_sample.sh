@@ -27,24 +27,9 @@ PY=$HARNESS_PY
 W=$(harness_tmpdir netx-sample)
 
 rc=0
-start_mta "$W/maildir" smtpd_sasl_auth_enable=yes smtpd_sasl_type=cyrus \
-    smtpd_sasl_path=smtpd smtpd_sasl_local_domain=mta.smtpc.test || rc=$?
+start_mta "$W/maildir" "${MTA_SASL_PARAMS[@]}" || rc=$?
 [ "$rc" = 0 ] || exit "$rc"
-
-# Cyrus SASL for the private Postfix: PLAIN and LOGIN against a sasldb.
-# Debian's Postfix reads <config directory>/sasl/smtpd.conf, when each
-# smtpd starts (so after start_mta is in time).
-mkdir -p "$MTA_CONFIG/sasl"
-cat >"$MTA_CONFIG/sasl/smtpd.conf" <<SASL
-pwcheck_method: auxprop
-auxprop_plugin: sasldb
-mech_list: PLAIN LOGIN
-sasldb_path: $MTA_CONFIG/sasl/sasldb2
-SASL
-printf 'mypassword' | saslpasswd2 -p -c -f "$MTA_CONFIG/sasl/sasldb2" -u mta.smtpc.test myusername \
-    || fail "saslpasswd2"
-chown -R postfix "$MTA_CONFIG/sasl"
-chmod 0755 "$MTA_CONFIG/sasl"
+mta_sasl_user myusername mypassword || fail "mta_sasl_user"
 
 step "NetX Duo's sample, unchanged, through NetX Duo to Postfix (AUTH PLAIN)"
 SMTPC_RELAY_HOST=127.0.0.1 SMTPC_RELAY_PORT=$MTA_PORT timeout 150 "$EX" >"$W/out" 2>&1 \

@@ -7,8 +7,9 @@ Each RULE is VERB=REPLY: when a command line starts with VERB (case-
 insensitive; "GREETING" is the banner, "*" any other command) the server
 sends REPLY with "\\n" standing for CRLF (so multi-line replies and extra
 lines can be scripted), "CLOSE" closes the connection, "HANG" stops
-answering.  Unlisted commands get "250 OK"; DATA gets "354 go" and the
-message is read up to CRLF.CRLF, then answered by the "." rule.  A rule
+answering.  Unlisted commands get "250 OK"; DATA gets "354 go" and, when
+its reply is a 354, the message is read up to CRLF.CRLF, then answered by
+the "." rule.  A rule
 VERB#N=REPLY applies to the Nth VERB only (counted over all connections),
 e.g. ".#2=CLOSE" hangs up after the second message instead of answering.
 Everything received is appended to the log file L, so a test can prove
@@ -47,6 +48,7 @@ def main():
     log = open(a.log, "ab", buffering=0)
 
     seen = {}
+    sent = [""]  # the last reply sent
 
     def reply(conn, key):
         seen[key] = seen.get(key, 0) + 1
@@ -60,6 +62,7 @@ def main():
         if v == "HANG":
             time.sleep(3600)
         conn.sendall(v.replace("\\n", "\r\n").encode() + b"\r\n")
+        sent[0] = v
         return True
 
     while True:
@@ -102,7 +105,7 @@ def main():
                         verb = "RCPT"
                     known = verb in rules or any(k.startswith(verb + "#") for k in rules)
                     alive = reply(conn, verb if known else "*")
-                    if verb == "DATA" and alive and rules.get("DATA", "").startswith("354"):
+                    if verb == "DATA" and alive and sent[0].startswith("354"):
                         in_data = True
                     if verb == "QUIT":
                         alive = False

@@ -464,6 +464,26 @@ start_script_server() {
 
 stop_script_server() { _harness_stop SCRIPT_PID; }
 
+# ---------------------------------------------------------------- --queue
+
+# queue_setup NAME: for a test of smtpc's queue: W (harness_tmpdir NAME),
+# Q (the queue, W/queue), DOWN (a loopback port nobody listens on:
+# connections are refused, exit 75), SMTPC_CONFIG (exported), and two
+# functions: `conf PORT` writes the configuration every run and flush of
+# the test reads (server 127.0.0.1:PORT, no TLS, queue Q); `entries SUB`
+# counts the entries of Q/SUB (new, failed, tmp).
+queue_setup() {
+    W=$(harness_tmpdir "$1")
+    Q=$W/queue
+    DOWN=$("$HARNESS_PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    export SMTPC_CONFIG=$W/smtpc.conf
+    conf() {
+        printf '%s\n' "server 127.0.0.1:$1" 'tls none' "queue $Q" >"$SMTPC_CONFIG"
+        chmod 600 "$SMTPC_CONFIG"
+    }
+    entries() { find "$Q/$1" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l; }
+}
+
 # ---------------------------------------------------------------- TLS material
 
 # tls_certs DIR: fresh certificates from certs.sh (see there for the list)
@@ -661,6 +681,31 @@ EOF
         return 1
     done
     return 1
+}
+
+# mta_sasl_user USER PASSWORD: Cyrus SASL for the Postfix start_mta started
+#   last, PLAIN and LOGIN against a sasldb holding USER@mta.smtpc.test.  The
+#   instance must have been started with the parameters in MTA_SASL_PARAMS
+#   (smtpd_sasl_auth_enable=yes ...).  Debian's Postfix reads <config
+#   directory>/sasl/smtpd.conf when each smtpd starts, so after start_mta is
+#   in time.  Needs saslpasswd2 (sasl2-bin) and libsasl2-modules; returns 77
+#   without saslpasswd2.
+MTA_SASL_PARAMS=(smtpd_sasl_auth_enable=yes smtpd_sasl_type=cyrus smtpd_sasl_path=smtpd
+                 smtpd_sasl_local_domain=mta.smtpc.test)
+mta_sasl_user() {
+    local user=${1:?mta_sasl_user USER PASSWORD} pass=${2:?mta_sasl_user USER PASSWORD}
+    command -v saslpasswd2 >/dev/null || { harness_log "saslpasswd2 missing (sasl2-bin)"; return 77; }
+    mkdir -p "$MTA_CONFIG/sasl"
+    cat >"$MTA_CONFIG/sasl/smtpd.conf" <<SASL
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+mech_list: PLAIN LOGIN
+sasldb_path: $MTA_CONFIG/sasl/sasldb2
+SASL
+    printf '%s' "$pass" | saslpasswd2 -p -c -f "$MTA_CONFIG/sasl/sasldb2" -u mta.smtpc.test "$user" \
+        || return 1
+    chown -R postfix "$MTA_CONFIG/sasl"
+    chmod 0755 "$MTA_CONFIG/sasl"
 }
 
 # Pids of processes started for the Postfix instance with this config dir

@@ -42,6 +42,9 @@ Scenarios (caps = what EHLO offers; "post" = after TLS):
   oauth-504-all     post: AUTH OAUTHBEARER XOAUTH2; both get 504
   good              pre: STARTTLS; post: AUTH PLAIN LOGIN (a well-behaved
                     server, for comparison)
+  ehlo-first        as good, but STARTTLS before EHLO is answered "503 5.5.1
+                    Send EHLO first" (smtpc's SMTPC_OPT_STARTTLS_FIRST must
+                    fall back to EHLO, then STARTTLS)
 With --implicit-tls the connection is TLS from the first byte and the "post"
 capabilities are the only ones.
 """
@@ -114,6 +117,7 @@ SCENARIOS = {
     "oauth-504": (["STARTTLS"], ["AUTH OAUTHBEARER XOAUTH2", "8BITMIME"]),
     "oauth-504-all": (["STARTTLS"], ["AUTH OAUTHBEARER XOAUTH2", "8BITMIME"]),
     "good": (["STARTTLS", "8BITMIME"], ["AUTH PLAIN LOGIN", "8BITMIME"]),
+    "ehlo-first": (["STARTTLS", "8BITMIME"], ["AUTH PLAIN LOGIN", "8BITMIME"]),
 }
 
 
@@ -192,6 +196,7 @@ class Session:
             verb = line.split(b" ", 1)[0].upper().decode("ascii", "replace")
             arg = line[len(verb) + 1:]
             if verb == "EHLO":
+                self.ehlo_seen = True
                 if self.cfg.scenario == "ehlo-502":
                     self.reply("502 5.5.1 EHLO not implemented")
                     continue
@@ -223,6 +228,9 @@ class Session:
         s = self.cfg.scenario
         if self.tls or "STARTTLS" not in self.caps():
             self.reply("503 5.5.1 STARTTLS not offered now")
+            return
+        if s == "ehlo-first" and not getattr(self, "ehlo_seen", False):
+            self.reply("503 5.5.1 Send EHLO first")
             return
         if s == "starttls-454":
             self.reply("454 4.7.0 TLS not available due to temporary reason")

@@ -1504,6 +1504,154 @@ static void test_auth_failed_and_504(void)
     both("504 moves to the next mechanism; 535 fails", &cfg, NULL, steps);
 }
 
+/* AUTH PLAIN with its initial response and PIPELINING: the first mail's
+ * commands follow AUTH in its group (RFC 4954 4).  The message itself
+ * waits for AUTH's verdict: DATA's text goes only after 354, which comes
+ * after AUTH's reply, and BDAT is held until 235. */
+#define AUTH_PIPE_EHLO(ext) {S, "250-mx\r\n250-PIPELINING\r\n" ext "250 AUTH PLAIN LOGIN\r\n", 0}
+#define AUTH_PLAIN_LINE "AUTH PLAIN AHVzZXIAcGFzcw==\r\n"
+
+static void auth_pipe_cfg(smtpc_config *cfg, unsigned mech)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->ehlo_name = "client.example.org";
+    cfg->auth = mech;
+    cfg->username = "user";
+    cfg->password = "pass";
+    cfg->options = SMTPC_OPT_PEER_LOOPBACK;
+}
+
+static void test_auth_pipelined(void)
+{
+    smtpc_config cfg;
+    static const struct step data_ok[] = {
+        GREET,
+        AUTH_PIPE_EHLO(""),
+        {C, AUTH_PLAIN_LINE, 0},
+        {NOSTATE, NULL, SMTPC_READY},
+        {STATE, NULL, SMTPC_NEXT_MAIL},
+        {MAIL, NULL, SMTPC_OK},
+        {NOSTATE, NULL, SMTPC_NEXT_MAIL},
+        {C, ENV1_GROUP, 0},
+        {S, "235 2.7.0 ok\r\n250 ok\r\n250 ok\r\n354 go\r\n", 0},
+        {BODY, "body\r\n", 0},
+        {END, NULL, SMTPC_OK},
+        {C, "body\r\n.\r\n", 0},
+        {S, "250 queued\r\n", 0},
+        {RES1, "queued", SMTPC_OK},
+        {STATE, NULL, SMTPC_READY},
+        {STATUS, NULL, SMTPC_OK},
+        {END_OF, NULL, 0}};
+    static const struct step bdat_held[] = {
+        GREET,
+        AUTH_PIPE_EHLO("250-CHUNKING\r\n"),
+        {C, AUTH_PLAIN_LINE, 0},
+        {MAIL, NULL, SMTPC_OK},
+        {C, "MAIL FROM:<sender@example.org>\r\nRCPT TO:<alice@example.com>\r\n", 0},
+        {NOSTATE, NULL, SMTPC_WANT_BODY},
+        {S, "235 2.7.0 ok\r\n", 0},
+        {STATE, NULL, SMTPC_WANT_BODY},
+        {BODY, "body", 0},
+        {END, NULL, SMTPC_OK},
+        {QUIT, NULL, 0},
+        {C, "BDAT 6 LAST\r\nbody\r\nQUIT\r\n", 0},
+        {S, "250 ok\r\n250 ok\r\n250 queued\r\n221 bye\r\n", 0},
+        {RES1, "queued", SMTPC_OK},
+        {STATE, NULL, SMTPC_CLOSED},
+        {STATUS, NULL, SMTPC_OK},
+        {END_OF, NULL, 0}};
+    /* A refused AUTH ends the session at once: the 354 that follows
+     * never gets the text (the connection closes inside DATA, so the
+     * server discards the mail), and the mail is reported refused. */
+    static const struct step data_refused[] = {
+        GREET,
+        AUTH_PIPE_EHLO(""),
+        {C, AUTH_PLAIN_LINE, 0},
+        {MAIL, NULL, SMTPC_OK},
+        {C, ENV1_GROUP, 0},
+        {S, "535 5.7.8 bad credentials\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_AUTH},
+        {RES1, "bad credentials", SMTPC_ERR_AUTH},
+        {NOSTATE, NULL, SMTPC_WANT_BODY},
+        {C, "QUIT\r\n", 0},
+        {S, "250 ok\r\n250 ok\r\n354 go\r\n", 0},
+        {STATE, NULL, SMTPC_CLOSED},
+        {C_NONE, NULL, 0},
+        {STATUS, NULL, SMTPC_ERR_AUTH},
+        {END_OF, NULL, 0}};
+    static const struct step bdat_refused[] = {
+        GREET,
+        AUTH_PIPE_EHLO("250-CHUNKING\r\n"),
+        {C, AUTH_PLAIN_LINE, 0},
+        {MAIL, NULL, SMTPC_OK},
+        {C, "MAIL FROM:<sender@example.org>\r\nRCPT TO:<alice@example.com>\r\n", 0},
+        {S, "535 5.7.8 bad credentials\r\n250 ok\r\n250 ok\r\n", 0},
+        {NOSTATE, NULL, SMTPC_WANT_BODY},
+        {C, "QUIT\r\n", 0},
+        {STATE, NULL, SMTPC_CLOSED},
+        {RES1, "bad credentials", SMTPC_ERR_AUTH},
+        {STATUS, NULL, SMTPC_ERR_AUTH},
+        {END_OF, NULL, 0}};
+    /* A server that ignores the initial response would read MAIL as the
+     * answer to its challenge: the credentials do not go again. */
+    static const struct step challenge[] = {
+        GREET,
+        AUTH_PIPE_EHLO(""),
+        {C, AUTH_PLAIN_LINE, 0},
+        {MAIL, NULL, SMTPC_OK},
+        {C, ENV1_GROUP, 0},
+        {S, "334 \r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_PROTOCOL},
+        {RES1, NULL, SMTPC_ERR_PROTOCOL},
+        {S, "501 5.5.2 cannot decode\r\n", 0},
+        {STATE, NULL, SMTPC_CLOSED},
+        {END_OF, NULL, 0}};
+    /* Nor does a 504 move to another mechanism with a mail behind. */
+    static const struct step no_fallback[] = {
+        GREET,
+        AUTH_PIPE_EHLO(""),
+        {C, AUTH_PLAIN_LINE, 0},
+        {MAIL, NULL, SMTPC_OK},
+        {C, ENV1_GROUP, 0},
+        {S, "504 5.5.4 no PLAIN\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_AUTH_UNAVAILABLE},
+        {RES1, NULL, SMTPC_ERR_AUTH_UNAVAILABLE},
+        {END_OF, NULL, 0}};
+    /* LOGIN waits for challenges: nothing goes behind it. */
+    static const struct step login[] = {
+        GREET,
+        AUTH_PIPE_EHLO(""),
+        {C, "AUTH LOGIN\r\n", 0},
+        {NOSTATE, NULL, SMTPC_NEXT_MAIL | SMTPC_READY},
+        {MAIL, NULL, SMTPC_ERR_STATE},
+        {C_NONE, NULL, 0},
+        {END_OF, NULL, 0}};
+    /* Without PIPELINING AUTH stays alone. */
+    static const struct step unpiped[] = {
+        GREET,
+        {S, "250-mx\r\n250 AUTH PLAIN\r\n", 0},
+        {C, AUTH_PLAIN_LINE, 0},
+        {NOSTATE, NULL, SMTPC_NEXT_MAIL | SMTPC_READY},
+        {MAIL, NULL, SMTPC_ERR_STATE},
+        {S, "235 ok\r\n", 0},
+        {STATE, NULL, SMTPC_READY},
+        {END_OF, NULL, 0}};
+
+    auth_pipe_cfg(&cfg, SMTPC_AUTH_PLAIN);
+    env_reset(1);
+    both("AUTH PLAIN pipelined: MAIL, RCPT, DATA behind it", &cfg, &env1, data_ok);
+    both("AUTH PLAIN pipelined: BDAT waits for 235", &cfg, &env1, bdat_held);
+    both("AUTH PLAIN pipelined: 535, DATA's text never sent", &cfg, &env1, data_refused);
+    both("AUTH PLAIN pipelined: 535, BDAT never sent", &cfg, &env1, bdat_refused);
+    both("AUTH PLAIN pipelined: a 334 ends the session", &cfg, &env1, challenge);
+    both("AUTH PLAIN pipelined: 504, no other mechanism", &cfg, &env1, no_fallback);
+    both("AUTH PLAIN without PIPELINING is not pipelined", &cfg, &env1, unpiped);
+    auth_pipe_cfg(&cfg, SMTPC_AUTH_LOGIN);
+    both("AUTH LOGIN is not pipelined", &cfg, &env1, login);
+}
+
 static void test_xoauth2_error(void)
 {
     smtpc_config cfg = {0};
@@ -1593,6 +1741,101 @@ static void test_starttls(void)
     cfg.username = "user";
     cfg.password = "pass";
     both("STARTTLS then EHLO again, then AUTH", &cfg, NULL, steps);
+}
+
+/* SMTPC_OPT_STARTTLS_FIRST: STARTTLS right after the greeting.  Refused
+ * (the server wants EHLO first), the usual EHLO then STARTTLS follows,
+ * and STARTTLS stays required: nothing else goes before TLS. */
+static void test_starttls_first(void)
+{
+    smtpc_config cfg = {0};
+    static const struct step taken[] = {
+        {S, "220 mx.example.com ESMTP\r\n", 0},
+        {C, "STARTTLS\r\n", 0},
+        {S, "220 2.0.0 go ahead\r\n", 0},
+        {TLS, NULL, 0},
+        {C, "EHLO client.example.org\r\n", 0},
+        {S, "250-mx\r\n250 AUTH PLAIN\r\n", 0},
+        {C, "AUTH PLAIN AHVzZXIAcGFzcw==\r\n", 0},
+        {S, "235 ok\r\n", 0},
+        {STATE, NULL, SMTPC_READY},
+        {END_OF, NULL, 0}};
+    static const struct step refused[] = {
+        {S, "220 mx.example.com ESMTP\r\n", 0},
+        {C, "STARTTLS\r\n", 0},
+        {S, "503 5.5.1 send EHLO first\r\n", 0},
+        {C, "EHLO client.example.org\r\n", 0},
+        {S, "250-mx\r\n250 STARTTLS\r\n", 0},
+        {C, "STARTTLS\r\n", 0},
+        {S, "220 2.0.0 go ahead\r\n", 0},
+        {TLS, NULL, 0},
+        {C, "EHLO client.example.org\r\n", 0},
+        {S, "250-mx\r\n250 AUTH PLAIN\r\n", 0},
+        {C, "AUTH PLAIN AHVzZXIAcGFzcw==\r\n", 0},
+        {STATUS, NULL, SMTPC_OK},
+        {END_OF, NULL, 0}};
+    /* Refused, and not offered after EHLO: the session fails, the
+     * credentials never go in clear. */
+    static const struct step no_tls[] = {
+        {S, "220 mx.example.com ESMTP\r\n", 0},
+        {C, "STARTTLS\r\n", 0},
+        {S, "502 5.5.2 what?\r\n", 0},
+        {C, "EHLO client.example.org\r\n", 0},
+        {S, "250-mx\r\n250 AUTH PLAIN\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_TLS_UNAVAILABLE},
+        {END_OF, NULL, 0}};
+    /* Refused twice: no third try. */
+    static const struct step twice[] = {
+        {S, "220 mx.example.com ESMTP\r\n", 0},
+        {C, "STARTTLS\r\n", 0},
+        {S, "503 5.5.1 send EHLO first\r\n", 0},
+        {C, "EHLO client.example.org\r\n", 0},
+        {S, "250-mx\r\n250 STARTTLS\r\n", 0},
+        {C, "STARTTLS\r\n", 0},
+        {S, "454 4.7.0 TLS not available\r\n", 0},
+        {C, "QUIT\r\n", 0},
+        {STATUS, NULL, SMTPC_ERR_TLS_UNAVAILABLE},
+        {END_OF, NULL, 0}};
+    /* 421 ends it at once. */
+    static const struct step closing[] = {
+        {S, "220 mx.example.com ESMTP\r\n", 0},
+        {C, "STARTTLS\r\n", 0},
+        {S, "421 4.3.2 bye\r\n", 0},
+        {C_NONE, NULL, 0},
+        {STATE, NULL, SMTPC_CLOSED},
+        {STATUS, NULL, SMTPC_ERR_TEMPFAIL},
+        {END_OF, NULL, 0}};
+    /* Bytes after the 220 still end the session (CVE-2021-22947 class). */
+    static const struct step injected[] = {
+        {S, "220 mx.example.com ESMTP\r\n", 0},
+        {C, "STARTTLS\r\n", 0},
+        {S, "220 2.0.0 go ahead\r\n250 forged\r\n", 0},
+        {STATE, NULL, SMTPC_CLOSED},
+        {STATUS, NULL, SMTPC_ERR_TLS_INJECTION},
+        {END_OF, NULL, 0}};
+    /* Without SMTPC_TLS_STARTTLS the option does nothing. */
+    static const struct step opportunistic[] = {
+        GREET,
+        {S, "250 mx\r\n", 0},
+        {STATE, NULL, SMTPC_READY},
+        {END_OF, NULL, 0}};
+
+    cfg.ehlo_name = "client.example.org";
+    cfg.tls = SMTPC_TLS_STARTTLS;
+    cfg.auth = SMTPC_AUTH_AUTO;
+    cfg.username = "user";
+    cfg.password = "pass";
+    cfg.options = SMTPC_OPT_STARTTLS_FIRST;
+    both("STARTTLS first: taken", &cfg, NULL, taken);
+    both("STARTTLS first: refused, EHLO then STARTTLS", &cfg, NULL, refused);
+    both("STARTTLS first: refused and not offered", &cfg, NULL, no_tls);
+    both("STARTTLS first: refused twice", &cfg, NULL, twice);
+    both("STARTTLS first: 421", &cfg, NULL, closing);
+    run("STARTTLS first: injection after 220", &cfg, NULL, injected, 0);
+    cfg.tls = SMTPC_TLS_OPPORTUNISTIC;
+    cfg.auth = SMTPC_AUTH_NONE;
+    both("STARTTLS first: only with SMTPC_TLS_STARTTLS", &cfg, NULL, opportunistic);
 }
 
 static void test_starttls_injection(void)
@@ -1829,10 +2072,12 @@ int main(void)
     test_auth_netx_rules();
     test_auth_insecure();
     test_auth_failed_and_504();
+    test_auth_pipelined();
     test_xoauth2_error();
     test_secret_range();
     test_starttls();
     test_starttls_injection();
+    test_starttls_first();
     test_starttls_stripped();
     test_auth_not_offered();
     test_body_random();
