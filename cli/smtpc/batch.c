@@ -416,13 +416,16 @@ static void msg_free(batch_msg *m)
     m->path = NULL;
 }
 
-/* The message sent before, whose reply came in by now: settled first, so
- * that outcomes are reported in order and a lost connection is judged
- * knowing what went through it. */
+/* The message sent before: settled first, so that outcomes are reported in
+ * order and a lost connection is judged knowing what went through it. */
 static void settle_prev(cli_run *r, batch_state *b, batch_msg **prev)
 {
     if (*prev != NULL) {
-        (void)smtpc_client_flush(r->client);
+        /* The submit behind it brings its outcome in; a flush would also
+         * wait for the message just submitted, the round trip pipelining
+         * is there to save.  Only an outcome still awaited is waited for. */
+        if ((*prev)->env.result.status == SMTPC_ERR_PENDING)
+            (void)smtpc_client_flush(r->client);
         settle_one(r, b, *prev);
         msg_free(*prev);
         *prev = NULL;
