@@ -40,9 +40,17 @@ void smtpc_mo_crlf(mime_out *o)
     o->ew_line = 0;
 }
 
-static void fail(mime_out *o)
+static void refuse(mime_out *o)
 {
     o->err = SMTPC_ERR_ARG;
+}
+
+int smtpc_mime_in_set(const char *set, unsigned char c)
+{
+    for (; *set; set++)
+        if ((unsigned char)*set == c)
+            return 1;
+    return 0;
 }
 
 /* Length of the UTF-8 sequence at s (n bytes left), 0 when invalid:
@@ -181,8 +189,6 @@ static size_t ew_take(const unsigned char *s, size_t n, size_t room, int b)
     return i;
 }
 
-static const char hex[] = "0123456789ABCDEF";
-
 static void ew_emit(mime_out *o, const unsigned char *s, size_t n, int b)
 {
     char t[MIME_EW_MAX];
@@ -198,8 +204,8 @@ static void ew_emit(mime_out *o, const unsigned char *s, size_t n, int b)
                 t[len++] = (char)s[i];
             } else {
                 t[len++] = '=';
-                t[len++] = hex[s[i] >> 4];
-                t[len++] = hex[s[i] & 15];
+                t[len++] = smtpc_mime_hex[s[i] >> 4];
+                t[len++] = smtpc_mime_hex[s[i] & 15];
             }
         }
     }
@@ -282,7 +288,7 @@ void smtpc_mh_unstructured(mime_out *o, const char *name, const char *value)
     int plain;
 
     if (smtpc_mh_check_text(value) != SMTPC_OK) {
-        fail(o);
+        refuse(o);
         return;
     }
     field_name(o, name);
@@ -314,7 +320,8 @@ void smtpc_mh_unstructured(mime_out *o, const char *name, const char *value)
 static int atext(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
+           (c >= '0' && c <= '9') ||
+           smtpc_mime_in_set("!#$%&'*+-/=?^_`{|}~", c);
 }
 
 /* Atoms separated by single spaces, each short enough for a line: the
@@ -406,7 +413,8 @@ static int check_addr(const mime_out *o, const char *a)
             quoted = !quoted;
         else if (a[i] == '\\' && quoted && a[i + 1])
             i++;
-        else if (!quoted && strchr(",;:()[]\\", a[i]))
+        else if (!quoted &&
+                 smtpc_mime_in_set(",;:()[]\\", (unsigned char)a[i]))
             return 0;
     }
     return 1;
@@ -421,13 +429,17 @@ void smtpc_mh_addrs(mime_out *o, const char *name, const smtpc_mime_addr *a,
     for (i = 0; i < n; i++) {
         if (a[i].address == NULL || !check_addr(o, a[i].address) ||
             (a[i].name && smtpc_mh_check_text(a[i].name))) {
-            fail(o);
+            refuse(o);
             return;
         }
         if (has_high(a[i].address))
             o->utf8 = 1;
         len = strlen(a[i].address);
         if (a[i].name && a[i].name[0]) {
+            if (!SMTPC_MIME_WITH_NAMES) {
+                refuse(o);
+                return;
+            }
             phrase(o, a[i].name);
             sep(o, len + 2 + (i + 1 < n));
             smtpc_mo_put(o, "<", 1);
@@ -448,15 +460,15 @@ void smtpc_mh_msgid(mime_out *o, const char *name, const char *id)
     size_t i, n = strlen(id);
 
     /* id-left "@" id-right, printable ASCII without <, > or space. */
-    if (n == 0 || strchr(id, '@') == NULL || id[0] == '@' ||
+    if (n == 0 || !smtpc_mime_in_set(id, '@') || id[0] == '@' ||
         id[n - 1] == '@' || n > MIME_RAW_LINE_MAX - 80) {
-        fail(o);
+        refuse(o);
         return;
     }
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)id[i];
         if (c <= 0x20 || c >= 0x7f || c == '<' || c == '>') {
-            fail(o);
+            refuse(o);
             return;
         }
     }
@@ -481,7 +493,7 @@ void smtpc_mh_begin(mime_out *o, const char *name, const char *value)
 static int attr_char(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || (c && strchr("!#$&+-.^_`|~", c));
+           (c >= '0' && c <= '9') || smtpc_mime_in_set("!#$&+-.^_`|~", c);
 }
 
 /* One section: "attr*N*=" (or "attr*=" when N < 0), then "utf-8''" on
@@ -512,7 +524,8 @@ static void section(mime_out *o, const char *attr, int num, int first,
         if (attr_char(s[i])) {
             smtpc_mo_put(o, (const char *)s + i, 1);
         } else {
-            char t[3] = {'%', hex[s[i] >> 4], hex[s[i] & 15]};
+            char t[3] = {'%', smtpc_mime_hex[s[i] >> 4],
+                         smtpc_mime_hex[s[i] & 15]};
             smtpc_mo_put(o, t, 3);
         }
     }
@@ -531,7 +544,7 @@ void smtpc_mh_param(mime_out *o, const char *attr, const char *value)
     int plain = 1, num;
 
     if (smtpc_mh_check_text(value) != SMTPC_OK || n > 1000) {
-        fail(o);
+        refuse(o);
         return;
     }
     for (i = 0; i < n; i++) {
@@ -553,6 +566,10 @@ void smtpc_mh_param(mime_out *o, const char *attr, const char *value)
             smtpc_mo_put(o, value + i, 1);
         }
         smtpc_mo_put(o, "\"", 1);
+        return;
+    }
+    if (!SMTPC_MIME_WITH_RFC2231) {
+        refuse(o);
         return;
     }
     if (alen + 2 + 7 + enc + 1 <= MIME_LINE - 1) {
@@ -580,7 +597,7 @@ void smtpc_mh_param(mime_out *o, const char *attr, const char *value)
         }
         section(o, attr, num, num == 0, s + start, i - start, head + len);
         if (num > 998) { /* cannot happen below MIME_RAW_LINE_MAX bytes */
-            fail(o);
+            refuse(o);
             return;
         }
     }

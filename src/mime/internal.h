@@ -51,6 +51,10 @@ void smtpc_mh_msgid(mime_out *o, const char *name, const char *id);
 void smtpc_mh_begin(mime_out *o, const char *name, const char *value);
 /* "; attr=value" (quoted, or RFC 2231 sections). */
 void smtpc_mh_param(mime_out *o, const char *attr, const char *value);
+/* Nonzero when c (not NUL) is one of set's characters: strchr's job for
+ * the writer, without linking strchr (about 200 bytes on a Cortex-M4,
+ * which the minimal engine does not need). */
+int smtpc_mime_in_set(const char *set, unsigned char c);
 /* SMTPC_OK when s is valid UTF-8 without control bytes but tab. */
 int smtpc_mh_check_text(const char *s);
 
@@ -58,6 +62,7 @@ int smtpc_mh_check_text(const char *s);
  * the returned output bytes, and it stops when less than the unit's
  * worst case room is left. */
 #define MIME_QP_UNIT 20 /* most output one input byte can cause */
+extern const char smtpc_mime_hex[]; /* "0123456789ABCDEF": QP, Q, %XX */
 size_t smtpc_qp_encode(smtpc_mime_qp *st, int text, const unsigned char *in,
                        size_t n, char *out, size_t room, size_t *used);
 size_t smtpc_qp_finish(smtpc_mime_qp *st, char *out); /* <= MIME_QP_UNIT */

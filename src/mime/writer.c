@@ -44,7 +44,7 @@ static const smtpc_mime_part *leaf_part(const smtpc_mime_writer *w,
         }
         k--;
     }
-    if (m->html) {
+    if (SMTPC_MIME_WITH_HTML && m->html) {
         if (k == 0) {
             *kind = K_HTML;
             return m->html;
@@ -76,7 +76,7 @@ static unsigned ancestors(const smtpc_mime_writer *w, uint32_t k)
     leaf_part(w, k, &kind);
     if (m->attachment_count > 0)
         a |= BIT(L_MIXED);
-    if (kind == K_ATTACH)
+    if (kind == K_ATTACH || !SMTPC_MIME_WITH_HTML)
         return a;
     if (m->html && m->inline_count > 0)
         a |= BIT(L_RELATED);
@@ -108,7 +108,7 @@ static const char *content_type(const smtpc_mime_part *p, int kind)
         return p->content_type;
     if (kind == K_TEXT)
         return "text/plain";
-    if (kind == K_HTML)
+    if (SMTPC_MIME_WITH_HTML && kind == K_HTML)
         return "text/html";
     return "application/octet-stream";
 }
@@ -176,7 +176,7 @@ static void multipart_headers(const smtpc_mime_writer *w, mime_out *o,
     boundary(w, level, b);
     smtpc_mh_begin(o, "Content-Type", types[level]);
     /* RFC 2387: related names the type of its first part. */
-    if (level == L_RELATED)
+    if (SMTPC_MIME_WITH_HTML && level == L_RELATED)
         smtpc_mh_param(o, "type", w->msg->text ? "multipart/alternative"
                                                : "text/html");
     smtpc_mh_param(o, "boundary", b);
@@ -372,7 +372,8 @@ static int check_token(const char *s, int slash)
             if (i == 0 || s[i + 1] == '\0')
                 return 0;
             slashes++;
-        } else if (c <= 0x20 || c >= 0x7f || strchr("()<>@,;:\\\"/[]?=", c)) {
+        } else if (c <= 0x20 || c >= 0x7f ||
+                   smtpc_mime_in_set("()<>@,;:\\\"/[]?=", c)) {
             return 0;
         }
     }
@@ -441,7 +442,7 @@ static void derive_bid(smtpc_mime_writer *w, const unsigned char *e,
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        w->bid[i] = set[(x >> 32) % 62u];
+        w->bid[i] = set[(uint32_t)(x >> 32) % 62u]; /* 32-bit: no libgcc call */
     }
 }
 
@@ -475,6 +476,7 @@ int smtpc_mime_init(smtpc_mime_writer *w, const smtpc_mime_message *m)
         return fail(w, SMTPC_ERR_ARG);
     }
     if ((m->inline_count && (!m->html || !m->inlines)) ||
+        (!SMTPC_MIME_WITH_HTML && m->html) ||
         (m->attachment_count && !m->attachments) ||
         (m->to_count && !m->to) || (m->cc_count && !m->cc) ||
         (m->reply_to_count && !m->reply_to) ||
