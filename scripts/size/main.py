@@ -69,6 +69,10 @@ def main(argv):
               % (tc.run('gcc', ['-dumpversion']).strip(), tc.tool('gcc')))
     features = sources.features(ROOT) if args.features else []
     profiles = [('minimal', ['SMTPC_PROFILE_MINIMAL=1']), ('full', [])]
+    # The lean MIME writer on the minimal engine: what a firmware that mails
+    # attachments links (report.MIME_PROFILES).
+    profiles += [('mime-lean', ['SMTPC_PROFILE_MINIMAL=1', 'SMTPC_WITH_MIME=1',
+                                'SMTPC_MIME_LEAN=1'])]
     profiles += [('min+' + f, ['SMTPC_PROFILE_MINIMAL=1', 'SMTPC_WITH_%s=1' % f])
                  for f in features]
     build.write_generated(ROOT, os.path.join(out, 'gen'))
