@@ -103,6 +103,72 @@ static void fz_config_fit(smtpc_config *c)
         c->token = NULL;
 }
 
+/* The configuration that an input's first byte picks: the TLS mode (bits
+ * 0-1), the AUTH mechanism and its credentials (bits 2-4), PIPELINING,
+ * CHUNKING and EHLO turned off (bits 5-7); options are the target's own
+ * on top (made to fit this build by fz_config_fit). */
+static void fz_config_from(smtpc_config *c, uint8_t b, unsigned options)
+{
+    static const unsigned tls[] = {SMTPC_TLS_NONE, SMTPC_TLS_STARTTLS,
+                                   SMTPC_TLS_IMPLICIT,
+                                   SMTPC_TLS_OPPORTUNISTIC};
+
+    memset(c, 0, sizeof *c);
+    c->ehlo_name = "client.fuzz.test";
+    c->tls = tls[b & 3];
+    c->options = options;
+    switch ((b >> 2) & 7) {
+    case 0:
+        c->auth = SMTPC_AUTH_NONE;
+        break;
+    case 1:
+        c->auth = SMTPC_AUTH_AUTO;
+        c->username = "user";
+        c->password = "pass word";
+        break;
+    case 2:
+        c->auth = SMTPC_AUTH_PLAIN;
+        c->username = "user";
+        c->password = "pw";
+        c->authzid = "admin";
+        break;
+    case 3:
+        c->auth = SMTPC_AUTH_LOGIN;
+        c->username = "user";
+        c->password = "pw";
+        break;
+    case 4:
+        c->auth = SMTPC_AUTH_CRAM_MD5;
+        c->username = "user";
+        c->password = "tanstaaftanstaaf";
+        break;
+    case 5:
+        c->auth = SMTPC_AUTH_XOAUTH2;
+        c->username = "user@fuzz.test";
+        c->token = "ya29.token";
+        break;
+    case 6:
+        c->auth = SMTPC_AUTH_OAUTHBEARER;
+        c->username = "us,er=x";
+        c->token = "tok";
+        c->host = "fuzz.test";
+        c->port = 587;
+        break;
+    default:
+        c->auth = SMTPC_AUTH_AUTO;
+        c->username = "user@fuzz.test";
+        c->token = "tok";
+        break;
+    }
+    if (b & 0x20)
+        c->options |= SMTPC_OPT_NO_PIPELINING;
+    if (b & 0x40)
+        c->options |= SMTPC_OPT_NO_CHUNKING;
+    if (b & 0x80)
+        c->options |= SMTPC_OPT_HELO_ONLY;
+    fz_config_fit(c);
+}
+
 static void fz_run_reset(fz_run *r)
 {
     memset(&r->s, 0, sizeof r->s);

@@ -46,64 +46,6 @@
 
 #include "fuzz_common.h"
 
-static void config_from(smtpc_config *c, uint8_t b)
-{
-    static const unsigned tls[] = {SMTPC_TLS_NONE, SMTPC_TLS_STARTTLS,
-                                   SMTPC_TLS_IMPLICIT,
-                                   SMTPC_TLS_OPPORTUNISTIC};
-
-    memset(c, 0, sizeof *c);
-    c->tls = tls[b & 3];
-    c->options = SMTPC_OPT_PEER_LOOPBACK;
-    switch ((b >> 2) & 7) {
-    case 0:
-        c->auth = SMTPC_AUTH_NONE;
-        break;
-    case 1:
-        c->auth = SMTPC_AUTH_AUTO;
-        c->username = "user";
-        c->password = "secret";
-        break;
-    case 2:
-        c->auth = SMTPC_AUTH_PLAIN;
-        c->username = "user";
-        c->password = "secret";
-        break;
-    case 3:
-        c->auth = SMTPC_AUTH_LOGIN;
-        c->username = "user";
-        c->password = "secret";
-        break;
-    case 4:
-        c->auth = SMTPC_AUTH_CRAM_MD5;
-        c->username = "user";
-        c->password = "secret";
-        break;
-    case 5:
-        c->auth = SMTPC_AUTH_XOAUTH2;
-        c->username = "user";
-        c->token = "token";
-        break;
-    case 6:
-        c->auth = SMTPC_AUTH_OAUTHBEARER;
-        c->token = "token";
-        c->host = "h";
-        c->port = 25;
-        break;
-    default:
-        c->auth = SMTPC_AUTH_AUTO;
-        c->username = "user";
-        c->token = "token";
-        break;
-    }
-    if (b & 0x20)
-        c->options |= SMTPC_OPT_NO_PIPELINING;
-    if (b & 0x40)
-        c->options |= SMTPC_OPT_NO_CHUNKING;
-    if (b & 0x80)
-        c->options |= SMTPC_OPT_HELO_ONLY;
-}
-
 static smtpc_rcpt rcpts[40];
 static smtpc_envelope env;
 
@@ -338,8 +280,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     slot_used[0] = slot_used[1] = 0;
     pend_p = NULL;
     pend_n = 0;
-    config_from(&run.cfg, data[0]);
-    fz_config_fit(&run.cfg);
+    fz_config_from(&run.cfg, data[0], SMTPC_OPT_PEER_LOOPBACK);
     envelope_from(data[1]);
     /* Sometimes the smallest buffer the engine accepts. */
     run.buf_len = (data[1] & 0x40) ? SMTPC_IO_MIN : sizeof run.buf;

@@ -43,67 +43,6 @@ typedef struct outcome {
     size_t out_len;
 } outcome;
 
-static void config_from(smtpc_config *c, uint8_t b)
-{
-    static const unsigned tls[] = {SMTPC_TLS_NONE, SMTPC_TLS_STARTTLS,
-                                   SMTPC_TLS_IMPLICIT,
-                                   SMTPC_TLS_OPPORTUNISTIC};
-
-    memset(c, 0, sizeof *c);
-    c->ehlo_name = "client.fuzz.test";
-    c->tls = tls[b & 3];
-    c->options = SMTPC_OPT_ALLOW_PLAINTEXT_AUTH;
-    switch ((b >> 2) & 7) {
-    case 0:
-        c->auth = SMTPC_AUTH_NONE;
-        break;
-    case 1:
-        c->auth = SMTPC_AUTH_AUTO;
-        c->username = "user";
-        c->password = "pass word";
-        break;
-    case 2:
-        c->auth = SMTPC_AUTH_PLAIN;
-        c->username = "user";
-        c->password = "pw";
-        c->authzid = "admin";
-        break;
-    case 3:
-        c->auth = SMTPC_AUTH_LOGIN;
-        c->username = "user";
-        c->password = "pw";
-        break;
-    case 4:
-        c->auth = SMTPC_AUTH_CRAM_MD5;
-        c->username = "user";
-        c->password = "tanstaaftanstaaf";
-        break;
-    case 5:
-        c->auth = SMTPC_AUTH_XOAUTH2;
-        c->username = "user@fuzz.test";
-        c->token = "ya29.token";
-        break;
-    case 6:
-        c->auth = SMTPC_AUTH_OAUTHBEARER;
-        c->username = "us,er=x";
-        c->token = "tok";
-        c->host = "fuzz.test";
-        c->port = 587;
-        break;
-    default:
-        c->auth = SMTPC_AUTH_AUTO;
-        c->username = "user@fuzz.test";
-        c->token = "tok";
-        break;
-    }
-    if (b & 0x20)
-        c->options |= SMTPC_OPT_NO_PIPELINING;
-    if (b & 0x40)
-        c->options |= SMTPC_OPT_NO_CHUNKING;
-    if (b & 0x80)
-        c->options |= SMTPC_OPT_HELO_ONLY;
-}
-
 static smtpc_rcpt rcpts[3];
 static smtpc_envelope env;
 
@@ -176,8 +115,7 @@ static void run_one(fz_run *r, uint8_t cfg_byte, uint8_t env_byte,
     size_t i, k;
 
     fz_run_reset(r);
-    config_from(&r->cfg, cfg_byte);
-    fz_config_fit(&r->cfg);
+    fz_config_from(&r->cfg, cfg_byte, SMTPC_OPT_ALLOW_PLAINTEXT_AUTH);
     envelope_from(env_byte);
     r->buf_len = sizeof r->buf;
     if (smtpc_session_init(&r->s, &r->cfg, r->buf, r->buf_len) != SMTPC_OK)

@@ -251,10 +251,11 @@ void smtpc_e_mail_pump(smtpc_session *s)
     if (s->mail_status != SMTPC_OK) {
         /* The mail failed: once every awaited reply is in, reset. */
         if (s->q_len == 0 && !CHUNK_OPEN(s)) {
-            if (s->flags & F_NEED_RSET)
-                write_simple(s, "RSET", R_RSET, SMTPC_PHASE_RSET);
-            else
+            if (!(s->flags & F_NEED_RSET))
                 smtpc_e_enter_ready(s);
+            else if (!SMTPC_WITH_CHUNKING ||
+                     smtpc_e_tx_free(s) >= SMTPC_CMD_ROOM)
+                write_simple(s, "RSET", R_RSET, SMTPC_PHASE_RSET);
         }
         return;
     }
@@ -286,7 +287,8 @@ void smtpc_e_mail_pump(smtpc_session *s)
         s->mode |= M_BODY;
         return;
     }
-    if (!(s->mode & M_DATA_SENT) && smtpc_e_queue_free(s) > 0) {
+    if (!(s->mode & M_DATA_SENT) && smtpc_e_queue_free(s) > 0 &&
+        (!SMTPC_WITH_CHUNKING || smtpc_e_tx_free(s) >= SMTPC_CMD_ROOM)) {
         write_simple(s, "DATA", R_DATA, SMTPC_PHASE_DATA);
         s->mode |= M_DATA_SENT;
     }

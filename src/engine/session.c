@@ -376,8 +376,18 @@ static int handle_line(smtpc_session *s, unsigned char *line, size_t line_len)
     }
     kind = s->queue[s->q_head];
     if (l.last) {
-        /* The step that takes this reply may write commands. */
-        size_t need = (s->state == ST_MAIL) ? SMTPC_CMD_ROOM : s->tx_cap;
+        /* The step that takes this reply may write commands.  Within a
+         * mail only the reply to DATA writes at once (the "." that ends a
+         * refused mail); the mail pump writes the rest when there is
+         * room.  So every other reply is taken even with the send area
+         * full of body: a client that stopped reading while its send
+         * waits would deadlock with a server that stops reading while
+         * its replies (one per BDAT chunk) wait to be read.  Without
+         * CHUNKING no reply comes while the body fills the send area. */
+        size_t need = s->state != ST_MAIL ? s->tx_cap
+                      : (SMTPC_WITH_CHUNKING && kind != R_DATA)
+                          ? 0
+                          : SMTPC_CMD_ROOM;
         if (smtpc_e_tx_free(s) < need)
             return 0;
     }

@@ -904,6 +904,82 @@ static void test_chunking_without_pipelining(void)
     run("chunking without pipelining", &cfg, &env1, steps, 0);
 }
 
+/* Replies to BDAT chunks must be read while the send area is full.  A
+ * client whose own send is blocked (the server's window is closed) and
+ * that held replies until it could send again would stop reading; a
+ * server that in turn blocks writing its replies to each chunk stops
+ * reading too, and neither moves again.  Here the replies to MAIL, RCPT
+ * and every chunk arrive while the open chunk fills the whole send area:
+ * each is taken at once, a refused chunk included, and the RSET that
+ * follows waits for room instead of failing the session. */
+static void chunk_replies_with_send_area_full(const char *name,
+                                              const char *chunk_reply,
+                                              int mail_status)
+{
+    static unsigned char small[SMTPC_IO_MIN];
+    static char out[8192];
+    static const char piece[100] = "0123456789";
+    smtpc_config cfg = {0};
+    smtpc_session s;
+    size_t room_before, room_after, k, chunks = 0;
+    char *p;
+
+    unit_case = name;
+    cfg.ehlo_name = "client.example.org";
+    env_reset(1);
+    CHECK_EQ_INT(smtpc_session_init(&s, &cfg, small, sizeof small), SMTPC_OK);
+    smtpc_feed(&s, "220 mx\r\n", 8);
+    drain(&s, out, sizeof out);
+    smtpc_feed(&s, "250-mx\r\n250-PIPELINING\r\n250 CHUNKING\r\n", 38);
+    CHECK_EQ_INT(smtpc_mail_begin(&s, &env1), SMTPC_OK);
+    drain(&s, out, sizeof out); /* MAIL, RCPT */
+    /* Three chunks go out, each sealed by the send that follows it. */
+    for (k = 0; k < 3; k++) {
+        CHECK_EQ_INT(smtpc_body_write(&s, piece, sizeof piece), sizeof piece);
+        drain(&s, out, sizeof out);
+        for (p = out; (p = strstr(p, "BDAT ")) != NULL; p++)
+            chunks++;
+    }
+    CHECK_EQ_INT(chunks, 3);
+    /* The next chunk fills the send area; nothing more goes out. */
+    while (smtpc_body_write(&s, piece, sizeof piece) == sizeof piece)
+        ;
+    CHECK(smtpc_recv_buf(&s, &room_before) != NULL);
+    CHECK_EQ_INT(smtpc_feed(&s, "250 ok\r\n250 ok\r\n", 16), 16);
+    for (k = 0; k < chunks; k++)
+        smtpc_feed(&s, chunk_reply, strlen(chunk_reply));
+    CHECK(smtpc_recv_buf(&s, &room_after) != NULL);
+    CHECK_EQ_INT(room_after, room_before);
+    CHECK_EQ_INT(env1.rcpts[0].code, 250);
+    CHECK_EQ_INT(smtpc_mail_status(&s), mail_status);
+    if (mail_status == SMTPC_OK) {
+        /* The server's window opens: the full chunk, then the last. */
+        drain(&s, out, sizeof out);
+        CHECK(strncmp(out, "BDAT ", 5) == 0 && strstr(out, "LAST") == NULL);
+        CHECK_EQ_INT(smtpc_body_end(&s), SMTPC_OK);
+        drain(&s, out, sizeof out);
+        CHECK(strstr(out, " LAST\r\n") != NULL);
+        smtpc_feed(&s, "250 ok\r\n250 queued\r\n", 20);
+    } else {
+        /* The refused mail's open chunk is dropped: RSET goes out. */
+        drain(&s, out, sizeof out);
+        CHECK_EQ_STR(out, "RSET\r\n");
+        smtpc_feed(&s, "250 ok\r\n", 8);
+    }
+    CHECK(smtpc_session_state(&s) & SMTPC_READY);
+    CHECK_EQ_INT(smtpc_mail_status(&s), mail_status);
+}
+
+static void test_chunk_replies_with_send_area_full(void)
+{
+    chunk_replies_with_send_area_full(
+        "BDAT replies read while the send area is full", "250 ok\r\n",
+        SMTPC_OK);
+    chunk_replies_with_send_area_full(
+        "BDAT refused while the send area is full", "554 no\r\n",
+        SMTPC_ERR_REJECTED);
+}
+
 /* ---- mails pipelined back to back, QUIT behind the last ---- */
 
 static void env2_reset(const char *rcpt)
@@ -1738,6 +1814,7 @@ int main(void)
     test_many_recipients_pipelined();
     test_chunking();
     test_chunking_without_pipelining();
+    test_chunk_replies_with_send_area_full();
     test_chunking_all_refused_midbody();
     test_next_mail_steady_state();
     test_next_mail_fates();

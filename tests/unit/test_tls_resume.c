@@ -35,174 +35,31 @@
 #include <unistd.h>
 
 #include "smtpc/tls.h"
+#include "tls_fixture.h"
 #include "unit.h"
 
-/* ---- a minimal inner transport over a socketpair end ---- */
-
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-static int sp_connect(void *ctx, const char *host, uint16_t port,
-                      uint32_t timeout_ms)
-{
-    (void)ctx, (void)host, (void)port, (void)timeout_ms;
-    return SMTPC_OK;
-}
-
-static long sp_send(void *ctx, const void *data, size_t len)
-{
-    int fd = *(int *)ctx;
-    ssize_t n;
-    if (fd < 0)
-        return SMTPC_ERR_CLOSED;
-    n = send(fd, data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n >= 0)
-        return (long)n;
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-        return 0;
-    return errno == EPIPE || errno == ECONNRESET ? SMTPC_ERR_CLOSED
-                                                 : SMTPC_ERR_IO;
-}
-
-static long sp_recv(void *ctx, void *buf, size_t len)
-{
-    int fd = *(int *)ctx;
-    ssize_t n;
-    if (fd < 0)
-        return SMTPC_ERR_CLOSED;
-    n = recv(fd, buf, len, MSG_DONTWAIT);
-    if (n > 0)
-        return (long)n;
-    if (n == 0)
-        return SMTPC_ERR_CLOSED;
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-        return 0;
-    return errno == ECONNRESET ? SMTPC_ERR_CLOSED : SMTPC_ERR_IO;
-}
-
-static int sp_wait(void *ctx, unsigned events, uint32_t timeout_ms)
-{
-    struct pollfd p;
-    unsigned ready = 0;
-    int r;
-    p.fd = *(int *)ctx;
-    p.events = (short)(((events & SMTPC_IO_READ) ? POLLIN : 0) |
-                       ((events & SMTPC_IO_WRITE) ? POLLOUT : 0));
-    p.revents = 0;
-    r = poll(&p, 1, (int)timeout_ms);
-    if (r < 0)
-        return errno == EINTR ? 0 : SMTPC_ERR_IO;
-    if (r == 0)
-        return 0;
-    if (p.revents & (POLLIN | POLLHUP | POLLERR))
-        ready |= events & SMTPC_IO_READ;
-    if (p.revents & (POLLOUT | POLLHUP | POLLERR))
-        ready |= events & SMTPC_IO_WRITE;
-    return (int)ready;
-}
-
-static int sp_start_tls(void *ctx, const char *host, uint32_t timeout_ms)
-{
-    (void)ctx, (void)host, (void)timeout_ms;
-    return SMTPC_ERR_UNSUPPORTED;
-}
-
-static int sp_is_loopback(void *ctx)
-{
-    (void)ctx;
-    return 1;
-}
-
-static uint64_t sp_now(void *ctx)
-{
-    (void)ctx;
-    return mono_ms();
-}
-
-static void sp_close(void *ctx)
-{
-    int *fd = ctx;
-    if (*fd >= 0)
-        close(*fd);
-    *fd = -1;
-}
-
-static const smtpc_transport_ops sp_ops = {
-    sp_connect,   sp_send,        sp_recv, sp_wait,
-    sp_start_tls, sp_is_loopback, sp_now,  sp_close,
-};
-
-/* ---- certificates, made in memory ---- */
+/* ---- the certificates of these tests ---- */
 
 static EVP_PKEY *ca_key, *good_key;
 static X509 *ca_cert, *good_cert;
 static char tmpdir[64], ca_path[128], both_path[128], blob_path[128];
 static char good_pin[64];
 
-static void add_ext(X509 *c, X509 *issuer, int nid, const char *value)
-{
-    X509V3_CTX v;
-    X509_EXTENSION *e;
-    X509V3_set_ctx(&v, issuer, c, NULL, NULL, 0);
-    e = X509V3_EXT_conf_nid(NULL, &v, nid, value);
-    if (e == NULL || !X509_add_ext(c, e, -1)) {
-        fprintf(stderr, "cannot add extension %d\n", nid);
-        exit(1);
-    }
-    X509_EXTENSION_free(e);
-}
-
-/* A CA (san NULL, self-signed) or a server certificate signed by it. */
-static X509 *make_cert(EVP_PKEY *key, const char *cn, const char *san,
-                       long serial)
-{
-    X509 *c = X509_new();
-    X509_NAME *name = X509_NAME_new();
-    X509_set_version(c, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(c), serial);
-    X509_gmtime_adj(X509_getm_notBefore(c), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(c), 86400L * 30);
-    X509_set_pubkey(c, key);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               (const unsigned char *)cn, -1, -1, 0);
-    X509_set_subject_name(c, name);
-    X509_set_issuer_name(c, san ? X509_get_subject_name(ca_cert) : name);
-    X509_NAME_free(name);
-    if (san == NULL) {
-        add_ext(c, c, NID_basic_constraints, "critical,CA:TRUE");
-        add_ext(c, c, NID_key_usage, "critical,keyCertSign,cRLSign");
-        add_ext(c, c, NID_subject_key_identifier, "hash");
-    } else {
-        add_ext(c, ca_cert, NID_basic_constraints, "critical,CA:FALSE");
-        add_ext(c, ca_cert, NID_ext_key_usage, "serverAuth");
-        add_ext(c, ca_cert, NID_subject_alt_name, san);
-    }
-    if (!X509_sign(c, san ? ca_key : key, EVP_sha256())) {
-        fprintf(stderr, "cannot sign\n");
-        exit(1);
-    }
-    return c;
-}
-
 static void make_certs(void)
 {
     EVP_PKEY *other_key = EVP_EC_gen("P-256");
     X509 *other_ca;
-    unsigned char *der = NULL, md[32];
-    unsigned int mdlen = 0;
-    int n;
     FILE *f;
 
     ca_key = EVP_EC_gen("P-256");
     good_key = EVP_EC_gen("P-256");
-    ca_cert = make_cert(ca_key, "smtpc resume CA", NULL, 1);
+    ca_cert = make_cert(ca_key, "smtpc resume CA", NULL, NULL, NULL, -3600,
+                        86400L * 365, 1);
     good_cert = make_cert(good_key, "localhost",
-                          "DNS:localhost,DNS:mx.localhost,IP:127.0.0.1", 2);
-    other_ca = make_cert(other_key, "unrelated CA", NULL, 3);
+                          "DNS:localhost,DNS:mx.localhost,IP:127.0.0.1",
+                          ca_cert, ca_key, -3600, 86400L * 30, 2);
+    other_ca = make_cert(other_key, "unrelated CA", NULL, NULL, NULL, -3600,
+                         86400L * 365, 3);
 
     snprintf(tmpdir, sizeof tmpdir, "/tmp/smtpc_tls_resume_XXXXXX");
     if (mkdtemp(tmpdir) == NULL) {
@@ -212,19 +69,13 @@ static void make_certs(void)
     snprintf(ca_path, sizeof ca_path, "%s/ca.pem", tmpdir);
     snprintf(both_path, sizeof both_path, "%s/both.pem", tmpdir);
     snprintf(blob_path, sizeof blob_path, "%s/session", tmpdir);
-    f = fopen(ca_path, "w");
-    if (f == NULL || !PEM_write_X509(f, ca_cert) || fclose(f) != 0)
-        exit(1);
+    write_pem(ca_path, ca_cert);
     /* The same CA plus another: verification passes, the trust differs. */
     f = fopen(both_path, "w");
     if (f == NULL || !PEM_write_X509(f, ca_cert) ||
         !PEM_write_X509(f, other_ca) || fclose(f) != 0)
         exit(1);
-
-    n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(good_cert), &der);
-    EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL);
-    OPENSSL_free(der);
-    EVP_EncodeBlock((unsigned char *)good_pin, md, 32);
+    spki_pin(good_cert, good_pin);
     X509_free(other_ca);
     EVP_PKEY_free(other_key);
 }
@@ -327,7 +178,8 @@ static result connect_once(SSL_CTX *ctx, const smtpc_tls_options *o,
 {
     result r;
     server sv;
-    int fds[2], cfd;
+    int fds[2];
+    sp c;
     smtpc_tls *t = NULL;
     smtpc_transport tr;
 
@@ -338,10 +190,11 @@ static result connect_once(SSL_CTX *ctx, const smtpc_tls_options *o,
         exit(1);
     }
     fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK);
-    cfd = fds[0];
+    memset(&c, 0, sizeof c);
+    c.fd = fds[0];
     sv.fd = fds[1];
     sv.ctx = ctx;
-    r.rc = smtpc_tls_new(&t, (smtpc_transport){&sp_ops, &cfd}, o);
+    r.rc = smtpc_tls_new(&t, (smtpc_transport){&sp_ops, &c}, o);
     if (r.rc != SMTPC_OK) {
         close(fds[0]);
         close(fds[1]);
