@@ -15,6 +15,8 @@ void smtpc_mo_put(mime_out *o, const char *s, size_t n)
 {
     uint64_t end = o->pos + n;
 
+    if (o->cap > 0 && end > o->skip + o->cap)
+        o->full = 1;
     /* The part of [pos, end) that falls inside the window. */
     if (end > o->skip && o->pos < o->skip + o->cap) {
         uint64_t from = o->pos > o->skip ? o->pos : o->skip;
@@ -24,6 +26,26 @@ void smtpc_mo_put(mime_out *o, const char *s, size_t n)
     }
     o->pos = end;
     o->col += n;
+}
+
+int smtpc_mo_unit(mime_out *o)
+{
+    uint32_t k = o->unit++;
+
+    if (k < o->from_unit)
+        return 1;
+    if (k == o->from_unit && k > 0) {
+        o->pos = o->from_pos; /* the units skipped, as the last read saw */
+        o->col = 0;
+    }
+    if (o->full)
+        return 1;
+    /* A read that fills its window is followed by one at skip + cap. */
+    if (o->pos <= o->skip + o->cap) {
+        o->mark_unit = k;
+        o->mark_pos = o->pos;
+    }
+    return 0;
 }
 
 void smtpc_mo_str(mime_out *o, const char *s)
@@ -227,7 +249,7 @@ static void ew_run(mime_out *o, const unsigned char *s, size_t n)
         qlen += q_cost(s[i]);
     b = SMTPC_BASE64_LEN(n) < qlen;
     i = 0;
-    while (i < n) {
+    while (i < n && !o->full) {
         /* A line with an encoded-word holds at most 76 characters. */
         room = MIME_EW_LINE - 1 -
                (o->col < MIME_EW_LINE - 1 ? o->col : MIME_EW_LINE - 1);
@@ -269,7 +291,7 @@ static void plain_run(mime_out *o, const char *v)
     size_t i = 0, j, k, n = strlen(v);
 
     smtpc_mo_put(o, " ", 1);
-    while (i < n) {
+    while (i < n && !o->full) {
         for (j = i; j < n && (v[j] == ' ' || v[j] == '\t'); j++)
             ;
         for (k = j; k < n && v[k] != ' ' && v[k] != '\t'; k++)
@@ -301,6 +323,7 @@ void smtpc_mh_unstructured(mime_out *o, const char *name, const char *value)
         t = *o;
         t.cap = 0;
         t.over = 0;
+        t.full = 0;
         plain_run(&t, value);
         smtpc_mo_crlf(&t);
         plain = !t.over;
@@ -426,7 +449,7 @@ void smtpc_mh_addrs(mime_out *o, const char *name, const smtpc_mime_addr *a,
     size_t i, len;
 
     field_name(o, name);
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < n && !o->full; i++) {
         if (a[i].address == NULL || !check_addr(o, a[i].address) ||
             (a[i].name && smtpc_mh_check_text(a[i].name))) {
             refuse(o);
@@ -579,7 +602,7 @@ void smtpc_mh_param(mime_out *o, const char *attr, const char *value)
     /* Numbered sections, each on a line of its own, cut between UTF-8
      * sequences (decoders join the octets before decoding, but some
      * decode section by section). */
-    for (i = 0, num = 0; i < n; num++) {
+    for (i = 0, num = 0; i < n && !o->full; num++) {
         size_t head = alen + 1 + digits(num) + 2 + (num == 0 ? 7 : 0);
         size_t room = MIME_LINE - 2 - head; /* space before, ";" after */
         start = i;
