@@ -26,7 +26,10 @@
 # unless FUZZ_REQUIRE=1 (then exit 1).  FUZZ_NICE (default 19) is the nice
 # level: the fuzzers share the machine.  FUZZ_JOBS>1 runs that many
 # libFuzzer workers per target (-fork).  FUZZ_RUNS=N stops each target
-# after N executions (SECONDS still bounds the time).
+# after N executions (SECONDS still bounds the time).  fuzz/<target>.options,
+# when present, holds more libFuzzer flags for that target (one line, e.g.
+# -max_len=4100: the target's own input cap, so libFuzzer never grows
+# inputs the harness throws away).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -119,6 +122,9 @@ for t in "${TARGETS[@]}"; do
     extra=()
     [ "$JOBS" -gt 1 ] && extra+=(-fork="$JOBS" -ignore_crashes=0)
     [ -n "${FUZZ_RUNS:-}" ] && extra+=(-runs="$FUZZ_RUNS")
+    opts=$ROOT/fuzz/${t%_minimal}.options
+    # shellcheck disable=SC2207
+    [ -f "$opts" ] && extra+=($(grep -v '^#' "$opts"))
     t0=$(date +%s)
     nice -n "$NICE" "$exe" -max_total_time="$SECONDS_EACH" -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=1 \

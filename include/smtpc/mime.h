@@ -249,6 +249,8 @@ typedef struct smtpc_mime_writer {
     smtpc_mime_qp qp;
     uint32_t leaves, leaf;     /* parts in output order; the current one */
     uint64_t seg_off;          /* bytes of the current segment handed out */
+    uint64_t seg_upos;         /* where the segment's seg_unit starts */
+    uint32_t seg_unit;         /* the unit of it the next read starts at */
     uint64_t size;             /* whole message, or SMTPC_MIME_SIZE_UNKNOWN */
     uint64_t fed;              /* content bytes of the part taken so far */
     const unsigned char *in;   /* content not yet encoded */

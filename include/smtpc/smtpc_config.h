@@ -83,6 +83,28 @@
 #ifndef SMTPC_WITH_MIME
 #define SMTPC_WITH_MIME SMTPC_FEATURE_DEFAULT
 #endif
+/* The lean MIME writer: -DSMTPC_MIME_LEAN=1 turns the three parts below
+ * off (each can still be set alone).  What stays: From/To/Cc/Reply-To
+ * with bare addresses, Subject, Date, Message-ID and custom fields (RFC
+ * 2047 encoded-words, folding), text/plain, attachments in
+ * multipart/mixed with ASCII file names, 7bit, 8bit, quoted-printable and
+ * base64 chosen as in the full writer, the exact size in advance.  A
+ * message that needs a part left out is refused (SMTPC_ERR_ARG). */
+#ifndef SMTPC_MIME_LEAN
+#define SMTPC_MIME_LEAN 0
+#endif
+/* text/html, multipart/alternative, inline parts in multipart/related. */
+#ifndef SMTPC_MIME_WITH_HTML
+#define SMTPC_MIME_WITH_HTML (!SMTPC_MIME_LEAN)
+#endif
+/* Display names in address fields (atoms, quoted-strings, RFC 2047). */
+#ifndef SMTPC_MIME_WITH_NAMES
+#define SMTPC_MIME_WITH_NAMES (!SMTPC_MIME_LEAN)
+#endif
+/* RFC 2231 file names: non-ASCII, or too long for one quoted line. */
+#ifndef SMTPC_MIME_WITH_RFC2231
+#define SMTPC_MIME_WITH_RFC2231 (!SMTPC_MIME_LEAN)
+#endif
 /* The NetX Duo compatible API (nxd_smtp_client.h). */
 #ifndef SMTPC_WITH_COMPAT
 #define SMTPC_WITH_COMPAT 1

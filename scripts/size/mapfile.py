@@ -10,11 +10,11 @@ import re
 
 # Layers in report order.  'other' is the image's entry and keep table,
 # the compat layer's port stubs and padding.
-LAYERS = ['engine', 'client', 'compat', 'libc', 'libgcc', 'other']
-SMTPC_LAYERS = ('engine', 'client', 'compat')
+LAYERS = ['engine', 'client', 'compat', 'mime', 'libc', 'libgcc', 'other']
+SMTPC_LAYERS = ('engine', 'client', 'compat', 'mime')
 KINDS = ['text', 'rodata', 'data', 'bss']
 
-_OBJ_RE = re.compile(r'/(engine|client|compat)/([\w.-]+)\.o$')
+_OBJ_RE = re.compile(r'/(engine|client|compat|mime)/([\w.-]+)\.o$')
 
 
 def kind_of(outsec):

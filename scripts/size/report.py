@@ -11,6 +11,15 @@ IMAGE_LAYERS = (('engine', ['engine']), ('client', ['engine', 'client']),
                 ('compat', ['engine', 'client', 'compat']))
 STRUCTS = ('smtpc_session', 'smtpc_client', 'smtpc_rcpt', 'NX_SMTP_CLIENT')
 STACK_ROWS = 12
+# The profiles whose `mime` image is shown, and what each one holds.
+MIME_PROFILES = (
+    ('full', 'full (default)', 'everything in smtpc/mime.h: text, html, inline parts '
+     '(multipart/alternative, multipart/related), attachments, display names, RFC 2231 '
+     'file names'),
+    ('mime-lean', '`-DSMTPC_MIME_LEAN=1`',
+     'text/plain and attachments (multipart/mixed), 7bit/8bit/quoted-printable/base64 '
+     'chosen automatically, RFC 2047 Subject and custom fields, folding, bare addresses, '
+     'ASCII file names, the size in advance; on the minimal engine'))
 
 
 def image_rows(r, img, layers):
@@ -63,6 +72,49 @@ def feature_rows(reports, features):
         rows.append('| %s | %d | %+d |' % (f, v, v - base))
     rows.append('| (full: all of them) | %d | %+d |' % (ec('full'), ec('full') - base))
     return rows
+
+
+def mime_added(reports, name):
+    """Bytes of profile `name`'s `mime` image that the minimal profile's
+    `client` image (a firmware's engine and client) does not already hold:
+    its code and data but the symbols both images have, same name, type and
+    size (the shared engine helpers and C library functions)."""
+    s = reports[name]['images']['mime']
+    own = s.get([l for l in ('engine', 'client', 'compat', 'mime', 'libc', 'libgcc')])
+    base = reports['minimal']['nm']['client']
+    shared = sum(v[0] for sym, v in reports[name]['nm']['mime'].items()
+                 if v[1] in 'TtRr' and base.get(sym) == v)
+    return own - shared
+
+
+def mime_section(reports):
+    """The MIME writer's `mime` image (the writer's public functions but
+    smtpc_mime_date and smtpc_mime_body_source, which a firmware links only
+    when it calls them) in each of MIME_PROFILES."""
+    md = ['', '### The MIME writer', '',
+          '`mime` image: `smtpc_mime_init`, `_size`, `_read`, `_done`, `_status` and '
+          '`_mail_flags` kept, with what they reach: the writer\'s own code (src/mime), the '
+          'engine helpers it shares (base64, the address check) and the C library. '
+          '`smtpc_mime_date` (Date from a clock) and `smtpc_mime_body_source` (the blocking '
+          'client\'s source) are linked only by a caller that uses them.', '',
+          '| MIME profile | holds | src/mime | engine helpers | libc+libgcc | total '
+          '| added to the minimal client |', '|---|---|---:|---:|---:|---:|---:|']
+    files = []
+    for name, label, holds in MIME_PROFILES:
+        s = reports[name]['images']['mime']
+        own, eng, lib = s.get(['mime']), s.get(['engine']), s.get(['libc', 'libgcc'])
+        md.append('| %s | %s | %d | %d | %d | %d | %d |' % (
+            label, holds, own, eng, lib, own + eng + lib, mime_added(reports, name)))
+        files.append(', '.join('`%s` %d' % (f, v['text'] + v['rodata'])
+                               for f, v in sorted(s.files.items(),
+                                                  key=lambda kv: -(kv[1]['text'] + kv[1]['rodata']))
+                               if f.startswith('mime/')))
+    md += ['', '"Added to the minimal client": what a firmware that already links the minimal '
+           'engine and client (`client` image) adds by linking the writer too: the image but '
+           'the functions both have (same name and size).', '']
+    for (name, label, _), line in zip(MIME_PROFILES, files):
+        md.append('- %s, per file: %s' % (label, line))
+    return md
 
 
 def relative(name, root):
@@ -129,6 +181,8 @@ def markdown(m):
                '| %d | %d | %d | %d | %d |' % (t, r_, d_, b_, t + r_)]
     if m.get('netx'):
         md.extend(netx.markdown(m['netx']))
+    if all(name in reports for name, _, _ in MIME_PROFILES):
+        md.extend(mime_section(reports))
     md += ['', '### Structures (sizeof on the target)', '',
            '| struct | minimal | full |', '|---|---:|---:|']
     for s in STRUCTS:

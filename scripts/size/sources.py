@@ -7,7 +7,7 @@ import glob
 import os
 import re
 
-LAYERS = ('engine', 'client', 'compat')
+LAYERS = ('engine', 'client', 'compat', 'mime')
 # compat files a firmware does not link: the TLS extension needs a TLS
 # backend (which allocates), and the POSIX port file is what a device port
 # replaces (the stubs below stand in for it).
@@ -22,6 +22,14 @@ IMAGES = {
                'prefix': 'nxd?_smtp_',
                # extensions linked only by the applications that call them
                'leave_out': ['nx_smtp_client_tls_set', 'nx_smtp_mail_send_mime']},
+    # The MIME writer and the engine helpers it calls (base64, the address
+    # check).  smtpc_mime_date and smtpc_mime_body_source are helpers a
+    # firmware links only when it calls them (a caller that has its Date
+    # string, or drives the engine itself): the writer never does.  Empty
+    # in a profile without SMTPC_WITH_MIME.
+    'mime': {'layers': ['engine', 'mime'], 'header': 'include/smtpc/mime.h',
+             'prefix': 'smtpc_mime_', 'guard': 'SMTPC_WITH_MIME',
+             'leave_out': ['smtpc_mime_date', 'smtpc_mime_body_source']},
 }
 ENTRY = 'smtpc_size_entry'
 KEEP = 'smtpc_size_keep'
@@ -97,9 +105,14 @@ def keep_file(image, names):
     out.append('typedef void (*smtpc_size_fn)(void);\n')
     out.append('extern const smtpc_size_fn %s[];\n' % KEEP)
     out.append('const smtpc_size_fn %s[] = {\n' % KEEP)
+    guard = IMAGES[image].get('guard')
+    if guard:
+        out.append('#if %s\n' % guard)
     for n in names:
         out.append('    (smtpc_size_fn)%s,\n' % n)
-    out.append('};\n')
+    if guard:
+        out.append('#endif\n')
+    out.append('    0 /* end: the table is never empty */\n};\n')
     if image == 'compat':
         out.append(COMPAT_STUBS)
     out.append('void %s(void);\nvoid %s(void)\n{\n    for (;;) {\n    }\n}\n' % (ENTRY, ENTRY))

@@ -21,7 +21,7 @@
 
 #if SMTPC_WITH_MIME
 
-static const char hexdig[] = "0123456789ABCDEF";
+const char smtpc_mime_hex[] = "0123456789ABCDEF";
 
 static char *soft_break(smtpc_mime_qp *st, char *o)
 {
@@ -48,8 +48,8 @@ static char *put_byte(smtpc_mime_qp *st, char *o, unsigned char c, int enc)
     }
     if (enc) {
         o[0] = '=';
-        o[1] = hexdig[c >> 4];
-        o[2] = hexdig[c & 15];
+        o[1] = smtpc_mime_hex[c >> 4];
+        o[2] = smtpc_mime_hex[c & 15];
     } else {
         o[0] = (char)c;
     }
@@ -163,15 +163,34 @@ uint64_t smtpc_qp_size(int text, const unsigned char *in, size_t n,
     return total + got;
 }
 
+/* n / d for d below 2^16 in 32-bit steps, *rem the remainder: a 64-bit
+ * division would link libgcc's __udivmoddi4 (about 0.9 KB on a
+ * Cortex-M4), which the minimal engine does not need. */
+static uint64_t div_small(uint64_t n, uint32_t d, uint32_t *rem)
+{
+    uint32_t hi = (uint32_t)(n >> 32), lo = (uint32_t)n, q1, q0, r, t;
+
+    r = hi % d;
+    t = r << 16 | lo >> 16; /* r < d < 2^16: no overflow */
+    q1 = t / d;
+    t = (t % d) << 16 | (lo & 0xffffu);
+    q0 = t / d;
+    *rem = t % d;
+    return (uint64_t)(hi / d) << 32 | q1 << 16 | q0;
+}
+
 /* 76-character lines of 57 bytes, CRLF between lines, none after the
- * last (the delimiter or the message's final CRLF follows). */
+ * last (the delimiter or the message's final CRLF follows): n = 57L + r
+ * gives L lines of 78 (76 and a CRLF), the last line's (r + 2) / 3 * 4
+ * characters and its CRLF when r > 0, less the CRLF after the last. */
 uint64_t smtpc_b64_size(uint64_t n)
 {
-    uint64_t lines = (n + MIME_B64_IN - 1) / MIME_B64_IN;
+    uint32_t r;
+    uint64_t lines = div_small(n, MIME_B64_IN, &r);
 
     if (n == 0)
         return 0;
-    return (n + 2) / 3 * 4 + 2 * (lines - 1);
+    return lines * 78 + (r + 2) / 3 * 4 + (r ? 2 : 0) - 2;
 }
 
 #endif /* SMTPC_WITH_MIME */

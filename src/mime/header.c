@@ -15,6 +15,8 @@ void smtpc_mo_put(mime_out *o, const char *s, size_t n)
 {
     uint64_t end = o->pos + n;
 
+    if (o->cap > 0 && end > o->skip + o->cap)
+        o->full = 1;
     /* The part of [pos, end) that falls inside the window. */
     if (end > o->skip && o->pos < o->skip + o->cap) {
         uint64_t from = o->pos > o->skip ? o->pos : o->skip;
@@ -24,6 +26,26 @@ void smtpc_mo_put(mime_out *o, const char *s, size_t n)
     }
     o->pos = end;
     o->col += n;
+}
+
+int smtpc_mo_unit(mime_out *o)
+{
+    uint32_t k = o->unit++;
+
+    if (k < o->from_unit)
+        return 1;
+    if (k == o->from_unit && k > 0) {
+        o->pos = o->from_pos; /* the units skipped, as the last read saw */
+        o->col = 0;
+    }
+    if (o->full)
+        return 1;
+    /* A read that fills its window is followed by one at skip + cap. */
+    if (o->pos <= o->skip + o->cap) {
+        o->mark_unit = k;
+        o->mark_pos = o->pos;
+    }
+    return 0;
 }
 
 void smtpc_mo_str(mime_out *o, const char *s)
@@ -40,9 +62,17 @@ void smtpc_mo_crlf(mime_out *o)
     o->ew_line = 0;
 }
 
-static void fail(mime_out *o)
+static void refuse(mime_out *o)
 {
     o->err = SMTPC_ERR_ARG;
+}
+
+int smtpc_mime_in_set(const char *set, unsigned char c)
+{
+    for (; *set; set++)
+        if ((unsigned char)*set == c)
+            return 1;
+    return 0;
 }
 
 /* Length of the UTF-8 sequence at s (n bytes left), 0 when invalid:
@@ -181,8 +211,6 @@ static size_t ew_take(const unsigned char *s, size_t n, size_t room, int b)
     return i;
 }
 
-static const char hex[] = "0123456789ABCDEF";
-
 static void ew_emit(mime_out *o, const unsigned char *s, size_t n, int b)
 {
     char t[MIME_EW_MAX];
@@ -198,8 +226,8 @@ static void ew_emit(mime_out *o, const unsigned char *s, size_t n, int b)
                 t[len++] = (char)s[i];
             } else {
                 t[len++] = '=';
-                t[len++] = hex[s[i] >> 4];
-                t[len++] = hex[s[i] & 15];
+                t[len++] = smtpc_mime_hex[s[i] >> 4];
+                t[len++] = smtpc_mime_hex[s[i] & 15];
             }
         }
     }
@@ -221,7 +249,7 @@ static void ew_run(mime_out *o, const unsigned char *s, size_t n)
         qlen += q_cost(s[i]);
     b = SMTPC_BASE64_LEN(n) < qlen;
     i = 0;
-    while (i < n) {
+    while (i < n && !o->full) {
         /* A line with an encoded-word holds at most 76 characters. */
         room = MIME_EW_LINE - 1 -
                (o->col < MIME_EW_LINE - 1 ? o->col : MIME_EW_LINE - 1);
@@ -263,7 +291,7 @@ static void plain_run(mime_out *o, const char *v)
     size_t i = 0, j, k, n = strlen(v);
 
     smtpc_mo_put(o, " ", 1);
-    while (i < n) {
+    while (i < n && !o->full) {
         for (j = i; j < n && (v[j] == ' ' || v[j] == '\t'); j++)
             ;
         for (k = j; k < n && v[k] != ' ' && v[k] != '\t'; k++)
@@ -282,7 +310,7 @@ void smtpc_mh_unstructured(mime_out *o, const char *name, const char *value)
     int plain;
 
     if (smtpc_mh_check_text(value) != SMTPC_OK) {
-        fail(o);
+        refuse(o);
         return;
     }
     field_name(o, name);
@@ -295,6 +323,7 @@ void smtpc_mh_unstructured(mime_out *o, const char *name, const char *value)
         t = *o;
         t.cap = 0;
         t.over = 0;
+        t.full = 0;
         plain_run(&t, value);
         smtpc_mo_crlf(&t);
         plain = !t.over;
@@ -314,7 +343,8 @@ void smtpc_mh_unstructured(mime_out *o, const char *name, const char *value)
 static int atext(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || (c && strchr("!#$%&'*+-/=?^_`{|}~", c));
+           (c >= '0' && c <= '9') ||
+           smtpc_mime_in_set("!#$%&'*+-/=?^_`{|}~", c);
 }
 
 /* Atoms separated by single spaces, each short enough for a line: the
@@ -406,7 +436,8 @@ static int check_addr(const mime_out *o, const char *a)
             quoted = !quoted;
         else if (a[i] == '\\' && quoted && a[i + 1])
             i++;
-        else if (!quoted && strchr(",;:()[]\\", a[i]))
+        else if (!quoted &&
+                 smtpc_mime_in_set(",;:()[]\\", (unsigned char)a[i]))
             return 0;
     }
     return 1;
@@ -418,16 +449,20 @@ void smtpc_mh_addrs(mime_out *o, const char *name, const smtpc_mime_addr *a,
     size_t i, len;
 
     field_name(o, name);
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < n && !o->full; i++) {
         if (a[i].address == NULL || !check_addr(o, a[i].address) ||
             (a[i].name && smtpc_mh_check_text(a[i].name))) {
-            fail(o);
+            refuse(o);
             return;
         }
         if (has_high(a[i].address))
             o->utf8 = 1;
         len = strlen(a[i].address);
         if (a[i].name && a[i].name[0]) {
+            if (!SMTPC_MIME_WITH_NAMES) {
+                refuse(o);
+                return;
+            }
             phrase(o, a[i].name);
             sep(o, len + 2 + (i + 1 < n));
             smtpc_mo_put(o, "<", 1);
@@ -448,15 +483,15 @@ void smtpc_mh_msgid(mime_out *o, const char *name, const char *id)
     size_t i, n = strlen(id);
 
     /* id-left "@" id-right, printable ASCII without <, > or space. */
-    if (n == 0 || strchr(id, '@') == NULL || id[0] == '@' ||
+    if (n == 0 || !smtpc_mime_in_set(id, '@') || id[0] == '@' ||
         id[n - 1] == '@' || n > MIME_RAW_LINE_MAX - 80) {
-        fail(o);
+        refuse(o);
         return;
     }
     for (i = 0; i < n; i++) {
         unsigned char c = (unsigned char)id[i];
         if (c <= 0x20 || c >= 0x7f || c == '<' || c == '>') {
-            fail(o);
+            refuse(o);
             return;
         }
     }
@@ -481,7 +516,7 @@ void smtpc_mh_begin(mime_out *o, const char *name, const char *value)
 static int attr_char(unsigned char c)
 {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || (c && strchr("!#$&+-.^_`|~", c));
+           (c >= '0' && c <= '9') || smtpc_mime_in_set("!#$&+-.^_`|~", c);
 }
 
 /* One section: "attr*N*=" (or "attr*=" when N < 0), then "utf-8''" on
@@ -512,7 +547,8 @@ static void section(mime_out *o, const char *attr, int num, int first,
         if (attr_char(s[i])) {
             smtpc_mo_put(o, (const char *)s + i, 1);
         } else {
-            char t[3] = {'%', hex[s[i] >> 4], hex[s[i] & 15]};
+            char t[3] = {'%', smtpc_mime_hex[s[i] >> 4],
+                         smtpc_mime_hex[s[i] & 15]};
             smtpc_mo_put(o, t, 3);
         }
     }
@@ -531,7 +567,7 @@ void smtpc_mh_param(mime_out *o, const char *attr, const char *value)
     int plain = 1, num;
 
     if (smtpc_mh_check_text(value) != SMTPC_OK || n > 1000) {
-        fail(o);
+        refuse(o);
         return;
     }
     for (i = 0; i < n; i++) {
@@ -555,6 +591,10 @@ void smtpc_mh_param(mime_out *o, const char *attr, const char *value)
         smtpc_mo_put(o, "\"", 1);
         return;
     }
+    if (!SMTPC_MIME_WITH_RFC2231) {
+        refuse(o);
+        return;
+    }
     if (alen + 2 + 7 + enc + 1 <= MIME_LINE - 1) {
         section(o, attr, -1, 1, s, n, alen + 2 + 7 + enc);
         return;
@@ -562,7 +602,7 @@ void smtpc_mh_param(mime_out *o, const char *attr, const char *value)
     /* Numbered sections, each on a line of its own, cut between UTF-8
      * sequences (decoders join the octets before decoding, but some
      * decode section by section). */
-    for (i = 0, num = 0; i < n; num++) {
+    for (i = 0, num = 0; i < n && !o->full; num++) {
         size_t head = alen + 1 + digits(num) + 2 + (num == 0 ? 7 : 0);
         size_t room = MIME_LINE - 2 - head; /* space before, ";" after */
         start = i;
@@ -580,7 +620,7 @@ void smtpc_mh_param(mime_out *o, const char *attr, const char *value)
         }
         section(o, attr, num, num == 0, s + start, i - start, head + len);
         if (num > 998) { /* cannot happen below MIME_RAW_LINE_MAX bytes */
-            fail(o);
+            refuse(o);
             return;
         }
     }

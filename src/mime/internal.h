@@ -7,6 +7,14 @@
  * have.  A read that stops in the middle of a segment runs the same code
  * again with a larger skip; nothing about the segment is kept between
  * reads but its offset, so any read size gives the same bytes.
+ *
+ * To keep small reads cheap, a segment is a sequence of units (a header
+ * field, a boundary line), each starting on a fresh line and depending on
+ * nothing before it but its position.  A read notes the last unit that
+ * starts at or before the end of its window (mark_*), where the next read
+ * of the same segment begins, and that read starts generating there
+ * (from_*); once the window is full, the units after it are not generated
+ * (full).
  */
 #ifndef SMTPC_MIME_INTERNAL_H
 #define SMTPC_MIME_INTERNAL_H
@@ -36,7 +44,17 @@ typedef struct mime_out {
     int over;           /* a line went past MIME_LINE */
     int utf8;           /* raw UTF-8 went into a header */
     int ew_line;        /* the current line holds an encoded-word */
+    int full;           /* a byte past the window was produced (cap > 0) */
+    uint32_t unit;      /* units started so far */
+    uint32_t from_unit; /* units before this one are skipped ... */
+    uint64_t from_pos;  /* ... and it starts at this position */
+    uint32_t mark_unit; /* the last unit starting at or before skip + cap */
+    uint64_t mark_pos;
 } mime_out;
+
+/* At the start of a unit: nonzero when the unit is not to be generated
+ * (it ends before the window, or the window is full). */
+int smtpc_mo_unit(mime_out *o);
 
 void smtpc_mo_put(mime_out *o, const char *s, size_t n);
 void smtpc_mo_str(mime_out *o, const char *s);
@@ -51,6 +69,10 @@ void smtpc_mh_msgid(mime_out *o, const char *name, const char *id);
 void smtpc_mh_begin(mime_out *o, const char *name, const char *value);
 /* "; attr=value" (quoted, or RFC 2231 sections). */
 void smtpc_mh_param(mime_out *o, const char *attr, const char *value);
+/* Nonzero when c (not NUL) is one of set's characters: strchr's job for
+ * the writer, without linking strchr (about 200 bytes on a Cortex-M4,
+ * which the minimal engine does not need). */
+int smtpc_mime_in_set(const char *set, unsigned char c);
 /* SMTPC_OK when s is valid UTF-8 without control bytes but tab. */
 int smtpc_mh_check_text(const char *s);
 
@@ -58,6 +80,7 @@ int smtpc_mh_check_text(const char *s);
  * the returned output bytes, and it stops when less than the unit's
  * worst case room is left. */
 #define MIME_QP_UNIT 20 /* most output one input byte can cause */
+extern const char smtpc_mime_hex[]; /* "0123456789ABCDEF": QP, Q, %XX */
 size_t smtpc_qp_encode(smtpc_mime_qp *st, int text, const unsigned char *in,
                        size_t n, char *out, size_t room, size_t *used);
 size_t smtpc_qp_finish(smtpc_mime_qp *st, char *out); /* <= MIME_QP_UNIT */

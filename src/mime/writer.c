@@ -44,7 +44,7 @@ static const smtpc_mime_part *leaf_part(const smtpc_mime_writer *w,
         }
         k--;
     }
-    if (m->html) {
+    if (SMTPC_MIME_WITH_HTML && m->html) {
         if (k == 0) {
             *kind = K_HTML;
             return m->html;
@@ -76,7 +76,7 @@ static unsigned ancestors(const smtpc_mime_writer *w, uint32_t k)
     leaf_part(w, k, &kind);
     if (m->attachment_count > 0)
         a |= BIT(L_MIXED);
-    if (kind == K_ATTACH)
+    if (kind == K_ATTACH || !SMTPC_MIME_WITH_HTML)
         return a;
     if (m->html && m->inline_count > 0)
         a |= BIT(L_RELATED);
@@ -108,7 +108,7 @@ static const char *content_type(const smtpc_mime_part *p, int kind)
         return p->content_type;
     if (kind == K_TEXT)
         return "text/plain";
-    if (kind == K_HTML)
+    if (SMTPC_MIME_WITH_HTML && kind == K_HTML)
         return "text/html";
     return "application/octet-stream";
 }
@@ -130,6 +130,8 @@ static void delimiter(mime_out *o, const smtpc_mime_writer *w, int level,
 {
     char b[25];
 
+    if (smtpc_mo_unit(o))
+        return;
     boundary(w, level, b);
     if (lead)
         smtpc_mo_put(o, "\r\n", 2);
@@ -146,24 +148,28 @@ static void top_headers(const smtpc_mime_writer *w, mime_out *o)
     const smtpc_mime_message *m = w->msg;
     size_t i;
 
-    if (m->date)
+    /* Each field a unit (internal.h). */
+    if (m->date && !smtpc_mo_unit(o))
         smtpc_mh_unstructured(o, "Date", m->date);
-    if (m->from)
+    if (m->from && !smtpc_mo_unit(o))
         smtpc_mh_addrs(o, "From", m->from, 1);
-    if (m->to_count)
+    if (m->to_count && !smtpc_mo_unit(o))
         smtpc_mh_addrs(o, "To", m->to, m->to_count);
-    if (m->cc_count)
+    if (m->cc_count && !smtpc_mo_unit(o))
         smtpc_mh_addrs(o, "Cc", m->cc, m->cc_count);
-    if (m->reply_to_count)
+    if (m->reply_to_count && !smtpc_mo_unit(o))
         smtpc_mh_addrs(o, "Reply-To", m->reply_to, m->reply_to_count);
-    if (m->subject)
+    if (m->subject && !smtpc_mo_unit(o))
         smtpc_mh_unstructured(o, "Subject", m->subject);
-    if (m->message_id)
+    if (m->message_id && !smtpc_mo_unit(o))
         smtpc_mh_msgid(o, "Message-ID", m->message_id);
     for (i = 0; i < m->header_count; i++)
-        smtpc_mh_unstructured(o, m->headers[i].name, m->headers[i].value);
-    smtpc_mo_str(o, "MIME-Version: 1.0");
-    smtpc_mo_crlf(o);
+        if (!smtpc_mo_unit(o))
+            smtpc_mh_unstructured(o, m->headers[i].name, m->headers[i].value);
+    if (!smtpc_mo_unit(o)) {
+        smtpc_mo_str(o, "MIME-Version: 1.0");
+        smtpc_mo_crlf(o);
+    }
 }
 
 static void multipart_headers(const smtpc_mime_writer *w, mime_out *o,
@@ -173,15 +179,17 @@ static void multipart_headers(const smtpc_mime_writer *w, mime_out *o,
         "multipart/mixed", "multipart/related", "multipart/alternative"};
     char b[25];
 
-    boundary(w, level, b);
-    smtpc_mh_begin(o, "Content-Type", types[level]);
-    /* RFC 2387: related names the type of its first part. */
-    if (level == L_RELATED)
-        smtpc_mh_param(o, "type", w->msg->text ? "multipart/alternative"
-                                               : "text/html");
-    smtpc_mh_param(o, "boundary", b);
-    smtpc_mo_crlf(o);
-    smtpc_mo_crlf(o);
+    if (!smtpc_mo_unit(o)) {
+        boundary(w, level, b);
+        smtpc_mh_begin(o, "Content-Type", types[level]);
+        /* RFC 2387: related names the type of its first part. */
+        if (SMTPC_MIME_WITH_HTML && level == L_RELATED)
+            smtpc_mh_param(o, "type", w->msg->text ? "multipart/alternative"
+                                                   : "text/html");
+        smtpc_mh_param(o, "boundary", b);
+        smtpc_mo_crlf(o);
+        smtpc_mo_crlf(o);
+    }
     delimiter(o, w, level, 0, 0);
 }
 
@@ -193,22 +201,26 @@ static void part_headers(const smtpc_mime_writer *w, mime_out *o, uint32_t k)
     const smtpc_mime_part *p = leaf_part(w, k, &kind);
     const char *ct = content_type(p, kind);
 
-    smtpc_mh_begin(o, "Content-Type", ct);
-    if (is_text(ct))
-        smtpc_mh_param(o, "charset", "utf-8");
-    if (p->filename)
-        smtpc_mh_param(o, "name", p->filename);
-    smtpc_mo_crlf(o);
-    smtpc_mh_begin(o, "Content-Transfer-Encoding", cte[w->penc]);
-    smtpc_mo_crlf(o);
-    if (p->content_id)
+    if (!smtpc_mo_unit(o)) {
+        smtpc_mh_begin(o, "Content-Type", ct);
+        if (is_text(ct))
+            smtpc_mh_param(o, "charset", "utf-8");
+        if (p->filename)
+            smtpc_mh_param(o, "name", p->filename);
+        smtpc_mo_crlf(o);
+    }
+    if (!smtpc_mo_unit(o)) {
+        smtpc_mh_begin(o, "Content-Transfer-Encoding", cte[w->penc]);
+        smtpc_mo_crlf(o);
+    }
+    if (p->content_id && !smtpc_mo_unit(o))
         smtpc_mh_msgid(o, "Content-ID", p->content_id);
     disp = p->disposition;
     if (disp == SMTPC_MIME_DISP_DEFAULT)
         disp = kind == K_INLINE   ? SMTPC_MIME_DISP_INLINE
                : kind == K_ATTACH ? SMTPC_MIME_DISP_ATTACHMENT
                                   : SMTPC_MIME_DISP_DEFAULT;
-    if (disp != SMTPC_MIME_DISP_DEFAULT) {
+    if (disp != SMTPC_MIME_DISP_DEFAULT && !smtpc_mo_unit(o)) {
         smtpc_mh_begin(o, "Content-Disposition",
                        disp == SMTPC_MIME_DISP_INLINE ? "inline" : "attachment");
         if (p->filename)
@@ -233,7 +245,7 @@ static void segment(const smtpc_mime_writer *w, uint32_t k, mime_out *o)
             delimiter(o, w, x, 1, 1);
     if (k == w->leaves) {
         /* Whole lines only: the engine would otherwise add the CRLF. */
-        if (prev != 0 || w->last != '\n')
+        if ((prev != 0 || w->last != '\n') && !smtpc_mo_unit(o))
             smtpc_mo_crlf(o);
         return;
     }
@@ -247,7 +259,8 @@ static void segment(const smtpc_mime_writer *w, uint32_t k, mime_out *o)
         if ((cur & BIT(x)) && !(prev & BIT(x)))
             multipart_headers(w, o, x);
     part_headers(w, o, k);
-    smtpc_mo_crlf(o);
+    if (!smtpc_mo_unit(o))
+        smtpc_mo_crlf(o);
 }
 
 /* ---- Encodings ---- */
@@ -372,7 +385,8 @@ static int check_token(const char *s, int slash)
             if (i == 0 || s[i + 1] == '\0')
                 return 0;
             slashes++;
-        } else if (c <= 0x20 || c >= 0x7f || strchr("()<>@,;:\\\"/[]?=", c)) {
+        } else if (c <= 0x20 || c >= 0x7f ||
+                   smtpc_mime_in_set("()<>@,;:\\\"/[]?=", c)) {
             return 0;
         }
     }
@@ -441,7 +455,7 @@ static void derive_bid(smtpc_mime_writer *w, const unsigned char *e,
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        w->bid[i] = set[(x >> 32) % 62u];
+        w->bid[i] = set[(uint32_t)(x >> 32) % 62u]; /* 32-bit: no libgcc call */
     }
 }
 
@@ -475,6 +489,7 @@ int smtpc_mime_init(smtpc_mime_writer *w, const smtpc_mime_message *m)
         return fail(w, SMTPC_ERR_ARG);
     }
     if ((m->inline_count && (!m->html || !m->inlines)) ||
+        (!SMTPC_MIME_WITH_HTML && m->html) ||
         (m->attachment_count && !m->attachments) ||
         (m->to_count && !m->to) || (m->cc_count && !m->cc) ||
         (m->reply_to_count && !m->reply_to) ||
@@ -591,6 +606,8 @@ static void end_content(smtpc_mime_writer *w)
     w->state = W_SEG;
     w->leaf++;
     w->seg_off = 0;
+    w->seg_unit = 0;
+    w->seg_upos = 0;
     w->prepared = 0;
 }
 
@@ -827,7 +844,11 @@ size_t smtpc_mime_read(smtpc_mime_writer *w, void *buf, size_t cap)
             o.cap = staged ? sizeof w->pend : cap - got;
             o.skip = w->seg_off;
             o.flags = w->msg->flags;
+            o.from_unit = w->seg_unit;
+            o.from_pos = w->seg_upos;
             segment(w, w->leaf, &o);
+            w->seg_unit = o.mark_unit;
+            w->seg_upos = o.mark_pos;
             n = (size_t)(o.pos - w->seg_off);
             if (n > o.cap)
                 n = o.cap;

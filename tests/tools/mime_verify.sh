@@ -15,21 +15,30 @@ mime_verify_init() {
 # mime_verify EML OUTDIR UTF8 SUBJECT FROM TREE FIRST FILE...: EML (CRLF)
 # parsed by both; UTF8 (0/1): sent with SMTPUTF8.  Both must give SUBJECT,
 # "FROM" as the From line, TREE, and the leaf parts from number FIRST on
-# equal, byte for byte, to the FILEs, each named by its base name.
+# equal, byte for byte, to the FILEs, each named by its base name.  No
+# line may pass 998 characters, nor a header line MIME_VERIFY_HEADER_MAX
+# (default 998; 78 where every header line is the writer's, not a relay's).
+# What each parser saw stays in OUTDIR.python and OUTDIR.gmime, the parts
+# in OUTDIR.python.d/N and OUTDIR.gmime.d/N, for the caller's own checks.
 mime_verify() {
     local eml=$1 dir=$2 utf8=$3 subject=$4 from=$5 tree=$6 i=$7 tool out f
     shift 7
     [ -s "$eml" ] || fail "no message $eml"
-    "$PY" - "$eml" <<'PYEOF' || fail "a header line is too long or not CRLF"
+    "$PY" - "$eml" "${MIME_VERIFY_HEADER_MAX:-998}" <<'PYEOF' || fail "a line is too long or not CRLF"
 import sys
 data = open(sys.argv[1], "rb").read()
+width = int(sys.argv[2])
 head = data.split(b"\r\n\r\n", 1)[0]
 for line in head.split(b"\r\n"):
-    if len(line) > 998 or b"\n" in line or b"\r" in line:
+    if len(line) > width or b"\n" in line or b"\r" in line:
         print("bad header line:", line, file=sys.stderr); sys.exit(1)
+for line in data.split(b"\r\n"):
+    if len(line) > 998:
+        print("line over 998", file=sys.stderr); sys.exit(1)
 PYEOF
     for tool in python gmime; do
         out=$dir.$tool
+        rm -rf "$out.d"
         mkdir -p "$out.d"
         if [ $tool = python ]; then
             if [ "$utf8" = 1 ]; then

@@ -1,0 +1,189 @@
+/*
+ * test_mime_lean.c - the MIME writer built with -DSMTPC_MIME_LEAN=1
+ * (smtpc_config.h) keeps what it promises and refuses the rest:
+ *   - a text part, a base64 and a quoted-printable attachment, an RFC 2047
+ *     Subject and custom field, bare addresses: the same bytes as the full
+ *     writer (the expected text below was produced by the full profile),
+ *     whatever the read size, and the size in advance;
+ *   - html, inline parts, display names, non-ASCII file names and file
+ *     names too long for one quoted parameter: SMTPC_ERR_ARG from
+ *     smtpc_mime_init, nothing produced.
+ *
+ * The library the tests link has the full writer, so the writer's sources
+ * are compiled here, into the test, with the lean switches.
+ */
+#define SMTPC_MIME_LEAN 1
+
+#include "mime/encode.c"
+#include "mime/header.c"
+#include "mime/writer.c"
+
+#include <stdio.h>
+
+#include "unit.h"
+
+#if SMTPC_MIME_WITH_HTML || SMTPC_MIME_WITH_NAMES || SMTPC_MIME_WITH_RFC2231
+#error "SMTPC_MIME_LEAN left a part of the writer on"
+#endif
+
+static char out[8192];
+
+static const char want[] =
+        "Date: Thu, 03 Dec 2026 06:00:00 +0000\r\n"
+        "From: dev@example.com\r\n"
+        "To: ops@example.org, log@example.org\r\n"
+        "Subject: =?utf-8?B?QWxhcm06IMOcYmVydGVtcGVyYXR1ciDigJMgR2Vyw6R0IDc=?=\r\n"
+        "Message-ID: <42@example.com>\r\n"
+        "X-Device: =?utf-8?Q?Pumpe_7_=C3=BCberhitzt?=\r\n"
+        "MIME-Version: 1.0\r\n"
+        "Content-Type: multipart/mixed; boundary=\"=_ucgY5bJHczRMhZCbF7st_m\"\r\n"
+        "\r\n"
+        "--=_ucgY5bJHczRMhZCbF7st_m\r\n"
+        "Content-Type: text/plain; charset=\"utf-8\"\r\n"
+        "Content-Transfer-Encoding: 7bit\r\n"
+        "\r\n"
+        "Temperature log attached.\r\n"
+        "Line two.\r\n"
+        "\r\n"
+        "--=_ucgY5bJHczRMhZCbF7st_m\r\n"
+        "Content-Type: application/octet-stream; name=\"dump.bin\"\r\n"
+        "Content-Transfer-Encoding: base64\r\n"
+        "Content-Disposition: attachment; filename=\"dump.bin\"\r\n"
+        "\r\n"
+        "AAEC//4NCi5Gcm9tIA==\r\n"
+        "--=_ucgY5bJHczRMhZCbF7st_m\r\n"
+        "Content-Type: text/csv; charset=\"utf-8\"; name=\"log.csv\"\r\n"
+        "Content-Transfer-Encoding: quoted-printable\r\n"
+        "Content-Disposition: attachment; filename=\"log.csv\"\r\n"
+        "\r\n"
+        "t,=C2=B0C\r\n"
+        "1,21.5=20\r\n"
+        "2,22\r\n"
+        "\r\n"
+        "--=_ucgY5bJHczRMhZCbF7st_m--\r\n";
+
+static const unsigned char bin[] = {0, 1, 2, 0xff, 0xfe, '\r', '\n',
+                                    '.', 'F', 'r', 'o', 'm', ' '};
+static const smtpc_mime_addr from = {NULL, "dev@example.com"};
+static const smtpc_mime_addr to[2] = {{NULL, "ops@example.org"},
+                                      {"", "log@example.org"}};
+static const smtpc_mime_header xdev = {"X-Device",
+                                       "Pumpe 7 \xc3\xbc"
+                                       "berhitzt"};
+static smtpc_mime_part text, att[2];
+
+static void message(smtpc_mime_message *m)
+{
+    memset(&text, 0, sizeof text);
+    memset(att, 0, sizeof att);
+    memset(m, 0, sizeof *m);
+    text.data = "Temperature log attached.\nLine two.\n";
+    text.len = strlen(text.data);
+    att[0].content_type = "application/octet-stream";
+    att[0].filename = "dump.bin";
+    att[0].data = bin;
+    att[0].len = sizeof bin;
+    att[1].content_type = "text/csv";
+    att[1].filename = "log.csv";
+    att[1].data = "t,\xc2\xb0"
+                  "C\n1,21.5 \n2,22\n";
+    att[1].len = strlen(att[1].data);
+    m->date = "Thu, 03 Dec 2026 06:00:00 +0000";
+    m->from = &from;
+    m->to = to;
+    m->to_count = 2;
+    m->subject = "Alarm: \xc3\x9c"
+                 "bertemperatur \xe2\x80\x93 Ger\xc3\xa4t 7";
+    m->message_id = "42@example.com";
+    m->headers = &xdev;
+    m->header_count = 1;
+    m->text = &text;
+    m->attachments = att;
+    m->attachment_count = 2;
+    m->entropy = "0123456789abcdef";
+    m->entropy_len = 16;
+}
+
+static void test_same_bytes(void)
+{
+    static const size_t steps[] = {1, 7, 95, 96, 100, 4096};
+    smtpc_mime_message m;
+    smtpc_mime_writer w;
+    size_t i, n, k;
+
+    unit_case = "lean: same bytes as the full writer";
+    message(&m);
+    for (i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        CHECK_EQ_INT(smtpc_mime_init(&w, &m), SMTPC_OK);
+        CHECK_EQ_INT(smtpc_mime_size(&w), sizeof want - 1);
+        n = 0;
+        while ((k = smtpc_mime_read(&w, out + n, steps[i])) > 0)
+            n += k;
+        out[n] = '\0';
+        CHECK(smtpc_mime_done(&w));
+        CHECK_EQ_STR(out, want);
+    }
+}
+
+/* m is refused and produces nothing. */
+static void refused(const smtpc_mime_message *m)
+{
+    smtpc_mime_writer w;
+
+    CHECK_EQ_INT(smtpc_mime_init(&w, m), SMTPC_ERR_ARG);
+    CHECK_EQ_INT(smtpc_mime_read(&w, out, sizeof out), 0);
+    CHECK(!smtpc_mime_done(&w));
+}
+
+static void test_refusals(void)
+{
+    static const smtpc_mime_addr named = {"Device 7", "dev@example.com"};
+    smtpc_mime_message m;
+    smtpc_mime_part html = {0}, img = {0};
+    char longname[90];
+
+    html.data = "<p>hi</p>";
+    html.len = 9;
+    img.content_type = "image/png";
+    img.content_id = "1@example.com";
+    img.data = "x";
+    img.len = 1;
+
+    unit_case = "lean: html refused";
+    message(&m);
+    m.html = &html;
+    refused(&m);
+    unit_case = "lean: inline part refused";
+    m.inlines = &img;
+    m.inline_count = 1;
+    refused(&m);
+
+    unit_case = "lean: display name refused";
+    message(&m);
+    m.from = &named;
+    refused(&m);
+
+    unit_case = "lean: non-ASCII file name refused";
+    message(&m);
+    att[0].filename = "Messwert-\xc3\xbc.bin";
+    refused(&m);
+
+    unit_case = "lean: file name too long for one quoted line refused";
+    message(&m);
+    memset(longname, 'a', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    att[0].filename = longname;
+    refused(&m);
+    att[0].filename = longname + 30; /* 59 characters: fits, quoted */
+    {
+        smtpc_mime_writer w;
+        CHECK_EQ_INT(smtpc_mime_init(&w, &m), SMTPC_OK);
+    }
+}
+
+int main(void)
+{
+    test_same_bytes();
+    test_refusals();
+    return unit_done();
+}
