@@ -97,4 +97,8 @@ void cli_json_string(FILE *out, const char *s);
  * EILSEQ (a NUL byte inside: not text), ENOMEM, or the read's own. */
 int cli_read_text(int fd, size_t max, char **out, size_t *len);
 
+/* Reads fd into buf until end of file or cap bytes, whichever comes first,
+ * retrying interrupted reads: the count, or -1 with errno set. */
+long cli_read_up_to(int fd, void *buf, size_t cap);
+
 #endif /* SMTPC_CLI_COMMON_H */

@@ -10,6 +10,23 @@
 
 #include "cli_common.h"
 
+long cli_read_up_to(int fd, void *buf, size_t cap)
+{
+    size_t len = 0;
+
+    while (len < cap) {
+        ssize_t n = read(fd, (char *)buf + len, cap - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    return (long)len;
+}
+
 int cli_read_text(int fd, size_t max, char **out, size_t *out_len)
 {
     struct stat st;
@@ -27,16 +44,14 @@ int cli_read_text(int fd, size_t max, char **out, size_t *out_len)
     buf = malloc(size + 1);
     if (buf == NULL)
         return ENOMEM;
-    while (len < size) {
-        ssize_t n = read(fd, buf + len, size - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
+    {
+        long n = cli_read_up_to(fd, buf, size);
+        if (n < 0 || (size_t)n < size) {
             int err = n < 0 ? errno : EIO; /* shorter than fstat said */
             free(buf);
             return err;
         }
-        len += (size_t)n;
+        len = (size_t)n;
     }
     buf[len] = '\0';
     if (memchr(buf, '\0', len) != NULL) {

@@ -55,24 +55,6 @@ static void cache_warn(const char *path, const char *what, const char *why)
     cache_say(1, path, what, why);
 }
 
-/* Reads fd (at most cap bytes): the count, or -1 with errno set. */
-static long read_all(int fd, unsigned char *buf, size_t cap)
-{
-    size_t len = 0;
-
-    while (len < cap) {
-        ssize_t n = read(fd, buf + len, cap - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    return (long)len;
-}
-
 /* Whether st may hold our secret: a regular file, ours, private. */
 static const char *unsafe_reason(const struct stat *st)
 {
@@ -136,7 +118,7 @@ struct smtpc_tls_session *cli_tls_cache_load(cli_tls_cache *c,
         close(fd);
         return c->session;
     }
-    n = read_all(fd, buf, CACHE_READ_MAX);
+    n = cli_read_up_to(fd, buf, CACHE_READ_MAX);
     close(fd);
     if (n > 0 && smtpc_tls_session_import(c->session, buf, (size_t)n) != SMTPC_OK &&
         verbose)
