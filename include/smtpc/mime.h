@@ -36,8 +36,11 @@
  *     a CR or LF in any header text, a display name, a file name or an
  *     address (nothing the caller gives can start a header line of its
  *     own), invalid UTF-8, an address that needs SMTPUTF8 without it, an
- *     8bit part without 8BITMIME, a buffer that its encoding cannot carry.
- *     Any of these returns SMTPC_ERR_ARG and the writer produces nothing.
+ *     8bit part without 8BITMIME, a buffer that its encoding cannot carry,
+ *     SMTPC_MIME_8BITMIME or SMTPC_MIME_SMTPUTF8 in a build whose engine
+ *     cannot send them (SMTPC_WITH_SMTPUTF8 off, as in the minimal
+ *     profile).  Any of these returns SMTPC_ERR_ARG and the writer
+ *     produces nothing.
  *   - Output: the whole message (header fields, body, MIME structure) with
  *     CRLF line ends and a final CRLF, ready for smtpc_body_write (the
  *     engine dot-stuffs it like any body).  Every header line is folded to
@@ -67,6 +70,10 @@
  *     whichever is shorter, for every other type base64;
  *   - content from a callback cannot be looked at in advance: text/... is
  *     quoted-printable, every other type base64.
+ * A build without SMTPC_MIME_WITH_RAW (SMTPC_MIME_LEAN) has no 7bit or
+ * 8bit: AUTO is then quoted-printable for text/... and base64 for the
+ * rest, whatever holds the content, and an explicit 7BIT or 8BIT is
+ * refused.
  * Quoted-printable (RFC 2045 6.7): lines of at most 76 characters with
  * soft breaks, trailing space and tab encoded, "=" encoded, and a "." or
  * "F" (for "From ") at the start of a line encoded.  For text/... a line
@@ -248,8 +255,8 @@ typedef struct smtpc_mime_writer {
     uint16_t raw_line;         /* raw: length of the current line */
     smtpc_mime_qp qp;
     uint32_t leaves, leaf;     /* parts in output order; the current one */
-    uint64_t seg_off;          /* bytes of the current segment handed out */
-    uint64_t seg_upos;         /* where the segment's seg_unit starts */
+    size_t seg_off;            /* bytes of the current segment handed out */
+    size_t seg_upos;           /* where the segment's seg_unit starts */
     uint32_t seg_unit;         /* the unit of it the next read starts at */
     uint64_t size;             /* whole message, or SMTPC_MIME_SIZE_UNKNOWN */
     uint64_t fed;              /* content bytes of the part taken so far */
@@ -267,7 +274,9 @@ SMTPC_API int smtpc_mime_init(smtpc_mime_writer *w, const smtpc_mime_message *m)
 /* The exact number of bytes the message will have, or
  * SMTPC_MIME_SIZE_UNKNOWN when a part's encoded size depends on content
  * not seen yet (a callback part without size, or one sent as
- * quoted-printable or raw).  For smtpc_envelope.size (SIZE=) and BDAT. */
+ * quoted-printable or raw).  For smtpc_envelope.size (SIZE=) and BDAT,
+ * so a build with neither (SMTPC_MIME_WITH_SIZE off: the minimal
+ * profile) always answers SMTPC_MIME_SIZE_UNKNOWN. */
 SMTPC_API uint64_t smtpc_mime_size(const smtpc_mime_writer *w);
 
 /* Writes up to cap bytes of the message into buf and returns how many.

@@ -83,13 +83,15 @@
 #ifndef SMTPC_WITH_MIME
 #define SMTPC_WITH_MIME SMTPC_FEATURE_DEFAULT
 #endif
-/* The lean MIME writer: -DSMTPC_MIME_LEAN=1 turns the three parts below
+/* The lean MIME writer: -DSMTPC_MIME_LEAN=1 turns the four parts below
  * off (each can still be set alone).  What stays: From/To/Cc/Reply-To
  * with bare addresses, Subject, Date, Message-ID and custom fields (RFC
  * 2047 encoded-words, folding), text/plain, attachments in
- * multipart/mixed with ASCII file names, 7bit, 8bit, quoted-printable and
- * base64 chosen as in the full writer, the exact size in advance.  A
- * message that needs a part left out is refused (SMTPC_ERR_ARG). */
+ * multipart/mixed with ASCII file names, quoted-printable and base64.  A
+ * message that needs a part left out is refused (SMTPC_ERR_ARG).  Two
+ * more parts follow the engine rather than this switch: the size in
+ * advance (SMTPC_MIME_WITH_SIZE) and 8BITMIME/SMTPUTF8 messages
+ * (SMTPC_WITH_SMTPUTF8). */
 #ifndef SMTPC_MIME_LEAN
 #define SMTPC_MIME_LEAN 0
 #endif
@@ -104,6 +106,20 @@
 /* RFC 2231 file names: non-ASCII, or too long for one quoted line. */
 #ifndef SMTPC_MIME_WITH_RFC2231
 #define SMTPC_MIME_WITH_RFC2231 (!SMTPC_MIME_LEAN)
+#endif
+/* 7bit and 8bit parts, and the look at a buffer's content that chooses
+ * the encoding for SMTPC_MIME_ENC_AUTO.  Without it AUTO means
+ * quoted-printable for text/... and base64 for the rest (what it means
+ * for callback content in any profile), and an explicit 7BIT or 8BIT is
+ * refused. */
+#ifndef SMTPC_MIME_WITH_RAW
+#define SMTPC_MIME_WITH_RAW (!SMTPC_MIME_LEAN)
+#endif
+/* The exact size of a message before its first byte (smtpc_mime_size),
+ * which only SIZE= and BDAT use: it follows them.  Without it
+ * smtpc_mime_size answers SMTPC_MIME_SIZE_UNKNOWN. */
+#ifndef SMTPC_MIME_WITH_SIZE
+#define SMTPC_MIME_WITH_SIZE (SMTPC_WITH_SIZE || SMTPC_WITH_CHUNKING)
 #endif
 /* The NetX Duo compatible API (nxd_smtp_client.h). */
 #ifndef SMTPC_WITH_COMPAT

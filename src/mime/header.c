@@ -13,17 +13,25 @@
 
 void smtpc_mo_put(mime_out *o, const char *s, size_t n)
 {
-    uint64_t end = o->pos + n;
+    size_t pos = o->pos, end = pos + n, from, to;
 
-    if (o->cap > 0 && end > o->skip + o->cap)
+    if (end < pos) {
+        /* A segment longer than size_t counts: refused by init. */
+        o->err = SMTPC_ERR_ARG;
         o->full = 1;
-    /* The part of [pos, end) that falls inside the window. */
-    if (end > o->skip && o->pos < o->skip + o->cap) {
-        uint64_t from = o->pos > o->skip ? o->pos : o->skip;
-        uint64_t to = end < o->skip + o->cap ? end : o->skip + o->cap;
-        memcpy(o->buf + (size_t)(from - o->skip), s + (size_t)(from - o->pos),
-               (size_t)(to - from));
+        return;
     }
+    /* The part of [pos, end) that falls inside the window [skip, skip +
+     * cap), computed without forming a sum that could wrap. */
+    from = pos > o->skip ? pos : o->skip;
+    to = end;
+    if (end > o->skip && end - o->skip > o->cap) {
+        to = o->skip + o->cap;
+        if (o->cap > 0)
+            o->full = 1;
+    }
+    if (from < to)
+        memcpy(o->buf + (from - o->skip), s + (from - pos), to - from);
     o->pos = end;
     o->col += n;
 }
@@ -41,7 +49,7 @@ int smtpc_mo_unit(mime_out *o)
     if (o->full)
         return 1;
     /* A read that fills its window is followed by one at skip + cap. */
-    if (o->pos <= o->skip + o->cap) {
+    if (o->pos <= o->skip || o->pos - o->skip <= o->cap) {
         o->mark_unit = k;
         o->mark_pos = o->pos;
     }
@@ -318,7 +326,7 @@ void smtpc_mh_unstructured(mime_out *o, const char *name, const char *value)
      * copy that writes nothing). */
     plain = !has_ew_start(value) && value[0] != ' ' &&
             value[0] != '\t' &&
-            (!has_high(value) || (o->flags & SMTPC_MIME_SMTPUTF8));
+            (!has_high(value) || MIME_FLAG(o->flags, SMTPC_MIME_SMTPUTF8));
     if (plain) {
         t = *o;
         t.cap = 0;
@@ -376,7 +384,8 @@ static size_t quoted_len(const mime_out *o, const char *s)
         return 0;
     for (; *s; s++) {
         unsigned char c = (unsigned char)*s;
-        if (c == '\t' || (c >= 0x80 && !(o->flags & SMTPC_MIME_SMTPUTF8)))
+        if (c == '\t' ||
+            (c >= 0x80 && !MIME_FLAG(o->flags, SMTPC_MIME_SMTPUTF8)))
             return 0;
         n += (c == '"' || c == '\\') ? 2 : 1;
     }
@@ -429,7 +438,7 @@ static int check_addr(const mime_out *o, const char *a)
     if (smtpc_check_address(a, 0) != SMTPC_OK)
         return 0;
     if (has_high(a) &&
-        (!(o->flags & SMTPC_MIME_SMTPUTF8) || smtpc_mh_check_text(a)))
+        (!MIME_FLAG(o->flags, SMTPC_MIME_SMTPUTF8) || smtpc_mh_check_text(a)))
         return 0;
     for (i = 0; a[i]; i++) {
         if (a[i] == '"')

@@ -32,11 +32,17 @@
 #define MIME_B64_IN 57 /* bytes per base64 line: 76 characters */
 #define MIME_RAW_LINE_MAX 998 /* RFC 5322 2.1.1, CRLF excluded */
 
+/* A flag of the message's (SMTPC_MIME_*) in effect.  Both ask the engine
+ * for something (BODY=8BITMIME, SMTPUTF8) that only SMTPC_WITH_SMTPUTF8
+ * can send: without it init refuses a message that sets either, and every
+ * test of one folds to 0. */
+#define MIME_FLAG(flags, f) (SMTPC_WITH_SMTPUTF8 && ((flags) & (f)))
+
 typedef struct mime_out {
     char *buf;          /* receives bytes [skip, skip + cap) */
     size_t cap;
-    uint64_t skip;
-    uint64_t pos;       /* bytes produced so far */
+    size_t skip;
+    size_t pos;         /* bytes produced so far */
     size_t col;         /* column on the current line */
     size_t name_col;    /* column just after "Name:" */
     unsigned flags;     /* the message's SMTPC_MIME_* */
@@ -47,9 +53,9 @@ typedef struct mime_out {
     int full;           /* a byte past the window was produced (cap > 0) */
     uint32_t unit;      /* units started so far */
     uint32_t from_unit; /* units before this one are skipped ... */
-    uint64_t from_pos;  /* ... and it starts at this position */
+    size_t from_pos;    /* ... and it starts at this position */
     uint32_t mark_unit; /* the last unit starting at or before skip + cap */
-    uint64_t mark_pos;
+    size_t mark_pos;
 } mime_out;
 
 /* At the start of a unit: nonzero when the unit is not to be generated

@@ -17,6 +17,8 @@ enum { W_SEG = 0, W_BODY, W_DONE };
 
 /* Multipart levels, outermost first, as bits. */
 enum { L_MIXED = 0, L_RELATED, L_ALT, L_COUNT };
+/* The levels this build can open: without html only multipart/mixed. */
+#define L_USED (SMTPC_MIME_WITH_HTML ? L_COUNT : 1)
 #define BIT(x) (1u << (x))
 
 enum { K_TEXT, K_HTML, K_INLINE, K_ATTACH };
@@ -240,7 +242,7 @@ static void segment(const smtpc_mime_writer *w, uint32_t k, mime_out *o)
 
     if (k == 0)
         top_headers(w, o);
-    for (x = L_COUNT - 1; x >= 0; x--)
+    for (x = L_USED - 1; x >= 0; x--)
         if ((prev & BIT(x)) && !(cur & BIT(x)))
             delimiter(o, w, x, 1, 1);
     if (k == w->leaves) {
@@ -249,13 +251,13 @@ static void segment(const smtpc_mime_writer *w, uint32_t k, mime_out *o)
             smtpc_mo_crlf(o);
         return;
     }
-    for (x = L_COUNT - 1; x >= 0; x--) {
+    for (x = L_USED - 1; x >= 0; x--) {
         if (common & BIT(x)) {
             delimiter(o, w, x, 1, 0);
             break;
         }
     }
-    for (x = 0; x < L_COUNT; x++)
+    for (x = 0; x < L_USED; x++)
         if ((cur & BIT(x)) && !(prev & BIT(x)))
             multipart_headers(w, o, x);
     part_headers(w, o, k);
@@ -265,6 +267,7 @@ static void segment(const smtpc_mime_writer *w, uint32_t k, mime_out *o)
 
 /* ---- Encodings ---- */
 
+#if SMTPC_MIME_WITH_RAW
 typedef struct scan {
     int high, nul, bare, longline, bline;
     uint64_t raw;        /* bytes once line ends are CRLF */
@@ -304,6 +307,7 @@ static void scan_buffer(const unsigned char *p, size_t n, scan *s)
     if (n > 0)
         s->last = (p[n - 1] == '\r' || p[n - 1] == '\n') ? '\n' : p[n - 1];
 }
+#endif /* SMTPC_MIME_WITH_RAW */
 
 /* Decides part p's encoding.  With size set, *size gets its encoded
  * length (or SMTPC_MIME_SIZE_UNKNOWN) and *last the last byte of it; the
@@ -315,36 +319,41 @@ static int choose(const smtpc_mime_writer *w, const smtpc_mime_part *p,
     unsigned flags = w->msg->flags;
     const unsigned char *d = p->data;
     int text = is_text(content_type(p, kind));
-    int enc = p->encoding, raw_ok;
-    unsigned char qlast;
-    scan s;
+    int enc = p->encoding;
 
     if (size) {
         *size = SMTPC_MIME_SIZE_UNKNOWN;
         *last = 'x';
     }
-    if (enc < SMTPC_MIME_ENC_AUTO || enc > SMTPC_MIME_ENC_BASE64)
+    if (enc < SMTPC_MIME_ENC_AUTO || enc > SMTPC_MIME_ENC_BASE64 ||
+        (enc == SMTPC_MIME_ENC_8BIT && !MIME_FLAG(flags, SMTPC_MIME_8BITMIME)))
         return SMTPC_ERR_ARG;
-    if (enc == SMTPC_MIME_ENC_8BIT && !(flags & SMTPC_MIME_8BITMIME))
+    if (!SMTPC_MIME_WITH_RAW &&
+        (enc == SMTPC_MIME_ENC_7BIT || enc == SMTPC_MIME_ENC_8BIT))
         return SMTPC_ERR_ARG;
-    if (p->read) {
+    if (p->read || !SMTPC_MIME_WITH_RAW) {
         if (enc == SMTPC_MIME_ENC_AUTO)
             enc = text ? SMTPC_MIME_ENC_QP : SMTPC_MIME_ENC_BASE64;
-        if (size && enc == SMTPC_MIME_ENC_BASE64 && p->size > 0)
-            *size = smtpc_b64_size(p->size);
-        return enc;
-    }
-    if (enc == SMTPC_MIME_ENC_QP || enc == SMTPC_MIME_ENC_BASE64) {
-        if (!size)
+        if (p->read) {
+            if (SMTPC_MIME_WITH_SIZE && size &&
+                enc == SMTPC_MIME_ENC_BASE64 && p->size > 0)
+                *size = smtpc_b64_size(p->size);
             return enc;
-    } else {
+        }
+    }
+#if SMTPC_MIME_WITH_RAW
+    else if (enc != SMTPC_MIME_ENC_QP && enc != SMTPC_MIME_ENC_BASE64) {
+        unsigned char qlast;
+        int raw_ok;
+        scan s;
+
         scan_buffer(d, p->len, &s);
         raw_ok = !s.nul && !s.longline && !s.bline;
         if (enc == SMTPC_MIME_ENC_AUTO) {
             if (raw_ok && (text || !s.bare) && !s.high)
                 enc = SMTPC_MIME_ENC_7BIT;
             else if (raw_ok && (text || !s.bare) &&
-                     (flags & SMTPC_MIME_8BITMIME))
+                     MIME_FLAG(flags, SMTPC_MIME_8BITMIME))
                 enc = SMTPC_MIME_ENC_8BIT;
             else if (text && smtpc_qp_size(1, d, p->len, &qlast) <=
                                  smtpc_b64_size(p->len))
@@ -354,14 +363,16 @@ static int choose(const smtpc_mime_writer *w, const smtpc_mime_part *p,
         } else if (!raw_ok || (enc == SMTPC_MIME_ENC_7BIT && s.high)) {
             return SMTPC_ERR_ARG;
         }
-        if (!size)
-            return enc;
-        if (enc == SMTPC_MIME_ENC_7BIT || enc == SMTPC_MIME_ENC_8BIT) {
+        if (size &&
+            (enc == SMTPC_MIME_ENC_7BIT || enc == SMTPC_MIME_ENC_8BIT)) {
             *size = s.raw;
             *last = s.last;
             return enc;
         }
     }
+#endif
+    if (!SMTPC_MIME_WITH_SIZE || !size)
+        return enc;
     if (enc == SMTPC_MIME_ENC_QP) {
         *size = smtpc_qp_size(text, d, p->len, last);
     } else {
@@ -495,6 +506,7 @@ int smtpc_mime_init(smtpc_mime_writer *w, const smtpc_mime_message *m)
         (m->reply_to_count && !m->reply_to) ||
         (m->header_count && !m->headers) ||
         (m->entropy_len && !m->entropy) ||
+        (!SMTPC_WITH_SMTPUTF8 && m->flags) ||
         m->inline_count + m->attachment_count > SMTPC_MIME_PARTS_MAX)
         return fail(w, SMTPC_ERR_ARG);
     for (i = 0; i < m->header_count; i++)
@@ -516,12 +528,14 @@ int smtpc_mime_init(smtpc_mime_writer *w, const smtpc_mime_message *m)
     for (k = 0; k <= w->leaves; k++) {
         mime_out o;
 
-        size = 0;
+        size = SMTPC_MIME_SIZE_UNKNOWN;
+        last = 'x';
         if (k < w->leaves) {
             p = leaf_part(w, k, &kind);
             if (!check_part(p))
                 return fail(w, SMTPC_ERR_ARG);
-            enc = choose(w, p, kind, &size, &last);
+            enc = choose(w, p, kind, SMTPC_MIME_WITH_SIZE ? &size : NULL,
+                         &last);
             if (enc < 0)
                 return fail(w, enc);
             w->penc = (uint8_t)enc;
@@ -646,6 +660,7 @@ static int pull(smtpc_mime_writer *w)
     return 1;
 }
 
+#if SMTPC_MIME_WITH_RAW
 /* Raw (7bit, 8bit): line ends made CRLF, lines and bytes checked. */
 static size_t raw_copy(smtpc_mime_writer *w, char *out, size_t room)
 {
@@ -691,6 +706,8 @@ static size_t raw_copy(smtpc_mime_writer *w, char *out, size_t room)
     w->in_len -= i;
     return (size_t)(o - out);
 }
+
+#endif /* SMTPC_MIME_WITH_RAW */
 
 /* Whole base64 lines straight from the input: CRLF before every line
  * but the first, none after the last. */
@@ -798,6 +815,7 @@ static size_t content(smtpc_mime_writer *w, char *out, size_t room)
         w->in_len -= used;
         return n;
     default:
+#if SMTPC_MIME_WITH_RAW
         if (room >= 2)
             return raw_copy(w, out, room);
         {
@@ -807,6 +825,7 @@ static size_t content(smtpc_mime_writer *w, char *out, size_t room)
             w->pend_len = (uint8_t)raw_copy(w, w->pend, sizeof w->pend);
             w->in_len += keep - 1;
         }
+#endif
         return 0;
     }
 }
