@@ -17,9 +17,10 @@ MIME_PROFILES = (
      '(multipart/alternative, multipart/related), attachments, display names, RFC 2231 '
      'file names'),
     ('mime-lean', '`-DSMTPC_MIME_LEAN=1`',
-     'text/plain and attachments (multipart/mixed), 7bit/8bit/quoted-printable/base64 '
-     'chosen automatically, RFC 2047 Subject and custom fields, folding, bare addresses, '
-     'ASCII file names, the size in advance; on the minimal engine'))
+     'text/plain and attachments (multipart/mixed), quoted-printable for text and base64 '
+     'for the rest, RFC 2047 Subject and custom fields, folding, bare addresses, ASCII '
+     'file names; on the minimal engine, so no size in advance and no 8BITMIME or '
+     'SMTPUTF8'))
 
 
 def image_rows(r, img, layers):
