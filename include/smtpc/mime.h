@@ -36,11 +36,14 @@
  *     a CR or LF in any header text, a display name, a file name or an
  *     address (nothing the caller gives can start a header line of its
  *     own), invalid UTF-8, an address that needs SMTPUTF8 without it, an
- *     8bit part without 8BITMIME, a buffer that its encoding cannot carry,
- *     SMTPC_MIME_8BITMIME or SMTPC_MIME_SMTPUTF8 in a build whose engine
- *     cannot send them (SMTPC_WITH_SMTPUTF8 off, as in the minimal
- *     profile).  Any of these returns SMTPC_ERR_ARG and the writer
- *     produces nothing.
+ *     8bit part without 8BITMIME, a buffer that its encoding cannot carry.
+ *     Any of these returns SMTPC_ERR_ARG and the writer produces nothing.
+ *   - A message that needs what the build folded out returns
+ *     SMTPC_ERR_UNSUPPORTED the same way: html or inline parts, display
+ *     names, RFC 2231 file names, 7bit or 8bit parts (SMTPC_MIME_WITH_*,
+ *     all off with SMTPC_MIME_LEAN), SMTPC_MIME_8BITMIME or
+ *     SMTPC_MIME_SMTPUTF8 when the engine cannot send them
+ *     (SMTPC_WITH_SMTPUTF8 off, as in the minimal profile).
  *   - Output: the whole message (header fields, body, MIME structure) with
  *     CRLF line ends and a final CRLF, ready for smtpc_body_write (the
  *     engine dot-stuffs it like any body).  Every header line is folded to
@@ -268,7 +271,8 @@ typedef struct smtpc_mime_writer {
 } smtpc_mime_writer;
 
 /* Checks the message and prepares w to produce it.  Returns SMTPC_OK, or
- * SMTPC_ERR_ARG (see the rules above) with w in a failed state. */
+ * SMTPC_ERR_ARG or SMTPC_ERR_UNSUPPORTED (see the rules above) with w in
+ * a failed state. */
 SMTPC_API int smtpc_mime_init(smtpc_mime_writer *w, const smtpc_mime_message *m);
 
 /* The exact number of bytes the message will have, or
@@ -291,10 +295,10 @@ SMTPC_API size_t smtpc_mime_read(smtpc_mime_writer *w, void *buf, size_t cap);
 /* Nonzero once every byte of the message has been handed out. */
 SMTPC_API int smtpc_mime_done(const smtpc_mime_writer *w);
 
-/* SMTPC_OK, or the first error: SMTPC_ERR_ARG from init, a callback's own
- * negative status, or SMTPC_ERR_BODY_SOURCE when a callback broke a rule
- * (more or fewer bytes than its size, 8-bit or a boundary line in a raw
- * part). */
+/* SMTPC_OK, or the first error: SMTPC_ERR_ARG or SMTPC_ERR_UNSUPPORTED
+ * from init, a callback's own negative status, or SMTPC_ERR_BODY_SOURCE
+ * when a callback broke a rule (more or fewer bytes than its size, 8-bit
+ * or a boundary line in a raw part). */
 SMTPC_API int smtpc_mime_status(const smtpc_mime_writer *w);
 
 /* The SMTPC_MAIL_* flags the mail needs for this message

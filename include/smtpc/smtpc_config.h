@@ -88,10 +88,10 @@
  * with bare addresses, Subject, Date, Message-ID and custom fields (RFC
  * 2047 encoded-words, folding), text/plain, attachments in
  * multipart/mixed with ASCII file names, quoted-printable and base64.  A
- * message that needs a part left out is refused (SMTPC_ERR_ARG).  Two
- * more parts follow the engine rather than this switch: the size in
- * advance (SMTPC_MIME_WITH_SIZE) and 8BITMIME/SMTPUTF8 messages
- * (SMTPC_WITH_SMTPUTF8). */
+ * message that needs a part left out is refused
+ * (SMTPC_ERR_UNSUPPORTED).  Two more parts follow the engine rather than
+ * this switch: the size in advance (SMTPC_MIME_WITH_SIZE) and
+ * 8BITMIME/SMTPUTF8 messages (SMTPC_WITH_SMTPUTF8). */
 #ifndef SMTPC_MIME_LEAN
 #define SMTPC_MIME_LEAN 0
 #endif

@@ -469,7 +469,7 @@ void smtpc_mh_addrs(mime_out *o, const char *name, const smtpc_mime_addr *a,
         len = strlen(a[i].address);
         if (a[i].name && a[i].name[0]) {
             if (!SMTPC_MIME_WITH_NAMES) {
-                refuse(o);
+                o->err = SMTPC_ERR_UNSUPPORTED;
                 return;
             }
             phrase(o, a[i].name);
@@ -601,7 +601,7 @@ void smtpc_mh_param(mime_out *o, const char *attr, const char *value)
         return;
     }
     if (!SMTPC_MIME_WITH_RFC2231) {
-        refuse(o);
+        o->err = SMTPC_ERR_UNSUPPORTED;
         return;
     }
     if (alen + 2 + 7 + enc + 1 <= MIME_LINE - 1) {

@@ -325,11 +325,11 @@ static int choose(const smtpc_mime_writer *w, const smtpc_mime_part *p,
         *size = SMTPC_MIME_SIZE_UNKNOWN;
         *last = 'x';
     }
-    if (enc < SMTPC_MIME_ENC_AUTO || enc > SMTPC_MIME_ENC_BASE64 ||
-        (enc == SMTPC_MIME_ENC_8BIT && !MIME_FLAG(flags, SMTPC_MIME_8BITMIME)))
-        return SMTPC_ERR_ARG;
     if (!SMTPC_MIME_WITH_RAW &&
         (enc == SMTPC_MIME_ENC_7BIT || enc == SMTPC_MIME_ENC_8BIT))
+        return SMTPC_ERR_UNSUPPORTED;
+    if (enc < SMTPC_MIME_ENC_AUTO || enc > SMTPC_MIME_ENC_BASE64 ||
+        (enc == SMTPC_MIME_ENC_8BIT && !MIME_FLAG(flags, SMTPC_MIME_8BITMIME)))
         return SMTPC_ERR_ARG;
     if (p->read || !SMTPC_MIME_WITH_RAW) {
         if (enc == SMTPC_MIME_ENC_AUTO)
@@ -499,14 +499,16 @@ int smtpc_mime_init(smtpc_mime_writer *w, const smtpc_mime_message *m)
         w->msg = NULL;
         return fail(w, SMTPC_ERR_ARG);
     }
+    /* What this build folded out (smtpc_config.h). */
+    if ((!SMTPC_MIME_WITH_HTML && (m->html || m->inline_count)) ||
+        (!SMTPC_WITH_SMTPUTF8 && m->flags))
+        return fail(w, SMTPC_ERR_UNSUPPORTED);
     if ((m->inline_count && (!m->html || !m->inlines)) ||
-        (!SMTPC_MIME_WITH_HTML && m->html) ||
         (m->attachment_count && !m->attachments) ||
         (m->to_count && !m->to) || (m->cc_count && !m->cc) ||
         (m->reply_to_count && !m->reply_to) ||
         (m->header_count && !m->headers) ||
         (m->entropy_len && !m->entropy) ||
-        (!SMTPC_WITH_SMTPUTF8 && m->flags) ||
         m->inline_count + m->attachment_count > SMTPC_MIME_PARTS_MAX)
         return fail(w, SMTPC_ERR_ARG);
     for (i = 0; i < m->header_count; i++)
