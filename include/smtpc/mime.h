@@ -41,9 +41,11 @@
  *   - A message that needs what the build folded out returns
  *     SMTPC_ERR_UNSUPPORTED the same way: html or inline parts, display
  *     names, RFC 2231 file names, 7bit or 8bit parts (SMTPC_MIME_WITH_*,
- *     all off with SMTPC_MIME_LEAN), SMTPC_MIME_8BITMIME or
- *     SMTPC_MIME_SMTPUTF8 when the engine cannot send them
- *     (SMTPC_WITH_SMTPUTF8 off, as in the minimal profile).
+ *     all off with SMTPC_MIME_LEAN), an 8bit part where the engine
+ *     cannot send BODY=8BITMIME (SMTPC_WITH_SMTPUTF8 off, as in the
+ *     minimal profile).  There the flags SMTPC_MIME_8BITMIME and
+ *     SMTPC_MIME_SMTPUTF8 are ignored: what they allow could not be
+ *     sent, and the message is written as for a server without them.
  *   - Output: the whole message (header fields, body, MIME structure) with
  *     CRLF line ends and a final CRLF, ready for smtpc_body_write (the
  *     engine dot-stuffs it like any body).  Every header line is folded to

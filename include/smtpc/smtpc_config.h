@@ -90,8 +90,8 @@
  * multipart/mixed with ASCII file names, quoted-printable and base64.  A
  * message that needs a part left out is refused
  * (SMTPC_ERR_UNSUPPORTED).  Two more parts follow the engine rather than
- * this switch: the size in advance (SMTPC_MIME_WITH_SIZE) and
- * 8BITMIME/SMTPUTF8 messages (SMTPC_WITH_SMTPUTF8). */
+ * this switch: the size in advance (SMTPC_MIME_WITH_SIZE), and 8bit
+ * parts and UTF-8 header values (SMTPC_WITH_SMTPUTF8). */
 #ifndef SMTPC_MIME_LEAN
 #define SMTPC_MIME_LEAN 0
 #endif

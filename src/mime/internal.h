@@ -32,10 +32,11 @@
 #define MIME_B64_IN 57 /* bytes per base64 line: 76 characters */
 #define MIME_RAW_LINE_MAX 998 /* RFC 5322 2.1.1, CRLF excluded */
 
-/* A flag of the message's (SMTPC_MIME_*) in effect.  Both ask the engine
- * for something (BODY=8BITMIME, SMTPUTF8) that only SMTPC_WITH_SMTPUTF8
- * can send: without it init refuses a message that sets either, and every
- * test of one folds to 0. */
+/* A flag of the message's (SMTPC_MIME_*) in effect.  Each allows what
+ * only a mail sent with BODY=8BITMIME or SMTPUTF8 may carry, which only
+ * SMTPC_WITH_SMTPUTF8 can send: without it both are ignored (the message
+ * is written as for a server that offers neither) and every test of one
+ * folds to 0. */
 #define MIME_FLAG(flags, f) (SMTPC_WITH_SMTPUTF8 && ((flags) & (f)))
 
 typedef struct mime_out {

@@ -325,8 +325,9 @@ static int choose(const smtpc_mime_writer *w, const smtpc_mime_part *p,
         *size = SMTPC_MIME_SIZE_UNKNOWN;
         *last = 'x';
     }
-    if (!SMTPC_MIME_WITH_RAW &&
-        (enc == SMTPC_MIME_ENC_7BIT || enc == SMTPC_MIME_ENC_8BIT))
+    if ((!SMTPC_MIME_WITH_RAW &&
+         (enc == SMTPC_MIME_ENC_7BIT || enc == SMTPC_MIME_ENC_8BIT)) ||
+        (!SMTPC_WITH_SMTPUTF8 && enc == SMTPC_MIME_ENC_8BIT))
         return SMTPC_ERR_UNSUPPORTED;
     if (enc < SMTPC_MIME_ENC_AUTO || enc > SMTPC_MIME_ENC_BASE64 ||
         (enc == SMTPC_MIME_ENC_8BIT && !MIME_FLAG(flags, SMTPC_MIME_8BITMIME)))
@@ -500,8 +501,7 @@ int smtpc_mime_init(smtpc_mime_writer *w, const smtpc_mime_message *m)
         return fail(w, SMTPC_ERR_ARG);
     }
     /* What this build folded out (smtpc_config.h). */
-    if ((!SMTPC_MIME_WITH_HTML && (m->html || m->inline_count)) ||
-        (!SMTPC_WITH_SMTPUTF8 && m->flags))
+    if (!SMTPC_MIME_WITH_HTML && (m->html || m->inline_count))
         return fail(w, SMTPC_ERR_UNSUPPORTED);
     if ((m->inline_count && (!m->html || !m->inlines)) ||
         (m->attachment_count && !m->attachments) ||
