@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # fuzz/run.sh SECONDS [TARGET...]: build the libFuzzer targets and run each
 # for SECONDS, one after the other (default targets: fuzz_reply fuzz_engine
-# fuzz_body fuzz_engine_minimal fuzz_mime_enc fuzz_mime_hdr).
+# fuzz_body fuzz_engine_minimal fuzz_mime_enc fuzz_mime_enc_lean
+# fuzz_mime_hdr).
 #
 #   make fuzz      runs each for FUZZ_SECONDS (default 600)
 #   make check     runs each briefly (FUZZ_CHECK_SECONDS, default 30)
@@ -11,7 +12,9 @@
 # fuzz/<target>.c, built in $FUZZ_BUILD (default build-fuzz/).
 # TARGET_minimal is fuzz/TARGET.c over the engine built with
 # -DSMTPC_PROFILE_MINIMAL=1: the folded build, whose code differs wherever
-# a feature switch folds it; it starts from TARGET's seeds.  Before
+# a feature switch folds it; TARGET_lean the same with the lean MIME
+# writer (-DSMTPC_WITH_MIME=1 -DSMTPC_MIME_LEAN=1), as a firmware that mails
+# attachments builds it.  Both start from TARGET's seeds.  Before
 # fuzzing, every reproducer under fuzz/regressions/<target>/ is replayed
 # and must pass.  The run starts
 # from the committed seeds (fuzz/corpus/<target>/, read-only) and a working
@@ -37,7 +40,7 @@ SECONDS_EACH=${1:-30}
 shift || true
 TARGETS=("$@")
 [ ${#TARGETS[@]} -gt 0 ] || TARGETS=(fuzz_reply fuzz_engine fuzz_body fuzz_engine_minimal
-                                     fuzz_mime_enc fuzz_mime_hdr)
+                                     fuzz_mime_enc fuzz_mime_enc_lean fuzz_mime_hdr)
 BUILD=${FUZZ_BUILD:-$ROOT/build-fuzz}
 CC=${FUZZ_CC:-}
 NICE=${FUZZ_NICE:-19}
@@ -78,12 +81,21 @@ if ! "$CC" "${FLAGS[@]}" "$probe.c" -o "$probe" >"$probe.log" 2>&1; then
     skip "$CC cannot build a libFuzzer target (install libclang-rt-14-dev: scripts/deps.sh)"
 fi
 
+# The harness a target runs: TARGET without its _minimal or _lean.
+harness() {
+    local b=${1%_minimal}
+    echo "${b%_lean}"
+}
+
 build_target() {  # build_target TARGET EXE
     local defs=() srcs=("$ROOT"/src/engine/*.c)
-    [ "$1" != "${1%_minimal}" ] && defs=(-DSMTPC_PROFILE_MINIMAL=1)
+    case $1 in
+        *_minimal) defs=(-DSMTPC_PROFILE_MINIMAL=1) ;;
+        *_lean) defs=(-DSMTPC_PROFILE_MINIMAL=1 -DSMTPC_WITH_MIME=1 -DSMTPC_MIME_LEAN=1) ;;
+    esac
     [[ $1 == fuzz_mime* ]] && srcs+=("$ROOT"/src/mime/*.c)
     nice -n "$NICE" "$CC" "${FLAGS[@]}" "${defs[@]}" \
-        "$ROOT/fuzz/${1%_minimal}.c" "${srcs[@]}" -o "$2"
+        "$ROOT/fuzz/$(harness "$1").c" "${srcs[@]}" -o "$2"
 }
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
@@ -91,7 +103,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 failed=0
 for t in "${TARGETS[@]}"; do
-    src=$ROOT/fuzz/${t%_minimal}.c
+    src=$ROOT/fuzz/$(harness "$t").c
     [ -f "$src" ] || { echo "fuzz: no $src" >&2; failed=1; continue; }
     exe=$BUILD/$t
     if ! build_target "$t" "$exe" >"$BUILD/$t.build.log" 2>&1; then
@@ -122,14 +134,14 @@ for t in "${TARGETS[@]}"; do
     extra=()
     [ "$JOBS" -gt 1 ] && extra+=(-fork="$JOBS" -ignore_crashes=0)
     [ -n "${FUZZ_RUNS:-}" ] && extra+=(-runs="$FUZZ_RUNS")
-    opts=$ROOT/fuzz/${t%_minimal}.options
+    opts=$ROOT/fuzz/$(harness "$t").options
     # shellcheck disable=SC2207
     [ -f "$opts" ] && extra+=($(grep -v '^#' "$opts"))
     t0=$(date +%s)
     nice -n "$NICE" "$exe" -max_total_time="$SECONDS_EACH" -timeout=10 \
         -rss_limit_mb=2048 -print_final_stats=1 \
         -dict="$ROOT/fuzz/smtp.dict" -artifact_prefix="$BUILD/artifacts/$t-" \
-        "${extra[@]}" "$corpus" "$ROOT/fuzz/corpus/${t%_minimal}" >"$log" 2>&1
+        "${extra[@]}" "$corpus" "$ROOT/fuzz/corpus/$(harness "$t")" >"$log" 2>&1
     rc=$?
     took=$(( $(date +%s) - t0 ))
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
